@@ -1,0 +1,316 @@
+//! The complaint as the fold of its events: `Complaint` and `apply`, which holds no rules.
+
+use crate::id::{ActorId, ComplaintId, TierKey};
+use crate::lifecycle::{Event, Next, Recorded, Stage};
+use crate::model::{
+    CategoryPath, DocumentRef, Evidence, ExecutionRecord, Findings, FollowUp, Intake, Note,
+    Proposal, Resolution, Response, Responsibility, Satisfaction, Timestamp, Validity,
+};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// A complaint's current state: exactly the fold of its events (see [`Complaint::replay`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Complaint {
+    /// Its number.
+    pub id: ComplaintId,
+    /// The policy version it is pinned to.
+    pub policy_version: u32,
+    /// How many events it has; the expected version for the next append.
+    pub version: u64,
+    /// What was registered (shared, never changes).
+    pub intake: Arc<Intake>,
+    /// Who registered it (first-contact responsibility, 首问负责制).
+    pub received_by: ActorId,
+    /// When it was registered.
+    pub registered_at: Timestamp,
+    /// When it was last changed.
+    pub updated_at: Timestamp,
+    /// When the complainant was told it was received.
+    pub acknowledged_at: Option<Timestamp>,
+    /// Where it is in the lifecycle.
+    pub stage: Stage,
+    /// The category path; deepened to the root cause after investigation.
+    pub category: Option<CategoryPath>,
+    /// The severity tier.
+    pub tier: Option<TierKey>,
+    /// The validity judgement.
+    pub validity: Option<Validity>,
+    /// The explanation given for an invalid complaint.
+    pub explanation: Option<Note>,
+    /// Who answers for it.
+    pub responsibility: Option<Responsibility>,
+    /// What investigation found.
+    pub findings: Option<Findings>,
+    /// All evidence: at receipt and added later.
+    pub evidence: Vec<Evidence>,
+    /// Every proposal, in order; the last is the current one.
+    pub proposals: Vec<Proposal>,
+    /// The written agreement, if one was signed.
+    pub agreement: Option<DocumentRef>,
+    /// What was done to carry out the remedy.
+    pub executions: Vec<ExecutionRecord>,
+    /// The result as told to the complainant.
+    pub feedback: Option<Note>,
+    /// The complainant's latest confirmation.
+    pub satisfaction: Option<Satisfaction>,
+    /// Whether the policy asks for a follow-up before closing.
+    pub follow_up_required: bool,
+    /// The latest follow-up call.
+    pub follow_up: Option<FollowUp>,
+    /// How many times it was reopened.
+    pub reopened: u32,
+    /// When it reached a terminal stage.
+    pub closed_at: Option<Timestamp>,
+}
+
+impl Complaint {
+    /// The complaint a `Received` event opens; `None` for any other event.
+    pub fn open(id: ComplaintId, rec: &Recorded) -> Option<Self> {
+        let Event::Received {
+            intake,
+            policy_version,
+        } = &rec.event
+        else {
+            return None;
+        };
+        Some(Self {
+            id,
+            policy_version: *policy_version,
+            version: rec.version,
+            evidence: intake.evidence.clone(),
+            intake: Arc::clone(intake),
+            received_by: rec.actor.clone(),
+            registered_at: rec.at,
+            updated_at: rec.at,
+            acknowledged_at: None,
+            stage: Stage::Received,
+            category: None,
+            tier: None,
+            validity: None,
+            explanation: None,
+            responsibility: None,
+            findings: None,
+            proposals: Vec::new(),
+            agreement: None,
+            executions: Vec::new(),
+            feedback: None,
+            satisfaction: None,
+            follow_up_required: false,
+            follow_up: None,
+            reopened: 0,
+            closed_at: None,
+        })
+    }
+
+    /// Folds a history: `None` when it is empty or does not start with `Received`.
+    pub fn replay<'a>(
+        id: ComplaintId,
+        history: impl IntoIterator<Item = &'a Recorded>,
+    ) -> Option<Self> {
+        let mut it = history.into_iter();
+        let mut c = Self::open(id, it.next()?)?;
+        it.for_each(|r| c.apply(r));
+        Some(c)
+    }
+
+    /// How many proposals the complainant has answered: the negotiation rounds.
+    pub fn negotiation_rounds(&self) -> usize {
+        self.proposals
+            .iter()
+            .filter(|p| p.response.is_some())
+            .count()
+    }
+
+    /// The current (latest) proposal.
+    pub fn current_proposal(&self) -> Option<&Proposal> {
+        self.proposals.last()
+    }
+
+    /// Applies one recorded event. Holds no rules and cannot fail: every decision was made
+    /// by [`crate::decide`] and is in the event.
+    pub fn apply(&mut self, rec: &Recorded) {
+        self.version = rec.version;
+        self.updated_at = rec.at;
+        let note = |text: &String| Note {
+            by: rec.actor.clone(),
+            at: rec.at,
+            text: text.clone(),
+        };
+        match &rec.event {
+            Event::Received {
+                intake,
+                policy_version,
+            } => {
+                // Only ever the first event; `open` handles it. Kept total for replay safety.
+                self.intake = Arc::clone(intake);
+                self.policy_version = *policy_version;
+            }
+            Event::Acknowledged => self.acknowledged_at = Some(rec.at),
+            Event::Triaged {
+                category,
+                tier,
+                validity,
+            } => {
+                self.category = Some(category.clone());
+                self.tier = Some(tier.clone());
+                self.validity = Some(validity.clone());
+                self.stage = match validity {
+                    Validity::Valid => Stage::Triaged,
+                    Validity::Invalid { .. } => Stage::Invalid,
+                };
+            }
+            Event::Explained { text } => {
+                self.explanation = Some(note(text));
+                self.stage = Stage::Explained;
+            }
+            Event::ExplanationAccepted => self.close(Resolution::ByExplanation, rec.at),
+            Event::ExplanationRejected { .. } => self.stage = Stage::Received,
+            Event::Routed { responsibility } => {
+                self.responsibility = Some(responsibility.clone());
+                self.stage = Stage::Investigating;
+            }
+            Event::FindingsRecorded {
+                findings,
+                root_cause,
+            } => {
+                self.findings = Some(findings.clone());
+                if let Some(path) = root_cause {
+                    self.category = Some(path.clone());
+                }
+                self.stage = Stage::Proposing;
+            }
+            Event::RemedyProposed {
+                remedy,
+                description,
+                amount,
+                next,
+            } => {
+                self.proposals.push(Proposal {
+                    number: self.proposals.len() as u32 + 1,
+                    remedy: remedy.clone(),
+                    description: description.clone(),
+                    amount: *amount,
+                    proposed_by: rec.actor.clone(),
+                    proposed_at: rec.at,
+                    approvals: Vec::new(),
+                    response: None,
+                });
+                self.stage = next_stage(*next);
+            }
+            Event::ApprovalGranted { note, next } => {
+                self.record_approval(rec, true, note.clone());
+                self.stage = next_stage(*next);
+            }
+            Event::ApprovalDeclined { reason } => {
+                self.record_approval(rec, false, Some(reason.clone()));
+                self.stage = Stage::Proposing;
+            }
+            Event::ProposalAccepted { agreement } => {
+                self.record_response(rec, true, None);
+                if agreement.is_some() {
+                    self.agreement = agreement.clone();
+                }
+                self.stage = Stage::Executing;
+            }
+            Event::ProposalRejected { reason } => {
+                self.record_response(rec, false, reason.clone());
+                self.stage = Stage::Proposing;
+            }
+            Event::ExecutionRecorded {
+                action,
+                reference,
+                finished,
+            } => {
+                self.executions.push(ExecutionRecord {
+                    by: rec.actor.clone(),
+                    at: rec.at,
+                    action: action.clone(),
+                    reference: reference.clone(),
+                });
+                if *finished {
+                    self.stage = Stage::Executed;
+                }
+            }
+            Event::FeedbackGiven { text } => {
+                self.feedback = Some(note(text));
+                self.stage = Stage::AwaitingConfirmation;
+            }
+            Event::SatisfactionRecorded {
+                satisfaction,
+                follow_up_required,
+            } => {
+                self.satisfaction = Some(satisfaction.clone());
+                self.follow_up_required = *follow_up_required;
+                self.stage = Stage::Confirmed;
+            }
+            Event::FollowedUp { satisfaction } => {
+                self.follow_up = Some(FollowUp {
+                    by: rec.actor.clone(),
+                    at: rec.at,
+                    satisfaction: satisfaction.clone(),
+                });
+                self.stage = Stage::FollowedUp;
+            }
+            Event::Reopened { .. } => {
+                self.reopened += 1;
+                self.follow_up_required = false;
+                self.stage = Stage::Investigating;
+            }
+            Event::ResolvedOnTheSpot {
+                remedy,
+                description,
+            } => self.executions.push(ExecutionRecord {
+                by: rec.actor.clone(),
+                at: rec.at,
+                action: format!("{remedy}: {description}"),
+                reference: None,
+            }),
+            Event::Closed { resolution } => self.close(*resolution, rec.at),
+            Event::Withdrawn { .. } => {
+                self.stage = Stage::Withdrawn;
+                self.closed_at = Some(rec.at);
+            }
+            Event::Merged { into } => {
+                self.stage = Stage::Merged { into: into.clone() };
+                self.closed_at = Some(rec.at);
+            }
+            Event::TierChanged { to, .. } => self.tier = Some(to.clone()),
+            Event::EvidenceAdded { evidence } => self.evidence.push(evidence.clone()),
+        }
+    }
+
+    fn close(&mut self, resolution: Resolution, at: Timestamp) {
+        self.stage = Stage::Closed { resolution };
+        self.closed_at = Some(at);
+    }
+
+    fn record_approval(&mut self, rec: &Recorded, granted: bool, note: Option<String>) {
+        if let Some(p) = self.proposals.last_mut() {
+            p.approvals.push(crate::model::Approval {
+                by: rec.actor.clone(),
+                at: rec.at,
+                granted,
+                note,
+            });
+        }
+    }
+
+    fn record_response(&mut self, rec: &Recorded, accepted: bool, reason: Option<String>) {
+        if let Some(p) = self.proposals.last_mut() {
+            p.response = Some(Response {
+                at: rec.at,
+                accepted,
+                reason,
+            });
+        }
+    }
+}
+
+fn next_stage(next: Next) -> Stage {
+    match next {
+        Next::Approval => Stage::AwaitingApproval,
+        Next::Agreement => Stage::AwaitingAgreement,
+        Next::Execution => Stage::Executing,
+    }
+}

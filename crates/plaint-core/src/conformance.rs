@@ -1,0 +1,351 @@
+//! The store conformance suite: one set of checks every `Store` implementation must pass.
+//!
+//! A backend's tests call [`run_all`] with a function that makes a fresh, empty store:
+//!
+//! ```ignore
+//! #[test]
+//! fn conformance() {
+//!     plaint_core::conformance::run_all(MyStore::default);
+//! }
+//! ```
+
+use crate::complaint::Complaint;
+use crate::id::{CommandId, ComplaintId, DepartmentKey, TierKey};
+use crate::lifecycle::{Command, Recorded, StageKind, decide};
+use crate::model::{CategoryPath, Party, Responsibility, Validity};
+use crate::store::{Append, CommandRecord, ListQuery, Store, StoreError};
+use crate::testing;
+use std::sync::Arc;
+
+/// Runs every check, each on a fresh store from `make`.
+///
+/// # Panics
+/// On the first check the store fails, naming it.
+pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
+    empty_store_knows_nothing(&make());
+    append_then_read_back(&make());
+    wrong_version_conflicts_and_changes_nothing(&make());
+    duplicate_command_is_refused_and_changes_nothing(&make());
+    malformed_append_is_refused(&make());
+    list_filters_and_pages(&make());
+    concurrent_appends_lose_nothing(Arc::new(make()));
+}
+
+fn cmd(s: &str) -> CommandId {
+    CommandId::new(s).expect("valid")
+}
+
+fn cid(s: &str) -> ComplaintId {
+    ComplaintId::new(s).expect("valid")
+}
+
+/// Decides `command` on the stored state of `id` and builds the append for it.
+fn next_append(store: &dyn Store, id: &ComplaintId, command_id: &str, command: Command) -> Append {
+    let state = store.load(id).expect("load");
+    let policy = testing::policy();
+    let actor = testing::agent();
+    let events = decide(state.as_deref(), &policy, command, &actor, testing::t(1))
+        .expect("the suite's commands are legal");
+    let expected = state.as_ref().map_or(0, |c| c.version);
+    let recorded: Vec<Recorded> = events
+        .into_iter()
+        .zip(expected + 1..)
+        .map(|(event, version)| Recorded {
+            version,
+            at: testing::t(1),
+            actor: actor.id.clone(),
+            command: cmd(command_id),
+            event,
+        })
+        .collect();
+    let mut it = recorded.iter();
+    let mut next = match state {
+        Some(c) => (*c).clone(),
+        None => Complaint::open(id.clone(), it.next().expect("one")).expect("received"),
+    };
+    it.for_each(|r| next.apply(r));
+    Append::new(cmd(command_id), expected, recorded, Arc::new(next))
+}
+
+fn receive(store: &dyn Store, id: &ComplaintId, command_id: &str) {
+    let c = Command::Receive(Box::new(testing::intake(testing::t(0))));
+    store
+        .append(next_append(store, id, command_id, c))
+        .expect("receive appends");
+}
+
+fn triage(store: &dyn Store, id: &ComplaintId, command_id: &str, tier: &str) {
+    let c = Command::Triage {
+        category: CategoryPath::parse("logistics/delay").expect("valid"),
+        tier: Some(TierKey::new(tier).expect("valid")),
+        validity: Validity::Valid,
+    };
+    store
+        .append(next_append(store, id, command_id, c))
+        .expect("triage appends");
+}
+
+fn route(store: &dyn Store, id: &ComplaintId, command_id: &str, dept: &str) {
+    let c = Command::Route {
+        responsibility: Responsibility {
+            primary: DepartmentKey::new(dept).expect("valid"),
+            collaborating: vec![],
+            party: Party::Internal {
+                unit: "outlet-1".into(),
+            },
+        },
+    };
+    store
+        .append(next_append(store, id, command_id, c))
+        .expect("route appends");
+}
+
+/// A new store has no complaints, no history and no commands.
+pub fn empty_store_knows_nothing(store: &dyn Store) {
+    let id = cid("C-1");
+    assert!(
+        store.load(&id).expect("load").is_none(),
+        "load of a missing complaint"
+    );
+    assert!(
+        store.history(&id).expect("history").is_empty(),
+        "history of a missing complaint"
+    );
+    assert!(
+        store.command(&cmd("x")).expect("command").is_none(),
+        "unknown command"
+    );
+    assert!(
+        store
+            .list(&ListQuery::new())
+            .expect("list")
+            .items
+            .is_empty(),
+        "empty list"
+    );
+}
+
+/// What was appended reads back: state, history in order, and the command record.
+pub fn append_then_read_back(store: &dyn Store) {
+    let id = cid("C-1");
+    receive(store, &id, "c1");
+    triage(store, &id, "c2", "major");
+    let state = store.load(&id).expect("load").expect("exists");
+    assert_eq!(state.version, 2);
+    assert_eq!(state.stage.kind(), StageKind::Triaged);
+    let history = store.history(&id).expect("history");
+    assert_eq!(
+        history.iter().map(|r| r.version).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(
+        Complaint::replay(id.clone(), &history).as_ref(),
+        Some(&*state),
+        "state must equal the fold of the history"
+    );
+    assert_eq!(
+        store.command(&cmd("c2")).expect("command"),
+        Some(CommandRecord {
+            complaint: id,
+            version: 2
+        })
+    );
+}
+
+/// An append at the wrong version is a `Conflict` naming the actual version, and writes nothing.
+pub fn wrong_version_conflicts_and_changes_nothing(store: &dyn Store) {
+    let id = cid("C-1");
+    receive(store, &id, "c1");
+    let stale = next_append(store, &id, "c2", Command::Acknowledge);
+    triage(store, &id, "c3", "general");
+    match store.append(stale) {
+        Err(StoreError::Conflict { expected, actual }) => assert_eq!((expected, actual), (1, 2)),
+        other => panic!("a stale append must conflict, got {other:?}"),
+    }
+    assert_eq!(
+        store.history(&id).expect("history").len(),
+        2,
+        "nothing appended"
+    );
+    assert!(
+        store.command(&cmd("c2")).expect("command").is_none(),
+        "no command recorded"
+    );
+    // Receiving an existing complaint again (expected version 0) conflicts too.
+    let again = Command::Receive(Box::new(testing::intake(testing::t(0))));
+    let mut append = next_append(store, &cid("C-2"), "c4", again);
+    append.complaint = id.clone();
+    append.state = Arc::new(Complaint {
+        id: id.clone(),
+        ..(*append.state).clone()
+    });
+    assert!(matches!(
+        store.append(append),
+        Err(StoreError::Conflict {
+            expected: 0,
+            actual: 2
+        })
+    ));
+}
+
+/// A command id is recorded once: reusing it is `DuplicateCommand`, and writes nothing.
+pub fn duplicate_command_is_refused_and_changes_nothing(store: &dyn Store) {
+    let id = cid("C-1");
+    receive(store, &id, "c1");
+    let reuse = next_append(store, &id, "c1", Command::Acknowledge);
+    assert!(matches!(
+        store.append(reuse),
+        Err(StoreError::DuplicateCommand(_))
+    ));
+    let other = cid("C-2");
+    let reuse = next_append(
+        store,
+        &other,
+        "c1",
+        Command::Receive(Box::new(testing::intake(testing::t(0)))),
+    );
+    assert!(matches!(
+        store.append(reuse),
+        Err(StoreError::DuplicateCommand(_))
+    ));
+    assert_eq!(store.history(&id).expect("history").len(), 1);
+    assert!(store.load(&other).expect("load").is_none());
+}
+
+/// A self-inconsistent append is refused before anything is written.
+pub fn malformed_append_is_refused(store: &dyn Store) {
+    let id = cid("C-1");
+    let mut append = next_append(
+        store,
+        &id,
+        "c1",
+        Command::Receive(Box::new(testing::intake(testing::t(0)))),
+    );
+    append.events[0].version = 5;
+    assert!(matches!(
+        store.append(append),
+        Err(StoreError::Malformed(_))
+    ));
+    assert!(store.load(&id).expect("load").is_none());
+    assert!(store.command(&cmd("c1")).expect("command").is_none());
+}
+
+/// `list` filters by stage, tier and department, in id order, and pages without gaps.
+pub fn list_filters_and_pages(store: &dyn Store) {
+    for i in 0..25 {
+        let id = cid(&format!("C-{i:03}"));
+        receive(store, &id, &format!("r{i}"));
+        if i % 2 == 0 {
+            triage(
+                store,
+                &id,
+                &format!("t{i}"),
+                if i % 4 == 0 { "major" } else { "general" },
+            );
+        }
+        if i % 4 == 0 {
+            route(
+                store,
+                &id,
+                &format!("o{i}"),
+                if i % 8 == 0 { "hub" } else { "outlet" },
+            );
+        }
+    }
+    let ids = |q: &ListQuery| -> Vec<String> {
+        let mut all = Vec::new();
+        let mut q = q.clone();
+        loop {
+            let page = store.list(&q).expect("list");
+            assert!(page.items.len() <= q.limit, "page larger than its limit");
+            all.extend(page.items.iter().map(|c| c.id.to_string()));
+            match page.next {
+                Some(next) => q = q.after(next),
+                None => return all,
+            }
+        }
+    };
+    let everything = ids(&ListQuery::new().limit(7));
+    assert_eq!(
+        everything.len(),
+        25,
+        "paging must visit every complaint once"
+    );
+    let mut sorted = everything.clone();
+    sorted.sort();
+    assert_eq!(everything, sorted, "list is in id order");
+    assert_eq!(ids(&ListQuery::new().stage(StageKind::Received)).len(), 12);
+    assert_eq!(ids(&ListQuery::new().stage(StageKind::Triaged)).len(), 6);
+    assert_eq!(
+        ids(&ListQuery::new().stage(StageKind::Investigating)).len(),
+        7
+    );
+    assert_eq!(
+        ids(&ListQuery::new().tier(TierKey::new("major").expect("valid"))).len(),
+        7
+    );
+    let hub = ListQuery::new().department(DepartmentKey::new("hub").expect("valid"));
+    assert_eq!(ids(&hub), ["C-000", "C-008", "C-016", "C-024"]);
+    let major_outlet = ListQuery::new()
+        .tier(TierKey::new("major").expect("valid"))
+        .department(DepartmentKey::new("outlet").expect("valid"))
+        .limit(1);
+    assert_eq!(ids(&major_outlet), ["C-004", "C-012", "C-020"]);
+}
+
+/// Appends from several threads, racing on one complaint and each on its own: every append
+/// that succeeded is in the history exactly once, and versions have no gaps.
+pub fn concurrent_appends_lose_nothing<S: Store + 'static>(store: Arc<S>) {
+    let shared = cid("SHARED");
+    receive(&*store, &shared, "shared-0");
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let store = Arc::clone(&store);
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                let own = cid(&format!("OWN-{t}"));
+                receive(&*store, &own, &format!("own-{t}"));
+                let mut won = 0;
+                for i in 0..50 {
+                    let e = crate::model::Evidence {
+                        kind: crate::model::EvidenceKind::Photo,
+                        reference: format!("photo-{t}-{i}"),
+                        content_hash: None,
+                    };
+                    let a = next_append(
+                        &*store,
+                        &shared,
+                        &format!("s-{t}-{i}"),
+                        Command::AddEvidence(e),
+                    );
+                    match store.append(a) {
+                        Ok(()) => won += 1,
+                        Err(StoreError::Conflict { .. }) => {}
+                        Err(e) => panic!("unexpected store error: {e}"),
+                    }
+                }
+                won
+            })
+        })
+        .collect();
+    let won: u64 = threads.into_iter().map(|h| h.join().expect("thread")).sum();
+    let history = store.history(&shared).expect("history");
+    assert_eq!(
+        history.len() as u64,
+        1 + won,
+        "every successful append is kept"
+    );
+    for (i, r) in history.iter().enumerate() {
+        assert_eq!(r.version, i as u64 + 1, "versions have no gaps");
+    }
+    let state = store.load(&shared).expect("load").expect("exists");
+    assert_eq!(state.evidence.len() as u64, won);
+    for t in 0..4 {
+        assert!(
+            store
+                .load(&cid(&format!("OWN-{t}")))
+                .expect("load")
+                .is_some()
+        );
+    }
+}

@@ -1,0 +1,334 @@
+//! The engine: the only part that touches the ports (store, notifier, clock).
+
+use crate::actor::Actor;
+use crate::clock::{Clock, SystemClock};
+use crate::complaint::Complaint;
+use crate::id::{CommandId, ComplaintId};
+use crate::lifecycle::{Command, Recorded, Rejection, decide};
+use crate::notify::{DiscardNotifier, Notification, Notifier, NotifyError, notifications_for};
+use crate::policy::Policy;
+use crate::store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// Drives complaints: decides commands under the right policy version, appends the events
+/// with optimistic concurrency, and answers queries. `Send + Sync` when its ports are: share
+/// one engine between threads. The `plaint` crate's documentation shows a whole embedding.
+pub struct Engine<S, N = DiscardNotifier, C = SystemClock> {
+    store: S,
+    notifier: N,
+    clock: C,
+    policies: BTreeMap<u32, Arc<Policy>>,
+    current: u32,
+    max_attempts: u32,
+    undelivered: Mutex<Vec<Undelivered>>,
+}
+
+/// A notification the notifier refused. Kept in memory until the outbox (a later step) makes
+/// delivery durable; see [`Engine::undelivered`].
+#[derive(Debug, Clone)]
+pub struct Undelivered {
+    /// The notification.
+    pub notification: Notification,
+    /// Why it failed.
+    pub error: NotifyError,
+}
+
+/// Why [`Engine::execute`] or a query failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The command was refused; nothing changed.
+    #[error("rejected: {0}")]
+    Rejected(#[from] Rejection),
+    /// The store failed; nothing was acknowledged.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The complaint is pinned to a policy version this engine does not hold.
+    #[error(
+        "complaint {complaint} is pinned to policy version {version}, which this engine does not hold"
+    )]
+    UnknownPolicyVersion {
+        /// The complaint.
+        complaint: ComplaintId,
+        /// Its pinned version.
+        version: u32,
+    },
+    /// The command id was already used for another complaint.
+    #[error("command id {command} was already used for complaint {complaint}")]
+    CommandIdReused {
+        /// The command id.
+        command: CommandId,
+        /// The complaint it was used for.
+        complaint: ComplaintId,
+    },
+}
+
+/// Builds an [`Engine`]; the store and the current policy are required, the rest default
+/// (no notifications, the system clock, 8 attempts on conflict).
+pub struct EngineBuilder<S, N, C> {
+    engine: Engine<S, N, C>,
+}
+
+impl<S: Store> Engine<S> {
+    /// Starts building an engine over `store` whose new complaints follow `policy`.
+    pub fn builder(store: S, policy: Policy) -> EngineBuilder<S, DiscardNotifier, SystemClock> {
+        let current = policy.version;
+        EngineBuilder {
+            engine: Engine {
+                store,
+                notifier: DiscardNotifier,
+                clock: SystemClock,
+                policies: BTreeMap::from([(current, Arc::new(policy))]),
+                current,
+                max_attempts: 8,
+                undelivered: Mutex::new(Vec::new()),
+            },
+        }
+    }
+}
+
+impl<S, N, C> EngineBuilder<S, N, C> {
+    /// Delivers notifications through `notifier`.
+    pub fn notifier<N2: Notifier>(self, notifier: N2) -> EngineBuilder<S, N2, C> {
+        let e = self.engine;
+        EngineBuilder {
+            engine: Engine {
+                store: e.store,
+                notifier,
+                clock: e.clock,
+                policies: e.policies,
+                current: e.current,
+                max_attempts: e.max_attempts,
+                undelivered: e.undelivered,
+            },
+        }
+    }
+
+    /// Takes `now` from `clock`.
+    pub fn clock<C2: Clock>(self, clock: C2) -> EngineBuilder<S, N, C2> {
+        let e = self.engine;
+        EngineBuilder {
+            engine: Engine {
+                store: e.store,
+                notifier: e.notifier,
+                clock,
+                policies: e.policies,
+                current: e.current,
+                max_attempts: e.max_attempts,
+                undelivered: e.undelivered,
+            },
+        }
+    }
+
+    /// Also holds an older (or other) policy version, for complaints pinned to it.
+    /// The builder's first policy stays the one new complaints follow.
+    pub fn also_policy(mut self, policy: Policy) -> Self {
+        self.engine
+            .policies
+            .entry(policy.version)
+            .or_insert_with(|| Arc::new(policy));
+        self
+    }
+
+    /// How many times a command is decided again after losing a race (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.engine.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The engine.
+    pub fn build(self) -> Engine<S, N, C> {
+        self.engine
+    }
+}
+
+impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
+    /// Decides `command` on complaint `id` as `actor`, appends the events, and returns the
+    /// complaint's new state.
+    ///
+    /// Idempotent by `command_id`: retrying a command that was already applied returns the
+    /// state right after its first application and appends nothing. Racing commands on one
+    /// complaint are decided again on the fresh state, up to the configured attempts.
+    ///
+    /// # Errors
+    /// [`EngineError::Rejected`] when `decide` refuses (or, after every attempt lost a race,
+    /// with [`Rejection::Conflict`]); nothing changed. [`EngineError::Store`] when the store
+    /// fails. [`EngineError::UnknownPolicyVersion`], [`EngineError::CommandIdReused`].
+    pub fn execute(
+        &self,
+        command_id: CommandId,
+        id: &ComplaintId,
+        command: Command,
+        actor: &Actor,
+    ) -> Result<Arc<Complaint>, EngineError> {
+        if let Some(done) = self.store.command(&command_id)? {
+            return self.result_of(&command_id, id, done);
+        }
+        let mut last_conflict = (0, 0);
+        for _ in 0..self.max_attempts {
+            let state = self.store.load(id)?;
+            if let Command::Merge { into } = &command {
+                self.check_merge_target(into)?;
+            }
+            let policy = match &state {
+                Some(c) => self.policy(c)?,
+                None => &self.policies[&self.current],
+            };
+            let now = self.clock.now();
+            let events = decide(state.as_deref(), policy, command.clone(), actor, now)?;
+            let expected = state.as_ref().map_or(0, |c| c.version);
+            let recorded: Vec<Recorded> = events
+                .into_iter()
+                .zip(expected + 1..)
+                .map(|(event, version)| Recorded {
+                    version,
+                    at: now,
+                    actor: actor.id.clone(),
+                    command: command_id.clone(),
+                    event,
+                })
+                .collect();
+            let next = Arc::new(fold(id, state.as_deref(), &recorded));
+            let append = Append::new(command_id.clone(), expected, recorded, Arc::clone(&next));
+            let events = append.events.clone();
+            match self.store.append(append) {
+                Ok(()) => {
+                    self.notify(&next, &events);
+                    return Ok(next);
+                }
+                Err(StoreError::Conflict { expected, actual }) => {
+                    last_conflict = (expected, actual);
+                }
+                Err(StoreError::DuplicateCommand(_)) => {
+                    let done = self.store.command(&command_id)?.ok_or_else(|| {
+                        StoreError::Malformed("duplicate command without a record".into())
+                    })?;
+                    return self.result_of(&command_id, id, done);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let (expected, actual) = last_conflict;
+        Err(Rejection::Conflict { expected, actual }.into())
+    }
+
+    /// The complaint's current state.
+    ///
+    /// # Errors
+    /// A store error.
+    pub fn get(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, EngineError> {
+        Ok(self.store.load(id)?)
+    }
+
+    /// The complaint's audit trail: every event with who, when and which command.
+    ///
+    /// # Errors
+    /// A store error.
+    pub fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, EngineError> {
+        Ok(self.store.history(id)?)
+    }
+
+    /// Complaints by stage, department and tier, a page at a time.
+    ///
+    /// # Errors
+    /// A store error.
+    pub fn list(&self, query: &ListQuery) -> Result<Page, EngineError> {
+        Ok(self.store.list(query)?)
+    }
+
+    /// The policy new complaints follow.
+    pub fn current_policy(&self) -> &Policy {
+        &self.policies[&self.current]
+    }
+
+    /// Notifications the notifier refused so far (in memory only, for now).
+    pub fn undelivered(&self) -> Vec<Undelivered> {
+        self.undelivered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The store, for adapters' own maintenance calls.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    fn policy(&self, c: &Complaint) -> Result<&Policy, EngineError> {
+        self.policies
+            .get(&c.policy_version)
+            .map(|p| &**p)
+            .ok_or_else(|| EngineError::UnknownPolicyVersion {
+                complaint: c.id.clone(),
+                version: c.policy_version,
+            })
+    }
+
+    /// A merge needs its target to exist and be open: a lookup `decide` cannot make.
+    fn check_merge_target(&self, into: &ComplaintId) -> Result<(), EngineError> {
+        let reason = match self.store.load(into)? {
+            None => "no such complaint",
+            Some(t) if t.stage.is_terminal() => "the target complaint is already finished",
+            Some(_) => return Ok(()),
+        };
+        Err(Rejection::Invalid {
+            field: "into",
+            reason: reason.into(),
+        }
+        .into())
+    }
+
+    /// The state right after an already-recorded command.
+    fn result_of(
+        &self,
+        command: &CommandId,
+        id: &ComplaintId,
+        done: CommandRecord,
+    ) -> Result<Arc<Complaint>, EngineError> {
+        if &done.complaint != id {
+            return Err(EngineError::CommandIdReused {
+                command: command.clone(),
+                complaint: done.complaint,
+            });
+        }
+        if let Some(c) = self.store.load(id)?
+            && c.version == done.version
+        {
+            return Ok(c);
+        }
+        let history = self.store.history(id)?;
+        let upto = history.iter().take_while(|r| r.version <= done.version);
+        Complaint::replay(id.clone(), upto)
+            .map(Arc::new)
+            .ok_or_else(|| StoreError::Malformed(format!("history of {id} is empty")).into())
+    }
+
+    fn notify(&self, complaint: &Complaint, events: &[Recorded]) {
+        for n in notifications_for(complaint, events) {
+            if let Err(error) = self.notifier.deliver(&n) {
+                self.undelivered
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(Undelivered {
+                        notification: n,
+                        error,
+                    });
+            }
+        }
+    }
+}
+
+/// Applies freshly decided events to a copy of the state (or opens the complaint).
+fn fold(id: &ComplaintId, state: Option<&Complaint>, events: &[Recorded]) -> Complaint {
+    let mut it = events.iter();
+    let mut c = match state {
+        Some(c) => c.clone(),
+        None => {
+            let first = it.next().expect("decide returns at least one event");
+            Complaint::open(id.clone(), first).expect("a new complaint starts with Received")
+        }
+    };
+    it.for_each(|r| c.apply(r));
+    c
+}

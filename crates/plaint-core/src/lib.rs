@@ -1,0 +1,47 @@
+//! plaint-core: the deterministic core of plaint — complaint model, policy, typed lifecycle,
+//! engine and ports.
+//!
+//! The decision core ([`decide`], [`Complaint::apply`], the policy) does no I/O and never reads
+//! the clock: time comes in as `now`. The [`Engine`] is the one part that touches the ports
+//! ([`Store`], [`Notifier`], [`Clock`]). Most users depend on the `plaint` facade instead.
+
+#![forbid(unsafe_code)]
+
+pub mod actor;
+pub mod clock;
+pub mod complainant;
+pub mod complaint;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod engine;
+pub mod id;
+pub mod lifecycle;
+pub mod model;
+pub mod money;
+pub mod notify;
+pub mod policy;
+pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use actor::{Actor, ActorKind};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use complainant::{Complainant, Contact};
+pub use complaint::Complaint;
+pub use engine::{Engine, EngineBuilder, EngineError, Undelivered};
+pub use id::{
+    ActorId, CategoryKey, ChannelKey, CommandId, ComplaintId, DepartmentKey, IdError, RemedyKey,
+    RoleKey, TierKey,
+};
+pub use lifecycle::{
+    Command, CommandKind, Event, ForbiddenReason, Next, Recorded, Rejection, ReopenCause, Stage,
+    StageKind, TransitionGraph, decide,
+};
+pub use model::*;
+pub use money::{Currency, CurrencyError, Money};
+pub use notify::{
+    DiscardNotifier, Notification, NotificationKind, Notifier, NotifyError, Recipient,
+    RecordingNotifier,
+};
+pub use policy::{Policy, PolicyError, StepRule, Steps};
+pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};

@@ -1,0 +1,240 @@
+//! What an actor asks the engine to do to one complaint: `Command` and its `CommandKind`.
+
+use crate::id::{ComplaintId, RemedyKey, TierKey};
+use crate::model::{
+    CategoryPath, DocumentRef, Evidence, Findings, Intake, Responsibility, Satisfaction, Validity,
+};
+use crate::money::Money;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A request to change one complaint. [`crate::decide`] accepts it (producing events) or
+/// rejects it (changing nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Command {
+    /// Register a new complaint (受理/登记).
+    Receive(Box<Intake>),
+    /// Tell the complainant it was received.
+    Acknowledge,
+    /// Classify, set the tier (the policy's default when `None`) and judge validity.
+    Triage {
+        /// The category path as far as known now.
+        category: CategoryPath,
+        /// The tier; `None` takes the policy's default tier.
+        tier: Option<TierKey>,
+        /// Whether the company is responsible.
+        validity: Validity,
+    },
+    /// Explain an invalid complaint to the complainant.
+    Explain {
+        /// The explanation.
+        text: String,
+    },
+    /// The complainant accepts the explanation: resolved by explanation.
+    AcceptExplanation,
+    /// The complainant rejects the explanation: the complaint goes back to triage.
+    RejectExplanation {
+        /// Why, when they say.
+        reason: Option<String>,
+    },
+    /// Assign responsibility (责任归属).
+    Route {
+        /// The primary department, collaborators and the party at fault.
+        responsibility: Responsibility,
+    },
+    /// Record what investigation found; may set the root-cause category.
+    RecordFindings {
+        /// The facts.
+        findings: Findings,
+        /// A deeper category path (it must extend the triaged one).
+        root_cause: Option<CategoryPath>,
+    },
+    /// Propose a remedy.
+    Propose {
+        /// The remedy kind.
+        remedy: RemedyKey,
+        /// What exactly is offered.
+        description: String,
+        /// Money paid or refunded, in the policy's currency.
+        amount: Option<Money>,
+    },
+    /// Approve the latest proposal.
+    Approve {
+        /// A remark.
+        note: Option<String>,
+    },
+    /// Decline the latest proposal; a new one is due.
+    DeclineApproval {
+        /// Why (required).
+        reason: String,
+    },
+    /// The complainant accepts the latest proposal.
+    AcceptProposal {
+        /// A written agreement, if one was signed.
+        agreement: Option<DocumentRef>,
+    },
+    /// The complainant rejects the latest proposal; a new round begins.
+    RejectProposal {
+        /// Why, when they say.
+        reason: Option<String>,
+    },
+    /// Record a step of carrying out the remedy.
+    RecordExecution {
+        /// What was done.
+        action: String,
+        /// A reference (payment id, new waybill).
+        reference: Option<String>,
+        /// Whether this completes the execution.
+        finished: bool,
+    },
+    /// Tell the complainant the result.
+    GiveFeedback {
+        /// What they were told.
+        text: String,
+    },
+    /// The complainant says whether they are satisfied; unsatisfied reopens the complaint.
+    ConfirmSatisfaction(Satisfaction),
+    /// Record a follow-up call; an unsatisfied answer reopens (reissues) the complaint.
+    FollowUp(Satisfaction),
+    /// Close and archive a remedied complaint.
+    Close,
+    /// Resolve at once where the complaint was received, and close it.
+    ResolveOnTheSpot {
+        /// The remedy given.
+        remedy: RemedyKey,
+        /// What was done.
+        description: String,
+    },
+    /// Withdraw the complaint.
+    Withdraw {
+        /// Why, when given.
+        reason: Option<String>,
+    },
+    /// Merge this complaint, a duplicate, into another one.
+    Merge {
+        /// The complaint that carries on.
+        into: ComplaintId,
+    },
+    /// Change the severity tier during handling.
+    ChangeTier {
+        /// The new tier.
+        tier: TierKey,
+        /// Why (required; it is audited).
+        reason: String,
+    },
+    /// Add a piece of evidence.
+    AddEvidence(Evidence),
+}
+
+/// A [`Command`] without its data: what a policy grants to roles, and the edges of the
+/// transition graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)] // one-to-one with `Command`
+#[non_exhaustive]
+pub enum CommandKind {
+    Receive,
+    Acknowledge,
+    Triage,
+    Explain,
+    AcceptExplanation,
+    RejectExplanation,
+    Route,
+    RecordFindings,
+    Propose,
+    Approve,
+    DeclineApproval,
+    AcceptProposal,
+    RejectProposal,
+    RecordExecution,
+    GiveFeedback,
+    ConfirmSatisfaction,
+    FollowUp,
+    Close,
+    ResolveOnTheSpot,
+    Withdraw,
+    Merge,
+    ChangeTier,
+    AddEvidence,
+}
+
+impl CommandKind {
+    /// Commands a complainant may give on their own complaint.
+    pub const COMPLAINANT: [CommandKind; 7] = [
+        Self::AcceptExplanation,
+        Self::RejectExplanation,
+        Self::AcceptProposal,
+        Self::RejectProposal,
+        Self::ConfirmSatisfaction,
+        Self::AddEvidence,
+        Self::Withdraw,
+    ];
+
+    /// The snake_case name used in policies, errors and diagrams.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Receive => "receive",
+            Self::Acknowledge => "acknowledge",
+            Self::Triage => "triage",
+            Self::Explain => "explain",
+            Self::AcceptExplanation => "accept_explanation",
+            Self::RejectExplanation => "reject_explanation",
+            Self::Route => "route",
+            Self::RecordFindings => "record_findings",
+            Self::Propose => "propose",
+            Self::Approve => "approve",
+            Self::DeclineApproval => "decline_approval",
+            Self::AcceptProposal => "accept_proposal",
+            Self::RejectProposal => "reject_proposal",
+            Self::RecordExecution => "record_execution",
+            Self::GiveFeedback => "give_feedback",
+            Self::ConfirmSatisfaction => "confirm_satisfaction",
+            Self::FollowUp => "follow_up",
+            Self::Close => "close",
+            Self::ResolveOnTheSpot => "resolve_on_the_spot",
+            Self::Withdraw => "withdraw",
+            Self::Merge => "merge",
+            Self::ChangeTier => "change_tier",
+            Self::AddEvidence => "add_evidence",
+        }
+    }
+}
+
+impl fmt::Display for CommandKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Command {
+    /// The command without its data.
+    pub fn kind(&self) -> CommandKind {
+        match self {
+            Command::Receive(_) => CommandKind::Receive,
+            Command::Acknowledge => CommandKind::Acknowledge,
+            Command::Triage { .. } => CommandKind::Triage,
+            Command::Explain { .. } => CommandKind::Explain,
+            Command::AcceptExplanation => CommandKind::AcceptExplanation,
+            Command::RejectExplanation { .. } => CommandKind::RejectExplanation,
+            Command::Route { .. } => CommandKind::Route,
+            Command::RecordFindings { .. } => CommandKind::RecordFindings,
+            Command::Propose { .. } => CommandKind::Propose,
+            Command::Approve { .. } => CommandKind::Approve,
+            Command::DeclineApproval { .. } => CommandKind::DeclineApproval,
+            Command::AcceptProposal { .. } => CommandKind::AcceptProposal,
+            Command::RejectProposal { .. } => CommandKind::RejectProposal,
+            Command::RecordExecution { .. } => CommandKind::RecordExecution,
+            Command::GiveFeedback { .. } => CommandKind::GiveFeedback,
+            Command::ConfirmSatisfaction(_) => CommandKind::ConfirmSatisfaction,
+            Command::FollowUp(_) => CommandKind::FollowUp,
+            Command::Close => CommandKind::Close,
+            Command::ResolveOnTheSpot { .. } => CommandKind::ResolveOnTheSpot,
+            Command::Withdraw { .. } => CommandKind::Withdraw,
+            Command::Merge { .. } => CommandKind::Merge,
+            Command::ChangeTier { .. } => CommandKind::ChangeTier,
+            Command::AddEvidence(_) => CommandKind::AddEvidence,
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! `decide`: every business rule of the lifecycle, as one pure function.
+
+use super::graph;
+use super::{Command, CommandKind, Event, ForbiddenReason, Next, Rejection, ReopenCause};
+use crate::actor::{Actor, ActorKind};
+use crate::complaint::Complaint;
+use crate::model::{CategoryPath, Resolution, Satisfaction, Timestamp};
+use crate::money::Money;
+use crate::policy::{Policy, role_may};
+use std::sync::Arc;
+
+/// Decides a command against a complaint's state.
+///
+/// `state` is `None` for a complaint that does not exist yet: only [`Command::Receive`]
+/// applies then. Returns the events to append (at least one), or the reason for refusing.
+/// Pure: no I/O, no clock (time is `now`), no randomness.
+///
+/// # Errors
+/// A [`Rejection`]: `NotFound` / `AlreadyExists` for existence, `Forbidden` for authority,
+/// `IllegalTransition` for the stage, `Invalid` for a field that breaks a rule.
+///
+/// # Examples
+/// ```
+/// use plaint_core::{decide, testing, Command, Event, Rejection};
+/// let policy = testing::policy();
+/// let intake = testing::intake(testing::t(0));
+/// let events = decide(None, &policy, Command::Receive(Box::new(intake)),
+///                     &testing::agent(), testing::t(1)).unwrap();
+/// assert!(matches!(events[0], Event::Received { .. }));
+///
+/// // A complainant cannot triage.
+/// let c = testing::received();
+/// let err = decide(Some(&c), &policy, Command::Acknowledge,
+///                  &testing::customer(), testing::t(2)).unwrap_err();
+/// assert!(matches!(err, Rejection::Forbidden { .. }));
+/// ```
+pub fn decide(
+    state: Option<&Complaint>,
+    policy: &Policy,
+    command: Command,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Vec<Event>, Rejection> {
+    let kind = command.kind();
+    let Some(c) = state else {
+        let Command::Receive(intake) = command else {
+            return Err(Rejection::NotFound);
+        };
+        authorize(policy, actor, kind, None)?;
+        check_intake(policy, &intake, now)?;
+        return Ok(vec![Event::Received {
+            intake: Arc::from(intake),
+            policy_version: policy.version,
+        }]);
+    };
+    if kind == CommandKind::Receive {
+        return Err(Rejection::AlreadyExists(c.id.clone()));
+    }
+    authorize(policy, actor, kind, Some(c))?;
+    let from = c.stage.kind();
+    if !graph::allows(from, kind) {
+        return Err(Rejection::IllegalTransition {
+            from,
+            command: kind,
+        });
+    }
+    decide_open(c, policy, command, actor)
+}
+
+fn decide_open(
+    c: &Complaint,
+    policy: &Policy,
+    command: Command,
+    actor: &Actor,
+) -> Result<Vec<Event>, Rejection> {
+    let tier = c
+        .tier
+        .clone()
+        .unwrap_or_else(|| policy.default_tier.clone());
+    let events = match command {
+        Command::Receive(_) => unreachable!("handled by decide"),
+        Command::Acknowledge => {
+            if c.acknowledged_at.is_some() {
+                return invalid("acknowledged", "the complaint was already acknowledged");
+            }
+            vec![Event::Acknowledged]
+        }
+        Command::Triage {
+            category,
+            tier,
+            validity,
+        } => {
+            check_category(policy, &category, "category")?;
+            let tier = tier.unwrap_or_else(|| policy.default_tier.clone());
+            if policy.tier_rank(&tier).is_none() {
+                return invalid("tier", format!("unknown tier \"{tier}\""));
+            }
+            vec![Event::Triaged {
+                category,
+                tier,
+                validity,
+            }]
+        }
+        Command::Explain { text } => {
+            non_empty("text", &text)?;
+            vec![Event::Explained { text }]
+        }
+        Command::AcceptExplanation => vec![Event::ExplanationAccepted],
+        Command::RejectExplanation { reason } => vec![Event::ExplanationRejected { reason }],
+        Command::Route { responsibility } => {
+            for d in std::iter::once(&responsibility.primary).chain(&responsibility.collaborating) {
+                if !policy.has_department(d) {
+                    return invalid("responsibility", format!("unknown department \"{d}\""));
+                }
+            }
+            if responsibility
+                .collaborating
+                .contains(&responsibility.primary)
+            {
+                return invalid(
+                    "responsibility.collaborating",
+                    "the primary department cannot also collaborate",
+                );
+            }
+            vec![Event::Routed { responsibility }]
+        }
+        Command::RecordFindings {
+            findings,
+            root_cause,
+        } => {
+            non_empty("findings.summary", &findings.summary)?;
+            if let Some(path) = &root_cause {
+                check_category(policy, path, "root_cause")?;
+                if let Some(current) = &c.category
+                    && !path.starts_with(current)
+                {
+                    return invalid(
+                        "root_cause",
+                        format!("{path} does not extend the triaged category {current}"),
+                    );
+                }
+            }
+            vec![Event::FindingsRecorded {
+                findings,
+                root_cause,
+            }]
+        }
+        Command::Propose {
+            remedy,
+            description,
+            amount,
+        } => {
+            if !policy.has_remedy(&remedy) {
+                return invalid(
+                    "remedy",
+                    format!("the policy allows no remedy \"{remedy}\""),
+                );
+            }
+            non_empty("description", &description)?;
+            if let Some(a) = &amount {
+                check_amount(policy, a)?;
+            }
+            let next = if policy.steps.approval.applies(&tier, amount.as_ref()) {
+                Next::Approval
+            } else {
+                after_approval(policy, &tier, amount.as_ref())
+            };
+            vec![Event::RemedyProposed {
+                remedy,
+                description,
+                amount,
+                next,
+            }]
+        }
+        Command::Approve { note } => {
+            let proposal = c
+                .current_proposal()
+                .expect("awaiting approval has a proposal");
+            if proposal.proposed_by == actor.id {
+                return forbidden(actor, CommandKind::Approve, ForbiddenReason::OwnProposal);
+            }
+            if let Some(amount) = proposal.amount {
+                check_approval_limit(policy, actor, amount)?;
+            }
+            vec![Event::ApprovalGranted {
+                note,
+                next: after_approval(policy, &tier, proposal.amount.as_ref()),
+            }]
+        }
+        Command::DeclineApproval { reason } => {
+            non_empty("reason", &reason)?;
+            vec![Event::ApprovalDeclined { reason }]
+        }
+        Command::AcceptProposal { agreement } => vec![Event::ProposalAccepted { agreement }],
+        Command::RejectProposal { reason } => vec![Event::ProposalRejected { reason }],
+        Command::RecordExecution {
+            action,
+            reference,
+            finished,
+        } => {
+            non_empty("action", &action)?;
+            vec![Event::ExecutionRecorded {
+                action,
+                reference,
+                finished,
+            }]
+        }
+        Command::GiveFeedback { text } => {
+            non_empty("text", &text)?;
+            vec![Event::FeedbackGiven { text }]
+        }
+        Command::ConfirmSatisfaction(satisfaction) => {
+            check_satisfaction(&satisfaction)?;
+            let satisfied = satisfaction.satisfied;
+            let amount = c.current_proposal().and_then(|p| p.amount);
+            let mut events = vec![Event::SatisfactionRecorded {
+                satisfaction,
+                follow_up_required: satisfied
+                    && policy.steps.follow_up.applies(&tier, amount.as_ref()),
+            }];
+            if !satisfied {
+                events.push(Event::Reopened {
+                    cause: ReopenCause::UnsatisfiedAtConfirmation,
+                });
+            }
+            events
+        }
+        Command::FollowUp(satisfaction) => {
+            check_satisfaction(&satisfaction)?;
+            let satisfied = satisfaction.satisfied;
+            let mut events = vec![Event::FollowedUp { satisfaction }];
+            if !satisfied {
+                events.push(Event::Reopened {
+                    cause: ReopenCause::UnsatisfiedAtFollowUp,
+                });
+            }
+            events
+        }
+        Command::Close => {
+            if c.follow_up_required && c.follow_up.is_none() {
+                return invalid(
+                    "follow_up",
+                    "the policy requires a follow-up before closing",
+                );
+            }
+            vec![Event::Closed {
+                resolution: Resolution::Remedied,
+            }]
+        }
+        Command::ResolveOnTheSpot {
+            remedy,
+            description,
+        } => {
+            if !policy.has_remedy(&remedy) {
+                return invalid(
+                    "remedy",
+                    format!("the policy allows no remedy \"{remedy}\""),
+                );
+            }
+            non_empty("description", &description)?;
+            vec![
+                Event::ResolvedOnTheSpot {
+                    remedy,
+                    description,
+                },
+                Event::Closed {
+                    resolution: Resolution::OnTheSpot,
+                },
+            ]
+        }
+        Command::Withdraw { reason } => vec![Event::Withdrawn { reason }],
+        Command::Merge { into } => {
+            if into == c.id {
+                return invalid("into", "a complaint cannot be merged into itself");
+            }
+            vec![Event::Merged { into }]
+        }
+        Command::ChangeTier { tier: to, reason } => {
+            let Some(from) = c.tier.clone() else {
+                return invalid("tier", "the complaint has not been triaged yet");
+            };
+            if policy.tier_rank(&to).is_none() {
+                return invalid("tier", format!("unknown tier \"{to}\""));
+            }
+            if from == to {
+                return invalid("tier", format!("the complaint is already \"{to}\""));
+            }
+            non_empty("reason", &reason)?;
+            vec![Event::TierChanged { from, to, reason }]
+        }
+        Command::AddEvidence(evidence) => {
+            non_empty("reference", &evidence.reference)?;
+            vec![Event::EvidenceAdded { evidence }]
+        }
+    };
+    Ok(events)
+}
+
+/// After approval (or when none is needed): to the complainant if negotiation applies.
+fn after_approval(policy: &Policy, tier: &crate::TierKey, amount: Option<&Money>) -> Next {
+    if policy.steps.negotiation.applies(tier, amount) {
+        Next::Agreement
+    } else {
+        Next::Execution
+    }
+}
+
+fn authorize(
+    policy: &Policy,
+    actor: &Actor,
+    kind: CommandKind,
+    complaint: Option<&Complaint>,
+) -> Result<(), Rejection> {
+    match &actor.kind {
+        ActorKind::Complainant => {
+            if !CommandKind::COMPLAINANT.contains(&kind) {
+                return forbidden(actor, kind, ForbiddenReason::NotForComplainants);
+            }
+            match complaint {
+                Some(c) if c.intake.complainant.id == actor.id => Ok(()),
+                _ => forbidden(actor, kind, ForbiddenReason::NotTheirComplaint),
+            }
+        }
+        ActorKind::Staff { roles, .. } => {
+            if role_may(policy, roles, kind) {
+                Ok(())
+            } else {
+                forbidden(actor, kind, ForbiddenReason::NoRole)
+            }
+        }
+    }
+}
+
+fn check_approval_limit(policy: &Policy, actor: &Actor, amount: Money) -> Result<(), Rejection> {
+    let limits: Vec<Option<Money>> = actor
+        .roles()
+        .iter()
+        .filter_map(|r| policy.role(r))
+        .filter(|r| r.may.contains(&CommandKind::Approve))
+        .map(|r| r.approval_limit)
+        .collect();
+    if limits.iter().any(Option::is_none) {
+        return Ok(());
+    }
+    let best = limits
+        .into_iter()
+        .flatten()
+        .filter(|l| l.currency == amount.currency)
+        .max_by_key(|l| l.minor);
+    match best {
+        Some(limit) if limit.minor >= amount.minor => Ok(()),
+        Some(limit) => forbidden(
+            actor,
+            CommandKind::Approve,
+            ForbiddenReason::OverApprovalLimit { limit, amount },
+        ),
+        None => forbidden(
+            actor,
+            CommandKind::Approve,
+            ForbiddenReason::OverApprovalLimit {
+                limit: Money::new(0, amount.currency),
+                amount,
+            },
+        ),
+    }
+}
+
+fn check_intake(policy: &Policy, intake: &crate::Intake, now: Timestamp) -> Result<(), Rejection> {
+    if !policy.has_channel(&intake.channel) {
+        return invalid("channel", format!("unknown channel \"{}\"", intake.channel));
+    }
+    if intake.received_at > now {
+        return invalid("received_at", "lies in the future");
+    }
+    non_empty("description", &intake.description)?;
+    if let Some(a) = &intake.subject.amount_at_stake {
+        check_amount(policy, a)?;
+    }
+    Ok(())
+}
+
+fn check_category(
+    policy: &Policy,
+    path: &CategoryPath,
+    field: &'static str,
+) -> Result<(), Rejection> {
+    if policy.has_category(path) {
+        Ok(())
+    } else {
+        invalid(
+            field,
+            format!("\"{path}\" is not in the policy's category tree"),
+        )
+    }
+}
+
+fn check_amount(policy: &Policy, amount: &Money) -> Result<(), Rejection> {
+    if amount.currency != policy.currency {
+        return invalid(
+            "amount",
+            format!(
+                "{amount} is not in the policy's currency {}",
+                policy.currency
+            ),
+        );
+    }
+    if amount.minor < 0 {
+        return invalid("amount", "must not be negative");
+    }
+    Ok(())
+}
+
+fn check_satisfaction(s: &Satisfaction) -> Result<(), Rejection> {
+    match s.score {
+        Some(score) if !(1..=5).contains(&score) => {
+            invalid("score", format!("{score} is outside 1 to 5"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn non_empty(field: &'static str, text: &str) -> Result<(), Rejection> {
+    if text.trim().is_empty() {
+        invalid(field, "must not be empty")
+    } else {
+        Ok(())
+    }
+}
+
+fn invalid<T>(field: &'static str, reason: impl Into<String>) -> Result<T, Rejection> {
+    Err(Rejection::Invalid {
+        field,
+        reason: reason.into(),
+    })
+}
+
+fn forbidden<T>(
+    actor: &Actor,
+    command: CommandKind,
+    reason: ForbiddenReason,
+) -> Result<T, Rejection> {
+    Err(Rejection::Forbidden {
+        actor: actor.id.clone(),
+        command,
+        reason,
+    })
+}

@@ -1,0 +1,222 @@
+//! The legal transitions as data: a table `decide` consults, a petgraph graph, and Mermaid.
+
+use super::{CommandKind as C, StageKind as S};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::BTreeMap;
+
+/// Transitions between different stages, or within a stage for a specific command:
+/// `(from, command, possible targets)`. Policy decisions pick among the targets.
+const FLOW: &[(S, C, &[S])] = &[
+    (S::Received, C::Triage, &[S::Triaged, S::Invalid]),
+    (S::Received, C::ResolveOnTheSpot, &[S::Closed]),
+    (S::Triaged, C::Route, &[S::Investigating]),
+    (S::Triaged, C::ResolveOnTheSpot, &[S::Closed]),
+    (S::Invalid, C::Explain, &[S::Explained]),
+    (S::Explained, C::AcceptExplanation, &[S::Closed]),
+    (S::Explained, C::RejectExplanation, &[S::Received]),
+    (S::Investigating, C::RecordFindings, &[S::Proposing]),
+    (
+        S::Proposing,
+        C::Propose,
+        &[S::AwaitingApproval, S::AwaitingAgreement, S::Executing],
+    ),
+    (
+        S::AwaitingApproval,
+        C::Approve,
+        &[S::AwaitingAgreement, S::Executing],
+    ),
+    (S::AwaitingApproval, C::DeclineApproval, &[S::Proposing]),
+    (S::AwaitingAgreement, C::AcceptProposal, &[S::Executing]),
+    (S::AwaitingAgreement, C::RejectProposal, &[S::Proposing]),
+    (
+        S::Executing,
+        C::RecordExecution,
+        &[S::Executing, S::Executed],
+    ),
+    (S::Executed, C::GiveFeedback, &[S::AwaitingConfirmation]),
+    (
+        S::AwaitingConfirmation,
+        C::ConfirmSatisfaction,
+        &[S::Confirmed, S::Investigating],
+    ),
+    (
+        S::Confirmed,
+        C::FollowUp,
+        &[S::FollowedUp, S::Investigating],
+    ),
+    (S::Confirmed, C::Close, &[S::Closed]),
+    (S::FollowedUp, C::Close, &[S::Closed]),
+];
+
+/// Commands that apply in every open stage and lead to the same target from each.
+const FROM_ANY_OPEN: &[(C, S)] = &[(C::Withdraw, S::Withdrawn), (C::Merge, S::Merged)];
+
+/// Commands that apply in every open stage and keep the stage.
+const IN_ANY_OPEN: &[C] = &[C::Acknowledge, C::AddEvidence, C::ChangeTier];
+
+/// The stages `command` may lead to from `from`; empty when the command is illegal there.
+/// `Receive` is not in the table: it applies only to a complaint that does not exist yet.
+pub fn targets(from: S, command: C) -> Vec<S> {
+    if from.is_terminal() {
+        return Vec::new();
+    }
+    if IN_ANY_OPEN.contains(&command) {
+        return vec![from];
+    }
+    if let Some((_, to)) = FROM_ANY_OPEN.iter().find(|(c, _)| *c == command) {
+        return vec![*to];
+    }
+    FLOW.iter()
+        .filter(|(f, c, _)| *f == from && *c == command)
+        .flat_map(|(_, _, to)| to.iter().copied())
+        .collect()
+}
+
+/// Whether `command` is legal in stage `from`.
+pub fn allows(from: S, command: C) -> bool {
+    !targets(from, command).is_empty()
+}
+
+/// The lifecycle as a petgraph graph: one node per [`S`], one edge per (from, command, to).
+#[derive(Debug)]
+pub struct TransitionGraph {
+    graph: DiGraph<S, C>,
+    nodes: BTreeMap<S, NodeIndex>,
+}
+
+impl TransitionGraph {
+    /// Builds the graph from the transition table.
+    pub fn new() -> Self {
+        let mut graph = DiGraph::new();
+        let nodes: BTreeMap<S, NodeIndex> =
+            S::ALL.iter().map(|&s| (s, graph.add_node(s))).collect();
+        for &from in S::ALL.iter().filter(|s| !s.is_terminal()) {
+            for (command, to) in all_commands()
+                .into_iter()
+                .flat_map(|c| targets(from, c).into_iter().map(move |t| (c, t)))
+            {
+                graph.add_edge(nodes[&from], nodes[&to], command);
+            }
+        }
+        Self { graph, nodes }
+    }
+
+    /// The underlying graph.
+    pub fn graph(&self) -> &DiGraph<S, C> {
+        &self.graph
+    }
+
+    /// Whether `to` can be reached from `from` by some sequence of commands.
+    pub fn reachable(&self, from: S, to: S) -> bool {
+        petgraph::algo::has_path_connecting(&self.graph, self.nodes[&from], self.nodes[&to], None)
+    }
+
+    /// Whether the edge `(from, command, to)` is in the graph.
+    pub fn has_edge(&self, from: S, command: C, to: S) -> bool {
+        self.graph
+            .edges_connecting(self.nodes[&from], self.nodes[&to])
+            .any(|e| *e.weight() == command)
+    }
+
+    /// The lifecycle as a Mermaid state diagram. Commands that apply in every open stage are
+    /// drawn once, from a pseudo-state "any open stage".
+    pub fn to_mermaid(&self) -> String {
+        let mut out = String::from("stateDiagram-v2\n");
+        out.push_str(&format!(
+            "    [*] --> {} : receive\n",
+            mermaid_id(S::Received)
+        ));
+        for (from, command, tos) in FLOW {
+            for to in *tos {
+                out.push_str(&format!(
+                    "    {} --> {} : {command}\n",
+                    mermaid_id(*from),
+                    mermaid_id(*to)
+                ));
+            }
+        }
+        out.push_str("    state \"any open stage\" as open\n");
+        for (command, to) in FROM_ANY_OPEN {
+            out.push_str(&format!("    open --> {} : {command}\n", mermaid_id(*to)));
+        }
+        let keep: Vec<&str> = IN_ANY_OPEN.iter().map(|c| c.name()).collect();
+        out.push_str(&format!("    open --> open : {}\n", keep.join(", ")));
+        for s in S::ALL.iter().filter(|s| s.is_terminal()) {
+            out.push_str(&format!("    {} --> [*]\n", mermaid_id(*s)));
+        }
+        out
+    }
+}
+
+impl Default for TransitionGraph {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn mermaid_id(s: S) -> &'static str {
+    s.name()
+}
+
+/// Every command kind except `Receive`, which has no source stage.
+fn all_commands() -> Vec<C> {
+    let mut v: Vec<C> = FLOW.iter().map(|(_, c, _)| *c).collect();
+    v.extend(FROM_ANY_OPEN.iter().map(|(c, _)| *c));
+    v.extend_from_slice(IN_ANY_OPEN);
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stage_is_reachable_from_receipt() {
+        let g = TransitionGraph::new();
+        for s in S::ALL {
+            assert!(g.reachable(S::Received, s), "{s} unreachable");
+        }
+    }
+
+    #[test]
+    fn every_open_stage_can_reach_a_terminal_one_without_withdrawal() {
+        // Withdrawal reaches a terminal stage from anywhere; the real flow must too.
+        let mut g = TransitionGraph::new();
+        g.graph
+            .retain_edges(|gr, e| !matches!(gr[e], C::Withdraw | C::Merge));
+        for s in S::ALL.iter().filter(|s| !s.is_terminal()) {
+            assert!(g.reachable(*s, S::Closed), "{s} cannot reach closed");
+        }
+    }
+
+    #[test]
+    fn terminal_stages_have_no_exit() {
+        let g = TransitionGraph::new();
+        for s in S::ALL.iter().filter(|s| s.is_terminal()) {
+            assert_eq!(
+                g.graph
+                    .neighbors_directed(g.nodes[s], petgraph::Direction::Outgoing)
+                    .count(),
+                0
+            );
+        }
+    }
+
+    #[test]
+    fn every_command_but_receive_has_an_edge() {
+        let cmds = all_commands();
+        assert!(!cmds.contains(&C::Receive));
+        assert_eq!(cmds.len(), 22);
+    }
+
+    #[test]
+    fn mermaid_names_every_stage() {
+        let m = TransitionGraph::new().to_mermaid();
+        assert!(m.starts_with("stateDiagram-v2\n"));
+        for s in S::ALL {
+            assert!(m.contains(s.name()), "{s} missing from diagram");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Why a command was refused: the typed `Rejection` (a refused command changes nothing).
+
+use super::{CommandKind, StageKind};
+use crate::id::{ActorId, ComplaintId};
+use crate::money::Money;
+
+/// A refused command. A rejection never changes anything.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The actor lacks the authority.
+    #[error("{actor} may not {command}: {reason}")]
+    Forbidden {
+        /// Who tried.
+        actor: ActorId,
+        /// What they tried.
+        command: CommandKind,
+        /// Why not.
+        reason: ForbiddenReason,
+    },
+    /// The command does not apply in the complaint's stage.
+    #[error("cannot {command} a complaint that is {from}")]
+    IllegalTransition {
+        /// The stage the complaint is in.
+        from: StageKind,
+        /// The command tried.
+        command: CommandKind,
+    },
+    /// A field of the command is wrong for this policy or complaint.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The field (`category`, `amount`, …).
+        field: &'static str,
+        /// A plain sentence.
+        reason: String,
+    },
+    /// Another command changed the complaint first, and retries ran out.
+    #[error("complaint changed concurrently: expected version {expected}, found {actual}")]
+    Conflict {
+        /// The version the command was decided on.
+        expected: u64,
+        /// The version found when appending.
+        actual: u64,
+    },
+    /// No complaint has the id the command names.
+    #[error("no such complaint")]
+    NotFound,
+    /// A complaint with this id was already received.
+    #[error("complaint {0} already exists")]
+    AlreadyExists(ComplaintId),
+}
+
+/// Why an actor may not give a command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ForbiddenReason {
+    /// None of the actor's roles grants the command.
+    #[error("none of their roles grants it")]
+    NoRole,
+    /// Complainants may only accept or reject, confirm, add evidence, or withdraw.
+    #[error("a complainant may not do this")]
+    NotForComplainants,
+    /// A complainant acted on someone else's complaint.
+    #[error("it is not their complaint")]
+    NotTheirComplaint,
+    /// The proposer may not approve their own proposal.
+    #[error("they proposed it themselves")]
+    OwnProposal,
+    /// The amount exceeds every approval limit of the actor's roles.
+    #[error("{amount} exceeds their approval limit of {limit}")]
+    OverApprovalLimit {
+        /// Their highest limit.
+        limit: Money,
+        /// The proposal's amount.
+        amount: Money,
+    },
+}

@@ -1,0 +1,303 @@
+//! The records a complaint is made of: what was registered, how it was judged and remedied.
+
+use crate::complainant::Complainant;
+use crate::id::{ActorId, CategoryKey, ChannelKey, DepartmentKey, RemedyKey};
+use crate::money::Money;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An instant. The core never reads the system clock: every instant comes in from outside.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// Everything registered when a complaint is received (DOMAIN.md §1, 登记).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intake {
+    /// Who complained, and how to reach them.
+    pub complainant: Complainant,
+    /// The channel it arrived on.
+    pub channel: ChannelKey,
+    /// When it arrived (may be earlier than its registration).
+    pub received_at: Timestamp,
+    /// What the complaint is about.
+    #[serde(default)]
+    pub subject: Subject,
+    /// The complainant's own account.
+    pub description: String,
+    /// Evidence handed in at receipt.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    /// What the complainant asks for, in their words.
+    #[serde(default)]
+    pub requested_remedy: Option<String>,
+    /// Staff the complaint names (a courier, a waiter).
+    #[serde(default)]
+    pub staff_involved: Vec<String>,
+}
+
+/// References to what the complaint concerns. All optional: a hotel guest has no waybill.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    /// Order number.
+    pub order: Option<String>,
+    /// Waybill (tracking) number.
+    pub waybill: Option<String>,
+    /// Product name or SKU.
+    pub product: Option<String>,
+    /// Where it happened (an outlet, a room, a store).
+    pub place: Option<String>,
+    /// When the product or service was bought.
+    pub purchased_at: Option<Timestamp>,
+    /// Money at stake as the complainant states it (declared value, price paid).
+    pub amount_at_stake: Option<Money>,
+}
+
+/// A reference to a piece of evidence held elsewhere: never the blob itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// What it is.
+    pub kind: EvidenceKind,
+    /// Where it is (a URL, an object-store key, a file number).
+    pub reference: String,
+    /// A content hash (e.g. `sha256:…`) so the reference can be checked later.
+    #[serde(default)]
+    pub content_hash: Option<String>,
+}
+
+/// The kinds of evidence complaints come with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EvidenceKind {
+    /// A photograph.
+    Photo,
+    /// A video.
+    Video,
+    /// A call recording.
+    Recording,
+    /// A chat log.
+    ChatLog,
+    /// A receipt or invoice.
+    Receipt,
+    /// A written statement (staff or witness).
+    Statement,
+    /// Anything else.
+    Other,
+}
+
+/// A path in the policy's category tree, root first: `logistics/delay/hub-backlog`.
+/// The deepest (root-cause) level is set only after investigation.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CategoryPath(pub Vec<CategoryKey>);
+
+impl CategoryPath {
+    /// Parses `a/b/c`.
+    ///
+    /// # Errors
+    /// [`crate::IdError`] for an empty or malformed level.
+    pub fn parse(s: &str) -> Result<Self, crate::IdError> {
+        s.split('/')
+            .map(CategoryKey::new)
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    /// True when `self` starts with every level of `prefix`.
+    pub fn starts_with(&self, prefix: &CategoryPath) -> bool {
+        self.0.starts_with(&prefix.0)
+    }
+}
+
+impl fmt::Display for CategoryPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, k) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("/")?;
+            }
+            f.write_str(k.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for CategoryPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CategoryPath({self})")
+    }
+}
+
+/// Whether the company is responsible (是否成立).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "is", rename_all = "snake_case")]
+pub enum Validity {
+    /// The complaint is founded.
+    Valid,
+    /// The complaint is not founded; it gets an explanation instead of a remedy.
+    Invalid {
+        /// Why not.
+        reason: InvalidReason,
+    },
+}
+
+/// Why a complaint was judged invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum InvalidReason {
+    /// The company is not responsible (a third party, force majeure, the customer's own act).
+    NotResponsible,
+    /// The customer misunderstood (terms, a promotion's rules).
+    Misunderstanding,
+    /// A question, not a complaint.
+    NotAComplaint,
+}
+
+/// Who answers for the complaint (责任归属).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Responsibility {
+    /// The one department that owns it.
+    pub primary: DepartmentKey,
+    /// Departments that help.
+    #[serde(default)]
+    pub collaborating: Vec<DepartmentKey>,
+    /// Whether the fault lies with an internal unit or an external partner.
+    pub party: Party,
+}
+
+/// Where the fault lies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Party {
+    /// An internal unit: a courier, an outlet, a hub, housekeeping…
+    Internal {
+        /// The unit, as named locally (`outlet-17`, `courier-0042`).
+        unit: String,
+    },
+    /// An external partner: a subcontracted carrier, a supplier.
+    External {
+        /// The partner, as named locally.
+        partner: String,
+    },
+}
+
+/// What investigation found (调查核实).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Findings {
+    /// The facts gathered.
+    pub summary: String,
+    /// Records consulted (waybill trace, production batch, CCTV), as references.
+    #[serde(default)]
+    pub records: Vec<String>,
+}
+
+/// One remedy proposal (处理方案); a rejected proposal is followed by a new one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// 1 for the first proposal, 2 for the second round, …
+    pub number: u32,
+    /// The kind of remedy.
+    pub remedy: RemedyKey,
+    /// What exactly is offered.
+    pub description: String,
+    /// Money paid or refunded, if any.
+    pub amount: Option<Money>,
+    /// Who proposed it (and so may not approve it).
+    pub proposed_by: ActorId,
+    /// When.
+    pub proposed_at: Timestamp,
+    /// Approval decisions on it, in order.
+    pub approvals: Vec<Approval>,
+    /// The complainant's answer, once given.
+    pub response: Option<Response>,
+}
+
+/// One approval decision (批示).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// Who decided.
+    pub by: ActorId,
+    /// When.
+    pub at: Timestamp,
+    /// Granted or declined.
+    pub granted: bool,
+    /// Their remark.
+    pub note: Option<String>,
+}
+
+/// The complainant's answer to a proposal (协商).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    /// When.
+    pub at: Timestamp,
+    /// Accepted or rejected.
+    pub accepted: bool,
+    /// Why, when they say.
+    pub reason: Option<String>,
+}
+
+/// A reference to a document held elsewhere (a signed written agreement).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRef {
+    /// Where it is.
+    pub reference: String,
+    /// A content hash, if known.
+    #[serde(default)]
+    pub content_hash: Option<String>,
+}
+
+/// One step of carrying out the agreed remedy (执行): a refund paid, a parcel reshipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionRecord {
+    /// Who did it.
+    pub by: ActorId,
+    /// When it was recorded.
+    pub at: Timestamp,
+    /// What was done.
+    pub action: String,
+    /// A reference (payment id, new waybill).
+    pub reference: Option<String>,
+}
+
+/// A note given to the complainant (the result, an explanation) by a staff member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// Who gave it.
+    pub by: ActorId,
+    /// When.
+    pub at: Timestamp,
+    /// What was said.
+    pub text: String,
+}
+
+/// How satisfied the complainant said they were (at confirmation, follow-up or survey).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Satisfaction {
+    /// Satisfied or not; an unsatisfied answer reopens the complaint.
+    pub satisfied: bool,
+    /// A score from 1 (worst) to 5 (best), if given.
+    pub score: Option<u8>,
+    /// Their words.
+    pub comment: Option<String>,
+}
+
+/// The result of a follow-up call (回访).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    /// Who called.
+    pub by: ActorId,
+    /// When.
+    pub at: Timestamp,
+    /// What the complainant said.
+    pub satisfaction: Satisfaction,
+}
+
+/// How a closed complaint was resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// Fixed at once where it was received (a front desk).
+    OnTheSpot,
+    /// Invalid, and the explanation satisfied the complainant.
+    ByExplanation,
+    /// A remedy was agreed, carried out and confirmed.
+    Remedied,
+}

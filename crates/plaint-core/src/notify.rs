@@ -1,0 +1,179 @@
+//! The notification port: what the engine tells people, the `Notifier` trait, and test notifiers.
+
+use crate::complaint::Complaint;
+use crate::id::{ComplaintId, DepartmentKey};
+use crate::lifecycle::{Event, Next, Recorded};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+
+/// One message to deliver. `id` is stable (complaint, event version, recipient), so a
+/// receiver can drop duplicates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Stable id for deduplication: `<complaint>/<version>/<kind>`.
+    pub id: String,
+    /// The complaint it is about.
+    pub complaint: ComplaintId,
+    /// Who is told.
+    pub recipient: Recipient,
+    /// What they are told.
+    pub kind: NotificationKind,
+}
+
+/// Who a notification is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "to", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Recipient {
+    /// The complainant, through their contacts.
+    Complainant,
+    /// A department's queue.
+    Department {
+        /// Which one.
+        department: DepartmentKey,
+    },
+    /// Whoever may approve proposals.
+    Approvers,
+}
+
+/// What a notification says. The words come from the policy's templates (a later step);
+/// the kind is what the engine decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NotificationKind {
+    /// The complaint was received.
+    Acknowledged,
+    /// The department is responsible now.
+    Assigned,
+    /// A proposal waits for approval.
+    ApprovalRequested,
+    /// A proposal waits for the complainant's answer.
+    ProposalOffered,
+    /// The result was given; confirm satisfaction.
+    ResultGiven,
+    /// The complaint was closed.
+    Closed,
+}
+
+/// The notifications a command's events call for, given the complaint after them.
+pub fn notifications_for(complaint: &Complaint, events: &[Recorded]) -> Vec<Notification> {
+    let mut out = Vec::new();
+    let mut push = |version: u64, recipient: Recipient, kind: NotificationKind| {
+        let id = format!(
+            "{}/{version}/{}",
+            complaint.id,
+            serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        );
+        out.push(Notification {
+            id,
+            complaint: complaint.id.clone(),
+            recipient,
+            kind,
+        });
+    };
+    for r in events {
+        match &r.event {
+            Event::Acknowledged => push(
+                r.version,
+                Recipient::Complainant,
+                NotificationKind::Acknowledged,
+            ),
+            Event::Routed { responsibility } => push(
+                r.version,
+                Recipient::Department {
+                    department: responsibility.primary.clone(),
+                },
+                NotificationKind::Assigned,
+            ),
+            Event::RemedyProposed { next, .. } | Event::ApprovalGranted { next, .. } => {
+                match next {
+                    Next::Approval => push(
+                        r.version,
+                        Recipient::Approvers,
+                        NotificationKind::ApprovalRequested,
+                    ),
+                    Next::Agreement => push(
+                        r.version,
+                        Recipient::Complainant,
+                        NotificationKind::ProposalOffered,
+                    ),
+                    Next::Execution => {}
+                }
+            }
+            Event::FeedbackGiven { .. } => push(
+                r.version,
+                Recipient::Complainant,
+                NotificationKind::ResultGiven,
+            ),
+            Event::Closed { .. } => {
+                push(r.version, Recipient::Complainant, NotificationKind::Closed)
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Delivers notifications (SMS, email, a queue…). It may be slow or fail.
+pub trait Notifier: Send + Sync {
+    /// Delivers one notification.
+    ///
+    /// # Errors
+    /// [`NotifyError`] when it could not be delivered.
+    fn deliver(&self, notification: &Notification) -> Result<(), NotifyError>;
+}
+
+impl<T: Notifier + ?Sized> Notifier for Arc<T> {
+    fn deliver(&self, notification: &Notification) -> Result<(), NotifyError> {
+        (**self).deliver(notification)
+    }
+}
+
+/// Why a notification was not delivered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotifyError {
+    /// Delivery failed; trying again may work.
+    #[error("delivery failed: {0}")]
+    Failed(String),
+}
+
+/// A notifier that drops everything: for embeddings that do not notify.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DiscardNotifier;
+
+impl Notifier for DiscardNotifier {
+    fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
+        Ok(())
+    }
+}
+
+/// A notifier that keeps what it is given, for tests and examples.
+#[derive(Debug, Default)]
+pub struct RecordingNotifier(Mutex<Vec<Notification>>);
+
+impl RecordingNotifier {
+    /// An empty recorder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Everything delivered so far, in order.
+    pub fn delivered(&self) -> Vec<Notification> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl Notifier for RecordingNotifier {
+    fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(n.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,239 @@
+//! The policy: a company's own procedure as data (tiers, categories, roles, optional steps).
+//!
+//! This is the one type the policy file deserializes into; the engine reads nothing else.
+
+use crate::id::{CategoryKey, ChannelKey, DepartmentKey, RemedyKey, RoleKey, TierKey};
+use crate::lifecycle::CommandKind;
+use crate::model::CategoryPath;
+use crate::money::{Currency, Money};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A complaint-handling procedure. See `examples/policies/*.toml` for complete ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// A stable name for the procedure (`acme-express`).
+    pub id: String,
+    /// The policy version; each complaint stays pinned to the version it was opened under.
+    pub version: u32,
+    /// The currency amounts and approval limits are stated in.
+    pub currency: Currency,
+    /// Channels complaints arrive on.
+    pub channels: Vec<ChannelDef>,
+    /// The category tree (any depth).
+    pub categories: Vec<CategoryNode>,
+    /// Severity tiers, lowest first.
+    pub tiers: Vec<TierDef>,
+    /// The tier a triage gets when it names none.
+    pub default_tier: TierKey,
+    /// Departments a complaint can be routed to.
+    pub departments: Vec<DepartmentDef>,
+    /// Staff roles and what each may do.
+    pub roles: Vec<RoleDef>,
+    /// Remedy kinds the policy allows.
+    pub remedies: Vec<RemedyDef>,
+    /// Which optional steps apply.
+    #[serde(default)]
+    pub steps: Steps,
+}
+
+/// Labels by language tag (`en`, `zh`).
+pub type Labels = BTreeMap<String, String>;
+
+/// A channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelDef {
+    /// Its key.
+    pub key: ChannelKey,
+    /// Its names.
+    #[serde(default)]
+    pub label: Labels,
+}
+
+/// A node of the category tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryNode {
+    /// A key, stable across policy versions and unique among its siblings.
+    pub key: CategoryKey,
+    /// Its names.
+    #[serde(default)]
+    pub label: Labels,
+    /// Finer categories (the root-cause levels).
+    #[serde(default)]
+    pub children: Vec<CategoryNode>,
+}
+
+/// A severity tier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierDef {
+    /// Its key.
+    pub key: TierKey,
+    /// Its names.
+    #[serde(default)]
+    pub label: Labels,
+}
+
+/// A department.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentDef {
+    /// Its key.
+    pub key: DepartmentKey,
+    /// Its names.
+    #[serde(default)]
+    pub label: Labels,
+}
+
+/// A staff role and its authority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleDef {
+    /// Its key.
+    pub key: RoleKey,
+    /// Commands a holder of this role may give.
+    pub may: BTreeSet<CommandKind>,
+    /// The largest proposal amount this role may approve; absent means no limit.
+    /// Only meaningful with `approve` in `may`.
+    #[serde(default)]
+    pub approval_limit: Option<Money>,
+}
+
+/// A remedy kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemedyDef {
+    /// Its key.
+    pub key: RemedyKey,
+    /// Its names.
+    #[serde(default)]
+    pub label: Labels,
+}
+
+/// Which optional steps of the lifecycle apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Steps {
+    /// A proposal needs approval (批示) before the complainant sees it.
+    #[serde(default)]
+    pub approval: StepRule,
+    /// The complainant must accept a proposal before it is carried out (协商).
+    #[serde(default)]
+    pub negotiation: StepRule,
+    /// A follow-up call (回访) comes before closing.
+    #[serde(default)]
+    pub follow_up: StepRule,
+}
+
+/// When an optional step applies: for the listed tiers, or when the amount at stake reaches
+/// `from_amount`. The default (nothing listed) never applies.
+///
+/// ```
+/// # use plaint_core::*;
+/// let rule: StepRule = toml::from_str(r#"
+///     tiers = ["major"]
+///     from_amount = { minor = 10000, currency = "CNY" }
+/// "#).unwrap();
+/// let cny = Currency::new("CNY").unwrap();
+/// let major = TierKey::new("major").unwrap();
+/// let general = TierKey::new("general").unwrap();
+/// assert!(rule.applies(&major, None));
+/// assert!(rule.applies(&general, Some(&Money::new(10_000, cny))));
+/// assert!(!rule.applies(&general, Some(&Money::new(9_999, cny))));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepRule {
+    /// Tiers the step applies to.
+    #[serde(default)]
+    pub tiers: Vec<TierKey>,
+    /// The step applies to any amount at or above this one.
+    #[serde(default)]
+    pub from_amount: Option<Money>,
+}
+
+impl StepRule {
+    /// Whether the step applies to a complaint of `tier` involving `amount`.
+    pub fn applies(&self, tier: &TierKey, amount: Option<&Money>) -> bool {
+        self.tiers.contains(tier)
+            || matches!(
+                (amount, &self.from_amount),
+                (Some(a), Some(min)) if a.checked_cmp(min).is_some_and(|o| o.is_ge())
+            )
+    }
+}
+
+impl Policy {
+    /// Parses a policy from TOML.
+    ///
+    /// # Errors
+    /// [`PolicyError::Parse`] with the parser's message (which names the line and field).
+    pub fn from_toml_str(text: &str) -> Result<Self, PolicyError> {
+        toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))
+    }
+
+    /// Parses a policy from JSON.
+    ///
+    /// # Errors
+    /// [`PolicyError::Parse`] with the parser's message.
+    pub fn from_json_str(text: &str) -> Result<Self, PolicyError> {
+        serde_json::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))
+    }
+
+    /// The tier's rank, 0 for the lowest; `None` for a tier the policy does not define.
+    pub fn tier_rank(&self, tier: &TierKey) -> Option<usize> {
+        self.tiers.iter().position(|t| &t.key == tier)
+    }
+
+    /// Whether the policy defines this channel.
+    pub fn has_channel(&self, key: &ChannelKey) -> bool {
+        self.channels.iter().any(|c| &c.key == key)
+    }
+
+    /// Whether the policy defines this department.
+    pub fn has_department(&self, key: &DepartmentKey) -> bool {
+        self.departments.iter().any(|d| &d.key == key)
+    }
+
+    /// Whether the policy allows this remedy kind.
+    pub fn has_remedy(&self, key: &RemedyKey) -> bool {
+        self.remedies.iter().any(|r| &r.key == key)
+    }
+
+    /// The role's definition, if the policy has it.
+    pub fn role(&self, key: &RoleKey) -> Option<&RoleDef> {
+        self.roles.iter().find(|r| &r.key == key)
+    }
+
+    /// Whether `path` names a node of the category tree (a leaf or an inner node).
+    pub fn has_category(&self, path: &CategoryPath) -> bool {
+        let mut level = &self.categories;
+        for key in &path.0 {
+            match level.iter().find(|n| &n.key == key) {
+                Some(node) => level = &node.children,
+                None => return false,
+            }
+        }
+        !path.0.is_empty()
+    }
+}
+
+/// Why a policy could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The text is not a well-formed policy document.
+    #[error("policy does not parse: {0}")]
+    Parse(String),
+}
+
+/// The policy's command kinds a role may give, for a quick check: `may(role, kind)`.
+pub(crate) fn role_may(policy: &Policy, roles: &[RoleKey], kind: CommandKind) -> bool {
+    roles
+        .iter()
+        .filter_map(|r| policy.role(r))
+        .any(|r| r.may.contains(&kind))
+}

@@ -1,0 +1,257 @@
+//! The storage port: the `Store` trait every backend implements, and what crosses it.
+
+use crate::complaint::Complaint;
+use crate::id::{CommandId, ComplaintId, DepartmentKey, TierKey};
+use crate::lifecycle::{Recorded, StageKind};
+use std::sync::Arc;
+
+/// Persistent storage for complaints. A store knows no business rules: it appends what the
+/// engine decided, atomically and only at the expected version, and answers queries.
+///
+/// Every implementation must pass the conformance suite (`plaint_core::conformance`, behind
+/// the `conformance` feature).
+pub trait Store: Send + Sync {
+    /// Appends one command's events and the complaint's resulting state, atomically:
+    /// all or nothing, and only if the complaint is at `append.expected_version`
+    /// (0 for a new complaint). Records `append.command` so the command is never applied twice.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the complaint is at another version,
+    /// [`StoreError::DuplicateCommand`] when the command id was already recorded,
+    /// [`StoreError::Malformed`] when the append is not self-consistent (see
+    /// [`Append::check`]), or a backend error. On any error nothing was written.
+    fn append(&self, append: Append) -> Result<(), StoreError>;
+
+    /// The complaint's latest state, or `None` if it was never received.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError>;
+
+    /// The complaint's events in version order (empty if it does not exist).
+    ///
+    /// # Errors
+    /// A backend error.
+    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError>;
+
+    /// Where a command id was recorded, if it was.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError>;
+
+    /// Complaints matching `query`, in id order, one page at a time.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
+}
+
+impl<T: Store + ?Sized> Store for Arc<T> {
+    fn append(&self, append: Append) -> Result<(), StoreError> {
+        (**self).append(append)
+    }
+    fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
+        (**self).load(id)
+    }
+    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
+        (**self).history(id)
+    }
+    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        (**self).command(id)
+    }
+    fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        (**self).list(query)
+    }
+}
+
+/// One atomic write: a command's events plus the complaint's state after them.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Append {
+    /// The complaint.
+    pub complaint: ComplaintId,
+    /// The version the command was decided on (0 for a new complaint).
+    pub expected_version: u64,
+    /// The command's idempotency key.
+    pub command: CommandId,
+    /// The events, numbered `expected_version + 1 ..`.
+    pub events: Vec<Recorded>,
+    /// The state after the events (its `version` is the last event's).
+    pub state: Arc<Complaint>,
+}
+
+impl Append {
+    /// Bundles one command's outcome for [`Store::append`].
+    pub fn new(
+        command: CommandId,
+        expected_version: u64,
+        events: Vec<Recorded>,
+        state: Arc<Complaint>,
+    ) -> Self {
+        Self {
+            complaint: state.id.clone(),
+            expected_version,
+            command,
+            events,
+            state,
+        }
+    }
+
+    /// The version the complaint has after this append.
+    pub fn new_version(&self) -> u64 {
+        self.expected_version + self.events.len() as u64
+    }
+
+    /// Checks the append is self-consistent: at least one event, numbered consecutively from
+    /// `expected_version + 1`, all from `command`, and a state at the last version.
+    ///
+    /// # Errors
+    /// [`StoreError::Malformed`] naming the first inconsistency.
+    pub fn check(&self) -> Result<(), StoreError> {
+        let bad = |why: String| Err(StoreError::Malformed(why));
+        if self.events.is_empty() {
+            return bad("an append needs at least one event".into());
+        }
+        for (i, e) in self.events.iter().enumerate() {
+            let want = self.expected_version + 1 + i as u64;
+            if e.version != want {
+                return bad(format!(
+                    "event {i} has version {}, expected {want}",
+                    e.version
+                ));
+            }
+            if e.command != self.command {
+                return bad(format!("event {i} belongs to command {}", e.command));
+            }
+        }
+        if self.state.version != self.new_version() || self.state.id != self.complaint {
+            return bad("the state does not match the events".into());
+        }
+        Ok(())
+    }
+}
+
+/// Where a command's events went: the complaint and its version after the command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRecord {
+    /// The complaint the command changed.
+    pub complaint: ComplaintId,
+    /// The complaint's version right after the command.
+    pub version: u64,
+}
+
+/// Filters and paging for [`Store::list`]. Every filter set must match.
+///
+/// ```
+/// use plaint_core::{ListQuery, StageKind};
+/// let q = ListQuery::new().stage(StageKind::Investigating).limit(50);
+/// assert_eq!(q.limit, 50);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListQuery {
+    /// Only complaints in this stage.
+    pub stage: Option<StageKind>,
+    /// Only complaints whose primary department is this one.
+    pub department: Option<DepartmentKey>,
+    /// Only complaints of this tier.
+    pub tier: Option<TierKey>,
+    /// Start after this id (the previous page's `next`).
+    pub after: Option<ComplaintId>,
+    /// At most this many items (1 to [`ListQuery::MAX_LIMIT`]).
+    pub limit: usize,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ListQuery {
+    /// The largest page.
+    pub const MAX_LIMIT: usize = 1000;
+
+    /// Everything, 100 at a time.
+    pub fn new() -> Self {
+        Self {
+            stage: None,
+            department: None,
+            tier: None,
+            after: None,
+            limit: 100,
+        }
+    }
+    /// Only this stage.
+    pub fn stage(mut self, stage: StageKind) -> Self {
+        self.stage = Some(stage);
+        self
+    }
+    /// Only this primary department.
+    pub fn department(mut self, department: DepartmentKey) -> Self {
+        self.department = Some(department);
+        self
+    }
+    /// Only this tier.
+    pub fn tier(mut self, tier: TierKey) -> Self {
+        self.tier = Some(tier);
+        self
+    }
+    /// Resume after this id.
+    pub fn after(mut self, id: ComplaintId) -> Self {
+        self.after = Some(id);
+        self
+    }
+    /// Page size, clamped to 1 ..= [`ListQuery::MAX_LIMIT`].
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit.clamp(1, Self::MAX_LIMIT);
+        self
+    }
+
+    /// Whether `c` passes the filters (paging aside). Stores use this so that every backend
+    /// filters the same way.
+    pub fn matches(&self, c: &Complaint) -> bool {
+        self.stage.is_none_or(|s| c.stage.kind() == s)
+            && self
+                .tier
+                .as_ref()
+                .is_none_or(|t| c.tier.as_ref() == Some(t))
+            && self
+                .department
+                .as_ref()
+                .is_none_or(|d| c.responsibility.as_ref().map(|r| &r.primary) == Some(d))
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// The complaints, in id order.
+    pub items: Vec<Arc<Complaint>>,
+    /// Pass this as `after` for the next page; `None` on the last page.
+    pub next: Option<ComplaintId>,
+}
+
+/// What a store can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The complaint is not at the expected version.
+    #[error("version conflict: expected {expected}, found {actual}")]
+    Conflict {
+        /// What the append expected.
+        expected: u64,
+        /// What the store holds.
+        actual: u64,
+    },
+    /// The command id was already recorded.
+    #[error("command {0} was already recorded")]
+    DuplicateCommand(CommandId),
+    /// The append was not self-consistent.
+    #[error("malformed append: {0}")]
+    Malformed(String),
+    /// The backend failed (I/O, corruption, a poisoned lock).
+    #[error("store backend: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}

@@ -1,0 +1,151 @@
+//! plaint-memory: `MemoryStore`, the in-memory reference implementation of plaint's `Store`.
+//!
+//! Thread-safe and fast; holds everything in memory and loses it when dropped. Use it in
+//! tests, simulations and embeddings that keep complaints elsewhere.
+
+#![forbid(unsafe_code)]
+
+use plaint_core::{
+    Append, CommandId, CommandRecord, Complaint, ComplaintId, ListQuery, Page, Recorded, Store,
+    StoreError,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// An in-memory [`Store`]: one lock around a map of complaints and a map of command ids.
+///
+/// ```
+/// use plaint_core::{ListQuery, Store};
+/// let store = plaint_memory::MemoryStore::new();
+/// assert!(store.list(&ListQuery::new()).unwrap().items.is_empty());
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: RwLock<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    complaints: BTreeMap<ComplaintId, Entry>,
+    commands: HashMap<CommandId, CommandRecord>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    state: Arc<Complaint>,
+    history: Vec<Recorded>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many complaints it holds.
+    pub fn len(&self) -> usize {
+        self.read().complaints.len()
+    }
+
+    /// Whether it holds no complaint.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    // A panic while holding the lock cannot leave `Inner` half-written (every mutation is
+    // checked before it starts), so a poisoned lock is safe to keep using.
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Store for MemoryStore {
+    fn append(&self, append: Append) -> Result<(), StoreError> {
+        append.check()?;
+        let mut inner = self.write();
+        let actual = inner
+            .complaints
+            .get(&append.complaint)
+            .map_or(0, |e| e.state.version);
+        if actual != append.expected_version {
+            return Err(StoreError::Conflict {
+                expected: append.expected_version,
+                actual,
+            });
+        }
+        if inner.commands.contains_key(&append.command) {
+            return Err(StoreError::DuplicateCommand(append.command));
+        }
+        let version = append.new_version();
+        inner.commands.insert(
+            append.command,
+            CommandRecord {
+                complaint: append.complaint.clone(),
+                version,
+            },
+        );
+        match inner.complaints.entry(append.complaint) {
+            std::collections::btree_map::Entry::Occupied(mut e) => {
+                let e = e.get_mut();
+                e.state = append.state;
+                e.history.extend(append.events);
+            }
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(Entry {
+                    state: append.state,
+                    history: append.events,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
+        Ok(self.read().complaints.get(id).map(|e| Arc::clone(&e.state)))
+    }
+
+    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
+        Ok(self
+            .read()
+            .complaints
+            .get(id)
+            .map(|e| e.history.clone())
+            .unwrap_or_default())
+    }
+
+    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        Ok(self.read().commands.get(id).cloned())
+    }
+
+    fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        let inner = self.read();
+        let start = match &query.after {
+            Some(after) => Bound::Excluded(after),
+            None => Bound::Unbounded,
+        };
+        let mut matching = inner
+            .complaints
+            .range::<ComplaintId, _>((start, Bound::Unbounded))
+            .map(|(_, e)| &e.state)
+            .filter(|c| query.matches(c));
+        let items: Vec<Arc<Complaint>> = matching.by_ref().take(query.limit).cloned().collect();
+        let next = match matching.next() {
+            Some(_) => items.last().map(|c| c.id.clone()),
+            None => None,
+        };
+        Ok(Page { items, next })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn conformance() {
+        plaint_core::conformance::run_all(super::MemoryStore::new);
+    }
+}

@@ -1,0 +1,339 @@
+//! The express company's procedure, end to end: a major loss with compensation that goes
+//! through approval, a rejected first offer, a second round, execution, feedback, follow-up
+//! and closing; and a courier-attitude complaint resolved on the spot at the counter.
+//!
+//! Run it with `cargo run --example express`. It prints each complaint's timeline in
+//! China Standard Time and exits non-zero if anything unexpected happens.
+
+use chrono::{Duration, FixedOffset};
+use plaint::{
+    Actor, ActorId, CategoryPath, Command, CommandId, Complainant, Complaint, ComplaintId, Contact,
+    DocumentRef, EngineError, Findings, Intake, ManualClock, MemoryStore, Money, Party, Policy,
+    RecordingNotifier, Rejection, RemedyKey, Responsibility, RoleKey, Satisfaction, StageKind,
+    Subject, Validity,
+};
+use std::error::Error;
+use std::sync::Arc;
+
+type Engine = plaint::Engine<MemoryStore, Arc<RecordingNotifier>, Arc<ManualClock>>;
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let policy = Policy::from_toml_str(include_str!("policies/express.toml"))?;
+    let cny = policy.currency;
+    // Monday 2026-11-16 09:10 in Shanghai.
+    let clock = Arc::new(ManualClock::new("2026-11-16T01:10:00Z".parse()?));
+    let notifier = Arc::new(RecordingNotifier::new());
+    let engine = plaint::Engine::builder(MemoryStore::new(), policy)
+        .clock(Arc::clone(&clock))
+        .notifier(Arc::clone(&notifier))
+        .build();
+    let mut run = Run {
+        engine: &engine,
+        clock: &clock,
+        seq: 0,
+        refused: 0,
+    };
+
+    let agent = staff("agent-wang", "agent")?;
+    let investigator = staff("claims-liu", "investigator")?;
+    let manager = staff("svc-mgr-chen", "service-manager")?;
+    let gm = staff("gm-zhao", "general-manager")?;
+    let finance = staff("fin-sun", "finance")?;
+    let customer = Actor::complainant(ActorId::new("cust-0042")?);
+
+    // 1. A lost parcel, reported on the hotline: major, with compensation.
+    let lost = ComplaintId::new("EXP-2026-000101")?;
+    let intake = Intake {
+        complainant: Complainant {
+            id: customer.id.clone(),
+            name: "Li Si".into(),
+            contacts: vec![
+                Contact::Phone("13900001111".into()),
+                Contact::Email("li.si@example.com".into()),
+            ],
+        },
+        channel: "hotline".try_into()?,
+        received_at: clock_now(&clock) - Duration::minutes(4),
+        subject: Subject {
+            waybill: Some("YT9876543210".into()),
+            amount_at_stake: Some(Money::new(45_000, cny)),
+            ..Subject::default()
+        },
+        description:
+            "Parcel (a camera, declared 450 CNY) never arrived; tracking stopped at the hub.".into(),
+        evidence: vec![],
+        requested_remedy: Some("compensation of the declared value".into()),
+        staff_involved: vec![],
+    };
+    run.ok(&lost, Command::Receive(Box::new(intake)), &agent, 0)?;
+    run.ok(&lost, Command::Acknowledge, &agent, 5)?;
+    run.ok(
+        &lost,
+        Command::Triage {
+            category: CategoryPath::parse("loss")?,
+            tier: Some("major".try_into()?),
+            validity: Validity::Valid,
+        },
+        &agent,
+        20,
+    )?;
+    run.ok(
+        &lost,
+        Command::Route {
+            responsibility: Responsibility {
+                primary: "claims".try_into()?,
+                collaborating: vec!["hub".try_into()?],
+                party: Party::Internal {
+                    unit: "Hangzhou hub".into(),
+                },
+            },
+        },
+        &agent,
+        30,
+    )?;
+    run.ok(
+        &lost,
+        Command::RecordFindings {
+            findings: Findings {
+                summary: "Scanned in at the hub, never scanned out; CCTV shows mis-sorting.".into(),
+                records: vec!["trace YT9876543210".into(), "CCTV hub-3 2026-11-14".into()],
+            },
+            root_cause: Some(CategoryPath::parse("loss/in-transit")?),
+        },
+        &investigator,
+        60 * 24,
+    )?;
+    let compensation: RemedyKey = "compensation".try_into()?;
+    run.ok(
+        &lost,
+        Command::Propose {
+            remedy: compensation.clone(),
+            description: "Compensate at the declared value's standard rate".into(),
+            amount: Some(Money::new(30_000, cny)),
+        },
+        &investigator,
+        60,
+    )?;
+    // Any compensation needs the general manager: the service manager's limit is 0.
+    run.refused(&lost, Command::Approve { note: None }, &manager, 10)?;
+    run.ok(
+        &lost,
+        Command::Approve {
+            note: Some("standard rate".into()),
+        },
+        &gm,
+        30,
+    )?;
+    run.ok(
+        &lost,
+        Command::RejectProposal {
+            reason: Some("the camera was worth the full declared value".into()),
+        },
+        &customer,
+        120,
+    )?;
+    run.ok(
+        &lost,
+        Command::Propose {
+            remedy: compensation,
+            description: "Compensate the full declared value (insured)".into(),
+            amount: Some(Money::new(45_000, cny)),
+        },
+        &investigator,
+        60,
+    )?;
+    run.ok(&lost, Command::Approve { note: None }, &gm, 45)?;
+    run.ok(
+        &lost,
+        Command::AcceptProposal {
+            agreement: Some(DocumentRef {
+                reference: "agreements/EXP-2026-000101.pdf".into(),
+                content_hash: None,
+            }),
+        },
+        &customer,
+        30,
+    )?;
+    run.ok(
+        &lost,
+        Command::RecordExecution {
+            action: "Paid 450.00 CNY to the complainant's account".into(),
+            reference: Some("PAY-77812".into()),
+            finished: true,
+        },
+        &finance,
+        60 * 20,
+    )?;
+    run.ok(
+        &lost,
+        Command::GiveFeedback {
+            text: "Compensation of 450.00 CNY has been paid.".into(),
+        },
+        &agent,
+        30,
+    )?;
+    run.ok(
+        &lost,
+        Command::ConfirmSatisfaction(Satisfaction {
+            satisfied: true,
+            score: Some(4),
+            comment: None,
+        }),
+        &customer,
+        60,
+    )?;
+    // Major complaints need a follow-up call before closing.
+    run.refused(&lost, Command::Close, &manager, 5)?;
+    run.ok(
+        &lost,
+        Command::FollowUp(Satisfaction {
+            satisfied: true,
+            score: Some(5),
+            comment: Some("thanks for the quick payment".into()),
+        }),
+        &agent,
+        60 * 24 * 5,
+    )?;
+    let closed = run.ok(&lost, Command::Close, &manager, 30)?;
+    expect(
+        closed.stage.kind() == StageKind::Closed,
+        "the lost parcel is closed",
+    )?;
+    expect(closed.negotiation_rounds() == 2, "two negotiation rounds")?;
+
+    // 2. A rude courier, reported at the counter and resolved on the spot.
+    let rude = ComplaintId::new("EXP-2026-000102")?;
+    let intake = Intake {
+        complainant: Complainant {
+            id: ActorId::new("cust-0077")?,
+            name: "Zhou Wu".into(),
+            contacts: vec![Contact::Phone("13700002222".into())],
+        },
+        channel: "counter".try_into()?,
+        received_at: clock_now(&clock),
+        subject: Subject {
+            place: Some("Xihu outlet".into()),
+            ..Subject::default()
+        },
+        description: "The courier threw the parcel at the door and shouted.".into(),
+        evidence: vec![],
+        requested_remedy: Some("an apology".into()),
+        staff_involved: vec!["courier 0042".into()],
+    };
+    run.ok(&rude, Command::Receive(Box::new(intake)), &agent, 0)?;
+    let done = run.ok(
+        &rude,
+        Command::ResolveOnTheSpot {
+            remedy: "apology".try_into()?,
+            description: "Outlet head apologised in person; courier coached.".into(),
+        },
+        &agent,
+        10,
+    )?;
+    expect(
+        done.stage.kind() == StageKind::Closed,
+        "the counter complaint is closed",
+    )?;
+
+    for id in [&lost, &rude] {
+        print_timeline(&engine, id)?;
+    }
+    println!("\nnotifications sent:");
+    for n in notifier.delivered() {
+        println!("  {:<34} {:?} → {:?}", n.id, n.kind, n.recipient);
+    }
+    println!(
+        "\nrefused as the policy demands: {} command(s)",
+        run.refused
+    );
+    Ok(())
+}
+
+/// Drives the engine, advancing the manual clock before each command.
+struct Run<'a> {
+    engine: &'a Engine,
+    clock: &'a ManualClock,
+    seq: u32,
+    refused: usize,
+}
+
+impl Run<'_> {
+    fn next_id(&mut self) -> CommandId {
+        self.seq += 1;
+        CommandId::new(format!("cmd-{:04}", self.seq)).expect("valid id")
+    }
+
+    fn ok(
+        &mut self,
+        id: &ComplaintId,
+        command: Command,
+        actor: &Actor,
+        after_minutes: i64,
+    ) -> Result<Arc<Complaint>, Box<dyn Error>> {
+        self.clock.advance(Duration::minutes(after_minutes));
+        let cmd = self.next_id();
+        Ok(self.engine.execute(cmd, id, command, actor)?)
+    }
+
+    fn refused(
+        &mut self,
+        id: &ComplaintId,
+        command: Command,
+        actor: &Actor,
+        after_minutes: i64,
+    ) -> Result<(), Box<dyn Error>> {
+        self.clock.advance(Duration::minutes(after_minutes));
+        let kind = command.kind();
+        let cmd = self.next_id();
+        match self.engine.execute(cmd, id, command, actor) {
+            Err(EngineError::Rejected(
+                r @ (Rejection::Forbidden { .. } | Rejection::Invalid { .. }),
+            )) => {
+                println!("refused {kind} by {}: {r}", actor.id);
+                self.refused += 1;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+            Ok(_) => Err(format!("{kind} by {} should have been refused", actor.id).into()),
+        }
+    }
+}
+
+fn print_timeline(engine: &Engine, id: &ComplaintId) -> Result<(), Box<dyn Error>> {
+    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    let c = engine.get(id)?.ok_or("complaint missing")?;
+    println!(
+        "\n== {id} ({}) — {:?}",
+        c.tier.as_ref().map_or("untriaged", |t| t.as_str()),
+        c.stage
+    );
+    for r in engine.history(id)? {
+        println!(
+            "  {}  {:<13} {}",
+            r.at.with_timezone(&cst).format("%a %m-%d %H:%M"),
+            r.actor.as_str(),
+            r.event
+        );
+    }
+    Ok(())
+}
+
+fn staff(id: &str, role: &str) -> Result<Actor, Box<dyn Error>> {
+    Ok(Actor::staff(
+        ActorId::new(id)?,
+        vec![RoleKey::new(role)?],
+        None,
+    ))
+}
+
+fn clock_now(clock: &ManualClock) -> plaint::Timestamp {
+    plaint::Clock::now(clock)
+}
+
+fn expect(cond: bool, what: &str) -> Result<(), Box<dyn Error>> {
+    if cond {
+        Ok(())
+    } else {
+        Err(format!("unexpected: {what} is false").into())
+    }
+}

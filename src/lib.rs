@@ -1,0 +1,39 @@
+//! plaint: an embeddable workflow engine for customer-complaint handling.
+//!
+//! A service links plaint, hands it a [`Policy`] (its own procedure, as data), a [`Store`]
+//! and a [`Notifier`], and sends it [`Command`]s; the engine keeps every complaint's
+//! lifecycle and audit trail honest.
+//!
+//! ```
+//! use plaint::{Actor, ActorId, Command, CommandId, ComplaintId, Engine, ManualClock,
+//!              MemoryStore, Policy, RoleKey, StageKind};
+//! # let policy_text = include_str!("../examples/policies/express.toml");
+//! let policy = Policy::from_toml_str(policy_text)?;
+//! let clock = ManualClock::new("2026-11-20T01:00:00Z".parse()?);
+//! let engine = Engine::builder(MemoryStore::new(), policy).clock(clock).build();
+//!
+//! let agent = Actor::staff(ActorId::new("agent-7")?, vec![RoleKey::new("agent")?], None);
+//! let intake: plaint::Intake = serde_json::from_value(serde_json::json!({
+//!     "complainant": { "id": "cust-42", "name": "Li Si",
+//!                      "contacts": [{ "kind": "phone", "value": "13900001111" }] },
+//!     "channel": "hotline",
+//!     "received_at": "2026-11-20T00:55:00Z",
+//!     "subject": { "waybill": "YT9876543210" },
+//!     "description": "Parcel marked delivered but never arrived."
+//! }))?;
+//! let id = ComplaintId::new("EXP-2026-000001")?;
+//! let view = engine.execute(CommandId::new("req-1")?, &id,
+//!                           Command::Receive(Box::new(intake)), &agent)?;
+//! assert_eq!(view.stage.kind(), StageKind::Received);
+//!
+//! // Retrying the same command id appends nothing and returns the first result.
+//! let again = engine.execute(CommandId::new("req-1")?, &id, Command::Acknowledge, &agent)?;
+//! assert_eq!(again.version, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub use plaint_core::*;
+#[cfg(feature = "memory")]
+pub use plaint_memory::MemoryStore;
