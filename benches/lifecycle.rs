@@ -1,1 +1,222 @@
+//! A full complaint lifecycle (12 commands, receipt to close) on MemoryStore, through the
+//! engine on one and on two threads, and through `decide` + `apply` directly (the baseline
+//! for the engine's overhead).
+//!
+//! Run: `cargo bench --bench lifecycle`.
 
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use plaint::{
+    Actor, CategoryPath, Command, CommandId, Complaint, ComplaintId, Currency, Engine, Findings,
+    ManualClock, MemoryStore, Money, Party, Policy, Recorded, Responsibility, Satisfaction,
+    Validity, decide, testing,
+};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The 12 commands of one complaint's life, with who gives each.
+fn script() -> Vec<(Command, Actor)> {
+    let cny = Currency::new("CNY").unwrap();
+    vec![
+        (
+            Command::Receive(Box::new(testing::intake(testing::t(0)))),
+            testing::agent(),
+        ),
+        (Command::Acknowledge, testing::agent()),
+        (
+            Command::Triage {
+                category: CategoryPath::parse("logistics/delay").unwrap(),
+                tier: None,
+                validity: Validity::Valid,
+            },
+            testing::agent(),
+        ),
+        (
+            Command::Route {
+                responsibility: Responsibility {
+                    primary: "hub".try_into().unwrap(),
+                    collaborating: vec!["outlet".try_into().unwrap()],
+                    party: Party::Internal {
+                        unit: "hub-3".into(),
+                    },
+                },
+            },
+            testing::agent(),
+        ),
+        (
+            Command::RecordFindings {
+                findings: Findings {
+                    summary: "backlog at hub 3".into(),
+                    records: vec!["trace".into()],
+                },
+                root_cause: Some(CategoryPath::parse("logistics/delay/hub-backlog").unwrap()),
+            },
+            testing::agent(),
+        ),
+        (
+            Command::Propose {
+                remedy: "compensation".try_into().unwrap(),
+                description: "refund the postage".into(),
+                amount: Some(Money::new(1_200, cny)),
+            },
+            testing::agent(),
+        ),
+        (Command::Approve { note: None }, testing::manager()),
+        (
+            Command::AcceptProposal { agreement: None },
+            testing::customer(),
+        ),
+        (
+            Command::RecordExecution {
+                action: "refunded 12.00 CNY".into(),
+                reference: Some("PAY-1".into()),
+                finished: true,
+            },
+            testing::agent(),
+        ),
+        (
+            Command::GiveFeedback {
+                text: "refunded".into(),
+            },
+            testing::agent(),
+        ),
+        (
+            Command::ConfirmSatisfaction(Satisfaction {
+                satisfied: true,
+                score: Some(5),
+                comment: None,
+            }),
+            testing::customer(),
+        ),
+        (Command::Close, testing::agent()),
+    ]
+}
+
+/// One lifecycle's input: the complaint id and each command with its id and actor.
+type Input = (ComplaintId, Vec<(CommandId, Command, Actor)>);
+
+fn input(template: &[(Command, Actor)], n: u64) -> Input {
+    let id = ComplaintId::new(format!("EXP-{n}")).unwrap();
+    let cmds = template
+        .iter()
+        .enumerate()
+        .map(|(i, (c, a))| {
+            (
+                CommandId::new(format!("{n}-{i}")).unwrap(),
+                c.clone(),
+                a.clone(),
+            )
+        })
+        .collect();
+    (id, cmds)
+}
+
+type BenchEngine = Engine<MemoryStore, plaint::DiscardNotifier, ManualClock>;
+
+fn engine(policy: &Policy) -> BenchEngine {
+    Engine::builder(MemoryStore::new(), policy.clone())
+        .clock(ManualClock::new(testing::t(1)))
+        .build()
+}
+
+fn run_engine(e: &BenchEngine, (id, cmds): Input) -> Arc<Complaint> {
+    let mut last = None;
+    for (cid, cmd, actor) in cmds {
+        last = Some(
+            e.execute(cid, &id, cmd, &actor)
+                .expect("the script is legal"),
+        );
+    }
+    last.unwrap()
+}
+
+fn run_direct(policy: &Policy, (id, cmds): Input) -> Complaint {
+    let now = testing::t(1);
+    let mut state: Option<Complaint> = None;
+    for (cid, cmd, actor) in cmds {
+        let events = decide(state.as_ref(), policy, cmd, &actor, now).expect("legal");
+        let base = state.as_ref().map_or(0, |c| c.version);
+        for (event, version) in events.into_iter().zip(base + 1..) {
+            let rec = Recorded {
+                version,
+                at: now,
+                actor: actor.id.clone(),
+                command: cid.clone(),
+                event,
+            };
+            match &mut state {
+                Some(c) => c.apply(&rec),
+                None => state = Complaint::open(id.clone(), &rec),
+            }
+        }
+    }
+    state.unwrap()
+}
+
+fn lifecycle(c: &mut Criterion) {
+    let policy = testing::policy();
+    let template = script();
+    let mut g = c.benchmark_group("lifecycle");
+    g.throughput(Throughput::Elements(1));
+
+    let mut n = 0;
+    g.bench_function("decide+apply", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                input(&template, n)
+            },
+            |inp| black_box(run_direct(&policy, inp)),
+            BatchSize::SmallInput,
+        )
+    });
+
+    let e = engine(&policy);
+    g.bench_function("engine/1-thread", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                input(&template, n)
+            },
+            |inp| black_box(run_engine(&e, inp)),
+            BatchSize::SmallInput,
+        )
+    });
+
+    // Two threads share one engine, each driving its own complaints; inputs are built
+    // before the clock starts. Reported time is wall time per complaint.
+    g.bench_function("engine/2-threads", |b| {
+        b.iter_custom(|iters| {
+            let e = Arc::new(engine(&policy));
+            let halves: Vec<Vec<Input>> = (0..2)
+                .map(|t| {
+                    (0..iters.div_ceil(2))
+                        .map(|i| input(&template, i * 2 + t))
+                        .collect()
+                })
+                .collect();
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for half in halves {
+                    let e = Arc::clone(&e);
+                    s.spawn(move || {
+                        for inp in half {
+                            black_box(run_engine(&e, inp));
+                        }
+                    });
+                }
+            });
+            start
+                .elapsed()
+                .mul_f64(iters as f64 / (iters.div_ceil(2) * 2) as f64)
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(5));
+    targets = lifecycle
+}
+criterion_main!(benches);
