@@ -153,6 +153,40 @@ fn run_direct(policy: &Policy, (id, cmds): Input) -> Complaint {
     state.unwrap()
 }
 
+/// Runs `iters` lifecycles on a fresh engine, split over `threads` threads sharing it, and
+/// returns the wall time scaled to exactly `iters`. Inputs are built before the clock starts;
+/// a fresh engine per sample keeps the store's size bounded (a few thousand complaints).
+fn timed_engine(
+    policy: &Policy,
+    template: &[(Command, Actor)],
+    threads: u64,
+    iters: u64,
+) -> Duration {
+    let e = engine(policy);
+    let per_thread = iters.div_ceil(threads);
+    let inputs: Vec<Vec<Input>> = (0..threads)
+        .map(|t| {
+            (0..per_thread)
+                .map(|i| input(template, i * threads + t))
+                .collect()
+        })
+        .collect();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for chunk in inputs {
+            let e = &e;
+            s.spawn(move || {
+                for inp in chunk {
+                    black_box(run_engine(e, inp));
+                }
+            });
+        }
+    });
+    start
+        .elapsed()
+        .mul_f64(iters as f64 / (per_thread * threads) as f64)
+}
+
 fn lifecycle(c: &mut Criterion) {
     let policy = testing::policy();
     let template = script();
@@ -171,46 +205,11 @@ fn lifecycle(c: &mut Criterion) {
         )
     });
 
-    let e = engine(&policy);
-    g.bench_function("engine/1-thread", |b| {
-        b.iter_batched(
-            || {
-                n += 1;
-                input(&template, n)
-            },
-            |inp| black_box(run_engine(&e, inp)),
-            BatchSize::SmallInput,
-        )
-    });
-
-    // Two threads share one engine, each driving its own complaints; inputs are built
-    // before the clock starts. Reported time is wall time per complaint.
-    g.bench_function("engine/2-threads", |b| {
-        b.iter_custom(|iters| {
-            let e = Arc::new(engine(&policy));
-            let halves: Vec<Vec<Input>> = (0..2)
-                .map(|t| {
-                    (0..iters.div_ceil(2))
-                        .map(|i| input(&template, i * 2 + t))
-                        .collect()
-                })
-                .collect();
-            let start = Instant::now();
-            std::thread::scope(|s| {
-                for half in halves {
-                    let e = Arc::clone(&e);
-                    s.spawn(move || {
-                        for inp in half {
-                            black_box(run_engine(&e, inp));
-                        }
-                    });
-                }
-            });
-            start
-                .elapsed()
-                .mul_f64(iters as f64 / (iters.div_ceil(2) * 2) as f64)
-        })
-    });
+    for threads in [1u64, 2] {
+        g.bench_function(format!("engine/{threads}-thread"), |b| {
+            b.iter_custom(|iters| timed_engine(&policy, &template, threads, iters))
+        });
+    }
     g.finish();
 }
 

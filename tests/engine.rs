@@ -68,6 +68,28 @@ fn a_retried_command_returns_the_first_result_and_appends_nothing() {
 }
 
 #[test]
+fn a_retry_that_would_still_be_legal_is_not_applied_twice() {
+    let (e, _, _) = engine();
+    let id = testing::complaint_id();
+    receive(&e, &id, "c1");
+    let photo = || {
+        Command::AddEvidence(Evidence {
+            kind: EvidenceKind::Photo,
+            reference: "photo-1".into(),
+            content_hash: None,
+        })
+    };
+    let first = e
+        .execute(cmd("c2"), &id, photo(), &testing::customer())
+        .unwrap();
+    let retry = e
+        .execute(cmd("c2"), &id, photo(), &testing::customer())
+        .unwrap();
+    assert_eq!(retry, first);
+    assert_eq!(e.get(&id).unwrap().unwrap().evidence.len(), 1);
+}
+
+#[test]
 fn a_command_id_cannot_be_reused_for_another_complaint() {
     let (e, _, _) = engine();
     receive(&e, &testing::complaint_id(), "c1");

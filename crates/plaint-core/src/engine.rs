@@ -162,39 +162,26 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         command: Command,
         actor: &Actor,
     ) -> Result<Arc<Complaint>, EngineError> {
-        if let Some(done) = self.store.command(&command_id)? {
-            return self.result_of(&command_id, id, done);
-        }
         let mut last_conflict = (0, 0);
         for _ in 0..self.max_attempts {
             let state = self.store.load(id)?;
-            if let Command::Merge { into } = &command {
-                self.check_merge_target(into)?;
-            }
-            let policy = match &state {
-                Some(c) => self.policy(c)?,
-                None => &self.policies[&self.current],
+            let recorded = match self.decide(state.as_deref(), &command, actor, &command_id) {
+                Ok(recorded) => recorded,
+                // A retry of an applied command may no longer be legal: answer it first.
+                Err(rejection) => {
+                    return match self.store.command(&command_id)? {
+                        Some(done) => self.result_of(&command_id, id, done),
+                        None => Err(rejection),
+                    };
+                }
             };
-            let now = self.clock.now();
-            let events = decide(state.as_deref(), policy, command.clone(), actor, now)?;
             let expected = state.as_ref().map_or(0, |c| c.version);
-            let recorded: Vec<Recorded> = events
-                .into_iter()
-                .zip(expected + 1..)
-                .map(|(event, version)| Recorded {
-                    version,
-                    at: now,
-                    actor: actor.id.clone(),
-                    command: command_id.clone(),
-                    event,
-                })
-                .collect();
             let next = Arc::new(fold(id, state.as_deref(), &recorded));
+            let notifications = notifications_for(&next, &recorded);
             let append = Append::new(command_id.clone(), expected, recorded, Arc::clone(&next));
-            let events = append.events.clone();
             match self.store.append(append) {
                 Ok(()) => {
-                    self.notify(&next, &events);
+                    self.notify(notifications);
                     return Ok(next);
                 }
                 Err(StoreError::Conflict { expected, actual }) => {
@@ -255,6 +242,38 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         &self.store
     }
 
+    /// Decides `command` on `state` at the clock's `now` under the complaint's policy, and
+    /// numbers the events from the state's version.
+    fn decide(
+        &self,
+        state: Option<&Complaint>,
+        command: &Command,
+        actor: &Actor,
+        command_id: &CommandId,
+    ) -> Result<Vec<Recorded>, EngineError> {
+        if let Command::Merge { into } = command {
+            self.check_merge_target(into)?;
+        }
+        let policy = match state {
+            Some(c) => self.policy(c)?,
+            None => &self.policies[&self.current],
+        };
+        let now = self.clock.now();
+        let events = decide(state, policy, command.clone(), actor, now)?;
+        let expected = state.map_or(0, |c| c.version);
+        Ok(events
+            .into_iter()
+            .zip(expected + 1..)
+            .map(|(event, version)| Recorded {
+                version,
+                at: now,
+                actor: actor.id.clone(),
+                command: command_id.clone(),
+                event,
+            })
+            .collect())
+    }
+
     fn policy(&self, c: &Complaint) -> Result<&Policy, EngineError> {
         self.policies
             .get(&c.policy_version)
@@ -304,8 +323,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             .ok_or_else(|| StoreError::Malformed(format!("history of {id} is empty")).into())
     }
 
-    fn notify(&self, complaint: &Complaint, events: &[Recorded]) {
-        for n in notifications_for(complaint, events) {
+    fn notify(&self, notifications: Vec<Notification>) {
+        for n in notifications {
             if let Err(error) = self.notifier.deliver(&n) {
                 self.undelivered
                     .lock()

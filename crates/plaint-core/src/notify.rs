@@ -56,18 +56,25 @@ pub enum NotificationKind {
     Closed,
 }
 
+impl NotificationKind {
+    /// The snake_case name used in notification ids and templates.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Acknowledged => "acknowledged",
+            Self::Assigned => "assigned",
+            Self::ApprovalRequested => "approval_requested",
+            Self::ProposalOffered => "proposal_offered",
+            Self::ResultGiven => "result_given",
+            Self::Closed => "closed",
+        }
+    }
+}
+
 /// The notifications a command's events call for, given the complaint after them.
 pub fn notifications_for(complaint: &Complaint, events: &[Recorded]) -> Vec<Notification> {
     let mut out = Vec::new();
     let mut push = |version: u64, recipient: Recipient, kind: NotificationKind| {
-        let id = format!(
-            "{}/{version}/{}",
-            complaint.id,
-            serde_json::to_value(kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        );
+        let id = format!("{}/{version}/{}", complaint.id, kind.name());
         out.push(Notification {
             id,
             complaint: complaint.id.clone(),

@@ -9,7 +9,7 @@ use plaint_core::{
     Append, CommandId, CommandRecord, Complaint, ComplaintId, ListQuery, Page, Recorded, Store,
     StoreError,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, btree_map, hash_map};
 use std::ops::Bound;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -78,24 +78,25 @@ impl Store for MemoryStore {
                 actual,
             });
         }
-        if inner.commands.contains_key(&append.command) {
-            return Err(StoreError::DuplicateCommand(append.command));
-        }
         let version = append.new_version();
-        inner.commands.insert(
-            append.command,
-            CommandRecord {
-                complaint: append.complaint.clone(),
-                version,
-            },
-        );
+        match inner.commands.entry(append.command) {
+            hash_map::Entry::Occupied(e) => {
+                return Err(StoreError::DuplicateCommand(e.key().clone()));
+            }
+            hash_map::Entry::Vacant(e) => {
+                e.insert(CommandRecord {
+                    complaint: append.complaint.clone(),
+                    version,
+                });
+            }
+        }
         match inner.complaints.entry(append.complaint) {
-            std::collections::btree_map::Entry::Occupied(mut e) => {
+            btree_map::Entry::Occupied(mut e) => {
                 let e = e.get_mut();
                 e.state = append.state;
                 e.history.extend(append.events);
             }
-            std::collections::btree_map::Entry::Vacant(v) => {
+            btree_map::Entry::Vacant(v) => {
                 v.insert(Entry {
                     state: append.state,
                     history: append.events,
