@@ -240,7 +240,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     println!("\nnotifications sent:");
     for n in notifier.delivered() {
-        println!("  {:<34} {:?} → {:?}", n.id, n.kind, n.recipient);
+        println!("  {:<38} → {:?}", n.id.to_string(), n.recipient);
     }
     println!(
         "\nrefused as the policy demands: {} command(s)",

@@ -79,7 +79,7 @@ fn command(kind: usize, n: u8) -> Command {
             },
         },
         3 => Command::Explain {
-            text: pick(&["terms say so", ""]),
+            text: pick(&["terms say so", ""]).into(),
         },
         4 => Command::AcceptExplanation,
         5 => Command::RejectExplanation { reason: None },
@@ -88,7 +88,7 @@ fn command(kind: usize, n: u8) -> Command {
         },
         7 => Command::RecordFindings {
             findings: Findings {
-                summary: pick(&["backlog", " "]),
+                summary: pick(&["backlog", " "]).into(),
                 records: vec![],
             },
             root_cause: [
@@ -105,7 +105,7 @@ fn command(kind: usize, n: u8) -> Command {
         },
         9 => Command::Approve { note: None },
         10 => Command::DeclineApproval {
-            reason: pick(&["too much", ""]),
+            reason: pick(&["too much", ""]).into(),
         },
         11 => Command::AcceptProposal { agreement: None },
         12 => Command::RejectProposal { reason: None },
@@ -134,7 +134,7 @@ fn command(kind: usize, n: u8) -> Command {
         },
         _ => Command::AddEvidence(Evidence {
             kind: EvidenceKind::Photo,
-            reference: format!("photo-{n}"),
+            reference: format!("photo-{n}").into(),
             content_hash: None,
         }),
     }

@@ -4,7 +4,7 @@ use crate::id::{ActorId, ComplaintId, TierKey};
 use crate::lifecycle::{Event, Next, Recorded, Stage};
 use crate::model::{
     CategoryPath, DocumentRef, Evidence, ExecutionRecord, Findings, FollowUp, Intake, Note,
-    Proposal, Resolution, Response, Responsibility, Satisfaction, Timestamp, Validity,
+    Proposal, Resolution, Response, Responsibility, Satisfaction, Text, Timestamp, Validity,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -132,7 +132,7 @@ impl Complaint {
     pub fn apply(&mut self, rec: &Recorded) {
         self.version = rec.version;
         self.updated_at = rec.at;
-        let note = |text: &String| Note {
+        let note = |text: &Text| Note {
             by: rec.actor.clone(),
             at: rec.at,
             text: text.clone(),
@@ -263,7 +263,7 @@ impl Complaint {
             } => self.executions.push(ExecutionRecord {
                 by: rec.actor.clone(),
                 at: rec.at,
-                action: format!("{remedy}: {description}"),
+                action: format!("{remedy}: {description}").into(),
                 reference: None,
             }),
             Event::Closed { resolution } => self.close(*resolution, rec.at),
@@ -285,7 +285,7 @@ impl Complaint {
         self.closed_at = Some(at);
     }
 
-    fn record_approval(&mut self, rec: &Recorded, granted: bool, note: Option<String>) {
+    fn record_approval(&mut self, rec: &Recorded, granted: bool, note: Option<Text>) {
         if let Some(p) = self.proposals.last_mut() {
             p.approvals.push(crate::model::Approval {
                 by: rec.actor.clone(),
@@ -296,7 +296,7 @@ impl Complaint {
         }
     }
 
-    fn record_response(&mut self, rec: &Recorded, accepted: bool, reason: Option<String>) {
+    fn record_response(&mut self, rec: &Recorded, accepted: bool, reason: Option<Text>) {
         if let Some(p) = self.proposals.last_mut() {
             p.response = Some(Response {
                 at: rec.at,

@@ -176,11 +176,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 }
             };
             let expected = state.as_ref().map_or(0, |c| c.version);
-            let next = Arc::new(fold(id, state.as_deref(), &recorded));
-            let notifications = notifications_for(&next, &recorded);
-            let append = Append::new(command_id.clone(), expected, recorded, Arc::clone(&next));
+            let notifications = notifications_for(id, &recorded);
+            // Let go of our copy so the store can apply the events in place.
+            drop(state);
+            let append = Append::new(id.clone(), command_id.clone(), expected, recorded);
             match self.store.append(append) {
-                Ok(()) => {
+                Ok(next) => {
                     self.notify(notifications);
                     return Ok(next);
                 }
@@ -336,18 +337,4 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             }
         }
     }
-}
-
-/// Applies freshly decided events to a copy of the state (or opens the complaint).
-fn fold(id: &ComplaintId, state: Option<&Complaint>, events: &[Recorded]) -> Complaint {
-    let mut it = events.iter();
-    let mut c = match state {
-        Some(c) => c.clone(),
-        None => {
-            let first = it.next().expect("decide returns at least one event");
-            Complaint::open(id.clone(), first).expect("a new complaint starts with Received")
-        }
-    };
-    it.for_each(|r| c.apply(r));
-    c
 }

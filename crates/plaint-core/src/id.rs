@@ -1,7 +1,11 @@
 //! Typed identifiers and policy keys: string newtypes that cannot be mixed up.
+//!
+//! Each wraps an `Arc<str>`: ids are copied into every event and record, and a clone is a
+//! reference-count increment, not an allocation.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// Longest identifier or key accepted, in bytes.
 pub const MAX_ID_LEN: usize = 64;
@@ -42,7 +46,7 @@ macro_rules! string_id {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// Checks and wraps `s`.
@@ -53,7 +57,7 @@ macro_rules! string_id {
             pub fn new(s: impl Into<String>) -> Result<Self, IdError> {
                 let s = s.into();
                 check(&s)?;
-                Ok(Self(s))
+                Ok(Self(s.into()))
             }
 
             /// The identifier as a string slice.
@@ -78,7 +82,7 @@ macro_rules! string_id {
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0
+                id.0.to_string()
             }
         }
 

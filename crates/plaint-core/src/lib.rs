@@ -40,8 +40,8 @@ pub use lifecycle::{
 pub use model::*;
 pub use money::{Currency, CurrencyError, Money};
 pub use notify::{
-    DiscardNotifier, Notification, NotificationKind, Notifier, NotifyError, Recipient,
-    RecordingNotifier,
+    DiscardNotifier, Notification, NotificationId, NotificationKind, Notifier, NotifyError,
+    Recipient, RecordingNotifier,
 };
 pub use policy::{Policy, PolicyError, StepRule, Steps};
 pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};

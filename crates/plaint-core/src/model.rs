@@ -5,9 +5,15 @@ use crate::id::{ActorId, CategoryKey, ChannelKey, DepartmentKey, RemedyKey};
 use crate::money::Money;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// An instant. The core never reads the system clock: every instant comes in from outside.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// Free text (descriptions, reasons, references). An `Arc<str>`: a complaint's state is copied
+/// on every command, and copying text is then a reference-count increment. Build one with
+/// `.into()` from a `&str` or a `Text`.
+pub type Text = Arc<str>;
 
 /// Everything registered when a complaint is received (DOMAIN.md §1, 登记).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,29 +28,29 @@ pub struct Intake {
     #[serde(default)]
     pub subject: Subject,
     /// The complainant's own account.
-    pub description: String,
+    pub description: Text,
     /// Evidence handed in at receipt.
     #[serde(default)]
     pub evidence: Vec<Evidence>,
     /// What the complainant asks for, in their words.
     #[serde(default)]
-    pub requested_remedy: Option<String>,
+    pub requested_remedy: Option<Text>,
     /// Staff the complaint names (a courier, a waiter).
     #[serde(default)]
-    pub staff_involved: Vec<String>,
+    pub staff_involved: Vec<Text>,
 }
 
 /// References to what the complaint concerns. All optional: a hotel guest has no waybill.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subject {
     /// Order number.
-    pub order: Option<String>,
+    pub order: Option<Text>,
     /// Waybill (tracking) number.
-    pub waybill: Option<String>,
+    pub waybill: Option<Text>,
     /// Product name or SKU.
-    pub product: Option<String>,
+    pub product: Option<Text>,
     /// Where it happened (an outlet, a room, a store).
-    pub place: Option<String>,
+    pub place: Option<Text>,
     /// When the product or service was bought.
     pub purchased_at: Option<Timestamp>,
     /// Money at stake as the complainant states it (declared value, price paid).
@@ -57,10 +63,10 @@ pub struct Evidence {
     /// What it is.
     pub kind: EvidenceKind,
     /// Where it is (a URL, an object-store key, a file number).
-    pub reference: String,
+    pub reference: Text,
     /// A content hash (e.g. `sha256:…`) so the reference can be checked later.
     #[serde(default)]
-    pub content_hash: Option<String>,
+    pub content_hash: Option<Text>,
 }
 
 /// The kinds of evidence complaints come with.
@@ -85,11 +91,18 @@ pub enum EvidenceKind {
 }
 
 /// A path in the policy's category tree, root first: `logistics/delay/hub-backlog`.
-/// The deepest (root-cause) level is set only after investigation.
+/// The deepest (root-cause) level is set only after investigation. Serialized as the
+/// `/`-separated string.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct CategoryPath(pub Vec<CategoryKey>);
+#[serde(try_from = "String", into = "String")]
+pub struct CategoryPath(Arc<[CategoryKey]>);
 
 impl CategoryPath {
+    /// A path from its levels, root first.
+    pub fn new(levels: Vec<CategoryKey>) -> Self {
+        Self(levels.into())
+    }
+
     /// Parses `a/b/c`.
     ///
     /// # Errors
@@ -97,13 +110,31 @@ impl CategoryPath {
     pub fn parse(s: &str) -> Result<Self, crate::IdError> {
         s.split('/')
             .map(CategoryKey::new)
-            .collect::<Result<_, _>>()
-            .map(Self)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self::new)
+    }
+
+    /// The levels, root first.
+    pub fn levels(&self) -> &[CategoryKey] {
+        &self.0
     }
 
     /// True when `self` starts with every level of `prefix`.
     pub fn starts_with(&self, prefix: &CategoryPath) -> bool {
         self.0.starts_with(&prefix.0)
+    }
+}
+
+impl TryFrom<String> for CategoryPath {
+    type Error = crate::IdError;
+    fn try_from(s: String) -> Result<Self, crate::IdError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<CategoryPath> for String {
+    fn from(p: CategoryPath) -> String {
+        p.to_string()
     }
 }
 
@@ -170,12 +201,12 @@ pub enum Party {
     /// An internal unit: a courier, an outlet, a hub, housekeeping…
     Internal {
         /// The unit, as named locally (`outlet-17`, `courier-0042`).
-        unit: String,
+        unit: Text,
     },
     /// An external partner: a subcontracted carrier, a supplier.
     External {
         /// The partner, as named locally.
-        partner: String,
+        partner: Text,
     },
 }
 
@@ -183,10 +214,10 @@ pub enum Party {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Findings {
     /// The facts gathered.
-    pub summary: String,
+    pub summary: Text,
     /// Records consulted (waybill trace, production batch, CCTV), as references.
     #[serde(default)]
-    pub records: Vec<String>,
+    pub records: Vec<Text>,
 }
 
 /// One remedy proposal (处理方案); a rejected proposal is followed by a new one.
@@ -197,7 +228,7 @@ pub struct Proposal {
     /// The kind of remedy.
     pub remedy: RemedyKey,
     /// What exactly is offered.
-    pub description: String,
+    pub description: Text,
     /// Money paid or refunded, if any.
     pub amount: Option<Money>,
     /// Who proposed it (and so may not approve it).
@@ -220,7 +251,7 @@ pub struct Approval {
     /// Granted or declined.
     pub granted: bool,
     /// Their remark.
-    pub note: Option<String>,
+    pub note: Option<Text>,
 }
 
 /// The complainant's answer to a proposal (协商).
@@ -231,17 +262,17 @@ pub struct Response {
     /// Accepted or rejected.
     pub accepted: bool,
     /// Why, when they say.
-    pub reason: Option<String>,
+    pub reason: Option<Text>,
 }
 
 /// A reference to a document held elsewhere (a signed written agreement).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentRef {
     /// Where it is.
-    pub reference: String,
+    pub reference: Text,
     /// A content hash, if known.
     #[serde(default)]
-    pub content_hash: Option<String>,
+    pub content_hash: Option<Text>,
 }
 
 /// One step of carrying out the agreed remedy (执行): a refund paid, a parcel reshipped.
@@ -252,9 +283,9 @@ pub struct ExecutionRecord {
     /// When it was recorded.
     pub at: Timestamp,
     /// What was done.
-    pub action: String,
+    pub action: Text,
     /// A reference (payment id, new waybill).
-    pub reference: Option<String>,
+    pub reference: Option<Text>,
 }
 
 /// A note given to the complainant (the result, an explanation) by a staff member.
@@ -265,7 +296,7 @@ pub struct Note {
     /// When.
     pub at: Timestamp,
     /// What was said.
-    pub text: String,
+    pub text: Text,
 }
 
 /// How satisfied the complainant said they were (at confirmation, follow-up or survey).
@@ -276,7 +307,7 @@ pub struct Satisfaction {
     /// A score from 1 (worst) to 5 (best), if given.
     pub score: Option<u8>,
     /// Their words.
-    pub comment: Option<String>,
+    pub comment: Option<Text>,
 }
 
 /// The result of a follow-up call (回访).

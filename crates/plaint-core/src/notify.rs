@@ -1,23 +1,45 @@
 //! The notification port: what the engine tells people, the `Notifier` trait, and test notifiers.
 
-use crate::complaint::Complaint;
 use crate::id::{ComplaintId, DepartmentKey};
 use crate::lifecycle::{Event, Next, Recorded};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 
-/// One message to deliver. `id` is stable (complaint, event version, recipient), so a
-/// receiver can drop duplicates.
+/// One message to deliver. `id` is stable, so a receiver can drop duplicates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
-    /// Stable id for deduplication: `<complaint>/<version>/<kind>`.
-    pub id: String,
+    /// Stable id for deduplication.
+    pub id: NotificationId,
     /// The complaint it is about.
     pub complaint: ComplaintId,
     /// Who is told.
     pub recipient: Recipient,
     /// What they are told.
     pub kind: NotificationKind,
+}
+
+/// A notification's stable id: the event that caused it and what it says. Displays as
+/// `<complaint>/<version>/<kind>`, e.g. `EXP-1/2/acknowledged`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NotificationId {
+    /// The complaint.
+    pub complaint: ComplaintId,
+    /// The version of the event that caused it.
+    pub version: u64,
+    /// What it says.
+    pub kind: NotificationKind,
+}
+
+impl std::fmt::Display for NotificationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}",
+            self.complaint,
+            self.version,
+            self.kind.name()
+        )
+    }
 }
 
 /// Who a notification is for.
@@ -38,7 +60,7 @@ pub enum Recipient {
 
 /// What a notification says. The words come from the policy's templates (a later step);
 /// the kind is what the engine decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NotificationKind {
@@ -70,14 +92,17 @@ impl NotificationKind {
     }
 }
 
-/// The notifications a command's events call for, given the complaint after them.
-pub fn notifications_for(complaint: &Complaint, events: &[Recorded]) -> Vec<Notification> {
+/// The notifications a command's events on complaint `id` call for.
+pub fn notifications_for(id: &ComplaintId, events: &[Recorded]) -> Vec<Notification> {
     let mut out = Vec::new();
     let mut push = |version: u64, recipient: Recipient, kind: NotificationKind| {
-        let id = format!("{}/{version}/{}", complaint.id, kind.name());
         out.push(Notification {
-            id,
-            complaint: complaint.id.clone(),
+            id: NotificationId {
+                complaint: id.clone(),
+                version,
+                kind,
+            },
+            complaint: id.clone(),
             recipient,
             kind,
         });

@@ -211,13 +211,13 @@ impl Policy {
     /// Whether `path` names a node of the category tree (a leaf or an inner node).
     pub fn has_category(&self, path: &CategoryPath) -> bool {
         let mut level = &self.categories;
-        for key in &path.0 {
+        for key in path.levels() {
             match level.iter().find(|n| &n.key == key) {
                 Some(node) => level = &node.children,
                 None => return false,
             }
         }
-        !path.0.is_empty()
+        !path.levels().is_empty()
     }
 }
 

@@ -6,21 +6,27 @@ use crate::lifecycle::{Recorded, StageKind};
 use std::sync::Arc;
 
 /// Persistent storage for complaints. A store knows no business rules: it appends what the
-/// engine decided, atomically and only at the expected version, and answers queries.
+/// engine decided, atomically and only at the expected version, and answers queries. It
+/// keeps each complaint's state as the fold of its events ([`Complaint::open`] and
+/// [`Complaint::apply`], which hold no rules), so state and history cannot disagree.
 ///
 /// Every implementation must pass the conformance suite (`plaint_core::conformance`, behind
 /// the `conformance` feature).
 pub trait Store: Send + Sync {
-    /// Appends one command's events and the complaint's resulting state, atomically:
-    /// all or nothing, and only if the complaint is at `append.expected_version`
-    /// (0 for a new complaint). Records `append.command` so the command is never applied twice.
+    /// Appends one command's events atomically: all or nothing, and only if the complaint is
+    /// at `append.expected_version` (0 for a new complaint). Records `append.command` so the
+    /// command is never applied twice. Returns the complaint's state after the events.
+    ///
+    /// A store should apply the events in place when nobody else holds the current state
+    /// (`Arc::make_mut`): the engine drops its copy before appending, so a command then costs
+    /// no copy of the complaint.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] when the complaint is at another version,
     /// [`StoreError::DuplicateCommand`] when the command id was already recorded,
     /// [`StoreError::Malformed`] when the append is not self-consistent (see
     /// [`Append::check`]), or a backend error. On any error nothing was written.
-    fn append(&self, append: Append) -> Result<(), StoreError>;
+    fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError>;
 
     /// The complaint's latest state, or `None` if it was never received.
     ///
@@ -48,7 +54,7 @@ pub trait Store: Send + Sync {
 }
 
 impl<T: Store + ?Sized> Store for Arc<T> {
-    fn append(&self, append: Append) -> Result<(), StoreError> {
+    fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
         (**self).append(append)
     }
     fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
@@ -65,7 +71,7 @@ impl<T: Store + ?Sized> Store for Arc<T> {
     }
 }
 
-/// One atomic write: a command's events plus the complaint's state after them.
+/// One atomic write: the events of one command.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Append {
@@ -77,24 +83,21 @@ pub struct Append {
     pub command: CommandId,
     /// The events, numbered `expected_version + 1 ..`.
     pub events: Vec<Recorded>,
-    /// The state after the events (its `version` is the last event's).
-    pub state: Arc<Complaint>,
 }
 
 impl Append {
-    /// Bundles one command's outcome for [`Store::append`].
+    /// Bundles one command's events for [`Store::append`].
     pub fn new(
+        complaint: ComplaintId,
         command: CommandId,
         expected_version: u64,
         events: Vec<Recorded>,
-        state: Arc<Complaint>,
     ) -> Self {
         Self {
-            complaint: state.id.clone(),
+            complaint,
             expected_version,
             command,
             events,
-            state,
         }
     }
 
@@ -104,15 +107,15 @@ impl Append {
     }
 
     /// Checks the append is self-consistent: at least one event, numbered consecutively from
-    /// `expected_version + 1`, all from `command`, and a state at the last version.
+    /// `expected_version + 1`, all from `command`, and a new complaint starts with `Received`.
     ///
     /// # Errors
     /// [`StoreError::Malformed`] naming the first inconsistency.
     pub fn check(&self) -> Result<(), StoreError> {
         let bad = |why: String| Err(StoreError::Malformed(why));
-        if self.events.is_empty() {
+        let Some(first) = self.events.first() else {
             return bad("an append needs at least one event".into());
-        }
+        };
         for (i, e) in self.events.iter().enumerate() {
             let want = self.expected_version + 1 + i as u64;
             if e.version != want {
@@ -125,10 +128,30 @@ impl Append {
                 return bad(format!("event {i} belongs to command {}", e.command));
             }
         }
-        if self.state.version != self.new_version() || self.state.id != self.complaint {
-            return bad("the state does not match the events".into());
+        let opens = matches!(first.event, crate::Event::Received { .. });
+        if opens != (self.expected_version == 0) {
+            return bad("exactly a new complaint's first event is `received`".into());
         }
         Ok(())
+    }
+
+    /// The complaint a new complaint's append opens (`expected_version` 0).
+    ///
+    /// # Errors
+    /// [`StoreError::Malformed`] when the events do not start with `Received`.
+    pub fn open(&self) -> Result<Arc<Complaint>, StoreError> {
+        Complaint::replay(self.complaint.clone(), &self.events)
+            .map(Arc::new)
+            .ok_or_else(|| {
+                StoreError::Malformed("a new complaint must start with `received`".into())
+            })
+    }
+
+    /// Applies the events to an existing complaint's state, in place when nobody else holds
+    /// it (it is copied first only if shared). Call after the version check.
+    pub fn apply_to(&self, state: &mut Arc<Complaint>) {
+        let c = Arc::make_mut(state);
+        self.events.iter().for_each(|e| c.apply(e));
     }
 }
 

@@ -5,15 +5,17 @@
 
 #![forbid(unsafe_code)]
 
+use foldhash::HashMap;
 use plaint_core::{
     Append, CommandId, CommandRecord, Complaint, ComplaintId, ListQuery, Page, Recorded, Store,
     StoreError,
 };
-use std::collections::{BTreeMap, HashMap, btree_map, hash_map};
+use std::collections::{BTreeSet, hash_map};
 use std::ops::Bound;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-/// An in-memory [`Store`]: one lock around a map of complaints and a map of command ids.
+/// An in-memory [`Store`]: one lock around a hash map of complaints, the set of their ids in
+/// order (for listing), and a hash map of command ids.
 ///
 /// ```
 /// use plaint_core::{ListQuery, Store};
@@ -27,7 +29,9 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct Inner {
-    complaints: BTreeMap<ComplaintId, Entry>,
+    complaints: HashMap<ComplaintId, Entry>,
+    /// Every key of `complaints`, ordered, so that `list` pages in id order.
+    ids: BTreeSet<ComplaintId>,
     commands: HashMap<CommandId, CommandRecord>,
 }
 
@@ -65,45 +69,46 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn append(&self, append: Append) -> Result<(), StoreError> {
+    fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
         append.check()?;
-        let mut inner = self.write();
-        let actual = inner
-            .complaints
-            .get(&append.complaint)
-            .map_or(0, |e| e.state.version);
+        let mut guard = self.write();
+        let inner = &mut *guard;
+        let entry = inner.complaints.get_mut(&append.complaint);
+        let actual = entry.as_ref().map_or(0, |e| e.state.version);
         if actual != append.expected_version {
             return Err(StoreError::Conflict {
                 expected: append.expected_version,
                 actual,
             });
         }
-        let version = append.new_version();
-        match inner.commands.entry(append.command) {
-            hash_map::Entry::Occupied(e) => {
-                return Err(StoreError::DuplicateCommand(e.key().clone()));
+        let hash_map::Entry::Vacant(record) = inner.commands.entry(append.command.clone()) else {
+            return Err(StoreError::DuplicateCommand(append.command));
+        };
+        // Nothing has changed yet; from here on nothing can fail.
+        let state = match entry {
+            Some(entry) => {
+                append.apply_to(&mut entry.state);
+                entry.history.extend(append.events);
+                Arc::clone(&entry.state)
             }
-            hash_map::Entry::Vacant(e) => {
-                e.insert(CommandRecord {
-                    complaint: append.complaint.clone(),
-                    version,
-                });
+            None => {
+                let state = append.open()?;
+                inner.ids.insert(append.complaint.clone());
+                inner.complaints.insert(
+                    append.complaint.clone(),
+                    Entry {
+                        state: Arc::clone(&state),
+                        history: append.events,
+                    },
+                );
+                state
             }
-        }
-        match inner.complaints.entry(append.complaint) {
-            btree_map::Entry::Occupied(mut e) => {
-                let e = e.get_mut();
-                e.state = append.state;
-                e.history.extend(append.events);
-            }
-            btree_map::Entry::Vacant(v) => {
-                v.insert(Entry {
-                    state: append.state,
-                    history: append.events,
-                });
-            }
-        }
-        Ok(())
+        };
+        record.insert(CommandRecord {
+            complaint: append.complaint,
+            version: state.version,
+        });
+        Ok(state)
     }
 
     fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
@@ -130,9 +135,9 @@ impl Store for MemoryStore {
             None => Bound::Unbounded,
         };
         let mut matching = inner
-            .complaints
+            .ids
             .range::<ComplaintId, _>((start, Bound::Unbounded))
-            .map(|(_, e)| &e.state)
+            .filter_map(|id| inner.complaints.get(id).map(|e| &e.state))
             .filter(|c| query.matches(c));
         let items: Vec<Arc<Complaint>> = matching.by_ref().take(query.limit).cloned().collect();
         let next = match matching.next() {

@@ -2,7 +2,8 @@
 
 use crate::id::{ComplaintId, RemedyKey, TierKey};
 use crate::model::{
-    CategoryPath, DocumentRef, Evidence, Findings, Intake, Responsibility, Satisfaction, Validity,
+    CategoryPath, DocumentRef, Evidence, Findings, Intake, Responsibility, Satisfaction, Text,
+    Validity,
 };
 use crate::money::Money;
 use serde::{Deserialize, Serialize};
@@ -30,14 +31,14 @@ pub enum Command {
     /// Explain an invalid complaint to the complainant.
     Explain {
         /// The explanation.
-        text: String,
+        text: Text,
     },
     /// The complainant accepts the explanation: resolved by explanation.
     AcceptExplanation,
     /// The complainant rejects the explanation: the complaint goes back to triage.
     RejectExplanation {
         /// Why, when they say.
-        reason: Option<String>,
+        reason: Option<Text>,
     },
     /// Assign responsibility (责任归属).
     Route {
@@ -56,19 +57,19 @@ pub enum Command {
         /// The remedy kind.
         remedy: RemedyKey,
         /// What exactly is offered.
-        description: String,
+        description: Text,
         /// Money paid or refunded, in the policy's currency.
         amount: Option<Money>,
     },
     /// Approve the latest proposal.
     Approve {
         /// A remark.
-        note: Option<String>,
+        note: Option<Text>,
     },
     /// Decline the latest proposal; a new one is due.
     DeclineApproval {
         /// Why (required).
-        reason: String,
+        reason: Text,
     },
     /// The complainant accepts the latest proposal.
     AcceptProposal {
@@ -78,21 +79,21 @@ pub enum Command {
     /// The complainant rejects the latest proposal; a new round begins.
     RejectProposal {
         /// Why, when they say.
-        reason: Option<String>,
+        reason: Option<Text>,
     },
     /// Record a step of carrying out the remedy.
     RecordExecution {
         /// What was done.
-        action: String,
+        action: Text,
         /// A reference (payment id, new waybill).
-        reference: Option<String>,
+        reference: Option<Text>,
         /// Whether this completes the execution.
         finished: bool,
     },
     /// Tell the complainant the result.
     GiveFeedback {
         /// What they were told.
-        text: String,
+        text: Text,
     },
     /// The complainant says whether they are satisfied; unsatisfied reopens the complaint.
     ConfirmSatisfaction(Satisfaction),
@@ -105,12 +106,12 @@ pub enum Command {
         /// The remedy given.
         remedy: RemedyKey,
         /// What was done.
-        description: String,
+        description: Text,
     },
     /// Withdraw the complaint.
     Withdraw {
         /// Why, when given.
-        reason: Option<String>,
+        reason: Option<Text>,
     },
     /// Merge this complaint, a duplicate, into another one.
     Merge {
@@ -122,7 +123,7 @@ pub enum Command {
         /// The new tier.
         tier: TierKey,
         /// Why (required; it is audited).
-        reason: String,
+        reason: Text,
     },
     /// Add a piece of evidence.
     AddEvidence(Evidence),

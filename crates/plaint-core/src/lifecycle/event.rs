@@ -3,7 +3,7 @@
 use crate::id::{ActorId, CommandId, ComplaintId, RemedyKey, TierKey};
 use crate::model::{
     CategoryPath, DocumentRef, Evidence, Findings, Intake, Resolution, Responsibility,
-    Satisfaction, Timestamp, Validity,
+    Satisfaction, Text, Timestamp, Validity,
 };
 use crate::money::Money;
 use serde::{Deserialize, Serialize};
@@ -36,14 +36,14 @@ pub enum Event {
     /// An invalid complaint was explained.
     Explained {
         /// The explanation.
-        text: String,
+        text: Text,
     },
     /// The explanation satisfied the complainant.
     ExplanationAccepted,
     /// The explanation did not satisfy; back to triage.
     ExplanationRejected {
         /// Why.
-        reason: Option<String>,
+        reason: Option<Text>,
     },
     /// Responsibility was assigned.
     Routed {
@@ -62,7 +62,7 @@ pub enum Event {
         /// The remedy kind.
         remedy: RemedyKey,
         /// What is offered.
-        description: String,
+        description: Text,
         /// Money involved.
         amount: Option<Money>,
         /// The step the policy sends it to.
@@ -71,14 +71,14 @@ pub enum Event {
     /// The latest proposal was approved.
     ApprovalGranted {
         /// A remark.
-        note: Option<String>,
+        note: Option<Text>,
         /// The step the policy sends it to.
         next: Next,
     },
     /// The latest proposal was declined by the approver.
     ApprovalDeclined {
         /// Why.
-        reason: String,
+        reason: Text,
     },
     /// The complainant accepted the latest proposal.
     ProposalAccepted {
@@ -88,21 +88,21 @@ pub enum Event {
     /// The complainant rejected the latest proposal.
     ProposalRejected {
         /// Why.
-        reason: Option<String>,
+        reason: Option<Text>,
     },
     /// A step of execution was recorded.
     ExecutionRecorded {
         /// What was done.
-        action: String,
+        action: Text,
         /// A reference.
-        reference: Option<String>,
+        reference: Option<Text>,
         /// Whether execution is complete.
         finished: bool,
     },
     /// The complainant was told the result.
     FeedbackGiven {
         /// What they were told.
-        text: String,
+        text: Text,
     },
     /// The complainant said how satisfied they are.
     SatisfactionRecorded {
@@ -126,7 +126,7 @@ pub enum Event {
         /// The remedy kind.
         remedy: RemedyKey,
         /// What was done.
-        description: String,
+        description: Text,
     },
     /// The complaint was closed.
     Closed {
@@ -136,7 +136,7 @@ pub enum Event {
     /// The complaint was withdrawn.
     Withdrawn {
         /// Why.
-        reason: Option<String>,
+        reason: Option<Text>,
     },
     /// The complaint was merged into another.
     Merged {
@@ -150,7 +150,7 @@ pub enum Event {
         /// The new tier.
         to: TierKey,
         /// Why.
-        reason: String,
+        reason: Text,
     },
     /// Evidence was added.
     EvidenceAdded {
@@ -200,7 +200,7 @@ pub struct Recorded {
 impl std::fmt::Display for Event {
     /// One plain line for timelines and audit views. It never shows contact data.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let opt = |o: &Option<String>| o.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+        let opt = |o: &Option<Text>| o.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
         match self {
             Event::Received {
                 intake,

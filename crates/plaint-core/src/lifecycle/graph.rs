@@ -72,9 +72,12 @@ pub fn targets(from: S, command: C) -> Vec<S> {
         .collect()
 }
 
-/// Whether `command` is legal in stage `from`.
+/// Whether `command` is legal in stage `from` (as `targets` is non-empty, without allocating).
 pub fn allows(from: S, command: C) -> bool {
-    !targets(from, command).is_empty()
+    !from.is_terminal()
+        && (IN_ANY_OPEN.contains(&command)
+            || FROM_ANY_OPEN.iter().any(|(c, _)| *c == command)
+            || FLOW.iter().any(|(f, c, _)| *f == from && *c == command))
 }
 
 /// The lifecycle as a petgraph graph: one node per [`S`], one edge per (from, command, to).
@@ -209,6 +212,15 @@ mod tests {
         let cmds = all_commands();
         assert!(!cmds.contains(&C::Receive));
         assert_eq!(cmds.len(), 22);
+    }
+
+    #[test]
+    fn allows_agrees_with_targets() {
+        for from in S::ALL {
+            for c in all_commands().into_iter().chain([C::Receive]) {
+                assert_eq!(allows(from, c), !targets(from, c).is_empty(), "{from} {c}");
+            }
+        }
     }
 
     #[test]
