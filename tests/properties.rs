@@ -203,14 +203,16 @@ fn engine() -> (
     let e = Engine::builder(Arc::clone(&store), testing::policy())
         .clock(ManualClock::new(testing::t(1)))
         .build();
-    // A second, open complaint so merges have a legal target.
-    e.execute(
-        CommandId::new("other").unwrap(),
-        &ComplaintId::new("EXP-OTHER").unwrap(),
-        Command::Receive(Box::new(testing::intake(testing::t(0)))),
-        &testing::agent(),
-    )
-    .unwrap();
+    // The complaint under test, and a second, open one so merges have a legal target.
+    for (cmd, id) in [("c-0", "EXP-1"), ("other", "EXP-OTHER")] {
+        e.execute(
+            CommandId::new(cmd).unwrap(),
+            &ComplaintId::new(id).unwrap(),
+            Command::Receive(Box::new(testing::intake(testing::t(0)))),
+            &testing::agent(),
+        )
+        .unwrap();
+    }
     (e, store)
 }
 
@@ -223,13 +225,6 @@ proptest! {
         let graph = TransitionGraph::new();
         let id = testing::complaint_id();
         let actors = actors();
-        e.execute(
-            CommandId::new("c-0").unwrap(),
-            &id,
-            Command::Receive(Box::new(testing::intake(testing::t(0)))),
-            &testing::agent(),
-        )
-        .unwrap();
         for (i, step) in steps.into_iter().enumerate() {
             let before = store.load(&id).unwrap().unwrap();
             let history_before = store.history(&id).unwrap();
@@ -265,13 +260,6 @@ proptest! {
         let (e, store) = engine();
         let id = testing::complaint_id();
         let actors = actors();
-        e.execute(
-            CommandId::new("c-0").unwrap(),
-            &id,
-            Command::Receive(Box::new(testing::intake(testing::t(0)))),
-            &testing::agent(),
-        )
-        .unwrap();
         for (i, step) in steps.into_iter().enumerate() {
             let stage = store.load(&id).unwrap().unwrap().stage.kind();
             let (command, actor) = resolve(step, stage, &actors);
@@ -292,8 +280,7 @@ fn the_generator_can_walk_the_whole_lifecycle() {
     let (e, _) = engine();
     let id = testing::complaint_id();
     let script: &[(usize, u8, usize)] = &[
-        (0, 0, 0),  // receive
-        (2, 1, 0),  // triage logistics/delay? n=1 → service, major, valid
+        (2, 1, 0),  // triage: n=1 → category service, tier major, valid
         (6, 0, 0),  // route hub
         (7, 0, 0),  // findings
         (8, 0, 0),  // propose compensation, no amount → approval (major)
@@ -333,13 +320,6 @@ fn random_runs_reach_every_stage() {
         let steps = steps().new_tree(&mut runner).unwrap().current();
         let (e, store) = engine();
         let id = testing::complaint_id();
-        e.execute(
-            CommandId::new("c-0").unwrap(),
-            &id,
-            Command::Receive(Box::new(testing::intake(testing::t(0)))),
-            &testing::agent(),
-        )
-        .unwrap();
         for (i, step) in steps.into_iter().enumerate() {
             let stage = store.load(&id).unwrap().unwrap().stage.kind();
             seen.insert(stage);
