@@ -139,6 +139,10 @@ string_id!(
     ChannelKey
 );
 string_id!(
+    /// A business calendar defined by the policy (`office`, `hotline-24x7`, …).
+    CalendarKey
+);
+string_id!(
     /// A remedy kind the policy allows (`refund`, `compensation`, …).
     RemedyKey
 );

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod actor;
+pub mod calendar;
 pub mod clock;
 pub mod complainant;
 pub mod complaint;
@@ -25,13 +26,14 @@ pub mod store;
 pub mod testing;
 
 pub use actor::{Actor, ActorKind};
+pub use calendar::{BusinessCalendar, CalendarDef, CalendarError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use complainant::{Complainant, Contact};
 pub use complaint::Complaint;
 pub use engine::{Engine, EngineBuilder, EngineError, Undelivered};
 pub use id::{
-    ActorId, CategoryKey, ChannelKey, CommandId, ComplaintId, DepartmentKey, IdError, RemedyKey,
-    RoleKey, TierKey,
+    ActorId, CalendarKey, CategoryKey, ChannelKey, CommandId, ComplaintId, DepartmentKey, IdError,
+    RemedyKey, RoleKey, TierKey,
 };
 pub use lifecycle::{
     Command, CommandKind, Event, ForbiddenReason, Next, Recorded, Rejection, ReopenCause, Stage,
