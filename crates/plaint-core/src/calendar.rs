@@ -150,8 +150,8 @@ pub struct BusinessCalendar {
     zone: Zone,
     /// Monday first.
     week: [Spans; 7],
-    /// Sorted by date; holidays have no spans.
-    exceptions: Vec<(NaiveDate, Spans)>,
+    /// Sorted by day number (days since 1970-01-01); holidays have no spans.
+    exceptions: Vec<(i64, Spans)>,
     /// Open seconds of one plain week (every day and the day before it regular, no DST change).
     week_total: i64,
     /// Working days in a plain week.
@@ -169,15 +169,19 @@ impl BusinessCalendar {
             .map_err(|_| CalendarError::UnknownTimeZone(def.time_zone.clone()))?;
         let w = &def.week;
         let week = [&w.mon, &w.tue, &w.wed, &w.thu, &w.fri, &w.sat, &w.sun].map(|h| spans(h));
-        let mut exceptions: Vec<(NaiveDate, Spans)> = def
+        let mut exceptions: Vec<(i64, Spans)> = def
             .holidays
             .iter()
-            .map(|d| (*d, Vec::new()))
-            .chain(def.overrides.iter().map(|o| (o.date, spans(&o.hours))))
+            .map(|d| (day_number(*d), Vec::new()))
+            .chain(
+                def.overrides
+                    .iter()
+                    .map(|o| (day_number(o.date), spans(&o.hours))),
+            )
             .collect();
         exceptions.sort_by_key(|(d, _)| *d);
         if let Some(w) = exceptions.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(CalendarError::DuplicateDate(w[0].0));
+            return Err(CalendarError::DuplicateDate(day_date(w[0].0)));
         }
         let mut cal = Self {
             always_open: def.always_open,
@@ -243,9 +247,9 @@ impl BusinessCalendar {
         let mut walk = Walk::new(self, a);
         let mut total = 0;
         loop {
-            if walk.can_skip_week(b) {
-                total += self.week_total;
-                walk.skip_week();
+            if let Some((week, last_end)) = walk.next_week(b) {
+                total += week;
+                walk.skip_week(last_end);
                 continue;
             }
             let (s, e) = walk.next_interval();
@@ -269,9 +273,9 @@ impl BusinessCalendar {
         let mut walk = Walk::new(self, start.timestamp());
         let mut left = need;
         loop {
-            if left > self.week_total && walk.can_skip_week(i64::MAX) {
-                left -= self.week_total;
-                walk.skip_week();
+            if let Some((week, last_end)) = walk.next_week(i64::MAX).filter(|w| w.0 < left) {
+                left -= week;
+                walk.skip_week(last_end);
                 continue;
             }
             let (s, e) = walk.next_interval();
@@ -294,14 +298,13 @@ impl BusinessCalendar {
         }
         let mut left = n;
         loop {
-            let day = day_date(date + 1);
-            if left > self.week_working_days && self.plain(day, day + Duration::days(6)) {
+            if left > self.week_working_days && self.plain(date + 1, date + 7) {
                 left -= self.week_working_days;
                 date += 7;
                 continue;
             }
             date += 1;
-            if !self.spans_of(day_date(date)).is_empty() {
+            if !self.spans_of(date).is_empty() {
                 left -= 1;
                 if left == 0 {
                     return at(self.zone.utc(date * DAY + secs));
@@ -316,7 +319,7 @@ impl BusinessCalendar {
         let secs = i64::from(time.num_seconds_from_midnight());
         let mut date = self.zone.local(u).div_euclid(DAY);
         loop {
-            let working = self.always_open || !self.spans_of(day_date(date)).is_empty();
+            let working = self.always_open || !self.spans_of(date).is_empty();
             let cut = self.zone.utc(date * DAY + secs);
             if working && cut >= u {
                 return at(cut);
@@ -327,18 +330,19 @@ impl BusinessCalendar {
 
     /// Whether `date` is a working day (it has opening hours).
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
-        self.always_open || !self.spans_of(date).is_empty()
+        self.always_open || !self.spans_of(day_number(date)).is_empty()
     }
 
-    fn spans_of(&self, date: NaiveDate) -> &[(i64, i64)] {
-        match self.exceptions.binary_search_by_key(&date, |(d, _)| *d) {
+    /// The intervals starting on day `day` (days since 1970-01-01, a Thursday).
+    fn spans_of(&self, day: i64) -> &[(i64, i64)] {
+        match self.exceptions.binary_search_by_key(&day, |(d, _)| *d) {
             Ok(i) => &self.exceptions[i].1,
-            Err(_) => &self.week[date.weekday().num_days_from_monday() as usize],
+            Err(_) => &self.week[(day + 3).rem_euclid(7) as usize],
         }
     }
 
-    /// No holiday or override on any date in `first..=last`.
-    fn plain(&self, first: NaiveDate, last: NaiveDate) -> bool {
+    /// No holiday or override on any day in `first..=last`.
+    fn plain(&self, first: i64, last: i64) -> bool {
         let i = self.exceptions.partition_point(|(d, _)| *d < first);
         self.exceptions.get(i).is_none_or(|(d, _)| *d > last)
     }
@@ -365,7 +369,6 @@ fn day_date(days: i64) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt((days + 719_163) as i32).expect("in range")
 }
 
-#[cfg(test)]
 fn day_number(date: NaiveDate) -> i64 {
     i64::from(date.num_days_from_ce()) - 719_163
 }
@@ -398,7 +401,7 @@ impl<'a> Walk<'a> {
     /// opens in every regular week, and holidays and overrides are finitely many.
     fn next_interval(&mut self) -> (i64, i64) {
         loop {
-            let spans = self.cal.spans_of(day_date(self.date));
+            let spans = self.cal.spans_of(self.date);
             let Some(&(a, b)) = spans.get(self.idx) else {
                 self.date += 1;
                 self.idx = 0;
@@ -415,47 +418,64 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Whether the intervals starting on the next seven days can be counted at once as one
-    /// plain week (`week_total`), all of them ending by `limit`: the walk is at the start of a
-    /// day, that day's predecessor and the seven days are regular, no DST transition falls
-    /// in them, and nothing of the first day was consumed yet.
-    fn can_skip_week(&mut self, limit: i64) -> bool {
+    /// If the intervals starting on the next seven days can be counted at once, their open
+    /// time and the local end of the last one. That needs the walk at the start of a day with
+    /// nothing of that day consumed yet, and every interval ending by `limit`.
+    fn next_week(&mut self, limit: i64) -> Option<(i64, i64)> {
         // A day whose intervals are all consumed is the start of the next day.
-        if self.idx >= self.cal.spans_of(day_date(self.date)).len() {
+        if self.idx >= self.cal.spans_of(self.date).len() {
             self.date += 1;
             self.idx = 0;
         }
-        if self.idx != 0 {
-            return false;
+        let zone = &self.cal.zone;
+        if self.idx != 0 || (limit != i64::MAX && zone.utc((self.date + 8) * DAY) > limit) {
+            return None;
         }
-        let first = day_date(self.date);
-        let spill = self.cal.week[(first.weekday().num_days_from_monday() as usize + 6) % 7]
-            .iter()
-            .map(|s| s.1 - DAY)
-            .max()
-            .unwrap_or(0)
-            .max(0);
-        self.cal
-            .plain(first - Duration::days(1), first + Duration::days(6))
-            && !self
+        // Near a DST transition, local and real seconds differ: measure each interval.
+        let dst = zone.changes_between((self.date - 2) * DAY, (self.date + 9) * DAY);
+        // Local accounting, with each day clipped by what the days before it still cover.
+        let mut end = (self.date - 1) * DAY
+            + self
                 .cal
-                .zone
-                .changes_between((self.date - 1) * DAY - DAY, (self.date + 9) * DAY)
-            && self.floor <= self.cal.zone.utc(self.date * DAY + spill)
-            && self.cal.zone.utc((self.date + 8) * DAY) <= limit
+                .spans_of(self.date - 1)
+                .iter()
+                .map(|s| s.1)
+                .max()
+                .unwrap_or(0);
+        end = end.max(self.date * DAY);
+        if self.floor > self.cal.zone.utc(end) {
+            return None;
+        }
+        let mut total = 0;
+        // The week's holidays and overrides, found once; other days follow the weekly hours.
+        let ex = &self.cal.exceptions;
+        let mut next_ex = ex.partition_point(|(d, _)| *d < self.date);
+        for day in self.date..self.date + 7 {
+            let spans = match ex.get(next_ex) {
+                Some((d, spans)) if *d == day => {
+                    next_ex += 1;
+                    spans
+                }
+                _ => &self.cal.week[(day + 3).rem_euclid(7) as usize],
+            };
+            for &(a, b) in spans {
+                let (a, b) = ((day * DAY + a).max(end), day * DAY + b);
+                if b > a {
+                    total += if dst {
+                        zone.utc(b) - zone.utc(a)
+                    } else {
+                        b - a
+                    };
+                    end = b;
+                }
+            }
+        }
+        Some((total, end))
     }
 
-    /// Moves past a plain week (after `can_skip_week`): the floor becomes the end of the
-    /// week's last interval, as walking it would have left it.
-    fn skip_week(&mut self) {
-        let last_end = (0..7)
-            .filter_map(|k| {
-                let day = self.date + k;
-                let wd = day_date(day).weekday().num_days_from_monday() as usize;
-                self.cal.week[wd].iter().map(|s| day * DAY + s.1).max()
-            })
-            .max()
-            .expect("a plain week has open time");
+    /// Moves past the week `next_week` measured: the floor becomes the end of its last
+    /// interval, as walking it would have left it.
+    fn skip_week(&mut self, last_end: i64) {
         self.floor = self.floor.max(self.cal.zone.utc(last_end));
         self.date += 7;
     }
