@@ -197,6 +197,16 @@ impl Store for Racing {
     fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
         self.inner.list(q)
     }
+    fn due(
+        &self,
+        upto: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
+        self.inner.due(upto, limit)
+    }
+    fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.inner.next_due()
+    }
 }
 
 fn racing_engine(races: u32, attempts: u32) -> Engine<Arc<Racing>, DiscardNotifier, ManualClock> {
@@ -528,7 +538,10 @@ fn notifications_follow_the_events_and_failures_are_kept() {
     );
     let lost = e.undelivered();
     assert_eq!(lost.len(), 1);
-    assert_eq!(lost[0].notification.id.to_string(), "EXP-1/2/acknowledged");
+    assert_eq!(
+        lost[0].notification.id.to_string(),
+        "EXP-1/2/acknowledged/complainant"
+    );
     assert_eq!(lost[0].notification.recipient, Recipient::Complainant);
 }
 

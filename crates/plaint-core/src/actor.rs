@@ -26,6 +26,8 @@ pub enum ActorKind {
     /// The complainant, acting on their own complaint: they may accept or reject a proposal
     /// or an explanation, confirm satisfaction, add evidence, and withdraw.
     Complainant,
+    /// The engine itself, firing due clocks. It may only tick.
+    System,
 }
 
 impl Actor {
@@ -45,11 +47,19 @@ impl Actor {
         }
     }
 
-    /// The actor's roles (none for a complainant).
+    /// The engine's own actor (`system`), which fires due clocks.
+    pub fn system() -> Self {
+        Self {
+            id: ActorId::new("system").expect("a valid id"),
+            kind: ActorKind::System,
+        }
+    }
+
+    /// The actor's roles (none for a complainant or the system).
     pub fn roles(&self) -> &[RoleKey] {
         match &self.kind {
             ActorKind::Staff { roles, .. } => roles,
-            ActorKind::Complainant => &[],
+            ActorKind::Complainant | ActorKind::System => &[],
         }
     }
 }

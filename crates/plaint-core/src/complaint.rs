@@ -6,6 +6,7 @@ use crate::model::{
     CategoryPath, DocumentRef, Evidence, ExecutionRecord, Findings, FollowUp, Intake, Note,
     Proposal, Resolution, Response, Responsibility, Satisfaction, Text, Timestamp, Validity,
 };
+use crate::sla::ClockState;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -62,6 +63,10 @@ pub struct Complaint {
     pub reopened: u32,
     /// When it reached a terminal stage.
     pub closed_at: Option<Timestamp>,
+    /// Its SLA clocks, one entry per clock that ever started (the latest cycle).
+    pub clocks: Vec<ClockState>,
+    /// Whether an escalation entered it in the complaint ledger (投诉台账).
+    pub in_ledger: bool,
 }
 
 impl Complaint {
@@ -100,6 +105,8 @@ impl Complaint {
             follow_up: None,
             reopened: 0,
             closed_at: None,
+            clocks: Vec::new(),
+            in_ledger: false,
         })
     }
 
@@ -277,6 +284,62 @@ impl Complaint {
             }
             Event::TierChanged { to, .. } => self.tier = Some(to.clone()),
             Event::EvidenceAdded { evidence } => self.evidence.push(evidence.clone()),
+            Event::ClockStarted {
+                clock,
+                cycle,
+                at,
+                budget,
+                schedule,
+            } => {
+                let st = ClockState::started(clock, *cycle, *at, *budget, schedule);
+                match self.clocks.iter_mut().find(|c| &c.clock == clock) {
+                    Some(c) => *c = st,
+                    None => self.clocks.push(st),
+                }
+            }
+            Event::RungReached { ledger, .. } => {
+                self.in_ledger |= *ledger;
+                self.clock_event(rec);
+            }
+            Event::ClockPaused { .. }
+            | Event::ClockResumed { .. }
+            | Event::ClockReprojected { .. }
+            | Event::DeadlineAgreed { .. }
+            | Event::ClockStopped { .. }
+            | Event::ClockWarned { .. }
+            | Event::ClockBreached { .. } => self.clock_event(rec),
+            Event::OnDutyAlerted { .. } => {}
+        }
+    }
+
+    /// When the next clock item (warning, breach, rung) of this complaint falls due.
+    pub fn next_due(&self) -> Option<Timestamp> {
+        self.clocks.iter().filter_map(ClockState::next_due).min()
+    }
+
+    /// The clock `key`'s state, if it ever started.
+    pub fn clock(&self, key: &str) -> Option<&ClockState> {
+        self.clocks.iter().find(|c| c.clock.as_str() == key)
+    }
+
+    fn clock_event(&mut self, rec: &Recorded) {
+        let (clock, cycle) = match &rec.event {
+            Event::ClockPaused { clock, cycle, .. }
+            | Event::ClockResumed { clock, cycle, .. }
+            | Event::ClockReprojected { clock, cycle, .. }
+            | Event::DeadlineAgreed { clock, cycle, .. }
+            | Event::ClockStopped { clock, cycle, .. }
+            | Event::ClockWarned { clock, cycle, .. }
+            | Event::ClockBreached { clock, cycle, .. }
+            | Event::RungReached { clock, cycle, .. } => (clock, *cycle),
+            _ => return,
+        };
+        if let Some(st) = self
+            .clocks
+            .iter_mut()
+            .find(|c| &c.clock == clock && c.cycle == cycle)
+        {
+            st.apply(&rec.event, rec.at);
         }
     }
 

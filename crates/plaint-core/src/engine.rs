@@ -201,6 +201,84 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Err(Rejection::Conflict { expected, actual }.into())
     }
 
+    /// Fires every clock item due by now — warnings, breaches, escalation rungs — in due
+    /// order across complaints (ties in complaint-id order), each recorded with its original
+    /// due instant. Returns the events this call appended.
+    ///
+    /// Exactly once: a second tick at the same instant fires nothing, and two threads ticking
+    /// at once never both fire an item (the firing is an append at the version it was decided
+    /// on; the loser finds nothing left to fire). After downtime it catches up on everything.
+    ///
+    /// # Errors
+    /// A store error, or [`Rejection::Conflict`] when a complaint kept changing under it.
+    pub fn tick(&self) -> Result<Vec<Recorded>, EngineError> {
+        let now = self.clock.now();
+        let mut fired = Vec::new();
+        let mut last: Option<(crate::Timestamp, ComplaintId)> = None;
+        loop {
+            let due = self.store.due(now, 2)?;
+            let Some((at, id)) = due.first().cloned() else {
+                return Ok(fired);
+            };
+            if last.as_ref() == Some(&(at, id.clone())) {
+                // The index still shows what the state says is not due: refuse to spin.
+                return Err(
+                    StoreError::Malformed(format!("due index out of step for {id}")).into(),
+                );
+            }
+            // Fire this complaint only up to the next complaint's due instant, so firings
+            // across complaints happen in due order.
+            let upto = due.get(1).map_or(now, |(next, _)| (*next).min(now)).max(at);
+            let events = self.fire(&id, upto)?;
+            last = events.is_empty().then_some((at, id));
+            fired.extend(events);
+        }
+    }
+
+    /// When `tick` next has something to fire: an embedding service sleeps until then.
+    ///
+    /// # Errors
+    /// A store error.
+    pub fn next_due(&self) -> Result<Option<crate::Timestamp>, EngineError> {
+        Ok(self.store.next_due()?)
+    }
+
+    /// Fires complaint `id`'s items due by `upto`; empty when another tick got there first.
+    fn fire(&self, id: &ComplaintId, upto: crate::Timestamp) -> Result<Vec<Recorded>, EngineError> {
+        let system = Actor::system();
+        let mut last_conflict = (0, 0);
+        for _ in 0..self.max_attempts {
+            let Some(state) = self.store.load(id)? else {
+                return Ok(Vec::new());
+            };
+            // One firing per complaint version: a racing tick decides the same command id.
+            let command_id = CommandId::internal(format!("tick:{id}:{}", state.version));
+            let command = Command::Tick { upto };
+            let recorded = match self.decide(Some(&state), &command, &system, &command_id) {
+                Ok(recorded) => recorded,
+                Err(EngineError::Rejected(Rejection::NothingDue)) => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            let expected = state.version;
+            let notifications = notifications_for(id, &recorded);
+            drop(state);
+            let append = Append::new(id.clone(), command_id, expected, recorded.clone());
+            match self.store.append(append) {
+                Ok(_) => {
+                    self.notify(notifications);
+                    return Ok(recorded);
+                }
+                Err(StoreError::Conflict { expected, actual }) => {
+                    last_conflict = (expected, actual)
+                }
+                Err(StoreError::DuplicateCommand(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let (expected, actual) = last_conflict;
+        Err(Rejection::Conflict { expected, actual }.into())
+    }
+
     /// The complaint's current state.
     ///
     /// # Errors

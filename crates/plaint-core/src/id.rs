@@ -114,6 +114,13 @@ string_id!(
     /// A command's idempotency key: retrying a command with the same id returns the first result.
     CommandId
 );
+
+impl CommandId {
+    /// An id the engine makes itself from checked parts (it may exceed [`MAX_ID_LEN`]).
+    pub(crate) fn internal(s: String) -> Self {
+        Self(s.into())
+    }
+}
 string_id!(
     /// Who acted: a staff member, a complainant, or the system.
     ActorId
@@ -141,6 +148,10 @@ string_id!(
 string_id!(
     /// A business calendar defined by the policy (`office`, `hotline-24x7`, …).
     CalendarKey
+);
+string_id!(
+    /// An SLA clock defined by the policy (`first-response`, `resolution`, …).
+    ClockKey
 );
 string_id!(
     /// A remedy kind the policy allows (`refund`, `compensation`, …).

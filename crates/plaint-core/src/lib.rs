@@ -21,6 +21,7 @@ pub mod model;
 pub mod money;
 pub mod notify;
 pub mod policy;
+pub mod sla;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -32,12 +33,12 @@ pub use complainant::{Complainant, Contact};
 pub use complaint::Complaint;
 pub use engine::{Engine, EngineBuilder, EngineError, Undelivered};
 pub use id::{
-    ActorId, CalendarKey, CategoryKey, ChannelKey, CommandId, ComplaintId, DepartmentKey, IdError,
-    RemedyKey, RoleKey, TierKey,
+    ActorId, CalendarKey, CategoryKey, ChannelKey, ClockKey, CommandId, ComplaintId, DepartmentKey,
+    IdError, RemedyKey, RoleKey, TierKey,
 };
 pub use lifecycle::{
-    Command, CommandKind, Event, ForbiddenReason, Next, Recorded, Rejection, ReopenCause, Stage,
-    StageKind, TransitionGraph, decide,
+    Command, CommandKind, Event, EventKind, ForbiddenReason, Next, Recorded, Rejection,
+    ReopenCause, Stage, StageKind, TransitionGraph, decide,
 };
 pub use model::*;
 pub use money::{Currency, CurrencyError, Money};

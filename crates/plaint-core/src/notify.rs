@@ -1,6 +1,6 @@
 //! The notification port: what the engine tells people, the `Notifier` trait, and test notifiers.
 
-use crate::id::{ComplaintId, DepartmentKey};
+use crate::id::{ComplaintId, DepartmentKey, RoleKey};
 use crate::lifecycle::{Event, Next, Recorded};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
@@ -18,8 +18,8 @@ pub struct Notification {
     pub kind: NotificationKind,
 }
 
-/// A notification's stable id: the event that caused it and what it says. Displays as
-/// `<complaint>/<version>/<kind>`, e.g. `EXP-1/2/acknowledged`.
+/// A notification's stable id: the event that caused it, what it says and to whom. Displays
+/// as `<complaint>/<version>/<kind>/<recipient>`, e.g. `EXP-1/2/acknowledged/complainant`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NotificationId {
     /// The complaint.
@@ -28,22 +28,31 @@ pub struct NotificationId {
     pub version: u64,
     /// What it says.
     pub kind: NotificationKind,
+    /// Who is told.
+    pub recipient: Recipient,
 }
 
 impl std::fmt::Display for NotificationId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{}/{}/{}",
+            "{}/{}/{}/",
             self.complaint,
             self.version,
             self.kind.name()
-        )
+        )?;
+        match &self.recipient {
+            Recipient::Complainant => f.write_str("complainant"),
+            Recipient::Department { department } => write!(f, "department:{department}"),
+            Recipient::Approvers => f.write_str("approvers"),
+            Recipient::Responsible => f.write_str("responsible"),
+            Recipient::Role { role } => write!(f, "role:{role}"),
+        }
     }
 }
 
 /// Who a notification is for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "to", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Recipient {
@@ -56,6 +65,13 @@ pub enum Recipient {
     },
     /// Whoever may approve proposals.
     Approvers,
+    /// The department responsible for the complaint (or the receiver, before routing).
+    Responsible,
+    /// Everyone holding a role (a manager, the on-duty officer).
+    Role {
+        /// The role.
+        role: RoleKey,
+    },
 }
 
 /// What a notification says. The words come from the policy's templates (a later step);
@@ -76,6 +92,14 @@ pub enum NotificationKind {
     ResultGiven,
     /// The complaint was closed.
     Closed,
+    /// A time limit is close.
+    ClockWarning,
+    /// A time limit was missed.
+    ClockBreach,
+    /// An escalation rung was reached.
+    Escalation,
+    /// An urgent complaint arrived after hours.
+    OnDuty,
 }
 
 impl NotificationKind {
@@ -88,6 +112,10 @@ impl NotificationKind {
             Self::ProposalOffered => "proposal_offered",
             Self::ResultGiven => "result_given",
             Self::Closed => "closed",
+            Self::ClockWarning => "clock_warning",
+            Self::ClockBreach => "clock_breach",
+            Self::Escalation => "escalation",
+            Self::OnDuty => "on_duty",
         }
     }
 }
@@ -101,6 +129,7 @@ pub fn notifications_for(id: &ComplaintId, events: &[Recorded]) -> Vec<Notificat
                 complaint: id.clone(),
                 version,
                 kind,
+                recipient: recipient.clone(),
             },
             complaint: id.clone(),
             recipient,

@@ -6,6 +6,7 @@ use crate::id::{CategoryKey, ChannelKey, DepartmentKey, RemedyKey, RoleKey, Tier
 use crate::lifecycle::CommandKind;
 use crate::model::CategoryPath;
 use crate::money::{Currency, Money};
+use crate::sla::{Calendars, ClockDef};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +37,12 @@ pub struct Policy {
     /// Which optional steps apply.
     #[serde(default)]
     pub steps: Steps,
+    /// Business calendars, by key.
+    #[serde(default)]
+    pub calendars: Calendars,
+    /// SLA clocks.
+    #[serde(default)]
+    pub clocks: Vec<ClockDef>,
 }
 
 /// Labels by language tag (`en`, `zh`).
@@ -201,6 +208,14 @@ impl Policy {
     /// Whether the policy allows this remedy kind.
     pub fn has_remedy(&self, key: &RemedyKey) -> bool {
         self.remedies.iter().any(|r| &r.key == key)
+    }
+
+    /// The clock arithmetic of this policy.
+    pub(crate) fn clocks(&self) -> crate::sla::Clocks<'_> {
+        crate::sla::Clocks {
+            defs: &self.clocks,
+            calendars: &self.calendars,
+        }
     }
 
     /// The role's definition, if the policy has it.

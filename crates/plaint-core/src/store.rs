@@ -3,6 +3,7 @@
 use crate::complaint::Complaint;
 use crate::id::{CommandId, ComplaintId, DepartmentKey, TierKey};
 use crate::lifecycle::{Recorded, StageKind};
+use crate::model::Timestamp;
 use std::sync::Arc;
 
 /// Persistent storage for complaints. A store knows no business rules: it appends what the
@@ -51,6 +52,24 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// A backend error.
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
+
+    /// The due-timer index: complaints whose [`Complaint::next_due`] is at or before `upto`,
+    /// earliest first (ties in id order), at most `limit` of them. The index follows every
+    /// append; its cost follows what is due, not how many complaints are open.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn due(
+        &self,
+        upto: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError>;
+
+    /// The earliest [`Complaint::next_due`] of all complaints.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn next_due(&self) -> Result<Option<Timestamp>, StoreError>;
 }
 
 impl<T: Store + ?Sized> Store for Arc<T> {
@@ -68,6 +87,16 @@ impl<T: Store + ?Sized> Store for Arc<T> {
     }
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
         (**self).list(query)
+    }
+    fn due(
+        &self,
+        upto: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
+        (**self).due(upto, limit)
+    }
+    fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        (**self).next_due()
     }
 }
 

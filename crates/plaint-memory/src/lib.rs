@@ -8,7 +8,7 @@
 use foldhash::HashMap;
 use plaint_core::{
     Append, CommandId, CommandRecord, Complaint, ComplaintId, ListQuery, Page, Recorded, Store,
-    StoreError,
+    StoreError, Timestamp,
 };
 use std::collections::{BTreeSet, hash_map};
 use std::ops::Bound;
@@ -32,6 +32,8 @@ struct Inner {
     complaints: HashMap<ComplaintId, Entry>,
     /// Every key of `complaints`, ordered, so that `list` pages in id order.
     ids: BTreeSet<ComplaintId>,
+    /// The due-timer index: `(next_due, id)` of every complaint with something due.
+    due: BTreeSet<(Timestamp, ComplaintId)>,
     commands: HashMap<CommandId, CommandRecord>,
 }
 
@@ -85,6 +87,7 @@ impl Store for MemoryStore {
             return Err(StoreError::DuplicateCommand(append.command));
         };
         // Nothing has changed yet; from here on nothing can fail.
+        let old_due = entry.as_ref().and_then(|e| e.state.next_due());
         let state = match entry {
             Some(entry) => {
                 append.apply_to(&mut entry.state);
@@ -104,6 +107,15 @@ impl Store for MemoryStore {
                 state
             }
         };
+        let new_due = state.next_due();
+        if old_due != new_due {
+            if let Some(t) = old_due {
+                inner.due.remove(&(t, append.complaint.clone()));
+            }
+            if let Some(t) = new_due {
+                inner.due.insert((t, append.complaint.clone()));
+            }
+        }
         record.insert(CommandRecord {
             complaint: append.complaint,
             version: state.version,
@@ -126,6 +138,25 @@ impl Store for MemoryStore {
 
     fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
         Ok(self.read().commands.get(id).cloned())
+    }
+
+    fn due(
+        &self,
+        upto: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
+        Ok(self
+            .read()
+            .due
+            .iter()
+            .take_while(|(t, _)| *t <= upto)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self.read().due.first().map(|(t, _)| *t))
     }
 
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {

@@ -1,6 +1,7 @@
 //! What an actor asks the engine to do to one complaint: `Command` and its `CommandKind`.
 
-use crate::id::{ComplaintId, RemedyKey, TierKey};
+use crate::id::{ClockKey, ComplaintId, RemedyKey, TierKey};
+use crate::model::Timestamp;
 use crate::model::{
     CategoryPath, DocumentRef, Evidence, Findings, Intake, Responsibility, Satisfaction, Text,
     Validity,
@@ -127,6 +128,18 @@ pub enum Command {
     },
     /// Add a piece of evidence.
     AddEvidence(Evidence),
+    /// Replace a clock's deadline with one agreed with the complainant (capped by policy).
+    AgreeDeadline {
+        /// The clock.
+        clock: ClockKey,
+        /// The agreed deadline.
+        deadline: Timestamp,
+    },
+    /// Fire the clock items due by `upto` (the engine's `tick` gives this, as the system).
+    Tick {
+        /// Fire what is due at or before this instant.
+        upto: Timestamp,
+    },
 }
 
 /// A [`Command`] without its data: what a policy grants to roles, and the edges of the
@@ -159,6 +172,8 @@ pub enum CommandKind {
     Merge,
     ChangeTier,
     AddEvidence,
+    AgreeDeadline,
+    Tick,
 }
 
 impl CommandKind {
@@ -199,6 +214,8 @@ impl CommandKind {
             Self::Merge => "merge",
             Self::ChangeTier => "change_tier",
             Self::AddEvidence => "add_evidence",
+            Self::AgreeDeadline => "agree_deadline",
+            Self::Tick => "tick",
         }
     }
 }
@@ -236,6 +253,8 @@ impl Command {
             Command::Merge { .. } => CommandKind::Merge,
             Command::ChangeTier { .. } => CommandKind::ChangeTier,
             Command::AddEvidence(_) => CommandKind::AddEvidence,
+            Command::AgreeDeadline { .. } => CommandKind::AgreeDeadline,
+            Command::Tick { .. } => CommandKind::Tick,
         }
     }
 }

@@ -41,6 +41,55 @@ pub fn decide(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Vec<Event>, Rejection> {
+    let mut events = decide_command(state, policy, command, actor, now)?;
+    if !policy.clocks.is_empty() {
+        let after = scratch_fold(state, &events, actor, now);
+        let follow = policy
+            .clocks()
+            .follow(&after, &events, &policy.default_tier, now);
+        events.extend(follow);
+    }
+    Ok(events)
+}
+
+/// The state after `events`, for deciding what clocks do (never stored).
+fn scratch_fold(
+    state: Option<&Complaint>,
+    events: &[Event],
+    actor: &Actor,
+    now: Timestamp,
+) -> Complaint {
+    let base = state.map_or(0, |c| c.version);
+    let scratch = crate::CommandId::new("decide").expect("a valid id");
+    let mut it = events
+        .iter()
+        .zip(base + 1..)
+        .map(|(event, version)| super::Recorded {
+            version,
+            at: now,
+            actor: actor.id.clone(),
+            command: scratch.clone(),
+            event: event.clone(),
+        });
+    let mut c = match state {
+        Some(c) => c.clone(),
+        None => {
+            let first = it.next().expect("decide returns at least one event");
+            Complaint::open(crate::ComplaintId::new("scratch").expect("valid"), &first)
+                .expect("a new complaint starts with Received")
+        }
+    };
+    it.for_each(|r| c.apply(&r));
+    c
+}
+
+fn decide_command(
+    state: Option<&Complaint>,
+    policy: &Policy,
+    command: Command,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Vec<Event>, Rejection> {
     let kind = command.kind();
     let Some(c) = state else {
         let Command::Receive(intake) = command else {
@@ -64,7 +113,7 @@ pub fn decide(
             command: kind,
         });
     }
-    decide_open(c, policy, command, actor)
+    decide_open(c, policy, command, actor, now)
 }
 
 fn decide_open(
@@ -72,6 +121,7 @@ fn decide_open(
     policy: &Policy,
     command: Command,
     actor: &Actor,
+    now: Timestamp,
 ) -> Result<Vec<Event>, Rejection> {
     let tier = c
         .tier
@@ -292,6 +342,59 @@ fn decide_open(
             non_empty("reference", &evidence.reference)?;
             vec![Event::EvidenceAdded { evidence }]
         }
+        Command::AgreeDeadline { clock, deadline } => {
+            if deadline <= now {
+                return invalid("deadline", "an agreed deadline must lie ahead");
+            }
+            let clocks = policy.clocks();
+            let Some((deadline, schedule, remaining)) =
+                clocks.agree(c, &clock, deadline, now, &tier)
+            else {
+                return invalid("clock", format!("clock \"{clock}\" is not running"));
+            };
+            let cycle = c.clock(clock.as_str()).map_or(1, |s| s.cycle);
+            vec![Event::DeadlineAgreed {
+                clock,
+                cycle,
+                deadline,
+                remaining,
+                schedule,
+            }]
+        }
+        Command::Tick { upto } => {
+            let mut events = policy.clocks().fire(c, upto.min(now));
+            if events.is_empty() {
+                return Err(Rejection::NothingDue);
+            }
+            // A rung may raise the tier: the raise is an ordinary, audited tier change.
+            let mut current = c.tier.clone();
+            let raises: Vec<Event> = events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::RungReached {
+                        clock,
+                        rung,
+                        raise_tier: Some(to),
+                        ..
+                    } => Some((clock, rung, to)),
+                    _ => None,
+                })
+                .filter_map(|(clock, rung, to)| {
+                    let from = current.clone()?;
+                    let higher = policy.tier_rank(to) > policy.tier_rank(&from);
+                    higher.then(|| {
+                        current = Some(to.clone());
+                        Event::TierChanged {
+                            from,
+                            to: to.clone(),
+                            reason: format!("escalation: {clock} rung {rung}").into(),
+                        }
+                    })
+                })
+                .collect();
+            events.extend(raises);
+            events
+        }
     };
     Ok(events)
 }
@@ -311,7 +414,11 @@ fn authorize(
     kind: CommandKind,
     complaint: Option<&Complaint>,
 ) -> Result<(), Rejection> {
+    if (kind == CommandKind::Tick) != matches!(actor.kind, ActorKind::System) {
+        return forbidden(actor, kind, ForbiddenReason::SystemOnly);
+    }
     match &actor.kind {
+        ActorKind::System => Ok(()),
         ActorKind::Complainant => {
             if !CommandKind::COMPLAINANT.contains(&kind) {
                 return forbidden(actor, kind, ForbiddenReason::NotForComplainants);

@@ -1,11 +1,12 @@
 //! What happened to a complaint: past-tense `Event`s, and `Recorded` (who, when, which command).
 
-use crate::id::{ActorId, CommandId, ComplaintId, RemedyKey, TierKey};
+use crate::id::{ActorId, ClockKey, CommandId, ComplaintId, RemedyKey, RoleKey, TierKey};
 use crate::model::{
     CategoryPath, DocumentRef, Evidence, Findings, Intake, Resolution, Responsibility,
     Satisfaction, Text, Timestamp, Validity,
 };
 use crate::money::Money;
+use crate::sla::{ClockOutcome, Schedule};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -157,6 +158,244 @@ pub enum Event {
         /// The evidence.
         evidence: Evidence,
     },
+    /// A clock started a cycle (its start may be the next opening, after hours).
+    ClockStarted {
+        /// Which clock.
+        clock: ClockKey,
+        /// Which cycle.
+        cycle: u32,
+        /// When it starts counting.
+        at: Timestamp,
+        /// Measured seconds the target allows.
+        budget: i64,
+        /// Its due instants.
+        schedule: Schedule,
+    },
+    /// A clock paused (the complaint waits on the complainant).
+    ClockPaused {
+        /// Which clock.
+        clock: ClockKey,
+        /// Which cycle.
+        cycle: u32,
+        /// Measured seconds left.
+        remaining: i64,
+    },
+    /// A paused clock runs again.
+    ClockResumed {
+        /// Which clock.
+        clock: ClockKey,
+        /// Which cycle.
+        cycle: u32,
+        /// Its due instants from now on.
+        schedule: Schedule,
+    },
+    /// A clock's budget changed mid-flight (a tier change); time already used is kept.
+    ClockReprojected {
+        /// Which clock.
+        clock: ClockKey,
+        /// Which cycle.
+        cycle: u32,
+        /// The new budget.
+        budget: i64,
+        /// Measured seconds left.
+        remaining: i64,
+        /// Its due instants from now on (absent while paused).
+        schedule: Option<Schedule>,
+        /// Why.
+        reason: Text,
+    },
+    /// A deadline agreed with the complainant replaced the clock's own (capped by policy).
+    DeadlineAgreed {
+        /// Which clock.
+        clock: ClockKey,
+        /// Which cycle.
+        cycle: u32,
+        /// The deadline in force (the agreed one, or the cap).
+        deadline: Timestamp,
+        /// Measured seconds left.
+        remaining: i64,
+        /// Its due instants from now on.
+        schedule: Schedule,
+    },
+    /// A clock's cycle ended.
+    ClockStopped {
+        /// Which clock.
+        clock: ClockKey,
+        /// Which cycle.
+        cycle: u32,
+        /// Met, breached, or too early.
+        outcome: ClockOutcome,
+    },
+    /// A clock's warning fired.
+    ClockWarned {
+        /// Which clock.
+        clock: ClockKey,
+        /// Which cycle.
+        cycle: u32,
+        /// When it was due (firing may come later, after downtime).
+        due: Timestamp,
+    },
+    /// A clock's deadline passed.
+    ClockBreached {
+        /// Which clock.
+        clock: ClockKey,
+        /// Which cycle.
+        cycle: u32,
+        /// When it was due.
+        due: Timestamp,
+        /// The role the policy tells of breaches.
+        notify: Option<RoleKey>,
+    },
+    /// An escalation rung was reached.
+    RungReached {
+        /// Which clock.
+        clock: ClockKey,
+        /// Which cycle.
+        cycle: u32,
+        /// Which rung, 1 first.
+        rung: u32,
+        /// When it was due.
+        due: Timestamp,
+        /// The role to notify.
+        notify: Option<RoleKey>,
+        /// The tier the rung raises the complaint to.
+        raise_tier: Option<TierKey>,
+        /// Whether the complaint enters the complaint ledger.
+        ledger: bool,
+    },
+    /// A clock started after hours on an urgent complaint: the on-duty role is alerted.
+    OnDutyAlerted {
+        /// Which clock.
+        clock: ClockKey,
+        /// The on-duty role.
+        role: RoleKey,
+    },
+}
+
+/// An [`Event`] without its data: what clock definitions start, stop and reset on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)] // one-to-one with `Event`
+#[non_exhaustive]
+pub enum EventKind {
+    Received,
+    Acknowledged,
+    Triaged,
+    Explained,
+    ExplanationAccepted,
+    ExplanationRejected,
+    Routed,
+    FindingsRecorded,
+    RemedyProposed,
+    ApprovalGranted,
+    ApprovalDeclined,
+    ProposalAccepted,
+    ProposalRejected,
+    ExecutionRecorded,
+    FeedbackGiven,
+    SatisfactionRecorded,
+    FollowedUp,
+    Reopened,
+    ResolvedOnTheSpot,
+    Closed,
+    Withdrawn,
+    Merged,
+    TierChanged,
+    EvidenceAdded,
+    ClockStarted,
+    ClockPaused,
+    ClockResumed,
+    ClockReprojected,
+    DeadlineAgreed,
+    ClockStopped,
+    ClockWarned,
+    ClockBreached,
+    RungReached,
+    OnDutyAlerted,
+}
+
+impl EventKind {
+    /// The snake_case name used in policies.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Acknowledged => "acknowledged",
+            Self::Triaged => "triaged",
+            Self::Explained => "explained",
+            Self::ExplanationAccepted => "explanation_accepted",
+            Self::ExplanationRejected => "explanation_rejected",
+            Self::Routed => "routed",
+            Self::FindingsRecorded => "findings_recorded",
+            Self::RemedyProposed => "remedy_proposed",
+            Self::ApprovalGranted => "approval_granted",
+            Self::ApprovalDeclined => "approval_declined",
+            Self::ProposalAccepted => "proposal_accepted",
+            Self::ProposalRejected => "proposal_rejected",
+            Self::ExecutionRecorded => "execution_recorded",
+            Self::FeedbackGiven => "feedback_given",
+            Self::SatisfactionRecorded => "satisfaction_recorded",
+            Self::FollowedUp => "followed_up",
+            Self::Reopened => "reopened",
+            Self::ResolvedOnTheSpot => "resolved_on_the_spot",
+            Self::Closed => "closed",
+            Self::Withdrawn => "withdrawn",
+            Self::Merged => "merged",
+            Self::TierChanged => "tier_changed",
+            Self::EvidenceAdded => "evidence_added",
+            Self::ClockStarted => "clock_started",
+            Self::ClockPaused => "clock_paused",
+            Self::ClockResumed => "clock_resumed",
+            Self::ClockReprojected => "clock_reprojected",
+            Self::DeadlineAgreed => "deadline_agreed",
+            Self::ClockStopped => "clock_stopped",
+            Self::ClockWarned => "clock_warned",
+            Self::ClockBreached => "clock_breached",
+            Self::RungReached => "rung_reached",
+            Self::OnDutyAlerted => "on_duty_alerted",
+        }
+    }
+}
+
+impl Event {
+    /// The event without its data.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::Received { .. } => EventKind::Received,
+            Event::Acknowledged => EventKind::Acknowledged,
+            Event::Triaged { .. } => EventKind::Triaged,
+            Event::Explained { .. } => EventKind::Explained,
+            Event::ExplanationAccepted => EventKind::ExplanationAccepted,
+            Event::ExplanationRejected { .. } => EventKind::ExplanationRejected,
+            Event::Routed { .. } => EventKind::Routed,
+            Event::FindingsRecorded { .. } => EventKind::FindingsRecorded,
+            Event::RemedyProposed { .. } => EventKind::RemedyProposed,
+            Event::ApprovalGranted { .. } => EventKind::ApprovalGranted,
+            Event::ApprovalDeclined { .. } => EventKind::ApprovalDeclined,
+            Event::ProposalAccepted { .. } => EventKind::ProposalAccepted,
+            Event::ProposalRejected { .. } => EventKind::ProposalRejected,
+            Event::ExecutionRecorded { .. } => EventKind::ExecutionRecorded,
+            Event::FeedbackGiven { .. } => EventKind::FeedbackGiven,
+            Event::SatisfactionRecorded { .. } => EventKind::SatisfactionRecorded,
+            Event::FollowedUp { .. } => EventKind::FollowedUp,
+            Event::Reopened { .. } => EventKind::Reopened,
+            Event::ResolvedOnTheSpot { .. } => EventKind::ResolvedOnTheSpot,
+            Event::Closed { .. } => EventKind::Closed,
+            Event::Withdrawn { .. } => EventKind::Withdrawn,
+            Event::Merged { .. } => EventKind::Merged,
+            Event::TierChanged { .. } => EventKind::TierChanged,
+            Event::EvidenceAdded { .. } => EventKind::EvidenceAdded,
+            Event::ClockStarted { .. } => EventKind::ClockStarted,
+            Event::ClockPaused { .. } => EventKind::ClockPaused,
+            Event::ClockResumed { .. } => EventKind::ClockResumed,
+            Event::ClockReprojected { .. } => EventKind::ClockReprojected,
+            Event::DeadlineAgreed { .. } => EventKind::DeadlineAgreed,
+            Event::ClockStopped { .. } => EventKind::ClockStopped,
+            Event::ClockWarned { .. } => EventKind::ClockWarned,
+            Event::ClockBreached { .. } => EventKind::ClockBreached,
+            Event::RungReached { .. } => EventKind::RungReached,
+            Event::OnDutyAlerted { .. } => EventKind::OnDutyAlerted,
+        }
+    }
 }
 
 /// Where a proposal goes next, as the policy decided when the event was recorded.
@@ -327,7 +566,82 @@ impl std::fmt::Display for Event {
                     evidence.kind, evidence.reference
                 )
             }
+            Event::ClockStarted {
+                clock,
+                cycle,
+                schedule,
+                ..
+            } => {
+                write!(f, "clock {clock} started (cycle {cycle})")?;
+                due(f, ", due", schedule.deadline)
+            }
+            Event::ClockPaused { clock, .. } => write!(f, "clock {clock} paused"),
+            Event::ClockResumed {
+                clock, schedule, ..
+            } => {
+                write!(f, "clock {clock} resumed")?;
+                due(f, ", due", schedule.deadline)
+            }
+            Event::ClockReprojected { clock, reason, .. } => {
+                write!(f, "clock {clock} re-projected ({reason})")
+            }
+            Event::DeadlineAgreed {
+                clock, deadline, ..
+            } => {
+                write!(f, "deadline of {clock} agreed")?;
+                due(f, ":", Some(*deadline))
+            }
+            Event::ClockStopped { clock, outcome, .. } => {
+                write!(f, "clock {clock} stopped: {outcome:?}")
+            }
+            Event::ClockWarned { clock, due: d, .. } => {
+                write!(f, "WARNING {clock}")?;
+                due(f, ", due", Some(*d))
+            }
+            Event::ClockBreached {
+                clock,
+                due: d,
+                notify,
+                ..
+            } => {
+                write!(f, "BREACH {clock}")?;
+                due(f, ", was due", Some(*d))?;
+                match notify {
+                    Some(r) => write!(f, " → {r}"),
+                    None => Ok(()),
+                }
+            }
+            Event::RungReached {
+                clock,
+                rung,
+                notify,
+                raise_tier,
+                ledger,
+                ..
+            } => {
+                write!(f, "ESCALATION {clock} rung {rung}")?;
+                if let Some(r) = notify {
+                    write!(f, " → {r}")?;
+                }
+                if let Some(t) = raise_tier {
+                    write!(f, ", raise to {t}")?;
+                }
+                if *ledger {
+                    write!(f, ", entered in the complaint ledger")?;
+                }
+                Ok(())
+            }
+            Event::OnDutyAlerted { clock, role } => {
+                write!(f, "after hours: on-duty {role} alerted ({clock})")
+            }
         }
+    }
+}
+
+fn due(f: &mut std::fmt::Formatter<'_>, label: &str, t: Option<Timestamp>) -> std::fmt::Result {
+    match t {
+        Some(t) => write!(f, "{label} {}", t.format("%Y-%m-%d %H:%M UTC")),
+        None => Ok(()),
     }
 }
 

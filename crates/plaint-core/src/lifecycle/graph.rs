@@ -52,7 +52,13 @@ const FLOW: &[(S, C, &[S])] = &[
 const FROM_ANY_OPEN: &[(C, S)] = &[(C::Withdraw, S::Withdrawn), (C::Merge, S::Merged)];
 
 /// Commands that apply in every open stage and keep the stage.
-const IN_ANY_OPEN: &[C] = &[C::Acknowledge, C::AddEvidence, C::ChangeTier];
+const IN_ANY_OPEN: &[C] = &[
+    C::Acknowledge,
+    C::AddEvidence,
+    C::ChangeTier,
+    C::AgreeDeadline,
+    C::Tick,
+];
 
 /// The stages `command` may lead to from `from`; empty when the command is illegal there.
 /// `Receive` is not in the table: it applies only to a complaint that does not exist yet.
@@ -211,7 +217,7 @@ mod tests {
     fn every_command_but_receive_has_an_edge() {
         let cmds = all_commands();
         assert!(!cmds.contains(&C::Receive));
-        assert_eq!(cmds.len(), 22);
+        assert_eq!(cmds.len(), 24);
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod stage;
 
 pub use command::{Command, CommandKind};
 pub use decide::decide;
-pub use event::{Event, Next, Recorded, ReopenCause};
+pub use event::{Event, EventKind, Next, Recorded, ReopenCause};
 pub use graph::TransitionGraph;
 pub use rejection::{ForbiddenReason, Rejection};
 pub use stage::{Stage, StageKind};

@@ -45,6 +45,9 @@ pub enum Rejection {
     /// No complaint has the id the command names.
     #[error("no such complaint")]
     NotFound,
+    /// A tick found nothing due (another tick fired it first).
+    #[error("nothing is due")]
+    NothingDue,
     /// A complaint with this id was already received.
     #[error("complaint {0} already exists")]
     AlreadyExists(ComplaintId),
@@ -60,6 +63,9 @@ pub enum ForbiddenReason {
     /// Complainants may only accept or reject, confirm, add evidence, or withdraw.
     #[error("a complainant may not do this")]
     NotForComplainants,
+    /// Only the engine, as the system actor, may tick; the system may do nothing else.
+    #[error("only the system ticks, and it does nothing else")]
+    SystemOnly,
     /// A complainant acted on someone else's complaint.
     #[error("it is not their complaint")]
     NotTheirComplaint,
