@@ -173,6 +173,38 @@ pub fn notifications_for(id: &ComplaintId, events: &[Recorded]) -> Vec<Notificat
             Event::Closed { .. } => {
                 push(r.version, Recipient::Complainant, NotificationKind::Closed)
             }
+            Event::ClockWarned { .. } => push(
+                r.version,
+                Recipient::Responsible,
+                NotificationKind::ClockWarning,
+            ),
+            Event::ClockBreached { notify, .. } => {
+                push(
+                    r.version,
+                    Recipient::Responsible,
+                    NotificationKind::ClockBreach,
+                );
+                if let Some(role) = notify {
+                    let role = role.clone();
+                    push(
+                        r.version,
+                        Recipient::Role { role },
+                        NotificationKind::ClockBreach,
+                    );
+                }
+            }
+            Event::RungReached {
+                notify: Some(role), ..
+            } => push(
+                r.version,
+                Recipient::Role { role: role.clone() },
+                NotificationKind::Escalation,
+            ),
+            Event::OnDutyAlerted { role, .. } => push(
+                r.version,
+                Recipient::Role { role: role.clone() },
+                NotificationKind::OnDuty,
+            ),
             _ => {}
         }
     }

@@ -706,14 +706,14 @@ impl<'a> Clocks<'a> {
         let deadline = cap.map_or(at, |cap| at.min(cap));
         let mut next = st.clone();
         next.remaining = m.between(now, deadline);
-        next.budget = m.between(st.started_at, deadline) - m.between(st.started_at, now).min(0);
+        next.budget = m.between(st.started_at, deadline);
         next.measured_at = now;
         next.breached = false;
-        Some((
-            deadline,
-            self.project(def, target, &next, now),
-            next.remaining,
-        ))
+        // The agreed instant itself is the deadline, even in closed time (warnings and rungs
+        // stay on the clock's measure).
+        let mut schedule = self.project(def, target, &next, now);
+        schedule.deadline = Some(deadline);
+        Some((deadline, schedule, next.remaining))
     }
 }
 

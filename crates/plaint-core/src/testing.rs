@@ -23,6 +23,16 @@ pub fn policy() -> Policy {
     Policy::from_toml_str(include_str!("testing/policy.toml")).expect("the sample policy parses")
 }
 
+/// The sample policy with its SLA clocks and office calendar (`testing/clocks.toml`).
+pub fn sla_policy() -> Policy {
+    let text = [
+        include_str!("testing/policy.toml"),
+        include_str!("testing/clocks.toml"),
+    ]
+    .concat();
+    Policy::from_toml_str(&text).expect("the sample policy with clocks parses")
+}
+
 /// 2026-11-16 (a Monday) 09:00 UTC plus `hours`.
 pub fn t(hours: i64) -> Timestamp {
     "2026-11-16T09:00:00Z".parse::<Timestamp>().expect("valid") + chrono::Duration::hours(hours)
