@@ -308,7 +308,7 @@ impl Complaint {
             | Event::ClockStopped { .. }
             | Event::ClockWarned { .. }
             | Event::ClockBreached { .. } => self.clock_event(rec),
-            Event::OnDutyAlerted { .. } => {}
+            Event::OnDutyAlerted { .. } | Event::ProgressReported { .. } => {}
         }
     }
 

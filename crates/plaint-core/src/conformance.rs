@@ -29,6 +29,7 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     malformed_append_is_refused(&make());
     list_filters_and_pages(&make());
     concurrent_appends_lose_nothing(Arc::new(make()));
+    due_index_follows_appends(&make());
 }
 
 fn cmd(s: &str) -> CommandId {
@@ -41,10 +42,28 @@ fn cid(s: &str) -> ComplaintId {
 
 /// Decides `command` on the stored state of `id` and builds the append for it.
 fn next_append(store: &dyn Store, id: &ComplaintId, command_id: &str, command: Command) -> Append {
+    next_append_with(
+        &testing::policy(),
+        store,
+        id,
+        command_id,
+        command,
+        testing::t(1),
+    )
+}
+
+/// The same, under `policy`, deciding at `now`.
+fn next_append_with(
+    policy: &crate::Policy,
+    store: &dyn Store,
+    id: &ComplaintId,
+    command_id: &str,
+    command: Command,
+    now: crate::Timestamp,
+) -> Append {
     let state = store.load(id).expect("load");
-    let policy = testing::policy();
     let actor = testing::agent();
-    let events = decide(state.as_deref(), &policy, command, &actor, testing::t(1))
+    let events = decide(state.as_deref(), policy, command, &actor, now)
         .expect("the suite's commands are legal");
     let expected = state.as_ref().map_or(0, |c| c.version);
     let recorded: Vec<Recorded> = events
@@ -52,7 +71,7 @@ fn next_append(store: &dyn Store, id: &ComplaintId, command_id: &str, command: C
         .zip(expected + 1..)
         .map(|(event, version)| Recorded {
             version,
-            at: testing::t(1),
+            at: now,
             actor: actor.id.clone(),
             command: cmd(command_id),
             event,
@@ -353,4 +372,69 @@ pub fn concurrent_appends_lose_nothing<S: Store + 'static>(store: Arc<S>) {
                 .is_some()
         );
     }
+}
+
+/// The due-timer index follows every append: it lists complaints whose next clock item is
+/// due by `upto`, earliest first, at most `limit`, and drops a complaint once nothing is due.
+pub fn due_index_follows_appends(store: &dyn Store) {
+    assert_eq!(
+        store.next_due().expect("next_due"),
+        None,
+        "an empty store has nothing due"
+    );
+    let policy = testing::sla_policy();
+    // Received at t(1), t(2), t(3): each acknowledgement clock warns 30 minutes later.
+    for (i, hour) in [(0, 3), (1, 1), (2, 2)] {
+        let id = cid(&format!("D-{i}"));
+        let receive = Command::Receive(Box::new(testing::intake(testing::t(0))));
+        let append = next_append_with(
+            &policy,
+            store,
+            &id,
+            &format!("d{i}"),
+            receive,
+            testing::t(hour),
+        );
+        store.append(append).expect("receive appends");
+    }
+    let warn = |hour: i64| testing::t(hour) + chrono::Duration::minutes(30);
+    let all = store.due(testing::t(10), 10).expect("due");
+    assert_eq!(
+        all,
+        [
+            (warn(1), cid("D-1")),
+            (warn(2), cid("D-2")),
+            (warn(3), cid("D-0"))
+        ],
+        "earliest first"
+    );
+    assert_eq!(
+        store.due(testing::t(10), 2).expect("due").len(),
+        2,
+        "at most `limit`"
+    );
+    assert_eq!(
+        store.due(warn(2), 10).expect("due").len(),
+        2,
+        "only what is due by `upto`"
+    );
+    assert_eq!(store.next_due().expect("next_due"), Some(warn(1)));
+    // Acknowledging D-1 stops its clock: it leaves the index.
+    let ack = next_append_with(
+        &policy,
+        store,
+        &cid("D-1"),
+        "d-ack",
+        Command::Acknowledge,
+        testing::t(1),
+    );
+    store.append(ack).expect("acknowledge appends");
+    let ids: Vec<String> = store
+        .due(testing::t(10), 10)
+        .expect("due")
+        .into_iter()
+        .map(|(_, id)| id.to_string())
+        .collect();
+    assert_eq!(ids, ["D-2", "D-0"]);
+    assert_eq!(store.next_due().expect("next_due"), Some(warn(2)));
 }

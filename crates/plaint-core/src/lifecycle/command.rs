@@ -128,6 +128,12 @@ pub enum Command {
     },
     /// Add a piece of evidence.
     AddEvidence(Evidence),
+    /// Report progress to the complainant (satisfies progress obligations: a clock that
+    /// resets on `progress_reported`).
+    ReportProgress {
+        /// What they were told.
+        note: Text,
+    },
     /// Replace a clock's deadline with one agreed with the complainant (capped by policy).
     AgreeDeadline {
         /// The clock.
@@ -172,6 +178,7 @@ pub enum CommandKind {
     Merge,
     ChangeTier,
     AddEvidence,
+    ReportProgress,
     AgreeDeadline,
     Tick,
 }
@@ -214,6 +221,7 @@ impl CommandKind {
             Self::Merge => "merge",
             Self::ChangeTier => "change_tier",
             Self::AddEvidence => "add_evidence",
+            Self::ReportProgress => "report_progress",
             Self::AgreeDeadline => "agree_deadline",
             Self::Tick => "tick",
         }
@@ -253,6 +261,7 @@ impl Command {
             Command::Merge { .. } => CommandKind::Merge,
             Command::ChangeTier { .. } => CommandKind::ChangeTier,
             Command::AddEvidence(_) => CommandKind::AddEvidence,
+            Command::ReportProgress { .. } => CommandKind::ReportProgress,
             Command::AgreeDeadline { .. } => CommandKind::AgreeDeadline,
             Command::Tick { .. } => CommandKind::Tick,
         }

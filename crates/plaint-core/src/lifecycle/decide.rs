@@ -342,6 +342,10 @@ fn decide_open(
             non_empty("reference", &evidence.reference)?;
             vec![Event::EvidenceAdded { evidence }]
         }
+        Command::ReportProgress { note } => {
+            non_empty("note", &note)?;
+            vec![Event::ProgressReported { note }]
+        }
         Command::AgreeDeadline { clock, deadline } => {
             if deadline <= now {
                 return invalid("deadline", "an agreed deadline must lie ahead");

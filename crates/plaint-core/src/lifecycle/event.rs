@@ -158,6 +158,11 @@ pub enum Event {
         /// The evidence.
         evidence: Evidence,
     },
+    /// Progress was reported to the complainant.
+    ProgressReported {
+        /// What they were told.
+        note: Text,
+    },
     /// A clock started a cycle (its start may be the next opening, after hours).
     ClockStarted {
         /// Which clock.
@@ -302,6 +307,7 @@ pub enum EventKind {
     Merged,
     TierChanged,
     EvidenceAdded,
+    ProgressReported,
     ClockStarted,
     ClockPaused,
     ClockResumed,
@@ -342,6 +348,7 @@ impl EventKind {
             Self::Merged => "merged",
             Self::TierChanged => "tier_changed",
             Self::EvidenceAdded => "evidence_added",
+            Self::ProgressReported => "progress_reported",
             Self::ClockStarted => "clock_started",
             Self::ClockPaused => "clock_paused",
             Self::ClockResumed => "clock_resumed",
@@ -384,6 +391,7 @@ impl Event {
             Event::Merged { .. } => EventKind::Merged,
             Event::TierChanged { .. } => EventKind::TierChanged,
             Event::EvidenceAdded { .. } => EventKind::EvidenceAdded,
+            Event::ProgressReported { .. } => EventKind::ProgressReported,
             Event::ClockStarted { .. } => EventKind::ClockStarted,
             Event::ClockPaused { .. } => EventKind::ClockPaused,
             Event::ClockResumed { .. } => EventKind::ClockResumed,
@@ -575,6 +583,7 @@ impl std::fmt::Display for Event {
                 write!(f, "clock {clock} started (cycle {cycle})")?;
                 due(f, ", due", schedule.deadline)
             }
+            Event::ProgressReported { note } => write!(f, "progress reported: {note}"),
             Event::ClockPaused { clock, .. } => write!(f, "clock {clock} paused"),
             Event::ClockResumed {
                 clock, schedule, ..

@@ -56,6 +56,7 @@ const IN_ANY_OPEN: &[C] = &[
     C::Acknowledge,
     C::AddEvidence,
     C::ChangeTier,
+    C::ReportProgress,
     C::AgreeDeadline,
     C::Tick,
 ];
@@ -217,7 +218,7 @@ mod tests {
     fn every_command_but_receive_has_an_edge() {
         let cmds = all_commands();
         assert!(!cmds.contains(&C::Receive));
-        assert_eq!(cmds.len(), 24);
+        assert_eq!(cmds.len(), 25);
     }
 
     #[test]
