@@ -6,6 +6,7 @@
 //! China Standard Time and exits non-zero if anything unexpected happens.
 
 use chrono::{Duration, FixedOffset};
+use plaint::sla::ClockOutcome;
 use plaint::{
     Actor, ActorId, CategoryPath, Command, CommandId, Complainant, Complaint, ComplaintId, Contact,
     DocumentRef, EngineError, Findings, Intake, ManualClock, MemoryStore, Money, Party, Policy,
@@ -91,6 +92,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         &agent,
         30,
     )?;
+    // A major complaint owes the customer a progress report by 17:00 every working day.
+    let progress = |note: &str| Command::ReportProgress { note: note.into() };
+    run.ok(
+        &lost,
+        progress("The hub is searching its CCTV."),
+        &agent,
+        385,
+    )?;
     run.ok(
         &lost,
         Command::RecordFindings {
@@ -101,7 +110,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             root_cause: Some(CategoryPath::parse("loss/in-transit")?),
         },
         &investigator,
-        60 * 24,
+        1055,
     )?;
     let compensation: RemedyKey = "compensation".try_into()?;
     run.ok(
@@ -152,6 +161,12 @@ fn main() -> Result<(), Box<dyn Error>> {
             }),
         },
         &customer,
+        30,
+    )?;
+    run.ok(
+        &lost,
+        progress("Finance is paying the compensation."),
+        &agent,
         30,
     )?;
     run.ok(
@@ -235,7 +250,135 @@ fn main() -> Result<(), Box<dyn Error>> {
         "the counter complaint is closed",
     )?;
 
-    for id in [&lost, &rude] {
+    // 3. A late delivery nobody investigates in time: warning, breach, and the ladder.
+    let late = ComplaintId::new("EXP-2026-000103")?;
+    let intake = Intake {
+        complainant: Complainant {
+            id: ActorId::new("cust-0099")?,
+            name: "Wu Liu".into(),
+            contacts: vec![Contact::Email("wu.liu@example.com".into())],
+        },
+        channel: "app".try_into()?,
+        received_at: clock_now(&clock),
+        subject: Subject {
+            waybill: Some("YT5550001111".into()),
+            ..Subject::default()
+        },
+        description: "Promised next-day delivery, four days and still 'in transit'.".into(),
+        evidence: vec![],
+        requested_remedy: Some("a refund of the express fee".into()),
+        staff_involved: vec![],
+    };
+    run.ok(&late, Command::Receive(Box::new(intake)), &agent, 15)?;
+    run.ok(&late, Command::Acknowledge, &agent, 10)?;
+    run.ok(
+        &late,
+        Command::Triage {
+            category: CategoryPath::parse("delay")?,
+            tier: None,
+            validity: Validity::Valid,
+        },
+        &agent,
+        5,
+    )?;
+    run.ok(
+        &late,
+        Command::Route {
+            responsibility: Responsibility {
+                primary: "hub".try_into()?,
+                collaborating: vec![],
+                party: Party::Internal {
+                    unit: "Hangzhou hub".into(),
+                },
+            },
+        },
+        &agent,
+        5,
+    )?;
+    // The embedding service ticks when `next_due` says; here, after 37 hours (warning at
+    // 75 % of 48 h), then after a long outage that spans the breach and both rungs.
+    run.tick(37 * 60)?;
+    run.tick(23 * 60)?;
+    let c = engine.get(&late)?.ok_or("complaint missing")?;
+    expect(c.in_ledger, "the late complaint is in the ledger")?;
+    expect(
+        c.tier.as_ref().is_some_and(|t| t.as_str() == "major"),
+        "the ladder raised it",
+    )?;
+    run.ok(
+        &late,
+        Command::RecordFindings {
+            findings: Findings {
+                summary: "Parcel sat in a mis-routed cage at the hub for three days.".into(),
+                records: vec!["trace YT5550001111".into()],
+            },
+            root_cause: Some(CategoryPath::parse("delay/hub-backlog")?),
+        },
+        &investigator,
+        30,
+    )?;
+    run.ok(
+        &late,
+        Command::Propose {
+            remedy: "apology".try_into()?,
+            description: "Apologise and waive the express fee".into(),
+            amount: None,
+        },
+        &investigator,
+        30,
+    )?;
+    run.ok(&late, Command::Approve { note: None }, &manager, 20)?;
+    run.ok(
+        &late,
+        Command::AcceptProposal { agreement: None },
+        &customer_of(&late, &engine)?,
+        60,
+    )?;
+    run.ok(
+        &late,
+        Command::RecordExecution {
+            action: "Express fee waived on the account".into(),
+            reference: None,
+            finished: true,
+        },
+        &finance,
+        60,
+    )?;
+    run.ok(
+        &late,
+        Command::GiveFeedback {
+            text: "We apologise; the fee is waived and the hub has been corrected.".into(),
+        },
+        &agent,
+        10,
+    )?;
+    let customer3 = customer_of(&late, &engine)?;
+    let fine = Satisfaction {
+        satisfied: true,
+        score: Some(3),
+        comment: Some("took too long, but fair".into()),
+    };
+    run.ok(
+        &late,
+        Command::ConfirmSatisfaction(fine.clone()),
+        &customer3,
+        120,
+    )?;
+    // Now major, it gets a follow-up call inside the day-5-to-7 window.
+    run.tick(60 * 24 * 6)?;
+    run.ok(&late, Command::FollowUp(fine), &agent, 0)?;
+    let c = run.ok(&late, Command::Close, &manager, 30)?;
+    let breached = c.clock("investigation").and_then(|k| k.outcome);
+    expect(
+        breached == Some(ClockOutcome::Breached),
+        "investigation breached",
+    )?;
+    expect(
+        c.stage.kind() == StageKind::Closed,
+        "the late complaint is closed",
+    )?;
+
+    for id in [&lost, &rude, &late] {
         print_timeline(&engine, id)?;
     }
     println!("\nnotifications sent:");
@@ -261,6 +404,18 @@ impl Run<'_> {
     fn next_id(&mut self) -> CommandId {
         self.seq += 1;
         CommandId::new(format!("cmd-{:04}", self.seq)).expect("valid id")
+    }
+
+    /// Advances the clock and fires whatever fell due, as an embedding service's timer would.
+    fn tick(&mut self, after_minutes: i64) -> Result<(), Box<dyn Error>> {
+        self.clock.advance(Duration::minutes(after_minutes));
+        let fired = self.engine.tick()?;
+        println!(
+            "tick at {}: {} item(s) fired",
+            plaint::Clock::now(self.clock).format("%a %m-%d %H:%M UTC"),
+            fired.len()
+        );
+        Ok(())
     }
 
     fn ok(
@@ -316,6 +471,11 @@ fn print_timeline(engine: &Engine, id: &ComplaintId) -> Result<(), Box<dyn Error
         );
     }
     Ok(())
+}
+
+fn customer_of(id: &ComplaintId, engine: &Engine) -> Result<Actor, Box<dyn Error>> {
+    let c = engine.get(id)?.ok_or("complaint missing")?;
+    Ok(Actor::complainant(c.intake.complainant.id.clone()))
 }
 
 fn staff(id: &str, role: &str) -> Result<Actor, Box<dyn Error>> {
