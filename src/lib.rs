@@ -28,7 +28,8 @@
 //!
 //! // Retrying the same command id appends nothing and returns the first result.
 //! let again = engine.execute(CommandId::new("req-1")?, &id, Command::Acknowledge, &agent)?;
-//! assert_eq!(again.version, 1);
+//! assert_eq!(again.version, view.version);
+//! assert!(again.acknowledged_at.is_none());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
