@@ -4,6 +4,14 @@
 #[path = "support/naive_calendar.rs"]
 mod naive_calendar;
 
+/// `default` proptest cases, or `PROPTEST_CASES` when set (for longer runs).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use naive_calendar::naive;
 use plaint_core::calendar::{BusinessCalendar, CalendarDef, DayOverride, Hours, WeekHours};
@@ -79,7 +87,7 @@ fn start_in_window() -> impl Strategy<Value = Timestamp> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(200), ..ProptestConfig::default() })]
 
     // Property 4: the fast functions equal the naive reference.
     #[test]

@@ -217,7 +217,7 @@ fn engine() -> (
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(300), ..ProptestConfig::default() })]
 
     #[test]
     fn random_commands_keep_every_invariant(steps in steps()) {

@@ -568,7 +568,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: cases(200), ..ProptestConfig::default() })]
 
         // Property 6: every warning, breach and rung fires exactly once, never before its due
         // instant, whatever the tick schedule (duplicates, long gaps, two threads at once).

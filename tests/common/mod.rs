@@ -151,3 +151,11 @@ pub fn at(stage: StageKind) -> Scenario {
 pub fn at_major(stage: StageKind) -> Scenario {
     Scenario::new(testing::policy()).given(events_to(stage, "major"))
 }
+
+/// `default` proptest cases, or `PROPTEST_CASES` when set (for longer runs).
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
