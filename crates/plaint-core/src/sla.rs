@@ -33,6 +33,9 @@ use std::sync::Arc;
 pub struct Span(i64);
 
 impl Span {
+    /// The longest span accepted: 100 years of 365 days. Keeps every deadline computable.
+    pub const MAX: Span = Span(100 * 365 * 86_400);
+
     /// A span of `seconds`.
     pub fn from_seconds(seconds: i64) -> Self {
         Self(seconds)
@@ -73,6 +76,9 @@ impl std::str::FromStr for Span {
         }
         if num.is_some() || !any {
             return Err(bad());
+        }
+        if total > Self::MAX.0 {
+            return Err(format!("\"{s}\" is longer than 100 years"));
         }
         Ok(Self(total))
     }
@@ -815,7 +821,7 @@ mod tests {
             assert_eq!(s.seconds(), secs);
         }
         assert_eq!(Span::from_seconds(5400).to_string(), "1h30m");
-        for bad in ["", "h", "12", "1x", "1h 2m", "99999999999999999999d"] {
+        for bad in ["", "h", "12", "1x", "1h 2m", "99999999999999999999d", "36501d"] {
             assert!(bad.parse::<Span>().is_err(), "{bad}");
         }
     }
