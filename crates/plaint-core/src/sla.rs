@@ -821,7 +821,15 @@ mod tests {
             assert_eq!(s.seconds(), secs);
         }
         assert_eq!(Span::from_seconds(5400).to_string(), "1h30m");
-        for bad in ["", "h", "12", "1x", "1h 2m", "99999999999999999999d", "36501d"] {
+        for bad in [
+            "",
+            "h",
+            "12",
+            "1x",
+            "1h 2m",
+            "99999999999999999999d",
+            "36501d",
+        ] {
             assert!(bad.parse::<Span>().is_err(), "{bad}");
         }
     }

@@ -2,6 +2,9 @@
 //!
 //! This is the one type the policy file deserializes into; the engine reads nothing else.
 
+mod check;
+mod load;
+
 use crate::id::{CategoryKey, ChannelKey, DepartmentKey, RemedyKey, RoleKey, TierKey};
 use crate::lifecycle::CommandKind;
 use crate::model::CategoryPath;
@@ -174,20 +177,26 @@ impl StepRule {
 }
 
 impl Policy {
-    /// Parses a policy from TOML.
+    /// Loads a policy from TOML and checks it, reporting every problem found.
     ///
     /// # Errors
-    /// [`PolicyError::Parse`] with the parser's message (which names the line and field).
+    /// [`PolicyError::Parse`] when the text is not TOML at all; otherwise
+    /// [`PolicyError::Invalid`] with every problem, each with its path
+    /// (`clocks[2].targets.hi: unknown tier "hi"`).
     pub fn from_toml_str(text: &str) -> Result<Self, PolicyError> {
-        toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))
+        let value: toml::Value =
+            toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        load::load(load::from_toml(value))
     }
 
-    /// Parses a policy from JSON.
+    /// Loads a policy from JSON and checks it, like [`Policy::from_toml_str`].
     ///
     /// # Errors
-    /// [`PolicyError::Parse`] with the parser's message.
+    /// As [`Policy::from_toml_str`].
     pub fn from_json_str(text: &str) -> Result<Self, PolicyError> {
-        serde_json::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        load::load(value)
     }
 
     /// The tier's rank, 0 for the lowest; `None` for a tier the policy does not define.
@@ -240,9 +249,37 @@ impl Policy {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PolicyError {
-    /// The text is not a well-formed policy document.
+    /// The text is not a TOML or JSON document at all.
     #[error("policy does not parse: {0}")]
     Parse(String),
+    /// The document parses but has problems: all of them, in document order.
+    #[error("{} problem(s) in the policy:\n{}", .0.len(), Problem::lines(.0))]
+    Invalid(Vec<Problem>),
+}
+
+/// One problem in a policy document: where, and a plain sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The path of the offending value: `routing[3].primary`, `clocks[0].targets.hi`.
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl Problem {
+    fn lines(problems: &[Problem]) -> String {
+        problems
+            .iter()
+            .map(|p| format!("  {p}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 /// The policy's command kinds a role may give, for a quick check: `may(role, kind)`.

@@ -1,0 +1,204 @@
+//! The semantic checks of a policy: every reference names something defined, keys are unique,
+//! limits are consistent. Each problem is reported with its path; none stops the others.
+
+use super::load::Problems;
+use super::{CategoryNode, Policy};
+use crate::lifecycle::CommandKind;
+use crate::money::Money;
+use crate::sla::{Target, Warning};
+use std::collections::BTreeSet;
+use std::fmt::Display;
+
+pub(super) fn check(policy: &Policy, p: &mut Problems) {
+    unique(p, "channels", policy.channels.iter().map(|c| &c.key));
+    unique(p, "tiers", policy.tiers.iter().map(|t| &t.key));
+    unique(p, "departments", policy.departments.iter().map(|d| &d.key));
+    unique(p, "roles", policy.roles.iter().map(|r| &r.key));
+    unique(p, "remedies", policy.remedies.iter().map(|r| &r.key));
+    unique(
+        p,
+        "calendars",
+        policy.calendars.defs().iter().map(|c| &c.key),
+    );
+    unique(p, "clocks", policy.clocks.iter().map(|c| &c.key));
+    categories(p, "categories", &policy.categories);
+    if policy.tiers.is_empty() {
+        p.add("tiers", "at least one tier is needed");
+    }
+    tier(p, policy, "default_tier", &policy.default_tier);
+    for (name, rule) in [
+        ("approval", &policy.steps.approval),
+        ("negotiation", &policy.steps.negotiation),
+        ("follow_up", &policy.steps.follow_up),
+    ] {
+        for (i, t) in rule.tiers.iter().enumerate() {
+            tier(p, policy, &format!("steps.{name}.tiers[{i}]"), t);
+        }
+        if let Some(m) = &rule.from_amount {
+            money(p, policy, &format!("steps.{name}.from_amount"), m);
+        }
+    }
+    for (i, role) in policy.roles.iter().enumerate() {
+        if role.may.contains(&CommandKind::Tick) {
+            p.add(
+                format!("roles[{i}].may"),
+                "only the system ticks: remove \"tick\"",
+            );
+        }
+        if let Some(m) = &role.approval_limit {
+            money(p, policy, &format!("roles[{i}].approval_limit"), m);
+            if !role.may.contains(&CommandKind::Approve) {
+                p.add(
+                    format!("roles[{i}].approval_limit"),
+                    "the role may not approve",
+                );
+            }
+        }
+    }
+    clocks(policy, p);
+}
+
+fn clocks(policy: &Policy, p: &mut Problems) {
+    for (i, c) in policy.clocks.iter().enumerate() {
+        let at = format!("clocks[{i}]");
+        if c.start_on.is_empty() {
+            p.add(
+                format!("{at}.start_on"),
+                "a clock needs at least one event to start on",
+            );
+        }
+        for e in c.start_on.iter().filter(|e| c.stop_on.contains(e)) {
+            p.add(
+                format!("{at}.stop_on"),
+                format!("\"{}\" both starts and stops the clock", e.name()),
+            );
+        }
+        if c.targets.is_empty() {
+            p.add(
+                format!("{at}.targets"),
+                "a clock needs a target for at least one tier",
+            );
+        }
+        let calendar = match &c.calendar {
+            Some(key) if policy.calendars.get(key).is_none() => {
+                if !p.left_out("calendars", key.as_str()) {
+                    p.add(
+                        format!("{at}.calendar"),
+                        format!("unknown calendar \"{key}\""),
+                    );
+                }
+                true // reported already; do not also complain that it is missing
+            }
+            Some(_) => true,
+            None => false,
+        };
+        for (t, target) in &c.targets {
+            let path = format!("{at}.targets.{t}");
+            tier(p, policy, &path, t);
+            let needs_calendar = !matches!(target, Target::Elapsed(_) | Target::Window { .. });
+            if needs_calendar && !calendar {
+                p.add(
+                    path.clone(),
+                    "business, working-day and cut-off targets need the clock's calendar",
+                );
+            }
+            match target {
+                Target::Window {
+                    not_before,
+                    not_after,
+                } if not_before >= not_after => {
+                    p.add(
+                        format!("{path}.window"),
+                        format!("not_before ({not_before}) must be before not_after ({not_after})"),
+                    );
+                }
+                Target::Elapsed(s) | Target::Business(s) if s.seconds() == 0 => {
+                    p.add(path, "a zero target is breached at once");
+                }
+                _ => {}
+            }
+        }
+        if let Some(Warning::Percent(pc)) = c.warning
+            && !(1..=99).contains(&pc)
+        {
+            p.add(
+                format!("{at}.warning.percent"),
+                format!("{pc} is not between 1 and 99"),
+            );
+        }
+        let mut last = None;
+        for (r, rung) in c.escalation.iter().enumerate() {
+            let path = format!("{at}.escalation[{r}]");
+            if last.is_some_and(|l| rung.after <= l) {
+                p.add(
+                    format!("{path}.after"),
+                    "rungs must come at increasing offsets",
+                );
+            }
+            last = Some(rung.after);
+            role(p, policy, &format!("{path}.notify"), &rung.notify);
+            if let Some(t) = &rung.raise_tier {
+                tier(p, policy, &format!("{path}.raise_tier"), t);
+            }
+        }
+        if let Some(r) = &c.breach_notify {
+            role(p, policy, &format!("{at}.breach_notify"), r);
+        }
+        if let Some(ah) = &c.after_hours {
+            if c.calendar.is_none() {
+                p.add(
+                    format!("{at}.after_hours"),
+                    "after-hours rules need the clock's calendar",
+                );
+            }
+            role(p, policy, &format!("{at}.after_hours.notify"), &ah.notify);
+            for (k, t) in ah.urgent_tiers.iter().enumerate() {
+                tier(p, policy, &format!("{at}.after_hours.urgent_tiers[{k}]"), t);
+            }
+        }
+    }
+}
+
+fn unique<'a, K: Display + Ord + 'a>(
+    p: &mut Problems,
+    section: &str,
+    keys: impl Iterator<Item = &'a K>,
+) {
+    let mut seen = BTreeSet::new();
+    for (i, k) in keys.enumerate() {
+        if !seen.insert(k) {
+            p.add(
+                format!("{section}[{i}].key"),
+                format!("\"{k}\" is defined twice"),
+            );
+        }
+    }
+}
+
+fn categories(p: &mut Problems, path: &str, nodes: &[CategoryNode]) {
+    unique(p, path, nodes.iter().map(|n| &n.key));
+    for (i, n) in nodes.iter().enumerate() {
+        categories(p, &format!("{path}[{i}].children"), &n.children);
+    }
+}
+
+fn tier(p: &mut Problems, policy: &Policy, path: &str, t: &crate::TierKey) {
+    if policy.tier_rank(t).is_none() && !p.left_out("tiers", t.as_str()) {
+        p.add(path, format!("unknown tier \"{t}\""));
+    }
+}
+
+fn role(p: &mut Problems, policy: &Policy, path: &str, r: &crate::RoleKey) {
+    if policy.role(r).is_none() && !p.left_out("roles", r.as_str()) {
+        p.add(path, format!("unknown role \"{r}\""));
+    }
+}
+
+fn money(p: &mut Problems, policy: &Policy, path: &str, m: &Money) {
+    if m.currency != policy.currency {
+        p.add(
+            path,
+            format!("{m} is not in the policy's currency {}", policy.currency),
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! Loading a policy document: each section and each list item is read on its own, so one
+//! mistake does not hide the next; then the semantic checks run on what was read.
+
+use super::{Policy, PolicyError, Problem};
+use crate::calendar::{BusinessCalendar, CalendarDef};
+use crate::sla::Calendars;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+
+/// The top-level keys of a policy document.
+const KNOWN: &[&str] = &[
+    "id",
+    "version",
+    "currency",
+    "channels",
+    "categories",
+    "tiers",
+    "default_tier",
+    "departments",
+    "roles",
+    "remedies",
+    "steps",
+    "calendars",
+    "clocks",
+];
+
+/// A TOML value as JSON, with TOML dates and times as their text (as a quoted string would be).
+pub(super) fn from_toml(v: toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::from(i),
+        toml::Value::Float(f) => Value::from(f),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.into_iter().map(from_toml).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.into_iter().map(|(k, v)| (k, from_toml(v))).collect())
+        }
+    }
+}
+
+/// Problems found so far, and the keys of items that were reported and left out (so that a
+/// reference to one is not reported a second time as unknown).
+#[derive(Default)]
+pub(super) struct Problems(pub(super) Vec<Problem>, BTreeSet<(String, String)>);
+
+impl Problems {
+    /// Whether `key` of `section` was defined but left out for a problem already reported.
+    pub(super) fn left_out(&self, section: &str, key: &str) -> bool {
+        self.1.contains(&(section.to_owned(), key.to_owned()))
+    }
+
+    fn leave_out(&mut self, section: &str, item: &Value) {
+        if let Some(key) = item.get("key").and_then(Value::as_str) {
+            self.1.insert((section.to_owned(), key.to_owned()));
+        }
+    }
+
+    pub(super) fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn read<T: DeserializeOwned>(&mut self, path: &str, v: &Value) -> Option<T> {
+        match serde_path_to_error::deserialize::<_, T>(v) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let inner = e.path().to_string();
+                let at = if inner == "." {
+                    path.to_owned()
+                } else if inner.starts_with('[') {
+                    format!("{path}{inner}")
+                } else {
+                    format!("{path}.{inner}")
+                };
+                self.add(at, e.into_inner().to_string());
+                None
+            }
+        }
+    }
+
+    /// A required field.
+    fn field<T: DeserializeOwned>(&mut self, doc: &Map<String, Value>, key: &str) -> Option<T> {
+        match doc.get(key) {
+            Some(v) => self.read(key, v),
+            None => {
+                self.add(key, "missing");
+                None
+            }
+        }
+    }
+
+    /// An optional field, or its default.
+    fn optional<T: DeserializeOwned + Default>(
+        &mut self,
+        doc: &Map<String, Value>,
+        key: &str,
+    ) -> Option<T> {
+        match doc.get(key) {
+            Some(v) => self.read(key, v),
+            None => Some(T::default()),
+        }
+    }
+
+    /// A list, each item read on its own.
+    fn items<T: DeserializeOwned>(
+        &mut self,
+        doc: &Map<String, Value>,
+        key: &str,
+        required: bool,
+    ) -> Vec<T> {
+        match doc.get(key) {
+            None if required => {
+                self.add(key, "missing");
+                Vec::new()
+            }
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| {
+                    let item = self.read(&format!("{key}[{i}]"), v);
+                    if item.is_none() {
+                        self.leave_out(key, v);
+                    }
+                    item
+                })
+                .collect(),
+            Some(_) => {
+                self.add(key, "must be a list");
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Reads and checks a policy document. Items that do not read are reported and left out; the
+/// semantic checks still run on the rest (so a reference to a left-out item is reported too),
+/// unless a required scalar (`id`, `version`, `currency`, `default_tier`) is missing.
+pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
+    let mut p = Problems::default();
+    let Value::Object(doc) = doc else {
+        p.add(".", "a policy is a table of sections");
+        return Err(PolicyError::Invalid(p.0));
+    };
+    for key in doc.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
+        p.add(key.clone(), "unknown section");
+    }
+    let id = p.field(&doc, "id");
+    let version = p.field(&doc, "version");
+    let currency = p.field(&doc, "currency");
+    let channels = p.items(&doc, "channels", true);
+    let categories = p.items(&doc, "categories", true);
+    let tiers = p.items(&doc, "tiers", true);
+    let default_tier = p.field(&doc, "default_tier");
+    let departments = p.items(&doc, "departments", true);
+    let roles = p.items(&doc, "roles", true);
+    let remedies = p.items(&doc, "remedies", true);
+    let steps = p.optional(&doc, "steps");
+    let calendar_defs: Vec<CalendarDef> = p.items(&doc, "calendars", false);
+    // Calendars that do not build are reported and left out.
+    let mut good = Vec::new();
+    for (i, def) in calendar_defs.into_iter().enumerate() {
+        match BusinessCalendar::new(&def) {
+            Ok(_) => good.push(def),
+            Err(e) => {
+                p.add(format!("calendars[{i}]"), e.to_string());
+                p.1.insert(("calendars".into(), def.key.to_string()));
+            }
+        }
+    }
+    let clocks = p.items(&doc, "clocks", false);
+    let (Some(id), Some(version), Some(currency), Some(default_tier), Some(steps)) =
+        (id, version, currency, default_tier, steps)
+    else {
+        return Err(PolicyError::Invalid(p.0));
+    };
+    let calendars = Calendars::new(good).map_err(|(key, e)| {
+        PolicyError::Invalid(vec![Problem {
+            path: format!("calendars.{key}"),
+            message: e.to_string(),
+        }])
+    })?;
+    let policy = Policy {
+        id,
+        version,
+        currency,
+        channels,
+        categories,
+        tiers,
+        default_tier,
+        departments,
+        roles,
+        remedies,
+        steps,
+        calendars,
+        clocks,
+    };
+    super::check::check(&policy, &mut p);
+    if p.0.is_empty() {
+        Ok(policy)
+    } else {
+        Err(PolicyError::Invalid(p.0))
+    }
+}
