@@ -1,6 +1,6 @@
 //! The legal transitions as data: a table `decide` consults, a petgraph graph, and Mermaid.
 
-use super::{CommandKind as C, StageKind as S};
+use super::{CommandKind as C, EventKind, StageKind as S};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::BTreeMap;
 
@@ -131,18 +131,29 @@ impl TransitionGraph {
     /// The lifecycle as a Mermaid state diagram. Commands that apply in every open stage are
     /// drawn once, from a pseudo-state "any open stage".
     pub fn to_mermaid(&self) -> String {
+        self.mermaid_with(|_, _, _| Some(String::new()))
+    }
+
+    /// The diagram with a say over each edge of the flow: `edge(from, command, to)` returns
+    /// `None` to leave the edge out, or text to append to its label. Receipt is offered as
+    /// `(received, receive, received)`.
+    pub fn mermaid_with(&self, edge: impl Fn(S, C, S) -> Option<String>) -> String {
         let mut out = String::from("stateDiagram-v2\n");
-        out.push_str(&format!(
-            "    [*] --> {} : receive\n",
-            mermaid_id(S::Received)
-        ));
+        if let Some(extra) = edge(S::Received, C::Receive, S::Received) {
+            out.push_str(&format!(
+                "    [*] --> {} : receive{extra}\n",
+                mermaid_id(S::Received)
+            ));
+        }
         for (from, command, tos) in FLOW {
             for to in *tos {
-                out.push_str(&format!(
-                    "    {} --> {} : {command}\n",
-                    mermaid_id(*from),
-                    mermaid_id(*to)
-                ));
+                if let Some(extra) = edge(*from, *command, *to) {
+                    out.push_str(&format!(
+                        "    {} --> {} : {command}{extra}\n",
+                        mermaid_id(*from),
+                        mermaid_id(*to)
+                    ));
+                }
             }
         }
         out.push_str("    state \"any open stage\" as open\n");
@@ -155,6 +166,42 @@ impl TransitionGraph {
             out.push_str(&format!("    {} --> [*]\n", mermaid_id(*s)));
         }
         out
+    }
+}
+
+/// The events a command produces when it takes the edge to `to` (before any clock events).
+pub fn events_of(command: C, to: S) -> Vec<EventKind> {
+    use EventKind as E;
+    let reopened = to == S::Investigating;
+    match command {
+        C::Receive => vec![E::Received],
+        C::Acknowledge => vec![E::Acknowledged],
+        C::Triage => vec![E::Triaged],
+        C::Explain => vec![E::Explained],
+        C::AcceptExplanation => vec![E::ExplanationAccepted],
+        C::RejectExplanation => vec![E::ExplanationRejected],
+        C::Route => vec![E::Routed],
+        C::RecordFindings => vec![E::FindingsRecorded],
+        C::Propose => vec![E::RemedyProposed],
+        C::Approve => vec![E::ApprovalGranted],
+        C::DeclineApproval => vec![E::ApprovalDeclined],
+        C::AcceptProposal => vec![E::ProposalAccepted],
+        C::RejectProposal => vec![E::ProposalRejected],
+        C::RecordExecution => vec![E::ExecutionRecorded],
+        C::GiveFeedback => vec![E::FeedbackGiven],
+        C::ConfirmSatisfaction if reopened => vec![E::SatisfactionRecorded, E::Reopened],
+        C::ConfirmSatisfaction => vec![E::SatisfactionRecorded],
+        C::FollowUp if reopened => vec![E::FollowedUp, E::Reopened],
+        C::FollowUp => vec![E::FollowedUp],
+        C::Close => vec![E::Closed],
+        C::ResolveOnTheSpot => vec![E::ResolvedOnTheSpot, E::Closed],
+        C::Withdraw => vec![E::Withdrawn],
+        C::Merge => vec![E::Merged],
+        C::ChangeTier => vec![E::TierChanged],
+        C::AddEvidence => vec![E::EvidenceAdded],
+        C::ReportProgress => vec![E::ProgressReported],
+        C::AgreeDeadline => vec![E::DeadlineAgreed],
+        C::Tick => vec![],
     }
 }
 

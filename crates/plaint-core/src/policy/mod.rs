@@ -199,6 +199,45 @@ impl Policy {
         load::load(value)
     }
 
+    /// The lifecycle this policy enables, as a Mermaid state diagram: the approval and
+    /// negotiation stages only when some tier or amount needs them, and each edge labelled
+    /// with the clocks it starts (⏱), stops (⏹) or pauses (⏸).
+    ///
+    /// ```
+    /// let policy = plaint_core::Policy::from_toml_str(include_str!(
+    ///     "../../../../examples/policies/express.toml"
+    /// )).unwrap();
+    /// let d = policy.diagram();
+    /// assert!(d.contains("triaged --> investigating : route ⏱ investigation"));
+    /// ```
+    pub fn diagram(&self) -> String {
+        use crate::lifecycle::graph::events_of;
+        let used = |r: &StepRule| !r.tiers.is_empty() || r.from_amount.is_some();
+        let (approval, negotiation) = (used(&self.steps.approval), used(&self.steps.negotiation));
+        crate::TransitionGraph::new().mermaid_with(|from, command, to| {
+            let touches = |s: crate::StageKind| from == s || to == s;
+            if (!approval && touches(crate::StageKind::AwaitingApproval))
+                || (!negotiation && touches(crate::StageKind::AwaitingAgreement))
+            {
+                return None;
+            }
+            let events = events_of(command, to);
+            let mut label = String::new();
+            for c in &self.clocks {
+                if c.start_on.iter().any(|e| events.contains(e)) {
+                    label.push_str(&format!(" ⏱ {}", c.key));
+                }
+                if c.stop_on.iter().any(|e| events.contains(e)) {
+                    label.push_str(&format!(" ⏹ {}", c.key));
+                }
+                if c.pause_while.contains(&to) && from != to {
+                    label.push_str(&format!(" ⏸ {}", c.key));
+                }
+            }
+            Some(label)
+        })
+    }
+
     /// The tier's rank, 0 for the lowest; `None` for a tier the policy does not define.
     pub fn tier_rank(&self, tier: &TierKey) -> Option<usize> {
         self.tiers.iter().position(|t| &t.key == tier)
