@@ -65,6 +65,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         evidence: vec![],
         requested_remedy: Some("compensation of the declared value".into()),
         staff_involved: vec![],
+        flags: Default::default(),
+        people_affected: None,
     };
     run.ok(&lost, Command::Receive(Box::new(intake)), &agent, 0)?;
     run.ok(&lost, Command::Acknowledge, &agent, 5)?;
@@ -234,6 +236,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         evidence: vec![],
         requested_remedy: Some("an apology".into()),
         staff_involved: vec!["courier 0042".into()],
+        flags: Default::default(),
+        people_affected: None,
     };
     run.ok(&rude, Command::Receive(Box::new(intake)), &agent, 0)?;
     let done = run.ok(
@@ -268,6 +272,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         evidence: vec![],
         requested_remedy: Some("a refund of the express fee".into()),
         staff_involved: vec![],
+        flags: Default::default(),
+        people_affected: None,
     };
     run.ok(&late, Command::Receive(Box::new(intake)), &agent, 15)?;
     run.ok(&late, Command::Acknowledge, &agent, 10)?;

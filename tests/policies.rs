@@ -85,3 +85,108 @@ fn text_that_is_not_toml_is_a_parse_error() {
     let err = Policy::from_toml_str("id = ").unwrap_err();
     assert!(matches!(err, PolicyError::Parse(_)), "{err}");
 }
+
+fn minimal_with(extra: &str) -> Result<Policy, PolicyError> {
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/policies/good/minimal.toml"),
+    )
+    .unwrap();
+    // Top-level keys must come before the first table of the document.
+    let (head, tables) = base.split_once("\n[[categories]]").unwrap();
+    Policy::from_toml_str(&format!("{head}\n{extra}\n[[categories]]{tables}"))
+}
+
+#[test]
+fn severity_rules_pick_the_first_matching_tier() {
+    use plaint_core::{CategoryPath, Flag, Money, testing};
+    let policy = minimal_with(
+        r#"severity = [
+  { tier = "serious", when = { any = [{ flag = "illness" }, { flag = "media" }] } },
+  { tier = "serious", when = { all = [{ category = "product/broken" }, { people_at_least = 3 }] } },
+  { tier = "serious", when = { amount_at_least = { minor = 50000, currency = "EUR" } } },
+  { tier = "normal", when = { channel = "email" } },
+  { tier = "serious", when = { not = { flag = "repeat" } } },
+]"#,
+    )
+    .unwrap();
+    let mut intake = testing::intake(testing::t(0));
+    intake.channel = "email".try_into().unwrap();
+    let broken = CategoryPath::parse("product/broken").unwrap();
+    let late = CategoryPath::parse("product/late").unwrap();
+    assert_eq!(
+        policy.pick_tier(&intake, &broken).as_str(),
+        "normal",
+        "the email rule"
+    );
+    intake.people_affected = Some(3);
+    assert_eq!(policy.pick_tier(&intake, &broken).as_str(), "serious");
+    assert_eq!(
+        policy.pick_tier(&intake, &late).as_str(),
+        "normal",
+        "prefix must match"
+    );
+    intake.flags.insert(Flag::Media);
+    assert_eq!(policy.pick_tier(&intake, &late).as_str(), "serious");
+    intake.flags.clear();
+    intake.subject.amount_at_stake = Some(Money::new(50_000, policy.currency));
+    assert_eq!(policy.pick_tier(&intake, &late).as_str(), "serious");
+}
+
+#[test]
+fn severity_rules_are_checked() {
+    let err = minimal_with(
+        r#"severity = [
+  { tier = "critical", when = { category = "product/melted" } },
+  { tier = "normal", when = { all = [{ channel = "fax" }, { any = [] }] } },
+]"#,
+    )
+    .unwrap_err();
+    let PolicyError::Invalid(problems) = err else {
+        panic!("{err}")
+    };
+    let got: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        got,
+        [
+            "severity[0].tier: unknown tier \"critical\"",
+            "severity[0].when.category: \"product/melted\" is not in the category tree",
+            "severity[1].when.all[0].channel: unknown channel \"fax\"",
+            "severity[1].when.all[1].any: an empty list",
+        ]
+    );
+}
+
+#[test]
+fn triage_without_a_tier_takes_the_severity_rules_tier() {
+    use plaint_core::testing::{self, Scenario};
+    use plaint_core::*;
+    let policy =
+        minimal_with(r#"severity = [{ tier = "serious", when = { flag = "illness" } }]"#).unwrap();
+    let clerk = Actor::staff(
+        ActorId::new("clerk-1").unwrap(),
+        vec![RoleKey::new("clerk").unwrap()],
+        None,
+    );
+    let mut intake = testing::intake(testing::t(0));
+    intake.flags.insert(Flag::Illness);
+    let triage = || Command::Triage {
+        category: CategoryPath::parse("product/broken").unwrap(),
+        tier: None,
+        validity: Validity::Valid,
+    };
+    let events = Scenario::new(policy.clone())
+        .given([Event::Received {
+            intake: std::sync::Arc::new(intake),
+            policy_version: 1,
+        }])
+        .when(&clerk, triage())
+        .result()
+        .unwrap();
+    assert!(matches!(&events[0], Event::Triaged { tier, .. } if tier.as_str() == "serious"));
+    let events = Scenario::new(policy)
+        .given([testing::received_event()])
+        .when(&clerk, triage())
+        .result()
+        .unwrap();
+    assert!(matches!(&events[0], Event::Triaged { tier, .. } if tier.as_str() == "normal"));
+}

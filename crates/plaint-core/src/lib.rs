@@ -46,5 +46,5 @@ pub use notify::{
     DiscardNotifier, Notification, NotificationId, NotificationKind, Notifier, NotifyError,
     Recipient, RecordingNotifier,
 };
-pub use policy::{Policy, PolicyError, StepRule, Steps};
+pub use policy::{Condition, Policy, PolicyError, Problem, SeverityRule, StepRule, Steps};
 pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};

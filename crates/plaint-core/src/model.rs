@@ -4,6 +4,7 @@ use crate::complainant::Complainant;
 use crate::id::{ActorId, CategoryKey, ChannelKey, DepartmentKey, RemedyKey};
 use crate::money::Money;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -38,6 +39,39 @@ pub struct Intake {
     /// Staff the complaint names (a courier, a waiter).
     #[serde(default)]
     pub staff_involved: Vec<Text>,
+    /// What the receiver noted about it (illness, media, a lawyer…): severity rules read these.
+    #[serde(default)]
+    pub flags: BTreeSet<Flag>,
+    /// How many people are affected, when more than the complainant.
+    #[serde(default)]
+    pub people_affected: Option<u32>,
+}
+
+/// Circumstances that make a complaint more serious (DOMAIN.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Flag {
+    /// A safety hazard.
+    Safety,
+    /// Someone fell ill (food safety).
+    Illness,
+    /// The media are involved, or exposure is likely.
+    Media,
+    /// A lawyer, or a lawsuit is threatened.
+    Lawyer,
+    /// The police are involved.
+    Police,
+    /// A consumer association is involved.
+    ConsumerAssociation,
+    /// A government body is involved.
+    Government,
+    /// Transferred by a regulator.
+    RegulatorTransfer,
+    /// The complainant or the order complained before.
+    Repeat,
+    /// Extreme behaviour by the complainant.
+    Extreme,
 }
 
 /// References to what the complaint concerns. All optional: a hotel guest has no waybill.

@@ -106,6 +106,8 @@ pub fn intake(received_at: Timestamp) -> Intake {
         evidence: Vec::new(),
         requested_remedy: Some("compensation".into()),
         staff_involved: Vec::new(),
+        flags: Default::default(),
+        people_affected: None,
     }
 }
 

@@ -141,7 +141,7 @@ fn decide_open(
             validity,
         } => {
             check_category(policy, &category, "category")?;
-            let tier = tier.unwrap_or_else(|| policy.default_tier.clone());
+            let tier = tier.unwrap_or_else(|| policy.pick_tier(&c.intake, &category).clone());
             if policy.tier_rank(&tier).is_none() {
                 return invalid("tier", format!("unknown tier \"{tier}\""));
             }

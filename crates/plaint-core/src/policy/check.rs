@@ -2,7 +2,7 @@
 //! limits are consistent. Each problem is reported with its path; none stops the others.
 
 use super::load::Problems;
-use super::{CategoryNode, Policy};
+use super::{CategoryNode, Condition, Policy};
 use crate::lifecycle::CommandKind;
 use crate::money::Money;
 use crate::sla::{Target, Warning};
@@ -26,6 +26,10 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
         p.add("tiers", "at least one tier is needed");
     }
     tier(p, policy, "default_tier", &policy.default_tier);
+    for (i, rule) in policy.severity.iter().enumerate() {
+        tier(p, policy, &format!("severity[{i}].tier"), &rule.tier);
+        condition(p, policy, &format!("severity[{i}].when"), &rule.when);
+    }
     for (name, rule) in [
         ("approval", &policy.steps.approval),
         ("negotiation", &policy.steps.negotiation),
@@ -156,6 +160,39 @@ fn clocks(policy: &Policy, p: &mut Problems) {
                 tier(p, policy, &format!("{at}.after_hours.urgent_tiers[{k}]"), t);
             }
         }
+    }
+}
+
+fn condition(p: &mut Problems, policy: &Policy, path: &str, c: &Condition) {
+    match c {
+        Condition::All(cs) | Condition::Any(cs) => {
+            let kind = if matches!(c, Condition::All(_)) {
+                "all"
+            } else {
+                "any"
+            };
+            if cs.is_empty() {
+                p.add(format!("{path}.{kind}"), "an empty list");
+            }
+            for (i, c) in cs.iter().enumerate() {
+                condition(p, policy, &format!("{path}.{kind}[{i}]"), c);
+            }
+        }
+        Condition::Not(c) => condition(p, policy, &format!("{path}.not"), c),
+        Condition::Category(cat) if !policy.has_category(cat) => {
+            p.add(
+                format!("{path}.category"),
+                format!("\"{cat}\" is not in the category tree"),
+            );
+        }
+        Condition::Channel(ch) if !policy.has_channel(ch) => {
+            p.add(
+                format!("{path}.channel"),
+                format!("unknown channel \"{ch}\""),
+            );
+        }
+        Condition::AmountAtLeast(m) => money(p, policy, &format!("{path}.amount_at_least"), m),
+        _ => {}
     }
 }
 

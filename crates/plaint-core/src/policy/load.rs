@@ -17,6 +17,7 @@ const KNOWN: &[&str] = &[
     "categories",
     "tiers",
     "default_tier",
+    "severity",
     "departments",
     "roles",
     "remedies",
@@ -156,6 +157,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
     let categories = p.items(&doc, "categories", true);
     let tiers = p.items(&doc, "tiers", true);
     let default_tier = p.field(&doc, "default_tier");
+    let severity = p.items(&doc, "severity", false);
     let departments = p.items(&doc, "departments", true);
     let roles = p.items(&doc, "roles", true);
     let remedies = p.items(&doc, "remedies", true);
@@ -192,6 +194,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         categories,
         tiers,
         default_tier,
+        severity,
         departments,
         roles,
         remedies,

@@ -7,7 +7,7 @@ mod load;
 
 use crate::id::{CategoryKey, ChannelKey, DepartmentKey, RemedyKey, RoleKey, TierKey};
 use crate::lifecycle::CommandKind;
-use crate::model::CategoryPath;
+use crate::model::{CategoryPath, Flag, Intake};
 use crate::money::{Currency, Money};
 use crate::sla::{Calendars, ClockDef};
 use serde::{Deserialize, Serialize};
@@ -29,8 +29,11 @@ pub struct Policy {
     pub categories: Vec<CategoryNode>,
     /// Severity tiers, lowest first.
     pub tiers: Vec<TierDef>,
-    /// The tier a triage gets when it names none.
+    /// The tier a triage gets when it names none and no severity rule matches.
     pub default_tier: TierKey,
+    /// Rules that pick the tier at triage when the triager names none: first match wins.
+    #[serde(default)]
+    pub severity: Vec<SeverityRule>,
     /// Departments a complaint can be routed to.
     pub departments: Vec<DepartmentDef>,
     /// Staff roles and what each may do.
@@ -46,6 +49,67 @@ pub struct Policy {
     /// SLA clocks.
     #[serde(default)]
     pub clocks: Vec<ClockDef>,
+}
+
+/// One severity rule: when `when` holds, the tier is `tier`.
+///
+/// ```
+/// # use plaint_core::policy::SeverityRule;
+/// let rule: SeverityRule = toml::from_str(r#"
+///     tier = "urgent"
+///     when = { any = [{ flag = "illness" }, { all = [{ category = "food" }, { people_at_least = 3 }] }] }
+/// "#).unwrap();
+/// assert_eq!(rule.tier.as_str(), "urgent");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityRule {
+    /// The condition.
+    pub when: Condition,
+    /// The tier it gives.
+    pub tier: TierKey,
+}
+
+/// A condition on a complaint being triaged, as structured data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    /// Every one holds.
+    All(Vec<Condition>),
+    /// At least one holds.
+    Any(Vec<Condition>),
+    /// It does not hold.
+    Not(Box<Condition>),
+    /// The category starts with this path.
+    Category(CategoryPath),
+    /// It arrived on this channel.
+    Channel(ChannelKey),
+    /// The amount at stake is at least this.
+    AmountAtLeast(Money),
+    /// The intake carries this flag.
+    Flag(Flag),
+    /// At least this many people are affected.
+    PeopleAtLeast(u32),
+}
+
+impl Condition {
+    /// Whether the condition holds for an intake triaged into `category`.
+    pub fn holds(&self, intake: &Intake, category: &CategoryPath) -> bool {
+        match self {
+            Condition::All(cs) => cs.iter().all(|c| c.holds(intake, category)),
+            Condition::Any(cs) => cs.iter().any(|c| c.holds(intake, category)),
+            Condition::Not(c) => !c.holds(intake, category),
+            Condition::Category(prefix) => category.starts_with(prefix),
+            Condition::Channel(ch) => &intake.channel == ch,
+            Condition::AmountAtLeast(min) => intake
+                .subject
+                .amount_at_stake
+                .and_then(|a| a.checked_cmp(min))
+                .is_some_and(|o| o.is_ge()),
+            Condition::Flag(f) => intake.flags.contains(f),
+            Condition::PeopleAtLeast(n) => intake.people_affected.is_some_and(|p| p >= *n),
+        }
+    }
 }
 
 /// Labels by language tag (`en`, `zh`).
@@ -236,6 +300,15 @@ impl Policy {
             }
             Some(label)
         })
+    }
+
+    /// The tier the severity rules give an intake triaged into `category`: the first rule
+    /// that holds, else the default tier.
+    pub fn pick_tier(&self, intake: &Intake, category: &CategoryPath) -> &TierKey {
+        self.severity
+            .iter()
+            .find(|r| r.when.holds(intake, category))
+            .map_or(&self.default_tier, |r| &r.tier)
     }
 
     /// The tier's rank, 0 for the lowest; `None` for a tier the policy does not define.
