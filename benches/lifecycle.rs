@@ -33,13 +33,13 @@ fn script() -> Vec<(Command, Actor)> {
         ),
         (
             Command::Route {
-                responsibility: Responsibility {
+                responsibility: Some(Responsibility {
                     primary: "hub".try_into().unwrap(),
                     collaborating: vec!["outlet".try_into().unwrap()],
                     party: Party::Internal {
                         unit: "hub-3".into(),
                     },
-                },
+                }),
             },
             testing::agent(),
         ),

@@ -83,13 +83,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     run.ok(
         &lost,
         Command::Route {
-            responsibility: Responsibility {
+            responsibility: Some(Responsibility {
                 primary: "claims".try_into()?,
                 collaborating: vec!["hub".try_into()?],
                 party: Party::Internal {
                     unit: "Hangzhou hub".into(),
                 },
-            },
+            }),
         },
         &agent,
         30,
@@ -287,16 +287,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         &agent,
         5,
     )?;
+    // No department named: the policy's routing rules send a delay to the hub.
     run.ok(
         &late,
         Command::Route {
-            responsibility: Responsibility {
-                primary: "hub".try_into()?,
-                collaborating: vec![],
-                party: Party::Internal {
-                    unit: "Hangzhou hub".into(),
-                },
-            },
+            responsibility: None,
         },
         &agent,
         5,

@@ -232,7 +232,7 @@ fn route_checks_departments() {
             at(S::Triaged),
             &testing::agent(),
             Command::Route {
-                responsibility: responsibility("hub")
+                responsibility: Some(responsibility("hub"))
             }
         ),
         S::Investigating
@@ -241,7 +241,7 @@ fn route_checks_departments() {
         .when(
             &testing::agent(),
             Command::Route {
-                responsibility: responsibility("warehouse"),
+                responsibility: Some(responsibility("warehouse")),
             },
         )
         .result()
@@ -256,7 +256,7 @@ fn route_checks_departments() {
         .when(
             &testing::agent(),
             Command::Route {
-                responsibility: both,
+                responsibility: Some(both),
             },
         )
         .result()

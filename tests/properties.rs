@@ -84,7 +84,7 @@ fn command(kind: usize, n: u8) -> Command {
         4 => Command::AcceptExplanation,
         5 => Command::RejectExplanation { reason: None },
         6 => Command::Route {
-            responsibility: responsibility(&pick(&["hub", "outlet", "warehouse"])),
+            responsibility: Some(responsibility(&pick(&["hub", "outlet", "warehouse"]))),
         },
         7 => Command::RecordFindings {
             findings: Findings {

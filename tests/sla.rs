@@ -82,7 +82,7 @@ impl Sim {
         self.run(
             id,
             Command::Route {
-                responsibility: responsibility("hub"),
+                responsibility: Some(responsibility("hub")),
             },
             &testing::agent(),
         )
@@ -346,7 +346,7 @@ fn a_follow_up_window_flags_early_calls_and_breaches_late_ones() {
         s.run(
             id,
             Command::Route {
-                responsibility: responsibility("hub"),
+                responsibility: Some(responsibility("hub")),
             },
             &testing::agent(),
         );
@@ -675,7 +675,7 @@ mod properties {
             let id = "W";
             s.receive(id);
             s.run(id, Command::Triage { category: path("logistics"), tier: Some(tier("major")), validity: Validity::Valid }, &testing::agent());
-            s.run(id, Command::Route { responsibility: responsibility("hub") }, &testing::agent());
+            s.run(id, Command::Route { responsibility: Some(responsibility("hub")) }, &testing::agent());
             s.run(id, Command::RecordFindings { findings: Findings { summary: "x".into(), records: vec![] }, root_cause: None }, &testing::agent());
             s.run(id, Command::Propose { remedy: remedy("apology"), description: "sorry".into(), amount: None }, &testing::agent());
             s.run(id, Command::Approve { note: None }, &testing::manager());

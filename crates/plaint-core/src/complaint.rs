@@ -67,6 +67,10 @@ pub struct Complaint {
     pub clocks: Vec<ClockState>,
     /// Whether an escalation entered it in the complaint ledger (投诉台账).
     pub in_ledger: bool,
+    /// How often it was reassigned to another department.
+    pub reassignments: u32,
+    /// Whether it was bounced more often than the policy allows.
+    pub bounced: bool,
 }
 
 impl Complaint {
@@ -107,6 +111,8 @@ impl Complaint {
             closed_at: None,
             clocks: Vec::new(),
             in_ledger: false,
+            reassignments: 0,
+            bounced: false,
         })
     }
 
@@ -176,6 +182,16 @@ impl Complaint {
             Event::Routed { responsibility } => {
                 self.responsibility = Some(responsibility.clone());
                 self.stage = Stage::Investigating;
+            }
+            Event::Reassigned {
+                responsibility,
+                count,
+                bounced,
+                ..
+            } => {
+                self.responsibility = Some(responsibility.clone());
+                self.reassignments = *count;
+                self.bounced |= *bounced;
             }
             Event::FindingsRecorded {
                 findings,

@@ -100,13 +100,13 @@ fn triage(store: &dyn Store, id: &ComplaintId, command_id: &str, tier: &str) {
 
 fn route(store: &dyn Store, id: &ComplaintId, command_id: &str, dept: &str) {
     let c = Command::Route {
-        responsibility: Responsibility {
+        responsibility: Some(Responsibility {
             primary: DepartmentKey::new(dept).expect("valid"),
             collaborating: vec![],
             party: Party::Internal {
                 unit: "outlet-1".into(),
             },
-        },
+        }),
     };
     store
         .append(next_append(store, id, command_id, c))

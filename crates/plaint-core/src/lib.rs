@@ -46,5 +46,7 @@ pub use notify::{
     DiscardNotifier, Notification, NotificationId, NotificationKind, Notifier, NotifyError,
     Recipient, RecordingNotifier,
 };
-pub use policy::{Condition, Policy, PolicyError, Problem, SeverityRule, StepRule, Steps};
+pub use policy::{
+    Condition, Policy, PolicyError, Problem, RouteRule, SeverityRule, StepRule, Steps,
+};
 pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};

@@ -143,7 +143,7 @@ pub fn notifications_for(id: &ComplaintId, events: &[Recorded]) -> Vec<Notificat
                 Recipient::Complainant,
                 NotificationKind::Acknowledged,
             ),
-            Event::Routed { responsibility } => push(
+            Event::Routed { responsibility } | Event::Reassigned { responsibility, .. } => push(
                 r.version,
                 Recipient::Department {
                     department: responsibility.primary.clone(),

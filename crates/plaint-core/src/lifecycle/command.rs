@@ -43,8 +43,17 @@ pub enum Command {
     },
     /// Assign responsibility (责任归属).
     Route {
-        /// The primary department, collaborators and the party at fault.
+        /// The primary department, collaborators and the party at fault; `None` lets the
+        /// policy's routing rules choose.
+        responsibility: Option<Responsibility>,
+    },
+    /// Move the complaint to another department during handling (a reason is required; a
+    /// complaint bounced more often than the policy allows is flagged).
+    Reassign {
+        /// The new responsibility.
         responsibility: Responsibility,
+        /// Why.
+        reason: Text,
     },
     /// Record what investigation found; may set the root-cause category.
     RecordFindings {
@@ -162,6 +171,7 @@ pub enum CommandKind {
     AcceptExplanation,
     RejectExplanation,
     Route,
+    Reassign,
     RecordFindings,
     Propose,
     Approve,
@@ -205,6 +215,7 @@ impl CommandKind {
             Self::AcceptExplanation => "accept_explanation",
             Self::RejectExplanation => "reject_explanation",
             Self::Route => "route",
+            Self::Reassign => "reassign",
             Self::RecordFindings => "record_findings",
             Self::Propose => "propose",
             Self::Approve => "approve",
@@ -245,6 +256,7 @@ impl Command {
             Command::AcceptExplanation => CommandKind::AcceptExplanation,
             Command::RejectExplanation { .. } => CommandKind::RejectExplanation,
             Command::Route { .. } => CommandKind::Route,
+            Command::Reassign { .. } => CommandKind::Reassign,
             Command::RecordFindings { .. } => CommandKind::RecordFindings,
             Command::Propose { .. } => CommandKind::Propose,
             Command::Approve { .. } => CommandKind::Approve,

@@ -158,21 +158,49 @@ fn decide_open(
         Command::AcceptExplanation => vec![Event::ExplanationAccepted],
         Command::RejectExplanation { reason } => vec![Event::ExplanationRejected { reason }],
         Command::Route { responsibility } => {
-            for d in std::iter::once(&responsibility.primary).chain(&responsibility.collaborating) {
-                if !policy.has_department(d) {
-                    return invalid("responsibility", format!("unknown department \"{d}\""));
+            let responsibility = match responsibility {
+                Some(r) => r,
+                None => {
+                    let category = c
+                        .category
+                        .as_ref()
+                        .expect("a triaged complaint has a category");
+                    match policy.route(category, &tier, &c.intake.channel) {
+                        Some(r) => r,
+                        None => {
+                            return invalid(
+                                "responsibility",
+                                format!("no routing rule matches {category}; name the department"),
+                            );
+                        }
+                    }
                 }
-            }
-            if responsibility
-                .collaborating
-                .contains(&responsibility.primary)
-            {
+            };
+            check_responsibility(policy, &responsibility)?;
+            vec![Event::Routed { responsibility }]
+        }
+        Command::Reassign {
+            responsibility,
+            reason,
+        } => {
+            non_empty("reason", &reason)?;
+            check_responsibility(policy, &responsibility)?;
+            if c.responsibility.as_ref().map(|r| &r.primary) == Some(&responsibility.primary) {
                 return invalid(
-                    "responsibility.collaborating",
-                    "the primary department cannot also collaborate",
+                    "responsibility.primary",
+                    format!(
+                        "the complaint is already with \"{}\"",
+                        responsibility.primary
+                    ),
                 );
             }
-            vec![Event::Routed { responsibility }]
+            let count = c.reassignments + 1;
+            vec![Event::Reassigned {
+                responsibility,
+                reason,
+                count,
+                bounced: policy.max_reassignments.is_some_and(|max| count > max),
+            }]
         }
         Command::RecordFindings {
             findings,
@@ -474,6 +502,21 @@ fn check_approval_limit(policy: &Policy, actor: &Actor, amount: Money) -> Result
             },
         ),
     }
+}
+
+fn check_responsibility(policy: &Policy, r: &crate::Responsibility) -> Result<(), Rejection> {
+    for d in std::iter::once(&r.primary).chain(&r.collaborating) {
+        if !policy.has_department(d) {
+            return invalid("responsibility", format!("unknown department \"{d}\""));
+        }
+    }
+    if r.collaborating.contains(&r.primary) {
+        return invalid(
+            "responsibility.collaborating",
+            "the primary department cannot also collaborate",
+        );
+    }
+    Ok(())
 }
 
 fn check_intake(policy: &Policy, intake: &crate::Intake, now: Timestamp) -> Result<(), Rejection> {

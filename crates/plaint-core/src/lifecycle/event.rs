@@ -51,6 +51,17 @@ pub enum Event {
         /// To whom.
         responsibility: Responsibility,
     },
+    /// The complaint moved to another department.
+    Reassigned {
+        /// The new responsibility.
+        responsibility: Responsibility,
+        /// Why.
+        reason: Text,
+        /// Reassignments so far, this one included.
+        count: u32,
+        /// Whether this exceeds what the policy allows (the complaint is flagged as bounced).
+        bounced: bool,
+    },
     /// Investigation findings were recorded.
     FindingsRecorded {
         /// The facts.
@@ -290,6 +301,7 @@ pub enum EventKind {
     ExplanationAccepted,
     ExplanationRejected,
     Routed,
+    Reassigned,
     FindingsRecorded,
     RemedyProposed,
     ApprovalGranted,
@@ -331,6 +343,7 @@ impl EventKind {
             Self::ExplanationAccepted => "explanation_accepted",
             Self::ExplanationRejected => "explanation_rejected",
             Self::Routed => "routed",
+            Self::Reassigned => "reassigned",
             Self::FindingsRecorded => "findings_recorded",
             Self::RemedyProposed => "remedy_proposed",
             Self::ApprovalGranted => "approval_granted",
@@ -374,6 +387,7 @@ impl Event {
             Event::ExplanationAccepted => EventKind::ExplanationAccepted,
             Event::ExplanationRejected { .. } => EventKind::ExplanationRejected,
             Event::Routed { .. } => EventKind::Routed,
+            Event::Reassigned { .. } => EventKind::Reassigned,
             Event::FindingsRecorded { .. } => EventKind::FindingsRecorded,
             Event::RemedyProposed { .. } => EventKind::RemedyProposed,
             Event::ApprovalGranted { .. } => EventKind::ApprovalGranted,
@@ -584,6 +598,21 @@ impl std::fmt::Display for Event {
                 due(f, ", due", schedule.deadline)
             }
             Event::ProgressReported { note } => write!(f, "progress reported: {note}"),
+            Event::Reassigned {
+                responsibility,
+                reason,
+                bounced,
+                ..
+            } => write!(
+                f,
+                "reassigned to {} ({reason}){}",
+                responsibility.primary,
+                if *bounced {
+                    "; flagged: bounced too often"
+                } else {
+                    ""
+                }
+            ),
             Event::ClockPaused { clock, .. } => write!(f, "clock {clock} paused"),
             Event::ClockResumed {
                 clock, schedule, ..

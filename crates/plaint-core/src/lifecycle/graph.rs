@@ -15,6 +15,8 @@ const FLOW: &[(S, C, &[S])] = &[
     (S::Explained, C::AcceptExplanation, &[S::Closed]),
     (S::Explained, C::RejectExplanation, &[S::Received]),
     (S::Investigating, C::RecordFindings, &[S::Proposing]),
+    (S::Investigating, C::Reassign, &[S::Investigating]),
+    (S::Proposing, C::Reassign, &[S::Proposing]),
     (
         S::Proposing,
         C::Propose,
@@ -181,6 +183,7 @@ pub fn events_of(command: C, to: S) -> Vec<EventKind> {
         C::AcceptExplanation => vec![E::ExplanationAccepted],
         C::RejectExplanation => vec![E::ExplanationRejected],
         C::Route => vec![E::Routed],
+        C::Reassign => vec![E::Reassigned],
         C::RecordFindings => vec![E::FindingsRecorded],
         C::Propose => vec![E::RemedyProposed],
         C::Approve => vec![E::ApprovalGranted],
@@ -265,7 +268,7 @@ mod tests {
     fn every_command_but_receive_has_an_edge() {
         let cmds = all_commands();
         assert!(!cmds.contains(&C::Receive));
-        assert_eq!(cmds.len(), 25);
+        assert_eq!(cmds.len(), 26);
     }
 
     #[test]

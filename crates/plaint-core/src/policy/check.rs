@@ -59,7 +59,79 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
             }
         }
     }
+    routing(policy, p);
     clocks(policy, p);
+}
+
+fn routing(policy: &Policy, p: &mut Problems) {
+    for (i, r) in policy.routing.iter().enumerate() {
+        let at = format!("routing[{i}]");
+        if !policy.has_category(&r.category) {
+            p.add(
+                format!("{at}.category"),
+                format!("\"{}\" is not in the category tree", r.category),
+            );
+        }
+        for (path, d) in std::iter::once((format!("{at}.primary"), &r.primary)).chain(
+            r.collaborating
+                .iter()
+                .enumerate()
+                .map(|(k, d)| (format!("{at}.collaborating[{k}]"), d)),
+        ) {
+            if !policy.has_department(d) && !p.left_out("departments", d.as_str()) {
+                p.add(path, format!("unknown department \"{d}\""));
+            }
+        }
+        if let Some(t) = &r.tier {
+            tier(p, policy, &format!("{at}.tier"), t);
+        }
+        if let Some(ch) = &r.channel
+            && !policy.has_channel(ch)
+        {
+            p.add(format!("{at}.channel"), format!("unknown channel \"{ch}\""));
+        }
+    }
+    if policy.routing.is_empty() {
+        return;
+    }
+    // Every leaf category needs a rule without conditions, so routing by policy never fails.
+    let mut leaves = Vec::new();
+    leaf_paths(
+        &policy.categories,
+        &mut Vec::new(),
+        "categories",
+        &mut leaves,
+    );
+    for (path, leaf) in leaves {
+        let covered = policy
+            .routing
+            .iter()
+            .any(|r| r.tier.is_none() && r.channel.is_none() && leaf.starts_with(&r.category));
+        if !covered {
+            p.add(
+                path,
+                format!("leaf category \"{leaf}\" has no routing rule"),
+            );
+        }
+    }
+}
+
+fn leaf_paths(
+    nodes: &[CategoryNode],
+    prefix: &mut Vec<crate::CategoryKey>,
+    path: &str,
+    out: &mut Vec<(String, crate::CategoryPath)>,
+) {
+    for (i, n) in nodes.iter().enumerate() {
+        prefix.push(n.key.clone());
+        let here = format!("{path}[{i}]");
+        if n.children.is_empty() {
+            out.push((here, crate::CategoryPath::new(prefix.clone())));
+        } else {
+            leaf_paths(&n.children, prefix, &format!("{here}.children"), out);
+        }
+        prefix.pop();
+    }
 }
 
 fn clocks(policy: &Policy, p: &mut Problems) {

@@ -19,6 +19,8 @@ const KNOWN: &[&str] = &[
     "default_tier",
     "severity",
     "departments",
+    "routing",
+    "max_reassignments",
     "roles",
     "remedies",
     "steps",
@@ -159,6 +161,8 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
     let default_tier = p.field(&doc, "default_tier");
     let severity = p.items(&doc, "severity", false);
     let departments = p.items(&doc, "departments", true);
+    let routing = p.items(&doc, "routing", false);
+    let max_reassignments = p.optional(&doc, "max_reassignments");
     let roles = p.items(&doc, "roles", true);
     let remedies = p.items(&doc, "remedies", true);
     let steps = p.optional(&doc, "steps");
@@ -175,8 +179,21 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         }
     }
     let clocks = p.items(&doc, "clocks", false);
-    let (Some(id), Some(version), Some(currency), Some(default_tier), Some(steps)) =
-        (id, version, currency, default_tier, steps)
+    let (
+        Some(id),
+        Some(version),
+        Some(currency),
+        Some(default_tier),
+        Some(steps),
+        Some(max_reassignments),
+    ) = (
+        id,
+        version,
+        currency,
+        default_tier,
+        steps,
+        max_reassignments,
+    )
     else {
         return Err(PolicyError::Invalid(p.0));
     };
@@ -196,6 +213,8 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         default_tier,
         severity,
         departments,
+        routing,
+        max_reassignments,
         roles,
         remedies,
         steps,

@@ -36,6 +36,12 @@ pub struct Policy {
     pub severity: Vec<SeverityRule>,
     /// Departments a complaint can be routed to.
     pub departments: Vec<DepartmentDef>,
+    /// Routing rules: which department answers for which category, tier and channel.
+    #[serde(default)]
+    pub routing: Vec<RouteRule>,
+    /// How many reassignments a complaint may have before it is flagged as bounced.
+    #[serde(default)]
+    pub max_reassignments: Option<u32>,
     /// Staff roles and what each may do.
     pub roles: Vec<RoleDef>,
     /// Remedy kinds the policy allows.
@@ -49,6 +55,31 @@ pub struct Policy {
     /// SLA clocks.
     #[serde(default)]
     pub clocks: Vec<ClockDef>,
+}
+
+/// One routing rule: complaints whose category starts with `category` (and, when given, of
+/// `tier` or from `channel`) go to `primary`, helped by `collaborating`. Among the rules that
+/// match, the one with more conditions wins, then the longer category, then the earlier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRule {
+    /// The category prefix.
+    pub category: CategoryPath,
+    /// Only for this tier (an override: major complaints go to the service manager).
+    #[serde(default)]
+    pub tier: Option<TierKey>,
+    /// Only for this channel.
+    #[serde(default)]
+    pub channel: Option<ChannelKey>,
+    /// The department that answers for it.
+    pub primary: DepartmentKey,
+    /// Departments that help.
+    #[serde(default)]
+    pub collaborating: Vec<DepartmentKey>,
+    /// An external partner at fault (a subcontracted carrier, a supplier); otherwise the
+    /// primary department is the internal unit.
+    #[serde(default)]
+    pub partner: Option<String>,
 }
 
 /// One severity rule: when `when` holds, the tier is `tier`.
@@ -309,6 +340,42 @@ impl Policy {
             .iter()
             .find(|r| r.when.holds(intake, category))
             .map_or(&self.default_tier, |r| &r.tier)
+    }
+
+    /// The responsibility the routing rules give a complaint of `category`, `tier` and
+    /// `channel`, if any rule matches.
+    pub fn route(
+        &self,
+        category: &CategoryPath,
+        tier: &TierKey,
+        channel: &ChannelKey,
+    ) -> Option<crate::model::Responsibility> {
+        let rule = self
+            .routing
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                category.starts_with(&r.category)
+                    && r.tier.as_ref().is_none_or(|t| t == tier)
+                    && r.channel.as_ref().is_none_or(|c| c == channel)
+            })
+            .max_by_key(|(i, r)| {
+                let conditions = usize::from(r.tier.is_some()) + usize::from(r.channel.is_some());
+                (conditions, r.category.levels().len(), std::cmp::Reverse(*i))
+            })?
+            .1;
+        Some(crate::model::Responsibility {
+            primary: rule.primary.clone(),
+            collaborating: rule.collaborating.clone(),
+            party: match &rule.partner {
+                Some(partner) => crate::model::Party::External {
+                    partner: partner.as_str().into(),
+                },
+                None => crate::model::Party::Internal {
+                    unit: rule.primary.as_str().into(),
+                },
+            },
+        })
     }
 
     /// The tier's rank, 0 for the lowest; `None` for a tier the policy does not define.
