@@ -58,6 +58,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         subject: Subject {
             waybill: Some("YT9876543210".into()),
             amount_at_stake: Some(Money::new(45_000, cny)),
+            declared_value: Some(Money::new(45_000, cny)),
+            insured: true,
             ..Subject::default()
         },
         description:

@@ -378,3 +378,196 @@ fn every_leaf_category_needs_a_routing_rule() {
         ]
     );
 }
+
+#[test]
+fn caps_follow_the_intake_and_over_cap_proposals_escalate_or_are_refused() {
+    use plaint_core::testing::Scenario;
+    use plaint_core::*;
+    let mut p = Policy::from_toml_str(include_str!("../examples/policies/express.toml")).unwrap();
+    let cny = |minor| Money::new(minor, p.currency);
+    // Let the service manager approve up to 1,000.00 so that only the cap stops them.
+    let sm = p
+        .roles
+        .iter_mut()
+        .find(|r| r.key.as_str() == "service-manager")
+        .unwrap();
+    sm.approval_limit = Some(cny(100_000));
+    let mut intake = testing_intake();
+    let comp = RemedyKey::new("compensation").unwrap();
+    let loss = CategoryPath::parse("loss").unwrap();
+    intake.subject.postage = Some(cny(1_500));
+    assert_eq!(
+        p.cap(&comp, &intake, &loss).unwrap(),
+        Some(cny(4_500)),
+        "3 × postage"
+    );
+    intake.subject.insured = true;
+    intake.subject.declared_value = Some(cny(80_000));
+    assert_eq!(
+        p.cap(&comp, &intake, &loss).unwrap(),
+        Some(cny(80_000)),
+        "declared value"
+    );
+    intake.subject.declared_value = None;
+    assert!(
+        p.cap(&comp, &intake, &loss)
+            .unwrap_err()
+            .contains("DeclaredValue")
+    );
+
+    // Uninsured, 15.00 postage: a 100.00 proposal is over the 45.00 cap and escalates; the
+    // service manager may not approve it, the general manager may.
+    let mut intake = testing_intake();
+    intake.subject.postage = Some(cny(1_500));
+    let staff = |id: &str, role: &str| {
+        Actor::staff(
+            ActorId::new(id).unwrap(),
+            vec![RoleKey::new(role).unwrap()],
+            None,
+        )
+    };
+    let proposing = Scenario::new(p.clone()).given([
+        Event::Received {
+            intake: std::sync::Arc::new(intake),
+            policy_version: 1,
+        },
+        Event::Triaged {
+            category: loss.clone(),
+            tier: TierKey::new("general").unwrap(),
+            validity: Validity::Valid,
+        },
+        Event::Routed {
+            responsibility: Responsibility {
+                primary: "claims".try_into().unwrap(),
+                collaborating: vec![],
+                party: Party::Internal { unit: "hub".into() },
+            },
+        },
+        Event::FindingsRecorded {
+            findings: Findings {
+                summary: "lost".into(),
+                records: vec![],
+            },
+            root_cause: None,
+        },
+    ]);
+    let propose = Command::Propose {
+        remedy: comp.clone(),
+        description: "pay".into(),
+        amount: Some(cny(10_000)),
+    };
+    let ev = proposing
+        .clone()
+        .when(&staff("inv-1", "investigator"), propose)
+        .result()
+        .unwrap();
+    assert!(matches!(
+        ev[0],
+        Event::RemedyProposed {
+            next: Next::Approval,
+            ..
+        }
+    ));
+    let awaiting = proposing.given_by(&staff("inv-1", "investigator"), ev);
+    let err = awaiting
+        .clone()
+        .when(
+            &staff("sm-1", "service-manager"),
+            Command::Approve { note: None },
+        )
+        .result()
+        .unwrap_err();
+    assert!(matches!(err, Rejection::Forbidden { .. }), "{err}");
+    assert!(
+        awaiting
+            .when(
+                &staff("gm-1", "general-manager"),
+                Command::Approve { note: None }
+            )
+            .result()
+            .is_ok()
+    );
+}
+
+fn testing_intake() -> plaint_core::Intake {
+    let mut i = plaint_core::testing::intake(plaint_core::testing::t(0));
+    i.channel = "hotline".try_into().unwrap();
+    i
+}
+
+#[test]
+fn roles_approve_only_their_tiers() {
+    use plaint_core::testing::{self, Scenario};
+    use plaint_core::*;
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/policies/good/minimal.toml"),
+    )
+    .unwrap()
+    .replace(
+        "approval_limit = { minor = 10000, currency = \"EUR\" }",
+        "approval_limit = { minor = 10000, currency = \"EUR\" }\napprove_tiers = [\"normal\"]",
+    );
+    let p = Policy::from_toml_str(&text).unwrap();
+    let clerk = |id: &str| {
+        Actor::staff(
+            ActorId::new(id).unwrap(),
+            vec![RoleKey::new("clerk").unwrap()],
+            None,
+        )
+    };
+    let awaiting = |tier: &str| {
+        Scenario::new(p.clone()).given_by(
+            &clerk("proposer"),
+            [
+                testing::received_event(),
+                Event::Triaged {
+                    category: CategoryPath::parse("product").unwrap(),
+                    tier: TierKey::new(tier).unwrap(),
+                    validity: Validity::Valid,
+                },
+                Event::Routed {
+                    responsibility: Responsibility {
+                        primary: "service".try_into().unwrap(),
+                        collaborating: vec![],
+                        party: Party::Internal {
+                            unit: "service".into(),
+                        },
+                    },
+                },
+                Event::FindingsRecorded {
+                    findings: Findings {
+                        summary: "x".into(),
+                        records: vec![],
+                    },
+                    root_cause: None,
+                },
+                Event::RemedyProposed {
+                    remedy: "apology".try_into().unwrap(),
+                    description: "sorry".into(),
+                    amount: None,
+                    next: Next::Approval,
+                },
+            ],
+        )
+    };
+    assert!(
+        awaiting("normal")
+            .when(&clerk("approver"), Command::Approve { note: None })
+            .result()
+            .is_ok()
+    );
+    let err = awaiting("serious")
+        .when(&clerk("approver"), Command::Approve { note: None })
+        .result()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Rejection::Forbidden {
+                reason: ForbiddenReason::TierNotApprovable { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+}

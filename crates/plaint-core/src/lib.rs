@@ -47,6 +47,7 @@ pub use notify::{
     Recipient, RecordingNotifier,
 };
 pub use policy::{
-    Condition, Policy, PolicyError, Problem, RouteRule, SeverityRule, StepRule, Steps,
+    Basis, Cap, Condition, OverCap, Policy, PolicyError, Problem, RouteRule, SeverityRule,
+    StepRule, Steps,
 };
 pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};

@@ -87,8 +87,20 @@ pub struct Subject {
     pub place: Option<Text>,
     /// When the product or service was bought.
     pub purchased_at: Option<Timestamp>,
-    /// Money at stake as the complainant states it (declared value, price paid).
+    /// Money at stake as the complainant states it.
     pub amount_at_stake: Option<Money>,
+    /// The value declared when shipping.
+    #[serde(default)]
+    pub declared_value: Option<Money>,
+    /// Whether the shipment was insured.
+    #[serde(default)]
+    pub insured: bool,
+    /// The postage paid.
+    #[serde(default)]
+    pub postage: Option<Money>,
+    /// The price paid for the product or service.
+    #[serde(default)]
+    pub price: Option<Money>,
 }
 
 /// A reference to a piece of evidence held elsewhere: never the blob itself.

@@ -6,7 +6,7 @@ use crate::actor::{Actor, ActorKind};
 use crate::complaint::Complaint;
 use crate::model::{CategoryPath, Resolution, Satisfaction, Timestamp};
 use crate::money::Money;
-use crate::policy::{Policy, role_may};
+use crate::policy::{OverCap, Policy, role_may};
 use std::sync::Arc;
 
 /// Decides a command against a complaint's state.
@@ -235,10 +235,26 @@ fn decide_open(
                 );
             }
             non_empty("description", &description)?;
+            let mut escalate = false;
             if let Some(a) = &amount {
                 check_amount(policy, a)?;
+                if let Some(cap) = cap_of(policy, c, &remedy)?
+                    && a.minor > cap.minor
+                {
+                    match policy
+                        .remedies
+                        .iter()
+                        .find(|r| r.key == remedy)
+                        .map(|r| r.over_cap)
+                    {
+                        Some(OverCap::Escalate) => escalate = true,
+                        _ => {
+                            return invalid("amount", format!("{a} exceeds the cap of {cap}"));
+                        }
+                    }
+                }
             }
-            let next = if policy.steps.approval.applies(&tier, amount.as_ref()) {
+            let next = if escalate || policy.steps.approval.applies(&tier, amount.as_ref()) {
                 Next::Approval
             } else {
                 after_approval(policy, &tier, amount.as_ref())
@@ -257,8 +273,34 @@ fn decide_open(
             if proposal.proposed_by == actor.id {
                 return forbidden(actor, CommandKind::Approve, ForbiddenReason::OwnProposal);
             }
+            let approving: Vec<&crate::policy::RoleDef> = actor
+                .roles()
+                .iter()
+                .filter_map(|r| policy.role(r))
+                .filter(|r| r.may.contains(&CommandKind::Approve))
+                .collect();
+            if !approving
+                .iter()
+                .any(|r| r.approve_tiers.is_empty() || r.approve_tiers.contains(&tier))
+            {
+                return forbidden(
+                    actor,
+                    CommandKind::Approve,
+                    ForbiddenReason::TierNotApprovable { tier },
+                );
+            }
             if let Some(amount) = proposal.amount {
                 check_approval_limit(policy, actor, amount)?;
+                if let Some(cap) = cap_of(policy, c, &proposal.remedy)?
+                    && amount.minor > cap.minor
+                    && !approving.iter().any(|r| r.approve_over_cap)
+                {
+                    return forbidden(
+                        actor,
+                        CommandKind::Approve,
+                        ForbiddenReason::OverCap { cap, amount },
+                    );
+                }
             }
             vec![Event::ApprovalGranted {
                 note,
@@ -502,6 +544,21 @@ fn check_approval_limit(policy: &Policy, actor: &Actor, amount: Money) -> Result
             },
         ),
     }
+}
+
+/// The cap on `remedy` for this complaint, or why it cannot be computed.
+fn cap_of(
+    policy: &Policy,
+    c: &Complaint,
+    remedy: &crate::RemedyKey,
+) -> Result<Option<Money>, Rejection> {
+    let category = c
+        .category
+        .clone()
+        .unwrap_or_else(|| CategoryPath::new(Vec::new()));
+    policy
+        .cap(remedy, &c.intake, &category)
+        .or_else(|reason| invalid("amount", reason))
 }
 
 fn check_responsibility(policy: &Policy, r: &crate::Responsibility) -> Result<(), Rejection> {

@@ -63,6 +63,20 @@ pub enum ForbiddenReason {
     /// Complainants may only accept or reject, confirm, add evidence, or withdraw.
     #[error("a complainant may not do this")]
     NotForComplainants,
+    /// None of the actor's approving roles covers the complaint's tier.
+    #[error("their roles do not approve {tier} complaints")]
+    TierNotApprovable {
+        /// The complaint's tier.
+        tier: crate::TierKey,
+    },
+    /// The amount is above the remedy's cap and no role of theirs approves over caps.
+    #[error("{amount} exceeds the cap of {cap}, which needs the next approval level")]
+    OverCap {
+        /// The cap.
+        cap: Money,
+        /// The proposal's amount.
+        amount: Money,
+    },
     /// Only the engine, as the system actor, may tick; the system may do nothing else.
     #[error("only the system ticks, and it does nothing else")]
     SystemOnly,

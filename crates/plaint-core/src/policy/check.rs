@@ -42,7 +42,27 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
             money(p, policy, &format!("steps.{name}.from_amount"), m);
         }
     }
+    for (i, remedy) in policy.remedies.iter().enumerate() {
+        for (k, cap) in remedy.caps.iter().enumerate() {
+            let at = format!("remedies[{i}].caps[{k}]");
+            if let Some(m) = &cap.minimum {
+                money(p, policy, &format!("{at}.minimum"), m);
+            }
+            if let Some(w) = &cap.when {
+                condition(p, policy, &format!("{at}.when"), w);
+            }
+            if cap.percent == 0 {
+                p.add(
+                    format!("{at}.percent"),
+                    "a cap of 0 % allows nothing; remove the remedy instead",
+                );
+            }
+        }
+    }
     for (i, role) in policy.roles.iter().enumerate() {
+        for (k, t) in role.approve_tiers.iter().enumerate() {
+            tier(p, policy, &format!("roles[{i}].approve_tiers[{k}]"), t);
+        }
         if role.may.contains(&CommandKind::Tick) {
             p.add(
                 format!("roles[{i}].may"),

@@ -121,6 +121,8 @@ pub enum Condition {
     Flag(Flag),
     /// At least this many people are affected.
     PeopleAtLeast(u32),
+    /// The shipment was (or was not) insured.
+    Insured(bool),
 }
 
 impl Condition {
@@ -139,6 +141,7 @@ impl Condition {
                 .is_some_and(|o| o.is_ge()),
             Condition::Flag(f) => intake.flags.contains(f),
             Condition::PeopleAtLeast(n) => intake.people_affected.is_some_and(|p| p >= *n),
+            Condition::Insured(b) => intake.subject.insured == *b,
         }
     }
 }
@@ -205,9 +208,15 @@ pub struct RoleDef {
     /// Only meaningful with `approve` in `may`.
     #[serde(default)]
     pub approval_limit: Option<Money>,
+    /// The tiers whose proposals this role may approve; empty means every tier.
+    #[serde(default)]
+    pub approve_tiers: Vec<TierKey>,
+    /// Whether this role may approve a proposal above its remedy's cap (the next level).
+    #[serde(default)]
+    pub approve_over_cap: bool,
 }
 
-/// A remedy kind.
+/// A remedy kind, with the caps on the money it may involve.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemedyDef {
@@ -216,6 +225,69 @@ pub struct RemedyDef {
     /// Its names.
     #[serde(default)]
     pub label: Labels,
+    /// Compensation caps; the first whose condition holds applies.
+    #[serde(default)]
+    pub caps: Vec<Cap>,
+    /// What a proposal above its cap gets.
+    #[serde(default)]
+    pub over_cap: OverCap,
+}
+
+/// A cap on a remedy's amount: `percent` of a basis amount from the intake, at least
+/// `minimum` (food safety: ten times the price, at least 1,000).
+///
+/// ```
+/// # use plaint_core::policy::Cap;
+/// let cap: Cap = toml::from_str(r#"
+///     when = { not = { insured = true } }
+///     basis = "postage"
+///     percent = 300
+/// "#).unwrap();
+/// assert_eq!(cap.percent, 300);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cap {
+    /// When the cap applies; always when absent.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The amount it is a multiple of.
+    pub basis: Basis,
+    /// The multiple, in percent (100: the basis itself; 300: three times it).
+    #[serde(default = "hundred")]
+    pub percent: u32,
+    /// The cap is never below this.
+    #[serde(default)]
+    pub minimum: Option<Money>,
+}
+
+fn hundred() -> u32 {
+    100
+}
+
+/// The intake amount a cap is based on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// The declared value of the shipment.
+    DeclaredValue,
+    /// The postage paid.
+    Postage,
+    /// The price paid.
+    Price,
+    /// The amount at stake the complainant stated.
+    AmountAtStake,
+}
+
+/// What a proposal above its remedy's cap gets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverCap {
+    /// It is refused.
+    #[default]
+    Reject,
+    /// It needs approval by a role with `approve_over_cap`.
+    Escalate,
 }
 
 /// Which optional steps of the lifecycle apply.
@@ -376,6 +448,48 @@ impl Policy {
                 },
             },
         })
+    }
+
+    /// The cap on `remedy`'s amount for a complaint of `category`: the first cap whose
+    /// condition holds. `Ok(None)` when the remedy has no cap that applies.
+    ///
+    /// # Errors
+    /// A sentence when the cap's basis is missing from the intake (and there is no minimum).
+    pub fn cap(
+        &self,
+        remedy: &RemedyKey,
+        intake: &Intake,
+        category: &CategoryPath,
+    ) -> Result<Option<Money>, String> {
+        let Some(def) = self.remedies.iter().find(|r| &r.key == remedy) else {
+            return Ok(None);
+        };
+        let Some(cap) = def
+            .caps
+            .iter()
+            .find(|c| c.when.as_ref().is_none_or(|w| w.holds(intake, category)))
+        else {
+            return Ok(None);
+        };
+        let s = &intake.subject;
+        let basis = match cap.basis {
+            Basis::DeclaredValue => s.declared_value,
+            Basis::Postage => s.postage,
+            Basis::Price => s.price,
+            Basis::AmountAtStake => s.amount_at_stake,
+        };
+        let scaled = basis.map(|b| Money::new(b.minor * i64::from(cap.percent) / 100, b.currency));
+        match (scaled, cap.minimum) {
+            (Some(a), Some(m)) if a.currency == m.currency => {
+                Ok(Some(if a.minor >= m.minor { a } else { m }))
+            }
+            (Some(a), _) => Ok(Some(a)),
+            (None, Some(m)) => Ok(Some(m)),
+            (None, None) => Err(format!(
+                "the cap of \"{remedy}\" is based on the {:?}, which the complaint does not state",
+                cap.basis
+            )),
+        }
     }
 
     /// The tier's rank, 0 for the lowest; `None` for a tier the policy does not define.
