@@ -81,6 +81,17 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
     }
     routing(policy, p);
     clocks(policy, p);
+    for t in policy.scoring.per_tier.keys() {
+        tier(p, policy, &format!("scoring.per_tier.{t}"), t);
+    }
+    if policy.scoring.primary_share > 100 {
+        p.add("scoring.primary_share", "a share is at most 100 percent");
+    }
+    for (i, t) in policy.templates.iter().enumerate() {
+        if t.text.is_empty() {
+            p.add(format!("templates[{i}].text"), "a template needs a text in at least one language");
+        }
+    }
 }
 
 fn routing(policy: &Policy, p: &mut Problems) {

@@ -12,6 +12,8 @@ use std::collections::BTreeSet;
 const KNOWN: &[&str] = &[
     "id",
     "version",
+    "name",
+    "locale",
     "currency",
     "channels",
     "categories",
@@ -26,6 +28,8 @@ const KNOWN: &[&str] = &[
     "steps",
     "calendars",
     "clocks",
+    "scoring",
+    "templates",
 ];
 
 /// A TOML value as JSON, with TOML dates and times as their text (as a quoted string would be).
@@ -154,6 +158,8 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
     }
     let id = p.field(&doc, "id");
     let version = p.field(&doc, "version");
+    let name = p.optional(&doc, "name");
+    let locale: Option<Option<String>> = p.optional(&doc, "locale");
     let currency = p.field(&doc, "currency");
     let channels = p.items(&doc, "channels", true);
     let categories = p.items(&doc, "categories", true);
@@ -179,6 +185,8 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         }
     }
     let clocks = p.items(&doc, "clocks", false);
+    let scoring = p.optional(&doc, "scoring");
+    let templates = p.items(&doc, "templates", false);
     let (
         Some(id),
         Some(version),
@@ -186,6 +194,9 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         Some(default_tier),
         Some(steps),
         Some(max_reassignments),
+        Some(name),
+        Some(locale),
+        Some(scoring),
     ) = (
         id,
         version,
@@ -193,6 +204,9 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         default_tier,
         steps,
         max_reassignments,
+        name,
+        locale,
+        scoring,
     )
     else {
         return Err(PolicyError::Invalid(p.0));
@@ -206,6 +220,8 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
     let policy = Policy {
         id,
         version,
+        name,
+        locale: locale.unwrap_or_else(|| "en".into()),
         currency,
         channels,
         categories,
@@ -220,6 +236,8 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         steps,
         calendars,
         clocks,
+        scoring,
+        templates,
     };
     super::check::check(&policy, &mut p);
     if p.0.is_empty() {

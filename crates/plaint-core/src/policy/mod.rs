@@ -21,6 +21,12 @@ pub struct Policy {
     pub id: String,
     /// The policy version; each complaint stays pinned to the version it was opened under.
     pub version: u32,
+    /// The company's name, by language.
+    #[serde(default)]
+    pub name: Labels,
+    /// The language texts default to (`zh`, `en`).
+    #[serde(default = "default_locale")]
+    pub locale: String,
     /// The currency amounts and approval limits are stated in.
     pub currency: Currency,
     /// Channels complaints arrive on.
@@ -55,6 +61,47 @@ pub struct Policy {
     /// SLA clocks.
     #[serde(default)]
     pub clocks: Vec<ClockDef>,
+    /// How departments are scored on their complaints (read by reports).
+    #[serde(default)]
+    pub scoring: Scoring,
+    /// Notification texts by kind and language, with `{placeholders}` (read by notifiers).
+    #[serde(default)]
+    pub templates: Vec<Template>,
+}
+
+fn default_locale() -> String {
+    "en".into()
+}
+
+/// Department scoring (DOMAIN.md §4): points per complaint by tier and per missed time limit,
+/// scaled by the department's share of responsibility.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scoring {
+    /// Points per complaint of each tier (usually negative: `general = -1`, `major = -5`).
+    #[serde(default)]
+    pub per_tier: BTreeMap<TierKey, i64>,
+    /// Points per breached clock.
+    #[serde(default)]
+    pub per_breach: i64,
+    /// The primary department's share in percent; collaborators split the rest.
+    #[serde(default = "hundred_percent")]
+    pub primary_share: u32,
+}
+
+fn hundred_percent() -> u32 {
+    100
+}
+
+/// The text of one notification kind, by language, with placeholders such as `{complaint}`,
+/// `{deadline}`, `{department}`, `{amount}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    /// Which notification.
+    pub kind: crate::notify::NotificationKind,
+    /// The text per language.
+    pub text: Labels,
 }
 
 /// One routing rule: complaints whose category starts with `category` (and, when given, of
