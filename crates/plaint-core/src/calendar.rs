@@ -41,7 +41,7 @@ use std::str::FromStr;
 const DAY: i64 = 86_400;
 
 /// A calendar as the policy states it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarDef {
     /// Its key, referenced by clocks.
@@ -63,7 +63,7 @@ pub struct CalendarDef {
 }
 
 /// Opening hours for each weekday.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)] // one field per weekday
 pub struct WeekHours {
@@ -85,7 +85,7 @@ pub struct WeekHours {
 
 /// One open interval in local time. `to` not after `from` means it ends the next day
 /// (`22:00`–`06:00`); `from == to` is a whole 24 hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Hours {
     /// Opening time (`"09:00"`).
@@ -95,7 +95,7 @@ pub struct Hours {
 }
 
 /// A date with its own hours.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DayOverride {
     /// The date.

@@ -48,7 +48,19 @@ pub struct Intake {
 }
 
 /// Circumstances that make a complaint more serious (DOMAIN.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Flag {
@@ -168,6 +180,19 @@ impl CategoryPath {
     /// True when `self` starts with every level of `prefix`.
     pub fn starts_with(&self, prefix: &CategoryPath) -> bool {
         self.0.starts_with(&prefix.0)
+    }
+}
+
+impl schemars::JsonSchema for CategoryPath {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CategoryPath".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[A-Za-z0-9._:-]{1,64}(/[A-Za-z0-9._:-]{1,64})*$",
+            "description": "A path in the category tree, root first: logistics/delay.",
+        })
     }
 }
 

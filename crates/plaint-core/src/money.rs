@@ -54,6 +54,19 @@ impl From<Currency> for String {
     }
 }
 
+impl schemars::JsonSchema for Currency {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Currency".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[A-Z]{3}$",
+            "description": "An ISO 4217 currency code, e.g. CNY.",
+        })
+    }
+}
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -75,7 +88,7 @@ impl fmt::Debug for Currency {
 /// assert_eq!(m.to_string(), "123.45 CNY");
 /// assert!(m.checked_cmp(&Money::new(100, cny)).unwrap().is_gt());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Money {
     /// The amount in minor units; negative amounts are allowed (a charge back).
     pub minor: i64,

@@ -84,6 +84,19 @@ impl std::str::FromStr for Span {
     }
 }
 
+impl schemars::JsonSchema for Span {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Span".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^([0-9]+[dhms])+$",
+            "description": "A length of time: 90m, 2h, 1d12h, 45s.",
+        })
+    }
+}
+
 impl TryFrom<String> for Span {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
@@ -120,7 +133,7 @@ impl fmt::Debug for Span {
 }
 
 /// One clock as the policy defines it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockDef {
     /// Its key.
@@ -158,7 +171,7 @@ pub struct ClockDef {
 }
 
 /// A time limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Target {
     /// Plain elapsed time ("within 30 minutes").
@@ -187,7 +200,7 @@ pub enum Target {
 }
 
 /// When to warn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Warning {
     /// When this percentage of the budget is used (75 warns with a quarter left).
@@ -197,7 +210,7 @@ pub enum Warning {
 }
 
 /// One escalation rung.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rung {
     /// How long after the breach, measured like the budget.
@@ -213,7 +226,7 @@ pub struct Rung {
 }
 
 /// After-hours rules for a clock that starts while its calendar is closed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AfterHours {
     /// Tiers that cannot wait: the on-duty role is alerted at once.
@@ -255,6 +268,15 @@ impl Calendars {
     /// The definitions, as the policy states them.
     pub fn defs(&self) -> &[CalendarDef] {
         &self.defs
+    }
+}
+
+impl schemars::JsonSchema for Calendars {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Calendars".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<Vec<CalendarDef>>()
     }
 }
 

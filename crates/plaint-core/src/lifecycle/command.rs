@@ -159,7 +159,19 @@ pub enum Command {
 
 /// A [`Command`] without its data: what a policy grants to roles, and the edges of the
 /// transition graph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)] // one-to-one with `Command`
 #[non_exhaustive]

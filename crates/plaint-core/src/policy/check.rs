@@ -89,7 +89,10 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
     }
     for (i, t) in policy.templates.iter().enumerate() {
         if t.text.is_empty() {
-            p.add(format!("templates[{i}].text"), "a template needs a text in at least one language");
+            p.add(
+                format!("templates[{i}].text"),
+                "a template needs a text in at least one language",
+            );
         }
     }
 }

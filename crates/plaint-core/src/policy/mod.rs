@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A complaint-handling procedure. See `examples/policies/*.toml` for complete ones.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// A stable name for the procedure (`acme-express`).
@@ -75,7 +75,7 @@ fn default_locale() -> String {
 
 /// Department scoring (DOMAIN.md §4): points per complaint by tier and per missed time limit,
 /// scaled by the department's share of responsibility.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scoring {
     /// Points per complaint of each tier (usually negative: `general = -1`, `major = -5`).
@@ -95,7 +95,7 @@ fn hundred_percent() -> u32 {
 
 /// The text of one notification kind, by language, with placeholders such as `{complaint}`,
 /// `{deadline}`, `{department}`, `{amount}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
     /// Which notification.
@@ -107,7 +107,7 @@ pub struct Template {
 /// One routing rule: complaints whose category starts with `category` (and, when given, of
 /// `tier` or from `channel`) go to `primary`, helped by `collaborating`. Among the rules that
 /// match, the one with more conditions wins, then the longer category, then the earlier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteRule {
     /// The category prefix.
@@ -139,7 +139,7 @@ pub struct RouteRule {
 /// "#).unwrap();
 /// assert_eq!(rule.tier.as_str(), "urgent");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeverityRule {
     /// The condition.
@@ -149,7 +149,7 @@ pub struct SeverityRule {
 }
 
 /// A condition on a complaint being triaged, as structured data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
     /// Every one holds.
@@ -197,7 +197,7 @@ impl Condition {
 pub type Labels = BTreeMap<String, String>;
 
 /// A channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelDef {
     /// Its key.
@@ -208,7 +208,7 @@ pub struct ChannelDef {
 }
 
 /// A node of the category tree.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryNode {
     /// A key, stable across policy versions and unique among its siblings.
@@ -222,7 +222,7 @@ pub struct CategoryNode {
 }
 
 /// A severity tier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TierDef {
     /// Its key.
@@ -233,7 +233,7 @@ pub struct TierDef {
 }
 
 /// A department.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentDef {
     /// Its key.
@@ -244,7 +244,7 @@ pub struct DepartmentDef {
 }
 
 /// A staff role and its authority.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleDef {
     /// Its key.
@@ -264,7 +264,7 @@ pub struct RoleDef {
 }
 
 /// A remedy kind, with the caps on the money it may involve.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RemedyDef {
     /// Its key.
@@ -292,7 +292,7 @@ pub struct RemedyDef {
 /// "#).unwrap();
 /// assert_eq!(cap.percent, 300);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cap {
     /// When the cap applies; always when absent.
@@ -313,7 +313,7 @@ fn hundred() -> u32 {
 }
 
 /// The intake amount a cap is based on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// The declared value of the shipment.
@@ -327,7 +327,9 @@ pub enum Basis {
 }
 
 /// What a proposal above its remedy's cap gets.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OverCap {
     /// It is refused.
@@ -338,7 +340,7 @@ pub enum OverCap {
 }
 
 /// Which optional steps of the lifecycle apply.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Steps {
     /// A proposal needs approval (批示) before the complainant sees it.
@@ -368,7 +370,7 @@ pub struct Steps {
 /// assert!(rule.applies(&general, Some(&Money::new(10_000, cny))));
 /// assert!(!rule.applies(&general, Some(&Money::new(9_999, cny))));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepRule {
     /// Tiers the step applies to.
@@ -411,6 +413,13 @@ impl Policy {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
         load::load(value)
+    }
+
+    /// The JSON Schema of policy documents (committed as `schema/policy.schema.json`, so
+    /// editors can offer completion and checks while a policy is written).
+    pub fn json_schema() -> String {
+        let schema = schemars::schema_for!(Policy);
+        serde_json::to_string_pretty(&schema).expect("a schema serializes") + "\n"
     }
 
     /// The lifecycle this policy enables, as a Mermaid state diagram: the approval and
