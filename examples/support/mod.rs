@@ -1,0 +1,274 @@
+//! What the example scenarios share: a driver that runs commands on a manual clock in the
+//! policy's time zone, ticks like an embedding service would, and prints timelines.
+
+#![allow(dead_code, unreachable_pub)] // each example uses part of it
+
+use chrono::{Duration, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use plaint::{
+    Actor, ActorId, Command, CommandId, Complainant, Complaint, ComplaintId, Contact, EngineError,
+    Intake, ManualClock, MemoryStore, Policy, RecordingNotifier, Rejection, RoleKey, StageKind,
+    Subject,
+};
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::sync::Arc;
+
+/// Errors end the scenario (and the example exits non-zero).
+pub type Res<T> = Result<T, Box<dyn Error>>;
+
+type Engine = plaint::Engine<MemoryStore, Arc<RecordingNotifier>, Arc<ManualClock>>;
+
+/// Drives one policy's engine through a scenario.
+pub struct Run {
+    pub engine: Engine,
+    pub clock: Arc<ManualClock>,
+    pub notes: Arc<RecordingNotifier>,
+    pub zone: Tz,
+    pub refused: usize,
+    pub fired: usize,
+    ids: Vec<ComplaintId>,
+    seq: u32,
+    quiet: bool,
+}
+
+/// What a scenario ended with, for tests to assert.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Final stage of every complaint, by id.
+    pub stages: BTreeMap<String, String>,
+    /// Commands the policy refused, as the scenario expected.
+    pub refused: usize,
+    /// Clock items fired by ticks.
+    pub fired: usize,
+    /// Complaints with a breached clock.
+    pub breached: usize,
+    /// Complaints entered in the ledger by an escalation.
+    pub in_ledger: usize,
+    /// Complaints reopened at least once.
+    pub reopened: usize,
+    /// Complaints whose proposals went through more than one round.
+    pub renegotiated: usize,
+}
+
+impl Run {
+    /// An engine over `policy_text`, its clock at `start` local time (`2026-11-16 09:00`).
+    pub fn new(policy_text: &str, start: &str, quiet: bool) -> Res<Self> {
+        let policy = Policy::from_toml_str(policy_text)?;
+        let zone: Tz = match policy.calendars.defs().first() {
+            Some(c) => c.time_zone.parse().map_err(|_| "bad zone")?,
+            None => Tz::UTC,
+        };
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let notes = Arc::new(RecordingNotifier::new());
+        let engine = plaint::Engine::builder(MemoryStore::new(), policy)
+            .clock(Arc::clone(&clock))
+            .notifier(Arc::clone(&notes))
+            .build();
+        let run = Self {
+            engine,
+            clock,
+            notes,
+            zone,
+            refused: 0,
+            fired: 0,
+            ids: Vec::new(),
+            seq: 0,
+            quiet,
+        };
+        run.at(start)?;
+        Ok(run)
+    }
+
+    /// Sets the clock to a local time (`2026-11-16 09:00`).
+    pub fn at(&self, local: &str) -> Res<()> {
+        let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M")?;
+        let t = self
+            .zone
+            .from_local_datetime(&naive)
+            .earliest()
+            .ok_or("no such local time")?;
+        self.clock.set(t.to_utc());
+        Ok(())
+    }
+
+    /// Moves the clock on.
+    pub fn after(&self, minutes: i64) {
+        self.clock.advance(Duration::minutes(minutes));
+    }
+
+    /// The current time.
+    pub fn now(&self) -> plaint::Timestamp {
+        plaint::Clock::now(&*self.clock)
+    }
+
+    /// Registers a complaint received now.
+    pub fn receive(&mut self, id: &str, mut intake: Intake, by: &Actor) -> Res<Arc<Complaint>> {
+        intake.received_at = self.now();
+        self.ids.push(ComplaintId::new(id)?);
+        self.ok(id, Command::Receive(Box::new(intake)), by)
+    }
+
+    /// A command the scenario expects to be accepted.
+    pub fn ok(&mut self, id: &str, command: Command, actor: &Actor) -> Res<Arc<Complaint>> {
+        let cmd = self.next_id();
+        let kind = command.kind();
+        self.engine
+            .execute(cmd, &ComplaintId::new(id)?, command, actor)
+            .map_err(|e| format!("{id}: {kind} by {}: {e}", actor.id).into())
+    }
+
+    /// A command the scenario expects the policy to refuse.
+    pub fn refused(&mut self, id: &str, command: Command, actor: &Actor) -> Res<()> {
+        let cmd = self.next_id();
+        let kind = command.kind();
+        match self
+            .engine
+            .execute(cmd, &ComplaintId::new(id)?, command, actor)
+        {
+            Err(EngineError::Rejected(
+                r @ (Rejection::Forbidden { .. } | Rejection::Invalid { .. }),
+            )) => {
+                if !self.quiet {
+                    println!("refused {kind} on {id} by {}: {r}", actor.id);
+                }
+                self.refused += 1;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+            Ok(_) => Err(format!("{id}: {kind} by {} should have been refused", actor.id).into()),
+        }
+    }
+
+    /// Fires what fell due, as an embedding service's timer would.
+    pub fn tick(&mut self) -> Res<usize> {
+        let fired = self.engine.tick()?.len();
+        self.fired += fired;
+        if !self.quiet && fired > 0 {
+            println!("tick at {}: {fired} event(s)", self.local(self.now()));
+        }
+        Ok(fired)
+    }
+
+    /// Advances `minutes`, ticking every `step` minutes on the way (a service's timer).
+    pub fn wait(&mut self, minutes: i64, step: i64) -> Res<()> {
+        let mut left = minutes;
+        while left > 0 {
+            let d = left.min(step);
+            self.after(d);
+            self.tick()?;
+            left -= d;
+        }
+        Ok(())
+    }
+
+    /// The complaint now.
+    pub fn get(&self, id: &str) -> Res<Arc<Complaint>> {
+        Ok(self
+            .engine
+            .get(&ComplaintId::new(id)?)?
+            .ok_or("no such complaint")?)
+    }
+
+    /// The complainant of `id`, acting themselves.
+    pub fn customer_of(&self, id: &str) -> Res<Actor> {
+        Ok(Actor::complainant(
+            self.get(id)?.intake.complainant.id.clone(),
+        ))
+    }
+
+    fn local(&self, t: plaint::Timestamp) -> String {
+        t.with_timezone(&self.zone)
+            .format("%a %m-%d %H:%M")
+            .to_string()
+    }
+
+    fn next_id(&mut self) -> CommandId {
+        self.seq += 1;
+        CommandId::new(format!("cmd-{:04}", self.seq)).expect("a valid id")
+    }
+
+    /// Prints every complaint's timeline in local time, then the notifications.
+    pub fn print(&self) -> Res<()> {
+        for id in &self.ids {
+            let c = self.engine.get(id)?.ok_or("missing")?;
+            println!(
+                "\n== {id} ({}) — {:?}",
+                c.tier.as_ref().map_or("untriaged", |t| t.as_str()),
+                c.stage
+            );
+            for r in self.engine.history(id)? {
+                println!(
+                    "  {}  {:<14} {}",
+                    self.local(r.at),
+                    r.actor.as_str(),
+                    r.event
+                );
+            }
+        }
+        println!("\nnotifications: {}", self.notes.delivered().len());
+        Ok(())
+    }
+
+    /// What the scenario ended with.
+    pub fn summary(&self) -> Res<Summary> {
+        let mut s = Summary {
+            refused: self.refused,
+            fired: self.fired,
+            ..Summary::default()
+        };
+        for id in &self.ids {
+            let c = self.engine.get(id)?.ok_or("missing")?;
+            s.stages
+                .insert(id.to_string(), c.stage.kind().name().to_owned());
+            s.breached += usize::from(c.clocks.iter().any(|k| k.breached));
+            s.in_ledger += usize::from(c.in_ledger);
+            s.reopened += usize::from(c.reopened > 0);
+            s.renegotiated += usize::from(c.negotiation_rounds() > 1);
+        }
+        Ok(s)
+    }
+}
+
+/// A staff member with one role.
+pub fn staff(id: &str, role: &str) -> Actor {
+    Actor::staff(
+        ActorId::new(id).expect("id"),
+        vec![RoleKey::new(role).expect("role")],
+        None,
+    )
+}
+
+/// An intake from complainant `who` on `channel` (its time is set on receipt).
+pub fn intake(who: &str, name: &str, phone: &str, channel: &str, description: &str) -> Intake {
+    Intake {
+        complainant: Complainant {
+            id: ActorId::new(who).expect("id"),
+            name: name.into(),
+            contacts: vec![Contact::Phone(phone.into())],
+        },
+        channel: channel.try_into().expect("channel"),
+        received_at: chrono::Utc::now(),
+        subject: Subject::default(),
+        description: description.into(),
+        evidence: vec![],
+        requested_remedy: None,
+        staff_involved: vec![],
+        flags: Default::default(),
+        people_affected: None,
+    }
+}
+
+/// Fails the scenario unless `cond`.
+pub fn expect(cond: bool, what: &str) -> Res<()> {
+    if cond {
+        Ok(())
+    } else {
+        Err(format!("unexpected: {what} is false").into())
+    }
+}
+
+/// Whether a complaint is closed in the given way, for summaries.
+pub fn closed(c: &Complaint) -> bool {
+    c.stage.kind() == StageKind::Closed
+}
