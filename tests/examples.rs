@@ -32,3 +32,35 @@ fn express_week_ends_as_planned() {
     );
     assert!(s.renegotiated >= 1);
 }
+
+#[path = "../examples/scenarios/supermarket.rs"]
+mod supermarket;
+
+#[path = "../examples/scenarios/hotel.rs"]
+mod hotel;
+
+#[test]
+fn supermarket_new_year_ends_as_planned() {
+    let s = supermarket::run(true).unwrap();
+    assert!(s.stages.values().all(|v| v == "closed"), "{:?}", s.stages);
+    assert_eq!(s.stages.len(), 6);
+    assert_eq!((s.breached, s.in_ledger, s.reopened), (1, 1, 1));
+    assert_eq!(
+        s.refused, 1,
+        "the store manager may not approve an urgent case"
+    );
+    assert!(s.renegotiated >= 1);
+}
+
+#[test]
+fn hotel_weekend_ends_as_planned() {
+    let s = hotel::run(true).unwrap();
+    assert!(s.stages.values().all(|v| v == "closed"), "{:?}", s.stages);
+    assert_eq!(s.stages.len(), 6);
+    assert_eq!((s.breached, s.in_ledger, s.reopened), (1, 1, 1));
+    assert_eq!(
+        s.refused, 2,
+        "a refund above the cap, and an approval of one's own proposal"
+    );
+    assert!(s.renegotiated >= 1);
+}

@@ -162,6 +162,18 @@ impl Run {
         Ok(())
     }
 
+    /// Ticks every `step` minutes until local time `until`.
+    pub fn wait_until(&mut self, until: &str, step: i64) -> Res<()> {
+        let naive = NaiveDateTime::parse_from_str(until, "%Y-%m-%d %H:%M")?;
+        let end = self
+            .zone
+            .from_local_datetime(&naive)
+            .earliest()
+            .ok_or("no such local time")?;
+        let minutes = (end.to_utc() - self.now()).num_minutes();
+        self.wait(minutes, step)
+    }
+
     /// The complaint now.
     pub fn get(&self, id: &str) -> Res<Arc<Complaint>> {
         Ok(self
