@@ -571,3 +571,36 @@ fn roles_approve_only_their_tiers() {
         "{err}"
     );
 }
+
+#[test]
+fn channel_targets_win_over_tier_targets() {
+    use plaint::MemoryStore;
+    use plaint_core::*;
+    let p = Policy::from_toml_str(include_str!("../examples/policies/express.toml")).unwrap();
+    let start = testing::t(0);
+    let e = Engine::builder(MemoryStore::new(), p)
+        .clock(ManualClock::new(start))
+        .build();
+    let agent = Actor::staff(
+        ActorId::new("a").unwrap(),
+        vec![RoleKey::new("agent").unwrap()],
+        None,
+    );
+    for (i, (channel, minutes)) in [("app", 15), ("hotline", 60), ("email", 60)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut intake = testing::intake(start);
+        intake.channel = channel.try_into().unwrap();
+        let c = e
+            .execute(
+                CommandId::new(format!("c{i}")).unwrap(),
+                &ComplaintId::new(format!("X{i}")).unwrap(),
+                Command::Receive(Box::new(intake)),
+                &agent,
+            )
+            .unwrap();
+        let due = c.clock("acknowledge").unwrap().schedule.deadline.unwrap();
+        assert_eq!(due, start + chrono::Duration::minutes(minutes), "{channel}");
+    }
+}

@@ -151,8 +151,14 @@ pub struct ClockDef {
     /// The calendar business time is measured on; none means elapsed time.
     #[serde(default)]
     pub calendar: Option<CalendarKey>,
-    /// The target per tier; the clock does not run for a tier without one.
+    /// The target per tier; the clock does not run for a tier without one (nor a channel
+    /// in `channel_targets`).
+    #[serde(default)]
     pub targets: BTreeMap<TierKey, Target>,
+    /// Targets per channel, which win over the tier's (an acknowledgement limit that depends
+    /// on how the complaint arrived: online in 15 minutes, email in an hour).
+    #[serde(default)]
+    pub channel_targets: BTreeMap<crate::ChannelKey, Target>,
     /// When to warn before the breach.
     #[serde(default)]
     pub warning: Option<Warning>,
@@ -547,7 +553,10 @@ impl<'a> Clocks<'a> {
         let mut out = Vec::new();
         for def in self.defs {
             let current = after.clocks.iter().find(|c| c.clock == def.key);
-            let target = def.targets.get(&tier);
+            let target = def
+                .channel_targets
+                .get(&after.intake.channel)
+                .or_else(|| def.targets.get(&tier));
             let open = current.filter(|c| c.outcome.is_none());
             let restart = match open {
                 Some(_) => has(&def.reset_on),
@@ -589,7 +598,11 @@ impl<'a> Clocks<'a> {
                     cycle: st.cycle,
                     schedule: self.project(def, target, &next, now),
                 });
-            } else if let (Some(reason), Some(t)) = (&tier_changed, def.targets.get(&tier)) {
+            } else if let (Some(reason), Some(t), false) = (
+                &tier_changed,
+                def.targets.get(&tier),
+                def.channel_targets.contains_key(&after.intake.channel),
+            ) {
                 // Keep the time already used; give the rest of the new tier's budget.
                 let since = if st.is_running() {
                     measure.between(st.measured_at, now).max(0)
@@ -726,8 +739,9 @@ impl<'a> Clocks<'a> {
             .iter()
             .find(|s| &s.clock == clock && s.outcome.is_none())?;
         let target = def
-            .targets
-            .get(tier)
+            .channel_targets
+            .get(&c.intake.channel)
+            .or_else(|| def.targets.get(tier))
             .or_else(|| def.targets.values().next())?;
         let m = self.measure(def, target);
         let cap = def.agreed_max.map(|s| m.add(st.started_at, s.seconds()));

@@ -183,7 +183,15 @@ fn clocks(policy: &Policy, p: &mut Problems) {
                 format!("\"{}\" both starts and stops the clock", e.name()),
             );
         }
-        if c.targets.is_empty() {
+        for ch in c.channel_targets.keys() {
+            if !policy.has_channel(ch) {
+                p.add(
+                    format!("{at}.channel_targets.{ch}"),
+                    format!("unknown channel \"{ch}\""),
+                );
+            }
+        }
+        if c.targets.is_empty() && c.channel_targets.is_empty() {
             p.add(
                 format!("{at}.targets"),
                 "a clock needs a target for at least one tier",
@@ -202,9 +210,18 @@ fn clocks(policy: &Policy, p: &mut Problems) {
             Some(_) => true,
             None => false,
         };
-        for (t, target) in &c.targets {
-            let path = format!("{at}.targets.{t}");
-            tier(p, policy, &path, t);
+        let by_channel = c
+            .channel_targets
+            .iter()
+            .map(|(k, t)| (format!("{at}.channel_targets.{k}"), t, None));
+        let by_tier = c
+            .targets
+            .iter()
+            .map(|(k, t)| (format!("{at}.targets.{k}"), t, Some(k)));
+        for (path, target, tier_key) in by_tier.chain(by_channel) {
+            if let Some(t) = tier_key {
+                tier(p, policy, &path, t);
+            }
             let needs_calendar = !matches!(target, Target::Elapsed(_) | Target::Window { .. });
             if needs_calendar && !calendar {
                 p.add(
