@@ -88,6 +88,64 @@ impl Sim {
         )
     }
 
+    /// Receives `id` and walks it, as a major complaint, to a satisfied confirmation.
+    fn confirmed_major(&mut self, id: &str) -> Arc<Complaint> {
+        self.receive(id);
+        let agent = testing::agent();
+        let triage = Command::Triage {
+            category: path("logistics"),
+            tier: Some(tier("major")),
+            validity: Validity::Valid,
+        };
+        self.run(id, triage, &agent);
+        let route = Command::Route {
+            responsibility: Some(responsibility("hub")),
+        };
+        self.run(id, route, &agent);
+        let findings = Findings {
+            summary: "x".into(),
+            records: vec![],
+        };
+        self.run(
+            id,
+            Command::RecordFindings {
+                findings,
+                root_cause: None,
+            },
+            &agent,
+        );
+        let offer = Command::Propose {
+            remedy: remedy("apology"),
+            description: "sorry".into(),
+            amount: None,
+        };
+        self.run(id, offer, &agent);
+        self.run(id, Command::Approve { note: None }, &testing::manager());
+        self.run(
+            id,
+            Command::AcceptProposal { agreement: None },
+            &testing::customer(),
+        );
+        let done = Command::RecordExecution {
+            action: "done".into(),
+            reference: None,
+            finished: true,
+        };
+        self.run(id, done, &agent);
+        self.run(
+            id,
+            Command::GiveFeedback {
+                text: "done".into(),
+            },
+            &agent,
+        );
+        self.run(
+            id,
+            Command::ConfirmSatisfaction(happy(true)),
+            &testing::customer(),
+        )
+    }
+
     fn get(&self, id: &str) -> Arc<Complaint> {
         self.e.get(&ComplaintId::new(id).unwrap()).unwrap().unwrap()
     }
@@ -332,71 +390,7 @@ fn a_follow_up_window_flags_early_calls_and_breaches_late_ones() {
     ] {
         let mut s = Sim::new(start);
         let id = "G";
-        s.receive(id);
-        // Jump straight to a confirmed major complaint through the lifecycle.
-        s.run(
-            id,
-            Command::Triage {
-                category: path("logistics"),
-                tier: Some(tier("major")),
-                validity: Validity::Valid,
-            },
-            &testing::agent(),
-        );
-        s.run(
-            id,
-            Command::Route {
-                responsibility: Some(responsibility("hub")),
-            },
-            &testing::agent(),
-        );
-        s.run(
-            id,
-            Command::RecordFindings {
-                findings: Findings {
-                    summary: "x".into(),
-                    records: vec![],
-                },
-                root_cause: None,
-            },
-            &testing::agent(),
-        );
-        s.run(
-            id,
-            Command::Propose {
-                remedy: remedy("apology"),
-                description: "sorry".into(),
-                amount: None,
-            },
-            &testing::agent(),
-        );
-        s.run(id, Command::Approve { note: None }, &testing::manager());
-        s.run(
-            id,
-            Command::AcceptProposal { agreement: None },
-            &testing::customer(),
-        );
-        s.run(
-            id,
-            Command::RecordExecution {
-                action: "done".into(),
-                reference: None,
-                finished: true,
-            },
-            &testing::agent(),
-        );
-        s.run(
-            id,
-            Command::GiveFeedback {
-                text: "done".into(),
-            },
-            &testing::agent(),
-        );
-        let c = s.run(
-            id,
-            Command::ConfirmSatisfaction(happy(true)),
-            &testing::customer(),
-        );
+        let c = s.confirmed_major(id);
         let w = c.clock("follow-up").unwrap();
         assert_eq!(w.schedule.not_before, Some(start + Duration::days(5)));
         assert_eq!(w.schedule.deadline, Some(start + Duration::days(7)));
@@ -673,16 +667,7 @@ mod properties {
             let start = sh(16, 10, 0);
             let mut s = Sim::new(start);
             let id = "W";
-            s.receive(id);
-            s.run(id, Command::Triage { category: path("logistics"), tier: Some(tier("major")), validity: Validity::Valid }, &testing::agent());
-            s.run(id, Command::Route { responsibility: Some(responsibility("hub")) }, &testing::agent());
-            s.run(id, Command::RecordFindings { findings: Findings { summary: "x".into(), records: vec![] }, root_cause: None }, &testing::agent());
-            s.run(id, Command::Propose { remedy: remedy("apology"), description: "sorry".into(), amount: None }, &testing::agent());
-            s.run(id, Command::Approve { note: None }, &testing::manager());
-            s.run(id, Command::AcceptProposal { agreement: None }, &testing::customer());
-            s.run(id, Command::RecordExecution { action: "done".into(), reference: None, finished: true }, &testing::agent());
-            s.run(id, Command::GiveFeedback { text: "done".into() }, &testing::agent());
-            s.run(id, Command::ConfirmSatisfaction(happy(true)), &testing::customer());
+            s.confirmed_major(id);
             s.at(start + Duration::minutes(minutes));
             let fired = s.tick();
             let breached = fired.iter().any(|e| matches!(e, Event::ClockBreached { clock, .. } if clock.as_str() == "follow-up"));

@@ -2,10 +2,9 @@
 
 #![allow(unreachable_pub)]
 
+use crate::support::cmd::*;
 use crate::support::{Res, Run, Summary, expect, intake, staff};
-use plaint::{
-    CategoryPath, Command, Findings, Flag, InvalidReason, Money, Satisfaction, StageKind, Validity,
-};
+use plaint::{CategoryPath, Command, Flag, InvalidReason, Money, StageKind, Validity};
 
 /// Runs the scenario; `quiet` suppresses printing (tests).
 pub fn run(quiet: bool) -> Res<Summary> {
@@ -22,41 +21,6 @@ pub fn run(quiet: bool) -> Res<Summary> {
     let fnb = staff("fnb-he", "department");
     let duty = staff("duty-tang", "duty-manager");
     let gm = staff("gm-song", "general-manager");
-    let happy = |satisfied, score| Satisfaction {
-        satisfied,
-        score: Some(score),
-        comment: None,
-    };
-    let findings = |text: &str| Command::RecordFindings {
-        findings: Findings {
-            summary: text.into(),
-            records: vec![],
-        },
-        root_cause: None,
-    };
-    let triage = |cat: &str| -> Res<Command> {
-        Ok(Command::Triage {
-            category: CategoryPath::parse(cat)?,
-            tier: None,
-            validity: Validity::Valid,
-        })
-    };
-    let route = || Command::Route {
-        responsibility: None,
-    };
-    let propose = |remedy: &str, text: &str, amount: Option<Money>| -> Res<Command> {
-        Ok(Command::Propose {
-            remedy: remedy.try_into()?,
-            description: text.into(),
-            amount,
-        })
-    };
-    let done = |text: &str| Command::RecordExecution {
-        action: text.into(),
-        reference: None,
-        finished: true,
-    };
-    let feedback = |text: &str| Command::GiveFeedback { text: text.into() };
 
     // 1. Stained towels: the desk sends fresh ones at once.
     run.receive(

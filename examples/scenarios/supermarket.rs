@@ -2,10 +2,10 @@
 
 #![allow(unreachable_pub)]
 
+use crate::support::cmd::*;
 use crate::support::{Res, Run, Summary, expect, intake, staff};
 use plaint::{
-    CategoryPath, Command, DocumentRef, Event, Findings, Flag, InvalidReason, Money, Satisfaction,
-    StageKind, Validity,
+    CategoryPath, Command, DocumentRef, Event, Flag, InvalidReason, Money, StageKind, Validity,
 };
 
 /// Runs the scenario; `quiet` suppresses printing (tests).
@@ -22,43 +22,6 @@ pub fn run(quiet: bool) -> Res<Summary> {
     let manager = staff("store-mgr-sun", "store-manager");
     let gm = staff("gm-li", "general-manager");
     let finance = staff("fin-zhou", "finance");
-    let happy = |satisfied, score| Satisfaction {
-        satisfied,
-        score: Some(score),
-        comment: None,
-    };
-    let findings = |text: &str, root: Option<&str>| -> Res<Command> {
-        Ok(Command::RecordFindings {
-            findings: Findings {
-                summary: text.into(),
-                records: vec![],
-            },
-            root_cause: root.map(CategoryPath::parse).transpose()?,
-        })
-    };
-    let triage = |cat: &str| -> Res<Command> {
-        Ok(Command::Triage {
-            category: CategoryPath::parse(cat)?,
-            tier: None,
-            validity: Validity::Valid,
-        })
-    };
-    let route = || Command::Route {
-        responsibility: None,
-    };
-    let propose = |remedy: &str, text: &str, amount: Option<Money>| -> Res<Command> {
-        Ok(Command::Propose {
-            remedy: remedy.try_into()?,
-            description: text.into(),
-            amount,
-        })
-    };
-    let executed = |text: &str| Command::RecordExecution {
-        action: text.into(),
-        reference: None,
-        finished: true,
-    };
-    let feedback = |text: &str| Command::GiveFeedback { text: text.into() };
 
     // 1. Wrong shelf price, fixed at the service desk at once.
     run.receive(
@@ -183,9 +146,9 @@ pub fn run(quiet: bool) -> Res<Summary> {
     run.at("2026-12-31 10:00")?;
     run.ok(
         "MART-4",
-        findings(
+        findings_root(
             "Cold-chain failure in aisle 3 overnight.",
-            Some("food-safety/spoiled/storage"),
+            "food-safety/spoiled/storage",
         )?,
         &qa,
     )?;
@@ -246,7 +209,7 @@ pub fn run(quiet: bool) -> Res<Summary> {
         &clerk,
     )?;
     run.at("2026-12-31 14:00")?;
-    run.ok("MART-4", executed("Paid 1,500.00 CNY"), &finance)?;
+    run.ok("MART-4", done("Paid 1,500.00 CNY"), &finance)?;
     run.ok(
         "MART-4",
         feedback("Compensation paid; the cold chain in aisle 3 is repaired."),
@@ -279,7 +242,7 @@ pub fn run(quiet: bool) -> Res<Summary> {
     run.after(60);
     run.ok(
         "MART-5",
-        findings("Date check skipped on the holiday rota.", None)?,
+        findings("Date check skipped on the holiday rota."),
         &qa,
     )?;
     run.ok(
@@ -293,7 +256,7 @@ pub fn run(quiet: bool) -> Res<Summary> {
         Command::AcceptProposal { agreement: None },
         &huang,
     )?;
-    run.ok("MART-5", executed("Refunded 8.00"), &finance)?;
+    run.ok("MART-5", done("Refunded 8.00"), &finance)?;
     run.ok("MART-5", feedback("Refunded; shelves checked."), &clerk)?;
     run.ok(
         "MART-5",
@@ -321,7 +284,7 @@ pub fn run(quiet: bool) -> Res<Summary> {
     run.after(120);
     run.ok(
         "MART-6",
-        findings("Confirmed by CCTV; cashier coached.", None)?,
+        findings("Confirmed by CCTV; cashier coached."),
         &qa,
     )?;
     run.ok(
@@ -332,7 +295,7 @@ pub fn run(quiet: bool) -> Res<Summary> {
     let xu = run.customer_of("MART-6")?;
     run.after(60);
     run.ok("MART-6", Command::AcceptProposal { agreement: None }, &xu)?;
-    run.ok("MART-6", executed("Apology letter sent"), &finance)?;
+    run.ok("MART-6", done("Apology letter sent"), &finance)?;
     run.ok("MART-6", feedback("Apology sent."), &clerk)?;
     run.ok("MART-6", Command::ConfirmSatisfaction(happy(true, 5)), &xu)?;
     run.ok("MART-6", Command::Close, &manager)?;
@@ -351,10 +314,7 @@ pub fn run(quiet: bool) -> Res<Summary> {
     )?;
     run.ok(
         "MART-3",
-        findings(
-            "Seal defect in the batch.",
-            Some("quality/defect/production"),
-        )?,
+        findings_root("Seal defect in the batch.", "quality/defect/production")?,
         &qa,
     )?;
     run.ok(
@@ -365,7 +325,7 @@ pub fn run(quiet: bool) -> Res<Summary> {
     run.ok("MART-3", Command::Approve { note: None }, &gm)?;
     let chen = run.customer_of("MART-3")?;
     run.ok("MART-3", Command::AcceptProposal { agreement: None }, &chen)?;
-    run.ok("MART-3", executed("Kettle exchanged"), &finance)?;
+    run.ok("MART-3", done("Kettle exchanged"), &finance)?;
     run.ok(
         "MART-3",
         feedback("Exchanged; the batch is withdrawn."),
@@ -388,7 +348,7 @@ pub fn run(quiet: bool) -> Res<Summary> {
     )?;
     run.ok(
         "MART-5",
-        findings("Holiday rota fixed; all dairy re-checked.", None)?,
+        findings("Holiday rota fixed; all dairy re-checked."),
         &qa,
     )?;
     run.ok(
@@ -401,7 +361,7 @@ pub fn run(quiet: bool) -> Res<Summary> {
         Command::AcceptProposal { agreement: None },
         &huang,
     )?;
-    run.ok("MART-5", executed("Report sent"), &finance)?;
+    run.ok("MART-5", done("Report sent"), &finance)?;
     run.ok(
         "MART-5",
         feedback("All dairy re-checked daily now."),

@@ -284,3 +284,79 @@ pub fn expect(cond: bool, what: &str) -> Res<()> {
 pub fn closed(c: &Complaint) -> bool {
     c.stage.kind() == StageKind::Closed
 }
+
+/// Short builders for the commands scenarios give most.
+pub mod cmd {
+    use super::Res;
+    use plaint::{CategoryPath, Command, Findings, Money, Satisfaction, Validity};
+
+    /// A satisfaction answer.
+    pub fn happy(satisfied: bool, score: u8) -> Satisfaction {
+        Satisfaction {
+            satisfied,
+            score: Some(score),
+            comment: None,
+        }
+    }
+
+    /// Valid, in `category`, tier by the policy's rules.
+    pub fn triage(category: &str) -> Res<Command> {
+        Ok(Command::Triage {
+            category: CategoryPath::parse(category)?,
+            tier: None,
+            validity: Validity::Valid,
+        })
+    }
+
+    /// Route by the policy's routing rules.
+    pub fn route() -> Command {
+        Command::Route {
+            responsibility: None,
+        }
+    }
+
+    /// Findings without a root cause.
+    pub fn findings(text: &str) -> Command {
+        Command::RecordFindings {
+            findings: Findings {
+                summary: text.into(),
+                records: vec![],
+            },
+            root_cause: None,
+        }
+    }
+
+    /// Findings with the root-cause category.
+    pub fn findings_root(text: &str, root: &str) -> Res<Command> {
+        Ok(Command::RecordFindings {
+            findings: Findings {
+                summary: text.into(),
+                records: vec![],
+            },
+            root_cause: Some(CategoryPath::parse(root)?),
+        })
+    }
+
+    /// A proposal.
+    pub fn propose(remedy: &str, text: &str, amount: Option<Money>) -> Res<Command> {
+        Ok(Command::Propose {
+            remedy: remedy.try_into()?,
+            description: text.into(),
+            amount,
+        })
+    }
+
+    /// Execution finished.
+    pub fn done(text: &str) -> Command {
+        Command::RecordExecution {
+            action: text.into(),
+            reference: None,
+            finished: true,
+        }
+    }
+
+    /// Feedback to the complainant.
+    pub fn feedback(text: &str) -> Command {
+        Command::GiveFeedback { text: text.into() }
+    }
+}
