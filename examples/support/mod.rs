@@ -214,7 +214,7 @@ impl Run {
                     "  {}  {:<14} {}",
                     self.local(r.at),
                     r.actor.as_str(),
-                    r.event
+                    r.event.display_in(self.zone)
                 );
             }
         }

@@ -471,10 +471,62 @@ pub struct Recorded {
 }
 
 impl std::fmt::Display for Event {
-    /// One plain line for timelines and audit views. It never shows contact data.
+    /// One plain line for timelines and audit views, instants in UTC. It never shows
+    /// contact data. [`Event::display_in`] shows instants in a local zone instead.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        EventLine {
+            event: self,
+            zone: None,
+        }
+        .fmt(f)
+    }
+}
+
+impl Event {
+    /// The event's plain line with instants in `zone` (a policy's calendar zone).
+    ///
+    /// ```
+    /// use plaint_core::{ClockKey, Event};
+    /// let e = Event::ClockWarned {
+    ///     clock: ClockKey::new("reply").unwrap(),
+    ///     cycle: 1,
+    ///     due: "2026-11-20T09:00:00Z".parse().unwrap(),
+    /// };
+    /// assert_eq!(e.to_string(), "WARNING reply, due 2026-11-20 09:00 UTC");
+    /// assert_eq!(
+    ///     e.display_in(chrono_tz::Asia::Shanghai).to_string(),
+    ///     "WARNING reply, due 2026-11-20 17:00 CST"
+    /// );
+    /// ```
+    pub fn display_in(&self, zone: chrono_tz::Tz) -> impl std::fmt::Display + '_ {
+        EventLine {
+            event: self,
+            zone: Some(zone),
+        }
+    }
+}
+
+/// An event's plain line, with instants in UTC or a zone.
+struct EventLine<'a> {
+    event: &'a Event,
+    zone: Option<chrono_tz::Tz>,
+}
+
+impl std::fmt::Display for EventLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let due = |f: &mut std::fmt::Formatter<'_>, label: &str, t: Option<Timestamp>| match t {
+            Some(t) => match self.zone {
+                Some(z) => write!(
+                    f,
+                    "{label} {}",
+                    t.with_timezone(&z).format("%Y-%m-%d %H:%M %Z")
+                ),
+                None => write!(f, "{label} {}", t.format("%Y-%m-%d %H:%M UTC")),
+            },
+            None => Ok(()),
+        };
         let opt = |o: &Option<Text>| o.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
-        match self {
+        match self.event {
             Event::Received {
                 intake,
                 policy_version,
@@ -685,13 +737,6 @@ impl std::fmt::Display for Event {
                 write!(f, "after hours: on-duty {role} alerted ({clock})")
             }
         }
-    }
-}
-
-fn due(f: &mut std::fmt::Formatter<'_>, label: &str, t: Option<Timestamp>) -> std::fmt::Result {
-    match t {
-        Some(t) => write!(f, "{label} {}", t.format("%Y-%m-%d %H:%M UTC")),
-        None => Ok(()),
     }
 }
 
