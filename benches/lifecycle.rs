@@ -19,7 +19,7 @@ fn script() -> Vec<(Command, Actor)> {
     let cny = Currency::new("CNY").unwrap();
     vec![
         (
-            Command::Receive(Box::new(testing::intake(testing::t(0)))),
+            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
             testing::agent(),
         ),
         (Command::Acknowledge, testing::agent()),
@@ -210,6 +210,23 @@ fn lifecycle(c: &mut Criterion) {
             b.iter_custom(|iters| timed_engine(&policy, &template, threads, iters))
         });
     }
+
+    // The engine's own overhead without a growing store: each lifecycle on an empty one
+    // (the store's growth, with its cache misses and page faults, is left out).
+    g.bench_function("engine/1-thread-empty-store", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                (engine(&policy), input(&template, n))
+            },
+            // The engine is returned so that dropping it is not timed.
+            |(e, inp)| {
+                let c = run_engine(&e, inp);
+                black_box((e, c))
+            },
+            BatchSize::SmallInput,
+        )
+    });
     g.finish();
 }
 

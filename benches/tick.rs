@@ -55,7 +55,7 @@ fn world(open: i64) -> World {
             .execute(
                 cmd,
                 &id,
-                Command::Receive(Box::new(intake.clone())),
+                Command::Receive(Arc::new(intake.clone())),
                 &testing::agent(),
             )
             .expect("receive");

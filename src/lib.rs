@@ -23,7 +23,7 @@
 //! }))?;
 //! let id = ComplaintId::new("EXP-2026-000001")?;
 //! let view = engine.execute(CommandId::new("req-1")?, &id,
-//!                           Command::Receive(Box::new(intake)), &agent)?;
+//!                           Command::Receive(std::sync::Arc::new(intake)), &agent)?;
 //! assert_eq!(view.stage.kind(), StageKind::Received);
 //!
 //! // Retrying the same command id appends nothing and returns the first result.

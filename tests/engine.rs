@@ -29,7 +29,7 @@ fn receive(e: &TestEngine, id: &ComplaintId, command: &str) -> Arc<Complaint> {
     e.execute(
         cmd(command),
         id,
-        Command::Receive(Box::new(testing::intake(testing::t(0)))),
+        Command::Receive(Arc::new(testing::intake(testing::t(0)))),
         &testing::agent(),
     )
     .unwrap()
@@ -98,7 +98,7 @@ fn a_command_id_cannot_be_reused_for_another_complaint() {
         .execute(
             cmd("c1"),
             &other,
-            Command::Receive(Box::new(testing::intake(testing::t(0)))),
+            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
             &testing::agent(),
         )
         .unwrap_err();
@@ -222,7 +222,7 @@ fn racing_engine(races: u32, attempts: u32) -> Engine<Arc<Racing>, DiscardNotifi
     e.execute(
         cmd("c1"),
         &testing::complaint_id(),
-        Command::Receive(Box::new(testing::intake(testing::t(0)))),
+        Command::Receive(Arc::new(testing::intake(testing::t(0)))),
         &testing::agent(),
     )
     .unwrap();
@@ -271,7 +271,7 @@ fn threads_racing_on_one_complaint_lose_nothing() {
     e.execute(
         cmd("c0"),
         &id,
-        Command::Receive(Box::new(testing::intake(testing::t(0)))),
+        Command::Receive(Arc::new(testing::intake(testing::t(0)))),
         &testing::agent(),
     )
     .unwrap();
@@ -421,7 +421,7 @@ fn complaints_stay_pinned_to_their_policy_version() {
     old.execute(
         cmd("c1"),
         &id,
-        Command::Receive(Box::new(testing::intake(testing::t(0)))),
+        Command::Receive(Arc::new(testing::intake(testing::t(0)))),
         &testing::agent(),
     )
     .unwrap();
@@ -445,7 +445,7 @@ fn complaints_stay_pinned_to_their_policy_version() {
         .execute(
             cmd("c3"),
             &ComplaintId::new("EXP-2").unwrap(),
-            Command::Receive(Box::new(testing::intake(testing::t(0)))),
+            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
             &testing::agent(),
         )
         .unwrap_err();
@@ -525,7 +525,7 @@ fn notifications_follow_the_events_and_failures_are_kept() {
     e.execute(
         cmd("c1"),
         &id,
-        Command::Receive(Box::new(testing::intake(testing::t(0)))),
+        Command::Receive(Arc::new(testing::intake(testing::t(0)))),
         &testing::agent(),
     )
     .unwrap();

@@ -25,7 +25,7 @@ fn receive_opens_a_complaint_pinned_to_the_policy_version() {
     Scenario::new(testing::policy())
         .when(
             &testing::agent(),
-            Command::Receive(Box::new(intake.clone())),
+            Command::Receive(Arc::new(intake.clone())),
         )
         .then([Event::Received {
             intake: Arc::new(intake),
@@ -38,7 +38,7 @@ fn receive_checks_channel_time_and_description() {
     let mut bad = testing::intake(testing::t(0));
     bad.channel = ChannelKey::new("pigeon").unwrap();
     let r = Scenario::new(testing::policy())
-        .when(&testing::agent(), Command::Receive(Box::new(bad)))
+        .when(&testing::agent(), Command::Receive(Arc::new(bad)))
         .result()
         .unwrap_err();
     assert!(
@@ -54,7 +54,7 @@ fn receive_checks_channel_time_and_description() {
 
     let future = testing::intake(testing::t(5));
     let r = Scenario::new(testing::policy())
-        .when(&testing::agent(), Command::Receive(Box::new(future)))
+        .when(&testing::agent(), Command::Receive(Arc::new(future)))
         .result()
         .unwrap_err();
     assert!(
@@ -71,7 +71,7 @@ fn receive_checks_channel_time_and_description() {
     let mut empty = testing::intake(testing::t(0));
     empty.description = "  ".into();
     let r = Scenario::new(testing::policy())
-        .when(&testing::agent(), Command::Receive(Box::new(empty)))
+        .when(&testing::agent(), Command::Receive(Arc::new(empty)))
         .result()
         .unwrap_err();
     assert!(
@@ -91,7 +91,7 @@ fn receiving_twice_is_already_exists_and_acting_on_nothing_is_not_found() {
     at(S::Received)
         .when(
             &testing::agent(),
-            Command::Receive(Box::new(testing::intake(testing::t(0)))),
+            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
         )
         .then_reject(Rejection::AlreadyExists(testing::complaint_id()));
     Scenario::new(testing::policy())
@@ -725,7 +725,7 @@ fn complainants_only_act_on_their_own_complaint_and_only_as_complainants() {
     Scenario::new(testing::policy())
         .when(
             &testing::customer(),
-            Command::Receive(Box::new(testing::intake(testing::t(0)))),
+            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
         )
         .then_reject(Rejection::Forbidden {
             actor: testing::customer().id,

@@ -596,7 +596,7 @@ fn channel_targets_win_over_tier_targets() {
             .execute(
                 CommandId::new(format!("c{i}")).unwrap(),
                 &ComplaintId::new(format!("X{i}")).unwrap(),
-                Command::Receive(Box::new(intake)),
+                Command::Receive(std::sync::Arc::new(intake)),
                 &agent,
             )
             .unwrap();

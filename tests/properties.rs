@@ -59,7 +59,7 @@ fn command(kind: usize, n: u8) -> Command {
         _ => Some(Money::new(100, Currency::new("EUR").unwrap())),
     };
     match kind % 23 {
-        0 => Command::Receive(Box::new(testing::intake(testing::t(0)))),
+        0 => Command::Receive(Arc::new(testing::intake(testing::t(0)))),
         1 => Command::Acknowledge,
         2 => Command::Triage {
             category: path(&pick(&["logistics/delay", "service", "logistics/nowhere"])),
@@ -208,7 +208,7 @@ fn engine() -> (
         e.execute(
             CommandId::new(cmd).unwrap(),
             &ComplaintId::new(id).unwrap(),
-            Command::Receive(Box::new(testing::intake(testing::t(0)))),
+            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
             &testing::agent(),
         )
         .unwrap();

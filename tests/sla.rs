@@ -62,7 +62,7 @@ impl Sim {
         let now = self.clock.now();
         self.run(
             id,
-            Command::Receive(Box::new(testing::intake(now))),
+            Command::Receive(Arc::new(testing::intake(now))),
             &testing::agent(),
         )
     }

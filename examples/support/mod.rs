@@ -106,7 +106,7 @@ impl Run {
     pub fn receive(&mut self, id: &str, mut intake: Intake, by: &Actor) -> Res<Arc<Complaint>> {
         intake.received_at = self.now();
         self.ids.push(ComplaintId::new(id)?);
-        self.ok(id, Command::Receive(Box::new(intake)), by)
+        self.ok(id, Command::Receive(Arc::new(intake)), by)
     }
 
     /// A command the scenario expects to be accepted.

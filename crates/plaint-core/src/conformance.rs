@@ -81,7 +81,7 @@ fn next_append_with(
 }
 
 fn receive(store: &dyn Store, id: &ComplaintId, command_id: &str) {
-    let c = Command::Receive(Box::new(testing::intake(testing::t(0))));
+    let c = Command::Receive(Arc::new(testing::intake(testing::t(0))));
     store
         .append(next_append(store, id, command_id, c))
         .expect("receive appends");
@@ -200,7 +200,7 @@ pub fn wrong_version_conflicts_and_changes_nothing(store: &dyn Store) {
         "no command recorded"
     );
     // Receiving an existing complaint again (expected version 0) conflicts too.
-    let again = Command::Receive(Box::new(testing::intake(testing::t(0))));
+    let again = Command::Receive(Arc::new(testing::intake(testing::t(0))));
     let mut append = next_append(store, &cid("C-2"), "c4", again);
     append.complaint = id.clone();
     assert!(matches!(
@@ -226,7 +226,7 @@ pub fn duplicate_command_is_refused_and_changes_nothing(store: &dyn Store) {
         store,
         &other,
         "c1",
-        Command::Receive(Box::new(testing::intake(testing::t(0)))),
+        Command::Receive(Arc::new(testing::intake(testing::t(0)))),
     );
     assert!(matches!(
         store.append(reuse),
@@ -243,7 +243,7 @@ pub fn malformed_append_is_refused(store: &dyn Store) {
         store,
         &id,
         "c1",
-        Command::Receive(Box::new(testing::intake(testing::t(0)))),
+        Command::Receive(Arc::new(testing::intake(testing::t(0)))),
     );
     append.events[0].version = 5;
     assert!(matches!(
@@ -386,7 +386,7 @@ pub fn due_index_follows_appends(store: &dyn Store) {
     // Received at t(1), t(2), t(3): each acknowledgement clock warns 30 minutes later.
     for (i, hour) in [(0, 3), (1, 1), (2, 2)] {
         let id = cid(&format!("D-{i}"));
-        let receive = Command::Receive(Box::new(testing::intake(testing::t(0))));
+        let receive = Command::Receive(Arc::new(testing::intake(testing::t(0))));
         let append = next_append_with(
             &policy,
             store,

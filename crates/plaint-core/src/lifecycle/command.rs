@@ -17,7 +17,7 @@ use std::fmt;
 #[non_exhaustive]
 pub enum Command {
     /// Register a new complaint (受理/登记).
-    Receive(Box<Intake>),
+    Receive(std::sync::Arc<Intake>),
     /// Tell the complainant it was received.
     Acknowledge,
     /// Classify, set the tier (the policy's default when `None`) and judge validity.

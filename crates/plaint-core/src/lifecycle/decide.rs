@@ -7,7 +7,6 @@ use crate::complaint::Complaint;
 use crate::model::{CategoryPath, Resolution, Satisfaction, Timestamp};
 use crate::money::Money;
 use crate::policy::{OverCap, Policy, role_may};
-use std::sync::Arc;
 
 /// Decides a command against a complaint's state.
 ///
@@ -24,7 +23,7 @@ use std::sync::Arc;
 /// use plaint_core::{decide, testing, Command, Event, Rejection};
 /// let policy = testing::policy();
 /// let intake = testing::intake(testing::t(0));
-/// let events = decide(None, &policy, Command::Receive(Box::new(intake)),
+/// let events = decide(None, &policy, Command::Receive(std::sync::Arc::new(intake)),
 ///                     &testing::agent(), testing::t(1)).unwrap();
 /// assert!(matches!(events[0], Event::Received { .. }));
 ///
@@ -98,7 +97,7 @@ fn decide_command(
         authorize(policy, actor, kind, None)?;
         check_intake(policy, &intake, now)?;
         return Ok(vec![Event::Received {
-            intake: Arc::from(intake),
+            intake,
             policy_version: policy.version,
         }]);
     };
