@@ -27,9 +27,13 @@
 //!   working day whose 17:00 is not before `start`.
 //!
 //! # Cost
-//! Nothing steps minute by minute. Whole weeks without holidays, overrides or DST transitions
-//! are skipped at once; holidays, overrides and transitions are found by binary search.
-//! Transitions are precomputed for 1970–2100 when the calendar is built.
+//! Nothing steps minute by minute. `add_business` walks only the start's day and the day it
+//! ends on: the days between come from a per-year index of open seconds by day (prefix
+//! sums, built on first use of a year, about 3 KB each), searched by bisection, so a limit
+//! of 30 working days costs about what one of an hour does. Elsewhere (and outside
+//! 1970–2100) whole weeks are measured in one pass. Holidays, overrides and DST transitions
+//! are found by binary search; transitions are precomputed for 1970–2100 when the calendar
+//! is built.
 
 use crate::id::CalendarKey;
 use crate::model::Timestamp;
@@ -37,6 +41,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Offset, TimeZon
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 const DAY: i64 = 86_400;
 
@@ -156,7 +161,22 @@ pub struct BusinessCalendar {
     week_total: i64,
     /// Working days in a plain week.
     week_working_days: u32,
+    /// Per-year prefix sums of open seconds by day, built on first use (1970–2100).
+    years: Vec<OnceLock<YearTable>>,
 }
+
+/// Open seconds of the intervals starting on each day of one local year, as prefix sums.
+#[derive(Debug, Clone)]
+struct YearTable {
+    /// The year's first day (days since 1970-01-01).
+    first_day: i64,
+    /// `cum[k]`: open seconds of the intervals starting on the year's first `k` days.
+    cum: Box<[i64]>,
+}
+
+/// The years the day index covers.
+const INDEX_FIRST_YEAR: i32 = 1970;
+const INDEX_YEARS: usize = 131;
 
 impl BusinessCalendar {
     /// Builds and checks a calendar.
@@ -190,6 +210,7 @@ impl BusinessCalendar {
             exceptions,
             week_total: 0,
             week_working_days: 0,
+            years: (0..INDEX_YEARS).map(|_| OnceLock::new()).collect(),
         };
         // One plain week: each weekday's intervals clipped by the previous weekday's spill.
         let mut total = 0;
@@ -270,8 +291,56 @@ impl BusinessCalendar {
         if self.always_open {
             return at(start.timestamp() + need);
         }
-        let mut walk = Walk::new(self, start.timestamp());
+        let u = start.timestamp();
+        let first = self.zone.local(u).div_euclid(DAY);
+        // The start's own day (and yesterday's night shift), interval by interval.
+        let mut walk = Walk::new(self, u);
         let mut left = need;
+        while let Some((s, e)) = walk.next_interval_until(first) {
+            if e - s >= left {
+                return at(s + left);
+            }
+            left -= e - s;
+        }
+        // From the next day on, whole days come from the prefix-sum index: the day that
+        // reaches `left` is found by binary search, then walked to the second.
+        let mut day = first + 1;
+        while let Some(table) = self.year_table(day) {
+            let off = (day - table.first_day) as usize;
+            let end = table.cum.len() - 1;
+            let rest = table.cum[end] - table.cum[off];
+            if rest < left {
+                left -= rest;
+                day = table.first_day + end as i64;
+                continue;
+            }
+            let target = table.cum[off] + left;
+            let k = table.cum.partition_point(|&c| c < target) - 1;
+            left -= table.cum[k] - table.cum[off];
+            let x = table.first_day + k as i64;
+            let left_at_x = left;
+            let mut floor = self.natural_floor(x);
+            for &(a, b) in self.spans_of(x) {
+                let (s, e) = (
+                    self.zone.utc(x * DAY + a).max(floor),
+                    self.zone.utc(x * DAY + b),
+                );
+                if e > s {
+                    if e - s >= left {
+                        return at(s + left);
+                    }
+                    left -= e - s;
+                    floor = e;
+                }
+            }
+            // The index counted this day's open time, so the loop returned; should it ever
+            // not, the walk below answers instead of failing.
+            left = left_at_x;
+            day = x;
+            break;
+        }
+        // Outside the index (before 1970, after 2100): walk, skipping whole weeks.
+        let mut walk = Walk::at_day(self, day);
         loop {
             if let Some((week, last_end)) = walk.next_week(i64::MAX).filter(|w| w.0 < left) {
                 left -= week;
@@ -284,6 +353,56 @@ impl BusinessCalendar {
             }
             left -= e - s;
         }
+    }
+
+    /// Where a walk that reached the start of `day` stands: the end of the previous day's
+    /// intervals if they run into `day`, else `day`'s midnight (as an instant).
+    fn natural_floor(&self, day: i64) -> i64 {
+        let spill = self
+            .spans_of(day - 1)
+            .iter()
+            .map(|s| (day - 1) * DAY + s.1)
+            .max();
+        self.zone.utc(spill.unwrap_or(i64::MIN).max(day * DAY))
+    }
+
+    /// Open seconds of the intervals starting on `day`, given a walk that reached it.
+    fn day_open(&self, day: i64) -> i64 {
+        let mut floor = self.natural_floor(day);
+        let mut total = 0;
+        for &(a, b) in self.spans_of(day) {
+            let (s, e) = (
+                self.zone.utc(day * DAY + a).max(floor),
+                self.zone.utc(day * DAY + b),
+            );
+            if e > s {
+                total += e - s;
+                floor = e;
+            }
+        }
+        total
+    }
+
+    /// The prefix-sum table of the local year containing `day`, built on first use.
+    fn year_table(&self, day: i64) -> Option<&YearTable> {
+        let year = day_date(day).year();
+        let slot = self
+            .years
+            .get(usize::try_from(year - INDEX_FIRST_YEAR).ok()?)?;
+        Some(slot.get_or_init(|| {
+            let first = day_number(NaiveDate::from_ymd_opt(year, 1, 1).expect("valid"));
+            let next = day_number(NaiveDate::from_ymd_opt(year + 1, 1, 1).expect("valid"));
+            let mut cum = Vec::with_capacity((next - first + 1) as usize);
+            cum.push(0);
+            for d in first..next {
+                let last = *cum.last().expect("not empty");
+                cum.push(last + self.day_open(d));
+            }
+            YearTable {
+                first_day: first,
+                cum: cum.into(),
+            }
+        }))
     }
 
     /// The same local time of day on the `n`-th working day after `start`'s local date.
@@ -394,6 +513,39 @@ impl<'a> Walk<'a> {
             date,
             idx: 0,
             floor: from,
+        }
+    }
+
+    /// A walk standing at the start of `day`, as if it had walked every day before it.
+    fn at_day(cal: &'a BusinessCalendar, day: i64) -> Self {
+        Self {
+            cal,
+            date: day,
+            idx: 0,
+            floor: cal.natural_floor(day),
+        }
+    }
+
+    /// The next open interval that starts on a day up to `last`; `None` once past it.
+    fn next_interval_until(&mut self, last: i64) -> Option<(i64, i64)> {
+        loop {
+            if self.date > last {
+                return None;
+            }
+            let spans = self.cal.spans_of(self.date);
+            let Some(&(a, b)) = spans.get(self.idx) else {
+                self.date += 1;
+                self.idx = 0;
+                continue;
+            };
+            self.idx += 1;
+            let base = self.date * DAY;
+            let (s, e) = (self.cal.zone.utc(base + a), self.cal.zone.utc(base + b));
+            let s = s.max(self.floor);
+            if e > s {
+                self.floor = e;
+                return Some((s, e));
+            }
         }
     }
 
@@ -650,6 +802,18 @@ mod tests {
         assert_eq!(
             cal.add_business(mon_0900, Duration::hours(3)),
             t("2026-11-23T04:00:00Z")
+        );
+        // Across days too: 16 business hours from Monday 09:00 end exactly at Tuesday's
+        // closing (18:00), not at Wednesday's opening.
+        assert_eq!(
+            cal.add_business(mon_0900, Duration::hours(16)),
+            t("2026-11-24T10:00:00Z")
+        );
+        // And 2,000 hours on, across years of the index, still at a closing time.
+        let far = cal.add_business(mon_0900, Duration::hours(8 * 250));
+        assert!(
+            !cal.is_open(far) && cal.is_open(far - Duration::seconds(1)),
+            "{far}"
         );
         let sat = t("2026-11-21T03:00:00Z");
         assert_eq!(cal.add_business(sat, Duration::zero()), sat);
