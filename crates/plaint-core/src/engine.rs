@@ -176,7 +176,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 }
             };
             let expected = state.as_ref().map_or(0, |c| c.version);
-            let notifications = notifications_for(id, &recorded);
+            let notifications = if self.notifier.is_enabled() {
+                notifications_for(id, &recorded)
+            } else {
+                Vec::new()
+            };
             // Let go of our copy so the store can apply the events in place.
             drop(state);
             let append = Append::new(id.clone(), command_id.clone(), expected, recorded);
@@ -260,7 +264,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 Err(e) => return Err(e),
             };
             let expected = state.version;
-            let notifications = notifications_for(id, &recorded);
+            let notifications = if self.notifier.is_enabled() {
+                notifications_for(id, &recorded)
+            } else {
+                Vec::new()
+            };
             drop(state);
             let append = Append::new(id.clone(), command_id, expected, recorded.clone());
             match self.store.append(append) {

@@ -230,11 +230,20 @@ pub trait Notifier: Send + Sync {
     /// # Errors
     /// [`NotifyError`] when it could not be delivered.
     fn deliver(&self, notification: &Notification) -> Result<(), NotifyError>;
+
+    /// Whether this notifier delivers anything at all; the engine skips deriving
+    /// notifications for one that does not.
+    fn is_enabled(&self) -> bool {
+        true
+    }
 }
 
 impl<T: Notifier + ?Sized> Notifier for Arc<T> {
     fn deliver(&self, notification: &Notification) -> Result<(), NotifyError> {
         (**self).deliver(notification)
+    }
+    fn is_enabled(&self) -> bool {
+        (**self).is_enabled()
     }
 }
 
@@ -254,6 +263,9 @@ pub struct DiscardNotifier;
 impl Notifier for DiscardNotifier {
     fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
         Ok(())
+    }
+    fn is_enabled(&self) -> bool {
+        false
     }
 }
 
