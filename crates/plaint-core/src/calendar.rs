@@ -40,8 +40,9 @@ use crate::model::Timestamp;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 const DAY: i64 = 86_400;
 
@@ -719,6 +720,71 @@ impl Zone {
     fn changes_between(&self, a: i64, b: i64) -> bool {
         let i = self.changes.partition_point(|&c| c <= a);
         self.changes.get(i).is_some_and(|&c| c <= b)
+    }
+}
+
+/// A policy's calendars, built once when the policy is loaded.
+#[derive(Debug, Clone, Default)]
+pub struct Calendars {
+    defs: Vec<CalendarDef>,
+    built: BTreeMap<CalendarKey, Arc<BusinessCalendar>>,
+}
+
+impl Calendars {
+    /// Builds every calendar.
+    ///
+    /// # Errors
+    /// The first calendar that does not build, with its key.
+    pub fn new(defs: Vec<CalendarDef>) -> Result<Self, (CalendarKey, CalendarError)> {
+        let built = defs
+            .iter()
+            .map(|d| {
+                Ok((
+                    d.key.clone(),
+                    Arc::new(BusinessCalendar::new(d).map_err(|e| (d.key.clone(), e))?),
+                ))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { defs, built })
+    }
+
+    /// The calendar with this key.
+    pub fn get(&self, key: &CalendarKey) -> Option<&BusinessCalendar> {
+        self.built.get(key).map(|c| &**c)
+    }
+
+    /// The definitions, as the policy states them.
+    pub fn defs(&self) -> &[CalendarDef] {
+        &self.defs
+    }
+}
+
+impl schemars::JsonSchema for Calendars {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Calendars".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<Vec<CalendarDef>>()
+    }
+}
+
+impl PartialEq for Calendars {
+    fn eq(&self, other: &Self) -> bool {
+        self.defs == other.defs
+    }
+}
+
+impl Serialize for Calendars {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.defs.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Calendars {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let defs = Vec::<CalendarDef>::deserialize(d)?;
+        Calendars::new(defs)
+            .map_err(|(key, e)| serde::de::Error::custom(format!("calendar \"{key}\": {e}")))
     }
 }
 

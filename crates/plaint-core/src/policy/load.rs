@@ -2,8 +2,8 @@
 //! mistake does not hide the next; then the semantic checks run on what was read.
 
 use super::{Policy, PolicyError, Problem};
+use crate::calendar::Calendars;
 use crate::calendar::{BusinessCalendar, CalendarDef};
-use crate::sla::Calendars;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;

@@ -5,11 +5,12 @@
 mod check;
 mod load;
 
+use crate::calendar::Calendars;
 use crate::id::{CategoryKey, ChannelKey, DepartmentKey, RemedyKey, RoleKey, TierKey};
 use crate::lifecycle::CommandKind;
 use crate::model::{CategoryPath, Flag, Intake};
 use crate::money::{Currency, Money};
-use crate::sla::{Calendars, ClockDef};
+use crate::sla::ClockDef;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 

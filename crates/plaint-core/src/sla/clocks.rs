@@ -1,0 +1,364 @@
+//! The clock arithmetic of one policy: starting, pausing, resuming, re-projecting, stopping
+//! and firing clocks, as pure functions of the definitions, the state and `now`.
+
+use super::state::Due;
+use super::{ClockDef, ClockOutcome, ClockState, Schedule, Target, Warning};
+use crate::calendar::{BusinessCalendar, Calendars};
+use crate::id::{ClockKey, TierKey};
+use crate::lifecycle::{Event, EventKind};
+use crate::model::Timestamp;
+use chrono::Duration;
+
+/// How a clock measures time: a calendar, or elapsed time.
+enum Measure<'a> {
+    Calendar(&'a BusinessCalendar),
+    Elapsed,
+}
+
+impl Measure<'_> {
+    fn add(&self, from: Timestamp, secs: i64) -> Timestamp {
+        match self {
+            _ if secs <= 0 => from,
+            Measure::Calendar(c) => c.add_business(from, Duration::seconds(secs)),
+            Measure::Elapsed => from + Duration::seconds(secs),
+        }
+    }
+
+    /// Measured seconds from `a` to `b`, negative when `b` is before `a`.
+    fn between(&self, a: Timestamp, b: Timestamp) -> i64 {
+        let (lo, hi, sign) = if a <= b { (a, b, 1) } else { (b, a, -1) };
+        sign * match self {
+            Measure::Calendar(c) => c.business_between(lo, hi).num_seconds(),
+            Measure::Elapsed => (hi - lo).num_seconds(),
+        }
+    }
+}
+
+/// The clock arithmetic for one policy: pure functions of the definitions, the state and `now`.
+pub(crate) struct Clocks<'a> {
+    pub(crate) defs: &'a [ClockDef],
+    pub(crate) calendars: &'a Calendars,
+}
+
+impl<'a> Clocks<'a> {
+    fn measure(&self, def: &ClockDef, target: &Target) -> Measure<'a> {
+        match (target, &def.calendar) {
+            (Target::Elapsed(_), _) | (_, None) => Measure::Elapsed,
+            (_, Some(key)) => match self.calendars.get(key) {
+                Some(c) => Measure::Calendar(c),
+                None => Measure::Elapsed,
+            },
+        }
+    }
+
+    fn calendar(&self, def: &ClockDef) -> Option<&'a BusinessCalendar> {
+        def.calendar.as_ref().and_then(|k| self.calendars.get(k))
+    }
+
+    /// The budget (measured seconds) and the window's opening offset of `target` from `start`.
+    fn budget(&self, def: &ClockDef, target: &Target, start: Timestamp) -> (i64, Option<i64>) {
+        let m = self.measure(def, target);
+        let cal = self.calendar(def);
+        match *target {
+            Target::Elapsed(s) | Target::Business(s) => (s.seconds(), None),
+            Target::Window {
+                not_before,
+                not_after,
+            } => (not_after.seconds(), Some(not_before.seconds())),
+            Target::WorkingDays(n) => {
+                let due = cal.map_or(start + Duration::days(i64::from(n)), |c| {
+                    c.add_working_days(start, n)
+                });
+                (m.between(start, due), None)
+            }
+            Target::Cutoff { at, days_after } => {
+                let due = match cal {
+                    Some(c) => {
+                        let first = c.next_cutoff(start, at);
+                        let later = c.add_working_days(first, days_after);
+                        if days_after == 0 { first } else { later }
+                    }
+                    None => {
+                        let day = start.date_naive();
+                        let mut due = day.and_time(at).and_utc();
+                        if due < start {
+                            due += Duration::days(1);
+                        }
+                        due + Duration::days(i64::from(days_after))
+                    }
+                };
+                (m.between(start, due), None)
+            }
+        }
+    }
+
+    /// The due instants of a running clock with `remaining` measured seconds at `now`.
+    fn project(
+        &self,
+        def: &ClockDef,
+        target: &Target,
+        st: &ClockState,
+        now: Timestamp,
+    ) -> Schedule {
+        let m = self.measure(def, target);
+        let left = st.remaining;
+        let warning = def.warning.and_then(|w| {
+            let margin = match w {
+                Warning::Percent(p) => st.budget * (100 - i64::from(p.min(100))) / 100,
+                Warning::Before(s) => s.seconds(),
+            };
+            (!st.warned).then(|| m.add(now, left - margin))
+        });
+        let not_before = match target {
+            Target::Window { not_before, .. } => {
+                let used = st.budget - left;
+                Some(m.add(now, not_before.seconds() - used))
+            }
+            _ => None,
+        };
+        Schedule {
+            warning,
+            deadline: (!st.breached).then(|| m.add(now, left)),
+            not_before,
+            rungs: def
+                .escalation
+                .iter()
+                .map(|r| m.add(now, left + r.after.seconds()))
+                .collect(),
+        }
+    }
+
+    /// The clock events that follow from `events` having turned `before` into `after`.
+    pub(crate) fn follow(
+        &self,
+        after: &crate::Complaint,
+        events: &[Event],
+        default_tier: &TierKey,
+        now: Timestamp,
+    ) -> Vec<Event> {
+        let kinds: Vec<EventKind> = events.iter().map(Event::kind).collect();
+        let has = |list: &[EventKind]| kinds.iter().any(|k| list.contains(k));
+        let tier = after.tier.clone().unwrap_or_else(|| default_tier.clone());
+        let stage = after.stage.kind();
+        let tier_changed = events.iter().find_map(|e| match e {
+            Event::TierChanged { reason, .. } => Some(reason.clone()),
+            _ => None,
+        });
+        let mut out = Vec::new();
+        for def in self.defs {
+            let current = after.clocks.iter().find(|c| c.clock == def.key);
+            let target = def
+                .channel_targets
+                .get(&after.intake.channel)
+                .or_else(|| def.targets.get(&tier));
+            let open = current.filter(|c| c.outcome.is_none());
+            let restart = match open {
+                Some(_) => has(&def.reset_on),
+                None => has(&def.start_on) || (current.is_some() && has(&def.reset_on)),
+            };
+            if restart && !stage.is_terminal() {
+                if let Some(target) = target {
+                    let cycle = current.map_or(1, |c| c.cycle + 1);
+                    out.extend(self.start(def, target, &tier, cycle, now));
+                }
+                continue;
+            }
+            let Some(st) = open else { continue };
+            if has(&def.stop_on) || stage.is_terminal() {
+                out.push(Event::ClockStopped {
+                    clock: def.key.clone(),
+                    cycle: st.cycle,
+                    outcome: outcome(st, now),
+                });
+                continue;
+            }
+            // A tier without a target of its own keeps the clock on the first target's measure.
+            let Some(target) = target.or_else(|| def.targets.values().next()) else {
+                continue;
+            };
+            let measure = self.measure(def, target);
+            let pause = def.pause_while.contains(&stage);
+            if st.is_running() && pause {
+                out.push(Event::ClockPaused {
+                    clock: def.key.clone(),
+                    cycle: st.cycle,
+                    remaining: st.remaining - measure.between(st.measured_at, now).max(0),
+                });
+            } else if st.is_paused() && !pause {
+                let mut next = st.clone();
+                next.measured_at = now;
+                out.push(Event::ClockResumed {
+                    clock: def.key.clone(),
+                    cycle: st.cycle,
+                    schedule: self.project(def, target, &next, now),
+                });
+            } else if let (Some(reason), Some(t), false) = (
+                &tier_changed,
+                def.targets.get(&tier),
+                def.channel_targets.contains_key(&after.intake.channel),
+            ) {
+                // Keep the time already used; give the rest of the new tier's budget.
+                let since = if st.is_running() {
+                    measure.between(st.measured_at, now).max(0)
+                } else {
+                    0
+                };
+                let used = st.budget - (st.remaining - since);
+                let (budget, _) = self.budget(def, t, st.started_at);
+                let mut next = st.clone();
+                next.budget = budget;
+                next.remaining = budget - used;
+                next.measured_at = now;
+                out.push(Event::ClockReprojected {
+                    clock: def.key.clone(),
+                    cycle: st.cycle,
+                    budget,
+                    remaining: next.remaining,
+                    schedule: st.is_running().then(|| self.project(def, t, &next, now)),
+                    reason: format!("tier is now {tier}: {reason}").into(),
+                });
+            }
+        }
+        out
+    }
+
+    /// Events that start a new cycle of `def` at `now`.
+    fn start(
+        &self,
+        def: &ClockDef,
+        target: &Target,
+        tier: &TierKey,
+        cycle: u32,
+        now: Timestamp,
+    ) -> Vec<Event> {
+        let mut out = Vec::new();
+        let mut from = now;
+        if let (Some(ah), Some(cal)) = (&def.after_hours, self.calendar(def))
+            && !cal.is_open(now)
+        {
+            if ah.urgent_tiers.contains(tier) {
+                out.push(Event::OnDutyAlerted {
+                    clock: def.key.clone(),
+                    role: ah.notify.clone(),
+                });
+            } else {
+                from = cal.next_open(now);
+            }
+        }
+        let (budget, _) = self.budget(def, target, from);
+        let st = ClockState {
+            clock: def.key.clone(),
+            cycle,
+            started_at: from,
+            budget,
+            remaining: budget,
+            measured_at: from,
+            pauses: Vec::new(),
+            schedule: Schedule::default(),
+            warned: false,
+            breached: false,
+            rungs_fired: 0,
+            outcome: None,
+        };
+        out.push(Event::ClockStarted {
+            clock: def.key.clone(),
+            cycle,
+            at: from,
+            budget,
+            schedule: self.project(def, target, &st, from),
+        });
+        out
+    }
+
+    /// The firing events of every item due by `upto`, in due order.
+    pub(crate) fn fire(&self, c: &crate::Complaint, upto: Timestamp) -> Vec<Event> {
+        let mut due: Vec<(Timestamp, &ClockState, Due)> = c
+            .clocks
+            .iter()
+            .filter(|st| st.is_running())
+            .flat_map(|st| st.pending().map(move |(t, d)| (t, st, d)))
+            .filter(|(t, _, _)| *t <= upto)
+            .collect();
+        due.sort_by(|a, b| (a.0, &a.1.clock, a.2).cmp(&(b.0, &b.1.clock, b.2)));
+        let mut out = Vec::new();
+        for (t, st, d) in due {
+            let (clock, cycle) = (st.clock.clone(), st.cycle);
+            out.push(match d {
+                Due::Warning => Event::ClockWarned {
+                    clock,
+                    cycle,
+                    due: t,
+                },
+                Due::Breach => Event::ClockBreached {
+                    clock,
+                    cycle,
+                    due: t,
+                    notify: self
+                        .defs
+                        .iter()
+                        .find(|d| d.key == st.clock)
+                        .and_then(|d| d.breach_notify.clone()),
+                },
+                Due::Rung(rung) => {
+                    let def = self.defs.iter().find(|d| d.key == st.clock);
+                    let r = def.and_then(|d| d.escalation.get(rung as usize - 1));
+                    Event::RungReached {
+                        clock,
+                        cycle,
+                        rung,
+                        due: t,
+                        notify: r.map(|r| r.notify.clone()),
+                        raise_tier: r.and_then(|r| r.raise_tier.clone()),
+                        ledger: r.is_some_and(|r| r.ledger),
+                    }
+                }
+            });
+        }
+        out
+    }
+
+    /// A deadline agreed with the complainant for `clock`, capped by `agreed_max` from the
+    /// clock's start: the capped deadline, or `None` when the clock is not open.
+    pub(crate) fn agree(
+        &self,
+        c: &crate::Complaint,
+        clock: &ClockKey,
+        at: Timestamp,
+        now: Timestamp,
+        tier: &TierKey,
+    ) -> Option<(Timestamp, Schedule, i64)> {
+        let def = self.defs.iter().find(|d| &d.key == clock)?;
+        let st = c
+            .clocks
+            .iter()
+            .find(|s| &s.clock == clock && s.outcome.is_none())?;
+        let target = def
+            .channel_targets
+            .get(&c.intake.channel)
+            .or_else(|| def.targets.get(tier))
+            .or_else(|| def.targets.values().next())?;
+        let m = self.measure(def, target);
+        let cap = def.agreed_max.map(|s| m.add(st.started_at, s.seconds()));
+        let deadline = cap.map_or(at, |cap| at.min(cap));
+        let mut next = st.clone();
+        next.remaining = m.between(now, deadline);
+        next.budget = m.between(st.started_at, deadline);
+        next.measured_at = now;
+        next.breached = false;
+        // The agreed instant itself is the deadline, even in closed time (warnings and rungs
+        // stay on the clock's measure).
+        let mut schedule = self.project(def, target, &next, now);
+        schedule.deadline = Some(deadline);
+        Some((deadline, schedule, next.remaining))
+    }
+}
+
+fn outcome(st: &ClockState, now: Timestamp) -> ClockOutcome {
+    if st.breached || st.schedule.deadline.is_some_and(|d| now > d) {
+        ClockOutcome::Breached
+    } else if st.schedule.not_before.is_some_and(|nb| now < nb) {
+        ClockOutcome::Early
+    } else {
+        ClockOutcome::Met
+    }
+}

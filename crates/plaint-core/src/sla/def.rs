@@ -1,0 +1,253 @@
+//! How the policy defines clocks: targets, warnings, escalation rungs, after-hours rules.
+
+use crate::id::{CalendarKey, ClockKey, RoleKey, TierKey};
+use crate::lifecycle::{EventKind, StageKind};
+use chrono::NaiveTime;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A length of time written like `90m`, `2h`, `1d12h`, `45s` (days are 24 hours).
+///
+/// ```
+/// use plaint_core::sla::Span;
+/// assert_eq!("1d2h30m".parse::<Span>().unwrap().seconds(), 95_400);
+/// assert!("2 hours".parse::<Span>().is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Span(i64);
+
+impl Span {
+    /// The longest span accepted: 100 years of 365 days. Keeps every deadline computable.
+    pub const MAX: Span = Span(100 * 365 * 86_400);
+
+    /// A span of `seconds`.
+    pub fn from_seconds(seconds: i64) -> Self {
+        Self(seconds)
+    }
+
+    /// Its length in seconds.
+    pub fn seconds(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::str::FromStr for Span {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("\"{s}\" is not a span like 90m, 2h or 1d12h");
+        let (mut total, mut num, mut any) = (0i64, None::<i64>, false);
+        for ch in s.chars() {
+            if let Some(d) = ch.to_digit(10) {
+                num = Some(num.unwrap_or(0).checked_mul(10).ok_or_else(bad)? + i64::from(d));
+                continue;
+            }
+            let unit = match ch {
+                'd' => 86_400,
+                'h' => 3_600,
+                'm' => 60,
+                's' => 1,
+                _ => return Err(bad()),
+            };
+            total = total
+                .checked_add(
+                    num.take()
+                        .ok_or_else(bad)?
+                        .checked_mul(unit)
+                        .ok_or_else(bad)?,
+                )
+                .ok_or_else(bad)?;
+            any = true;
+        }
+        if num.is_some() || !any {
+            return Err(bad());
+        }
+        if total > Self::MAX.0 {
+            return Err(format!("\"{s}\" is longer than 100 years"));
+        }
+        Ok(Self(total))
+    }
+}
+
+impl schemars::JsonSchema for Span {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Span".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^([0-9]+[dhms])+$",
+            "description": "A length of time: 90m, 2h, 1d12h, 45s.",
+        })
+    }
+}
+
+impl TryFrom<String> for Span {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Span> for String {
+    fn from(s: Span) -> String {
+        s.to_string()
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut left = self.0;
+        if left == 0 {
+            return f.write_str("0s");
+        }
+        for (unit, name) in [(86_400, 'd'), (3_600, 'h'), (60, 'm'), (1, 's')] {
+            if left >= unit {
+                write!(f, "{}{name}", left / unit)?;
+                left %= unit;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Span({self})")
+    }
+}
+
+/// One clock as the policy defines it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockDef {
+    /// Its key.
+    pub key: ClockKey,
+    /// Events that start it (or start a new cycle once it has stopped).
+    pub start_on: Vec<EventKind>,
+    /// Events that stop it.
+    pub stop_on: Vec<EventKind>,
+    /// Stages during which it is paused (waiting on the complainant).
+    #[serde(default)]
+    pub pause_while: Vec<StageKind>,
+    /// Events that restart it from zero as a new cycle.
+    #[serde(default)]
+    pub reset_on: Vec<EventKind>,
+    /// The calendar business time is measured on; none means elapsed time.
+    #[serde(default)]
+    pub calendar: Option<CalendarKey>,
+    /// The target per tier; the clock does not run for a tier without one (nor a channel
+    /// in `channel_targets`).
+    #[serde(default)]
+    pub targets: BTreeMap<TierKey, Target>,
+    /// Targets per channel, which win over the tier's (an acknowledgement limit that depends
+    /// on how the complaint arrived: online in 15 minutes, email in an hour).
+    #[serde(default)]
+    pub channel_targets: BTreeMap<crate::ChannelKey, Target>,
+    /// When to warn before the breach.
+    #[serde(default)]
+    pub warning: Option<Warning>,
+    /// Who is told of a breach.
+    #[serde(default)]
+    pub breach_notify: Option<RoleKey>,
+    /// Rungs after the breach, in increasing order of `after`.
+    #[serde(default)]
+    pub escalation: Vec<Rung>,
+    /// What happens when the clock starts outside its calendar's open time.
+    #[serde(default)]
+    pub after_hours: Option<AfterHours>,
+    /// The longest an agreed deadline may be from the clock's start (a regulator's limit).
+    #[serde(default)]
+    pub agreed_max: Option<Span>,
+}
+
+/// A time limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Target {
+    /// Plain elapsed time ("within 30 minutes").
+    Elapsed(Span),
+    /// Open time on the clock's calendar ("within 2 working hours").
+    Business(Span),
+    /// The same time of day `n` working days later ("within 3 working days").
+    WorkingDays(u32),
+    /// A local time of day on a working day ("by 17:00", "by 17:00 the next working day").
+    Cutoff {
+        /// The local time.
+        at: NaiveTime,
+        /// 0: the first working day whose cut-off is still ahead; 1: the working day after
+        /// that; …
+        #[serde(default)]
+        days_after: u32,
+    },
+    /// Act between `not_before` and `not_after` (measured like business time): acting too
+    /// early is flagged, not acting by `not_after` breaches.
+    Window {
+        /// The earliest proper moment.
+        not_before: Span,
+        /// The latest.
+        not_after: Span,
+    },
+}
+
+/// When to warn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Warning {
+    /// When this percentage of the budget is used (75 warns with a quarter left).
+    Percent(u8),
+    /// This long before the deadline, measured like the budget.
+    Before(Span),
+}
+
+/// One escalation rung.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rung {
+    /// How long after the breach, measured like the budget.
+    pub after: Span,
+    /// The role to notify.
+    pub notify: RoleKey,
+    /// Raise the complaint to this tier.
+    #[serde(default)]
+    pub raise_tier: Option<TierKey>,
+    /// Enter the complaint in the complaint ledger (投诉台账).
+    #[serde(default)]
+    pub ledger: bool,
+}
+
+/// After-hours rules for a clock that starts while its calendar is closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AfterHours {
+    /// Tiers that cannot wait: the on-duty role is alerted at once.
+    pub urgent_tiers: Vec<TierKey>,
+    /// The on-duty role.
+    pub notify: RoleKey,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_parse_and_print() {
+        for (text, secs) in [("90m", 5400), ("2h", 7200), ("1d12h", 129_600), ("45s", 45)] {
+            let s: Span = text.parse().unwrap();
+            assert_eq!(s.seconds(), secs);
+        }
+        assert_eq!(Span::from_seconds(5400).to_string(), "1h30m");
+        for bad in [
+            "",
+            "h",
+            "12",
+            "1x",
+            "1h 2m",
+            "99999999999999999999d",
+            "36501d",
+        ] {
+            assert!(bad.parse::<Span>().is_err(), "{bad}");
+        }
+    }
+}
