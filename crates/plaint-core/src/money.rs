@@ -10,8 +10,12 @@ pub struct Currency([u8; 3]);
 
 /// Why a string was refused as a currency code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a currency code (three upper-case letters, e.g. CNY)")]
-pub struct CurrencyError(pub String);
+#[non_exhaustive]
+pub enum CurrencyError {
+    /// Not three upper-case ASCII letters.
+    #[error("{0:?} is not a currency code (three upper-case letters, e.g. CNY)")]
+    NotACode(String),
+}
 
 impl Currency {
     /// Checks and wraps a three-letter code.
@@ -21,7 +25,7 @@ impl Currency {
     pub fn new(code: &str) -> Result<Self, CurrencyError> {
         match code.as_bytes() {
             &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_uppercase) => Ok(Self([a, b, c])),
-            _ => Err(CurrencyError(code.to_owned())),
+            _ => Err(CurrencyError::NotACode(code.to_owned())),
         }
     }
 
