@@ -38,3 +38,8 @@
 pub use plaint_core::*;
 #[cfg(feature = "memory")]
 pub use plaint_memory::MemoryStore;
+
+/// The README's examples, compiled and run as doc tests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
