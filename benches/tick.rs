@@ -110,7 +110,7 @@ fn tick(c: &mut Criterion) {
                         w.arm();
                     }
                     let t = Instant::now();
-                    let fired = w.engine.tick().expect("tick");
+                    let fired = w.engine.tick().expect("tick").fired;
                     total += t.elapsed();
                     assert_eq!(fired.len() as i64, BATCH, "exactly one batch is due");
                 }

@@ -151,12 +151,9 @@ impl Sim {
     }
 
     fn tick(&self) -> Vec<Event> {
-        self.e
-            .tick()
-            .unwrap()
-            .into_iter()
-            .map(|r| r.event)
-            .collect()
+        let tick = self.e.tick().unwrap();
+        assert!(tick.failed.is_empty(), "{:?}", tick.failed);
+        tick.fired.into_iter().map(|r| r.event).collect()
     }
 }
 
@@ -595,14 +592,14 @@ mod properties {
                 let now = s.clock.now();
                 if twice {
                     let (a, b) = std::thread::scope(|sc| {
-                        let h1 = sc.spawn(|| e.tick().unwrap());
-                        let h2 = sc.spawn(|| e.tick().unwrap());
+                        let h1 = sc.spawn(|| e.tick().unwrap().fired);
+                        let h2 = sc.spawn(|| e.tick().unwrap().fired);
                         (h1.join().unwrap(), h2.join().unwrap())
                     });
                     record(a, now)?;
                     record(b, now)?;
                 } else {
-                    record(e.tick().unwrap(), now)?;
+                    record(e.tick().unwrap().fired, now)?;
                 }
             }
             // Everything due by the end fired; nothing else is still due before now.
@@ -679,4 +676,61 @@ mod properties {
             prop_assert_eq!(breached, m >= Duration::days(7));
         }
     }
+}
+
+#[test]
+fn a_complaint_that_cannot_fire_never_holds_up_the_others() {
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(sh(16, 10, 0)));
+    let v1 = testing::sla_policy();
+    let old = Engine::builder(Arc::clone(&store), v1.clone())
+        .clock(Arc::clone(&clock))
+        .build();
+    let receive = || Command::Receive(Arc::new(testing::intake(sh(16, 10, 0))));
+    old.execute(
+        CommandId::new("a").unwrap(),
+        &ComplaintId::new("A").unwrap(),
+        receive(),
+        &testing::agent(),
+    )
+    .unwrap();
+    // An engine that holds only version 2 cannot decide for A, which is pinned to version 1.
+    let mut v2 = v1;
+    v2.version = 2;
+    let new = Engine::builder(Arc::clone(&store), v2)
+        .clock(Arc::clone(&clock))
+        .build();
+    clock.advance(Duration::minutes(1));
+    new.execute(
+        CommandId::new("b").unwrap(),
+        &ComplaintId::new("B").unwrap(),
+        receive(),
+        &testing::agent(),
+    )
+    .unwrap();
+    clock.set(sh(16, 12, 0));
+    let tick = new.tick().unwrap();
+    let fired: Vec<(&str, EventKind)> = tick
+        .fired
+        .iter()
+        .map(|r| (r.command.as_str(), r.event.kind()))
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            ("tick:B:2", EventKind::ClockWarned),
+            ("tick:B:2", EventKind::ClockBreached)
+        ],
+        "B's warning and breach fire"
+    );
+    assert_eq!(tick.failed.len(), 1);
+    assert_eq!(tick.failed[0].0.as_str(), "A");
+    assert!(matches!(
+        tick.failed[0].1,
+        EngineError::UnknownPolicyVersion { version: 1, .. }
+    ));
+    // A stays due: the engine that holds its policy fires it.
+    let tick = old.tick().unwrap();
+    assert_eq!(tick.fired.len(), 2);
+    assert!(tick.failed.is_empty());
 }

@@ -142,7 +142,11 @@ impl Run {
 
     /// Fires what fell due, as an embedding service's timer would.
     pub fn tick(&mut self) -> Res<usize> {
-        let fired = self.engine.tick()?.len();
+        let tick = self.engine.tick()?;
+        if let Some((id, e)) = tick.failed.first() {
+            return Err(format!("tick could not fire {id}: {e}").into());
+        }
+        let fired = tick.fired.len();
         self.fired += fired;
         if !self.quiet && fired > 0 {
             println!("tick at {}: {fired} event(s)", self.local(self.now()));

@@ -64,6 +64,16 @@ pub enum EngineError {
     },
 }
 
+/// What one [`Engine::tick`] did.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Tick {
+    /// The events it appended, in the order they fired.
+    pub fired: Vec<Recorded>,
+    /// Complaints it could not fire, and why; they stay due for the next tick.
+    pub failed: Vec<(ComplaintId, EngineError)>,
+}
+
 /// Builds an [`Engine`]; the store and the current policy are required, the rest default
 /// (no notifications, the system clock, 8 attempts on conflict).
 pub struct EngineBuilder<S, N, C> {
@@ -207,22 +217,30 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
 
     /// Fires every clock item due by now — warnings, breaches, escalation rungs — in due
     /// order across complaints (ties in complaint-id order), each recorded with its original
-    /// due instant. Returns the events this call appended.
+    /// due instant.
     ///
     /// Exactly once: a second tick at the same instant fires nothing, and two threads ticking
     /// at once never both fire an item (the firing is an append at the version it was decided
     /// on; the loser finds nothing left to fire). After downtime it catches up on everything.
+    /// A complaint that cannot be fired (its policy version is not loaded, it kept changing)
+    /// is reported in [`Tick::failed`] and passed over, so it never holds up the others.
     ///
     /// # Errors
-    /// A store error, or [`Rejection::Conflict`] when a complaint kept changing under it.
-    pub fn tick(&self) -> Result<Vec<Recorded>, EngineError> {
+    /// A store error, which ends the tick (what fired before it stays fired).
+    pub fn tick(&self) -> Result<Tick, EngineError> {
         let now = self.clock.now();
-        let mut fired = Vec::new();
+        let mut tick = Tick::default();
+        let mut passed_over: Vec<ComplaintId> = Vec::new();
         let mut last: Option<(crate::Timestamp, ComplaintId)> = None;
         loop {
-            let due = self.store.due(now, 2)?;
+            let due: Vec<_> = self
+                .store
+                .due(now, passed_over.len() + 2)?
+                .into_iter()
+                .filter(|(_, id)| !passed_over.contains(id))
+                .collect();
             let Some((at, id)) = due.first().cloned() else {
-                return Ok(fired);
+                return Ok(tick);
             };
             if last.as_ref() == Some(&(at, id.clone())) {
                 // The index still shows what the state says is not due: refuse to spin.
@@ -233,9 +251,17 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             // Fire this complaint only up to the next complaint's due instant, so firings
             // across complaints happen in due order.
             let upto = due.get(1).map_or(now, |(next, _)| (*next).min(now)).max(at);
-            let events = self.fire(&id, upto)?;
-            last = events.is_empty().then_some((at, id));
-            fired.extend(events);
+            match self.fire(&id, upto) {
+                Ok(events) => {
+                    last = events.is_empty().then_some((at, id));
+                    tick.fired.extend(events);
+                }
+                Err(EngineError::Store(e)) => return Err(e.into()),
+                Err(e) => {
+                    passed_over.push(id.clone());
+                    tick.failed.push((id, e));
+                }
+            }
         }
     }
 

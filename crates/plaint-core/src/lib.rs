@@ -31,7 +31,7 @@ pub use calendar::{BusinessCalendar, CalendarDef, CalendarError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use complainant::{Complainant, Contact};
 pub use complaint::Complaint;
-pub use engine::{Engine, EngineBuilder, EngineError, Undelivered};
+pub use engine::{Engine, EngineBuilder, EngineError, Tick, Undelivered};
 pub use id::{
     ActorId, CalendarKey, CategoryKey, ChannelKey, ClockKey, CommandId, ComplaintId, DepartmentKey,
     IdError, RemedyKey, RoleKey, TierKey,
