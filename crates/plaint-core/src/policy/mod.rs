@@ -535,7 +535,12 @@ impl Policy {
             Basis::Price => s.price,
             Basis::AmountAtStake => s.amount_at_stake,
         };
-        let scaled = basis.map(|b| Money::new(b.minor * i64::from(cap.percent) / 100, b.currency));
+        let scaled = basis.map(|b| {
+            Money::new(
+                b.minor.saturating_mul(i64::from(cap.percent)) / 100,
+                b.currency,
+            )
+        });
         match (scaled, cap.minimum) {
             (Some(a), Some(m)) if a.currency == m.currency => {
                 Ok(Some(if a.minor >= m.minor { a } else { m }))
