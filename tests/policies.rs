@@ -604,3 +604,48 @@ fn channel_targets_win_over_tier_targets() {
         assert_eq!(due, start + chrono::Duration::minutes(minutes), "{channel}");
     }
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn corpus() -> Vec<String> {
+        let mut texts = Vec::new();
+        for dir in [
+            "examples/policies",
+            "tests/policies/good",
+            "tests/policies/bad",
+        ] {
+            for path in files(dir) {
+                texts.push(std::fs::read_to_string(path).unwrap());
+            }
+        }
+        texts
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Loading a mangled policy reports problems or loads; it never panics.
+        #[test]
+        fn mangled_policies_never_panic(
+            file in any::<prop::sample::Index>(),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<char>()), 1..6),
+        ) {
+            let texts = corpus();
+            let mut text: Vec<char> = texts[file.index(texts.len())].chars().collect();
+            for (at, op, ch) in edits {
+                if text.is_empty() { break; }
+                let i = at.index(text.len());
+                match op {
+                    0 => { text.remove(i); }
+                    1 => text.insert(i, ch),
+                    2 => text[i] = ch,
+                    _ => { let line: Vec<char> = text[i..].iter().take_while(|c| **c != '\n').cloned().collect(); text.splice(i..i, line); }
+                }
+            }
+            let text: String = text.into_iter().collect();
+            let _ = Policy::from_toml_str(&text);
+        }
+    }
+}
