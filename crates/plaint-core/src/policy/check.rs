@@ -1,7 +1,7 @@
 //! The semantic checks of a policy: every reference names something defined, keys are unique,
 //! limits are consistent. Each problem is reported with its path; none stops the others.
 
-use super::load::Problems;
+use super::problems::Problems;
 use super::{CategoryNode, Condition, Policy};
 use crate::lifecycle::CommandKind;
 use crate::money::Money;

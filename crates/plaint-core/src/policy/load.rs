@@ -1,12 +1,12 @@
 //! Loading a policy document: each section and each list item is read on its own, so one
 //! mistake does not hide the next; then the semantic checks run on what was read.
 
+use super::problems::Problems;
 use super::{Policy, PolicyError, Problem};
 use crate::calendar::Calendars;
 use crate::calendar::{BusinessCalendar, CalendarDef};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use std::collections::BTreeSet;
 
 /// The top-level keys of a policy document.
 const KNOWN: &[&str] = &[
@@ -47,30 +47,7 @@ pub(super) fn from_toml(v: toml::Value) -> Value {
     }
 }
 
-/// Problems found so far, and the keys of items that were reported and left out (so that a
-/// reference to one is not reported a second time as unknown).
-#[derive(Default)]
-pub(super) struct Problems(pub(super) Vec<Problem>, BTreeSet<(String, String)>);
-
 impl Problems {
-    /// Whether `key` of `section` was defined but left out for a problem already reported.
-    pub(super) fn left_out(&self, section: &str, key: &str) -> bool {
-        self.1.contains(&(section.to_owned(), key.to_owned()))
-    }
-
-    fn leave_out(&mut self, section: &str, item: &Value) {
-        if let Some(key) = item.get("key").and_then(Value::as_str) {
-            self.1.insert((section.to_owned(), key.to_owned()));
-        }
-    }
-
-    pub(super) fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Problem {
-            path: path.into(),
-            message: message.into(),
-        });
-    }
-
     fn read<T: DeserializeOwned>(&mut self, path: &str, v: &Value) -> Option<T> {
         match serde_path_to_error::deserialize::<_, T>(v) {
             Ok(t) => Some(t),

@@ -4,6 +4,7 @@
 
 mod check;
 mod load;
+mod problems;
 
 use crate::calendar::Calendars;
 use crate::id::{CategoryKey, ChannelKey, DepartmentKey, RemedyKey, RoleKey, TierKey};
