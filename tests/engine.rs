@@ -60,6 +60,7 @@ fn a_retried_command_returns_the_first_result_and_appends_nothing() {
         .execute(cmd("c2"), &id, Command::Acknowledge, &testing::agent())
         .unwrap();
     assert_eq!(latest.version, 2);
+    e.relay().unwrap();
     assert_eq!(
         notifier.delivered().len(),
         1,
@@ -206,6 +207,23 @@ impl Store for Racing {
     }
     fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
         self.inner.next_due()
+    }
+    fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.inner.claim_outbox(now, lease, limit)
+    }
+    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
+        self.inner.settle(id, outcome)
+    }
+    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.inner.dead_letters()
+    }
+    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
+        self.inner.requeue(id, at)
     }
 }
 
@@ -510,16 +528,18 @@ fn merging_needs_an_open_target() {
 }
 
 #[test]
-fn notifications_follow_the_events_and_failures_are_kept() {
+fn a_failing_notifier_never_fails_a_command_and_its_failures_become_dead_letters() {
     struct Failing;
     impl Notifier for Failing {
         fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
             Err(NotifyError::Failed("sms gateway down".into()))
         }
     }
+    let clock = Arc::new(ManualClock::new(testing::t(1)));
     let e = Engine::builder(MemoryStore::new(), testing::policy())
-        .clock(ManualClock::new(testing::t(1)))
+        .clock(Arc::clone(&clock))
         .notifier(Failing)
+        .max_delivery_attempts(3)
         .build();
     let id = testing::complaint_id();
     e.execute(
@@ -536,13 +556,25 @@ fn notifications_follow_the_events_and_failures_are_kept() {
         c.acknowledged_at.is_some(),
         "a failed notification never fails the command"
     );
-    let lost = e.undelivered();
-    assert_eq!(lost.len(), 1);
+    // Three attempts, backing off in between, then a dead letter.
+    let mut attempts = 0;
+    for _ in 0..10 {
+        let r = e.relay().unwrap();
+        attempts += r.retrying + r.dead;
+        clock.advance(chrono::Duration::hours(2));
+    }
+    assert_eq!(attempts, 3);
+    let dead = e.dead_letters().unwrap();
+    assert_eq!(dead.len(), 1);
     assert_eq!(
-        lost[0].notification.id.to_string(),
+        dead[0].notification.id.to_string(),
         "EXP-1/2/acknowledged/complainant"
     );
-    assert_eq!(lost[0].notification.recipient, Recipient::Complainant);
+    assert_eq!(dead[0].attempts, 3);
+    assert_eq!(
+        dead[0].last_error.as_deref(),
+        Some("delivery failed: sms gateway down")
+    );
 }
 
 #[test]

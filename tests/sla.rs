@@ -53,9 +53,13 @@ impl Sim {
     fn run(&mut self, id: &str, command: Command, actor: &Actor) -> Arc<Complaint> {
         self.n += 1;
         let cmd = CommandId::new(format!("c{}", self.n)).unwrap();
-        self.e
+        let c = self
+            .e
             .execute(cmd, &ComplaintId::new(id).unwrap(), command, actor)
-            .unwrap_or_else(|e| panic!("command {}: {e}", self.n))
+            .unwrap_or_else(|e| panic!("command {}: {e}", self.n));
+        // A service's relay delivers in the background; here, right after each command.
+        self.e.relay().unwrap();
+        c
     }
 
     fn receive(&mut self, id: &str) -> Arc<Complaint> {
@@ -153,6 +157,7 @@ impl Sim {
     fn tick(&self) -> Vec<Event> {
         let tick = self.e.tick().unwrap();
         assert!(tick.failed.is_empty(), "{:?}", tick.failed);
+        self.e.relay().unwrap();
         tick.fired.into_iter().map(|r| r.event).collect()
     }
 }

@@ -147,6 +147,8 @@ impl Run {
             return Err(format!("tick could not fire {id}: {e}").into());
         }
         let fired = tick.fired.len();
+        // The relay delivers what the commands and the tick put in the outbox.
+        self.engine.relay()?;
         self.fired += fired;
         if !self.quiet && fired > 0 {
             println!("tick at {}: {fired} event(s)", self.local(self.now()));
@@ -222,6 +224,7 @@ impl Run {
                 );
             }
         }
+        self.engine.relay()?;
         println!("\nnotifications: {}", self.notes.delivered().len());
         Ok(())
     }

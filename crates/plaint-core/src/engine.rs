@@ -5,11 +5,13 @@ use crate::clock::{Clock, SystemClock};
 use crate::complaint::Complaint;
 use crate::id::{CommandId, ComplaintId};
 use crate::lifecycle::{Command, Recorded, Rejection, decide};
-use crate::notify::{DiscardNotifier, Notification, Notifier, NotifyError, notifications_for};
+use crate::notify::{
+    DiscardNotifier, NotificationId, Notifier, OutboxEntry, Settlement, notifications_for,
+};
 use crate::policy::Policy;
 use crate::store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Drives complaints: decides commands under the right policy version, appends the events
 /// with optimistic concurrency, and answers queries. `Send + Sync` when its ports are: share
@@ -21,17 +23,57 @@ pub struct Engine<S, N = DiscardNotifier, C = SystemClock> {
     policies: BTreeMap<u32, Arc<Policy>>,
     current: u32,
     max_attempts: u32,
-    undelivered: Mutex<Vec<Undelivered>>,
+    delivery: DeliveryPolicy,
 }
 
-/// A notification the notifier refused. Kept in memory until the outbox (a later step) makes
-/// delivery durable; see [`Engine::undelivered`].
-#[derive(Debug, Clone)]
-pub struct Undelivered {
-    /// The notification.
-    pub notification: Notification,
-    /// Why it failed.
-    pub error: NotifyError,
+/// How the relay retries a failing delivery: exponential back-off from `base`, capped at
+/// `cap`, spread by ±20 % jitter (derived from the notification id and attempt, so it is
+/// reproducible), and given up after `max_attempts`.
+#[derive(Debug, Clone, Copy)]
+struct DeliveryPolicy {
+    base: chrono::Duration,
+    cap: chrono::Duration,
+    max_attempts: u32,
+    lease: chrono::Duration,
+}
+
+impl Default for DeliveryPolicy {
+    fn default() -> Self {
+        Self {
+            base: chrono::Duration::seconds(30),
+            cap: chrono::Duration::hours(1),
+            max_attempts: 8,
+            lease: chrono::Duration::minutes(5),
+        }
+    }
+}
+
+impl DeliveryPolicy {
+    /// The wait before the attempt after `failures` failures.
+    fn backoff(&self, id: &NotificationId, failures: u32) -> chrono::Duration {
+        use std::hash::{Hash, Hasher};
+        let exp = self
+            .base
+            .num_milliseconds()
+            .saturating_mul(1i64 << failures.saturating_sub(1).min(30));
+        let wait = exp.min(self.cap.num_milliseconds());
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (id, failures).hash(&mut h);
+        let jitter = 0.8 + (h.finish() % 4001) as f64 / 10_000.0; // 0.8 ..= 1.2
+        chrono::Duration::milliseconds((wait as f64 * jitter) as i64)
+    }
+}
+
+/// What one [`Engine::relay`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Relay {
+    /// Notifications delivered.
+    pub delivered: usize,
+    /// Notifications that failed and will be tried again.
+    pub retrying: usize,
+    /// Notifications given up on (now dead letters).
+    pub dead: usize,
 }
 
 /// Why [`Engine::execute`] or a query failed.
@@ -92,7 +134,7 @@ impl<S: Store> Engine<S> {
                 policies: BTreeMap::from([(current, Arc::new(policy))]),
                 current,
                 max_attempts: 8,
-                undelivered: Mutex::new(Vec::new()),
+                delivery: DeliveryPolicy::default(),
             },
         }
     }
@@ -110,7 +152,7 @@ impl<S, N, C> EngineBuilder<S, N, C> {
                 policies: e.policies,
                 current: e.current,
                 max_attempts: e.max_attempts,
-                undelivered: e.undelivered,
+                delivery: e.delivery,
             },
         }
     }
@@ -126,7 +168,7 @@ impl<S, N, C> EngineBuilder<S, N, C> {
                 policies: e.policies,
                 current: e.current,
                 max_attempts: e.max_attempts,
-                undelivered: e.undelivered,
+                delivery: e.delivery,
             },
         }
     }
@@ -144,6 +186,19 @@ impl<S, N, C> EngineBuilder<S, N, C> {
     /// How many times a command is decided again after losing a race (at least 1).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.engine.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// How often the relay tries a notification before making it a dead letter (at least 1).
+    pub fn max_delivery_attempts(mut self, attempts: u32) -> Self {
+        self.engine.delivery.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The relay's first back-off; later ones double up to `cap`.
+    pub fn delivery_backoff(mut self, base: chrono::Duration, cap: chrono::Duration) -> Self {
+        self.engine.delivery.base = base;
+        self.engine.delivery.cap = cap.max(base);
         self
     }
 
@@ -193,12 +248,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             };
             // Let go of our copy so the store can apply the events in place.
             drop(state);
-            let append = Append::new(id.clone(), command_id.clone(), expected, recorded);
+            let append = Append::new(id.clone(), command_id.clone(), expected, recorded)
+                .with_outbox(notifications);
             match self.store.append(append) {
-                Ok(next) => {
-                    self.notify(notifications);
-                    return Ok(next);
-                }
+                Ok(next) => return Ok(next),
                 Err(StoreError::Conflict { expected, actual }) => {
                     last_conflict = (expected, actual);
                 }
@@ -296,12 +349,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 Vec::new()
             };
             drop(state);
-            let append = Append::new(id.clone(), command_id, expected, recorded.clone());
+            let append = Append::new(id.clone(), command_id, expected, recorded.clone())
+                .with_outbox(notifications);
             match self.store.append(append) {
-                Ok(_) => {
-                    self.notify(notifications);
-                    return Ok(recorded);
-                }
+                Ok(_) => return Ok(recorded),
                 Err(StoreError::Conflict { expected, actual }) => {
                     last_conflict = (expected, actual)
                 }
@@ -342,12 +393,62 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         &self.policies[&self.current]
     }
 
-    /// Notifications the notifier refused so far (in memory only, for now).
-    pub fn undelivered(&self) -> Vec<Undelivered> {
-        self.undelivered
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    /// Delivers what is due in the outbox through the notifier: failures are retried with
+    /// exponential back-off and jitter, and become dead letters after the last attempt.
+    /// Commands never wait for this: call it from a background task (each notification has
+    /// a stable id, so a receiver can drop the rare duplicate of at-least-once delivery).
+    ///
+    /// # Errors
+    /// A store error (what was settled before it stays settled).
+    pub fn relay(&self) -> Result<Relay, EngineError> {
+        let now = self.clock.now();
+        let d = self.delivery;
+        let mut report = Relay::default();
+        loop {
+            let batch = self.store.claim_outbox(now, d.lease, 64)?;
+            if batch.is_empty() {
+                return Ok(report);
+            }
+            for entry in batch {
+                let id = entry.notification.id.clone();
+                let outcome = match self.notifier.deliver(&entry.notification) {
+                    Ok(()) => {
+                        report.delivered += 1;
+                        Settlement::Delivered
+                    }
+                    Err(e) if entry.attempts + 1 >= d.max_attempts => {
+                        report.dead += 1;
+                        Settlement::Dead {
+                            error: e.to_string(),
+                        }
+                    }
+                    Err(e) => {
+                        report.retrying += 1;
+                        Settlement::Retry {
+                            next_attempt: now + d.backoff(&id, entry.attempts + 1),
+                            error: e.to_string(),
+                        }
+                    }
+                };
+                self.store.settle(&id, outcome)?;
+            }
+        }
+    }
+
+    /// The notifications given up on, for a person to look at and retry.
+    ///
+    /// # Errors
+    /// A store error.
+    pub fn dead_letters(&self) -> Result<Vec<OutboxEntry>, EngineError> {
+        Ok(self.store.dead_letters()?)
+    }
+
+    /// Puts a dead letter back in the outbox, due now; `false` if there is none with that id.
+    ///
+    /// # Errors
+    /// A store error.
+    pub fn retry_dead_letter(&self, id: &NotificationId) -> Result<bool, EngineError> {
+        Ok(self.store.requeue(id, self.clock.now())?)
     }
 
     /// The store, for adapters' own maintenance calls.
@@ -434,19 +535,5 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Complaint::replay(id.clone(), upto)
             .map(Arc::new)
             .ok_or_else(|| StoreError::Malformed(format!("history of {id} is empty")).into())
-    }
-
-    fn notify(&self, notifications: Vec<Notification>) {
-        for n in notifications {
-            if let Err(error) = self.notifier.deliver(&n) {
-                self.undelivered
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(Undelivered {
-                        notification: n,
-                        error,
-                    });
-            }
-        }
     }
 }

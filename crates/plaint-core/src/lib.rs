@@ -31,7 +31,7 @@ pub use calendar::{BusinessCalendar, CalendarDef, CalendarError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use complainant::{Complainant, Contact};
 pub use complaint::Complaint;
-pub use engine::{Engine, EngineBuilder, EngineError, Tick, Undelivered};
+pub use engine::{Engine, EngineBuilder, EngineError, Relay, Tick};
 pub use id::{
     ActorId, CalendarKey, CategoryKey, ChannelKey, ClockKey, CommandId, ComplaintId, DepartmentKey,
     IdError, RemedyKey, RoleKey, TierKey,
@@ -43,8 +43,8 @@ pub use lifecycle::{
 pub use model::*;
 pub use money::{Currency, CurrencyError, Money};
 pub use notify::{
-    DiscardNotifier, Notification, NotificationId, NotificationKind, Notifier, NotifyError,
-    Recipient, RecordingNotifier,
+    DiscardNotifier, FanOut, Notification, NotificationId, NotificationKind, Notifier, NotifyError,
+    OutboxEntry, Recipient, RecordingNotifier, Retry, Settlement,
 };
 pub use policy::{
     Basis, Cap, Condition, OverCap, Policy, PolicyError, Problem, RouteRule, SeverityRule,

@@ -20,7 +20,7 @@ pub struct Notification {
 
 /// A notification's stable id: the event that caused it, what it says and to whom. Displays
 /// as `<complaint>/<version>/<kind>/<recipient>`, e.g. `EXP-1/2/acknowledged/complainant`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct NotificationId {
     /// The complaint.
     pub complaint: ComplaintId,
@@ -52,7 +52,7 @@ impl std::fmt::Display for NotificationId {
 }
 
 /// Who a notification is for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "to", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Recipient {
@@ -254,6 +254,82 @@ pub enum NotifyError {
     /// Delivery failed; trying again may work.
     #[error("delivery failed: {0}")]
     Failed(String),
+}
+
+/// A notification in the outbox: written with the events that caused it, delivered by the
+/// engine's relay, retried with back-off, and given up on (a dead letter) after the last
+/// attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// What to deliver.
+    pub notification: Notification,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Not to be tried before this instant (a relay that claims it pushes it on by a lease).
+    pub next_attempt: crate::Timestamp,
+    /// The last failure.
+    pub last_error: Option<String>,
+}
+
+/// How a claimed outbox entry ended, for [`crate::Store::settle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Settlement {
+    /// Delivered: it leaves the outbox.
+    Delivered,
+    /// Failed; try again at `next_attempt`.
+    Retry {
+        /// When.
+        next_attempt: crate::Timestamp,
+        /// Why it failed.
+        error: String,
+    },
+    /// Failed for the last time: it becomes a dead letter.
+    Dead {
+        /// Why it failed.
+        error: String,
+    },
+}
+
+/// Delivers to several notifiers; fails if any fails (the relay then retries, and receivers
+/// drop what they already have by the notification's id).
+pub struct FanOut(pub Vec<Box<dyn Notifier>>);
+
+impl Notifier for FanOut {
+    fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
+        let mut first_error = None;
+        for target in &self.0 {
+            if let Err(e) = target.deliver(n) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Tries a delivery up to `attempts` times at once before reporting failure (for transient
+/// errors of a gateway); the relay's back-off handles longer outages.
+pub struct Retry<N> {
+    /// The notifier it retries.
+    pub inner: N,
+    /// Tries per delivery (at least 1).
+    pub attempts: u32,
+}
+
+impl<N: Notifier> Notifier for Retry<N> {
+    fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
+        let mut last = Ok(());
+        for _ in 0..self.attempts.max(1) {
+            last = self.inner.deliver(n);
+            if last.is_ok() {
+                break;
+            }
+        }
+        last
+    }
+    fn is_enabled(&self) -> bool {
+        self.inner.is_enabled()
+    }
 }
 
 /// A notifier that drops everything: for embeddings that do not notify.

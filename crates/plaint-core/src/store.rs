@@ -4,6 +4,7 @@ use crate::complaint::Complaint;
 use crate::id::{CommandId, ComplaintId, DepartmentKey, TierKey};
 use crate::lifecycle::{Recorded, StageKind};
 use crate::model::Timestamp;
+use crate::notify::{Notification, NotificationId, OutboxEntry, Settlement};
 use std::sync::Arc;
 
 /// Persistent storage for complaints. A store knows no business rules: it appends what the
@@ -14,9 +15,10 @@ use std::sync::Arc;
 /// Every implementation must pass the conformance suite (`plaint_core::conformance`, behind
 /// the `conformance` feature).
 pub trait Store: Send + Sync {
-    /// Appends one command's events atomically: all or nothing, and only if the complaint is
-    /// at `append.expected_version` (0 for a new complaint). Records `append.command` so the
-    /// command is never applied twice. Returns the complaint's state after the events.
+    /// Appends one command's events and its outbox entries atomically: all or nothing, and
+    /// only if the complaint is at `append.expected_version` (0 for a new complaint). Records
+    /// `append.command` so the command is never applied twice. Returns the complaint's state
+    /// after the events.
     ///
     /// A store should apply the events in place when nobody else holds the current state
     /// (`Arc::make_mut`): the engine drops its copy before appending, so a command then costs
@@ -70,6 +72,39 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// A backend error.
     fn next_due(&self) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Claims up to `limit` outbox entries whose `next_attempt` is at or before `now`, earliest
+    /// first (ties in id order), and pushes their `next_attempt` to `now + lease` in the same
+    /// step, so a concurrent relay does not take them too unless the lease runs out.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// Records how a claimed entry ended. Settling an entry that is no longer in the outbox
+    /// (another relay settled it) does nothing.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError>;
+
+    /// The dead letters: entries given up on, oldest first.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// Puts a dead letter back in the outbox, due at `at` with its attempts reset; `false` if
+    /// there is no such dead letter.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError>;
 }
 
 impl<T: Store + ?Sized> Store for Arc<T> {
@@ -98,6 +133,23 @@ impl<T: Store + ?Sized> Store for Arc<T> {
     fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
         (**self).next_due()
     }
+    fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        (**self).claim_outbox(now, lease, limit)
+    }
+    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
+        (**self).settle(id, outcome)
+    }
+    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        (**self).dead_letters()
+    }
+    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
+        (**self).requeue(id, at)
+    }
 }
 
 /// One atomic write: the events of one command.
@@ -112,6 +164,8 @@ pub struct Append {
     pub command: CommandId,
     /// The events, numbered `expected_version + 1 ..`.
     pub events: Vec<Recorded>,
+    /// Notifications the events call for: written to the outbox in the same atomic step.
+    pub outbox: Vec<Notification>,
 }
 
 impl Append {
@@ -127,7 +181,27 @@ impl Append {
             expected_version,
             command,
             events,
+            outbox: Vec::new(),
         }
+    }
+
+    /// The same append with notifications for the outbox.
+    pub fn with_outbox(mut self, outbox: Vec<Notification>) -> Self {
+        self.outbox = outbox;
+        self
+    }
+
+    /// The outbox entries this append creates: due at once (the command's instant).
+    pub fn outbox_entries(&self) -> impl Iterator<Item = OutboxEntry> + '_ {
+        let at = self.events.first().map(|e| e.at);
+        self.outbox.iter().filter_map(move |n| {
+            Some(OutboxEntry {
+                notification: n.clone(),
+                attempts: 0,
+                next_attempt: at?,
+                last_error: None,
+            })
+        })
     }
 
     /// The version the complaint has after this append.

@@ -7,10 +7,10 @@
 
 use foldhash::HashMap;
 use plaint_core::{
-    Append, CommandId, CommandRecord, Complaint, ComplaintId, ListQuery, Page, Recorded, Store,
-    StoreError, Timestamp,
+    Append, CommandId, CommandRecord, Complaint, ComplaintId, ListQuery, NotificationId,
+    OutboxEntry, Page, Recorded, Settlement, Store, StoreError, Timestamp,
 };
-use std::collections::{BTreeSet, hash_map};
+use std::collections::{BTreeMap, BTreeSet, hash_map};
 use std::ops::Bound;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -34,6 +34,11 @@ struct Inner {
     ids: BTreeSet<ComplaintId>,
     /// The due-timer index: `(next_due, id)` of every complaint with something due.
     due: BTreeSet<(Timestamp, ComplaintId)>,
+    /// The outbox, and its index by next attempt.
+    outbox: BTreeMap<NotificationId, OutboxEntry>,
+    outbox_due: BTreeSet<(Timestamp, NotificationId)>,
+    /// Dead letters, oldest first.
+    dead: Vec<OutboxEntry>,
     commands: HashMap<CommandId, CommandRecord>,
 }
 
@@ -86,6 +91,7 @@ impl Store for MemoryStore {
         let hash_map::Entry::Vacant(record) = inner.commands.entry(append.command.clone()) else {
             return Err(StoreError::DuplicateCommand(append.command));
         };
+        let outbox: Vec<OutboxEntry> = append.outbox_entries().collect();
         // Nothing has changed yet; from here on nothing can fail.
         let old_due = entry.as_ref().and_then(|e| e.state.next_due());
         let state = match entry {
@@ -107,6 +113,12 @@ impl Store for MemoryStore {
                 state
             }
         };
+        for entry in outbox {
+            inner
+                .outbox_due
+                .insert((entry.next_attempt, entry.notification.id.clone()));
+            inner.outbox.insert(entry.notification.id.clone(), entry);
+        }
         let new_due = state.next_due();
         if old_due != new_due {
             if let Some(t) = old_due {
@@ -157,6 +169,80 @@ impl Store for MemoryStore {
 
     fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
         Ok(self.read().due.first().map(|(t, _)| *t))
+    }
+
+    fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut guard = self.write();
+        let inner = &mut *guard;
+        let due: Vec<(Timestamp, NotificationId)> = inner
+            .outbox_due
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .take(limit)
+            .cloned()
+            .collect();
+        let mut claimed = Vec::with_capacity(due.len());
+        for key in due {
+            inner.outbox_due.remove(&key);
+            if let Some(entry) = inner.outbox.get_mut(&key.1) {
+                entry.next_attempt = now + lease;
+                inner.outbox_due.insert((entry.next_attempt, key.1.clone()));
+                claimed.push(entry.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
+    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
+        let mut guard = self.write();
+        let inner = &mut *guard;
+        let Some(mut entry) = inner.outbox.remove(id) else {
+            return Ok(());
+        };
+        inner.outbox_due.remove(&(entry.next_attempt, id.clone()));
+        match outcome {
+            Settlement::Retry {
+                next_attempt,
+                error,
+            } => {
+                entry.attempts += 1;
+                entry.next_attempt = next_attempt;
+                entry.last_error = Some(error);
+                inner.outbox_due.insert((next_attempt, id.clone()));
+                inner.outbox.insert(id.clone(), entry);
+            }
+            Settlement::Dead { error } => {
+                entry.attempts += 1;
+                entry.last_error = Some(error);
+                inner.dead.push(entry);
+            }
+            // Delivered, or anything a newer store version adds: it leaves the outbox.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        Ok(self.read().dead.clone())
+    }
+
+    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
+        let mut guard = self.write();
+        let inner = &mut *guard;
+        let Some(i) = inner.dead.iter().position(|e| &e.notification.id == id) else {
+            return Ok(false);
+        };
+        let mut entry = inner.dead.remove(i);
+        entry.attempts = 0;
+        entry.next_attempt = at;
+        inner.outbox_due.insert((at, id.clone()));
+        inner.outbox.insert(id.clone(), entry);
+        Ok(true)
     }
 
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
