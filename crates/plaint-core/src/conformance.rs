@@ -30,6 +30,7 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     list_filters_and_pages(&make());
     concurrent_appends_lose_nothing(Arc::new(make()));
     due_index_follows_appends(&make());
+    outbox_follows_appends(&make());
 }
 
 fn cmd(s: &str) -> CommandId {
@@ -437,4 +438,97 @@ pub fn due_index_follows_appends(store: &dyn Store) {
         .collect();
     assert_eq!(ids, ["D-2", "D-0"]);
     assert_eq!(store.next_due().expect("next_due"), Some(warn(2)));
+}
+
+/// The outbox is written with the events or not at all, claimed under a lease, and settled
+/// as delivered, retried or dead; dead letters can be requeued.
+pub fn outbox_follows_appends(store: &dyn Store) {
+    use crate::notify::{Notification, NotificationId, NotificationKind, Recipient, Settlement};
+    let id = cid("O-1");
+    let note = |version| Notification {
+        id: NotificationId {
+            complaint: id.clone(),
+            version,
+            kind: NotificationKind::Acknowledged,
+            recipient: Recipient::Complainant,
+        },
+        complaint: id.clone(),
+        recipient: Recipient::Complainant,
+        kind: NotificationKind::Acknowledged,
+    };
+    let receive = Command::Receive(Arc::new(testing::intake(testing::t(0))));
+    let append = next_append(store, &id, "o1", receive).with_outbox(vec![note(1)]);
+    store.append(append).expect("appends");
+    // A conflicting append writes no outbox entry.
+    let stale = next_append(store, &cid("O-1"), "o2", Command::Acknowledge);
+    let stale = Append::new(id.clone(), cmd("o2"), 0, stale.events).with_outbox(vec![note(2)]);
+    assert!(store.append(stale).is_err());
+    let lease = chrono::Duration::minutes(5);
+    let now = testing::t(1);
+    let claimed = store.claim_outbox(now, lease, 10).expect("claims");
+    assert_eq!(claimed.len(), 1, "exactly the committed notification");
+    assert_eq!(claimed[0].notification, note(1));
+    assert!(
+        store
+            .claim_outbox(now, lease, 10)
+            .expect("claims")
+            .is_empty(),
+        "leased"
+    );
+    let later = now + lease;
+    assert_eq!(
+        store.claim_outbox(later, lease, 10).expect("claims").len(),
+        1,
+        "lease ran out"
+    );
+    let retry_at = later + chrono::Duration::minutes(1);
+    store
+        .settle(
+            &note(1).id,
+            Settlement::Retry {
+                next_attempt: retry_at,
+                error: "timeout".into(),
+            },
+        )
+        .expect("settles");
+    assert!(
+        store
+            .claim_outbox(later, lease, 10)
+            .expect("claims")
+            .is_empty()
+    );
+    let again = store.claim_outbox(retry_at, lease, 10).expect("claims");
+    assert_eq!((again.len(), again[0].attempts), (1, 1));
+    store
+        .settle(
+            &note(1).id,
+            Settlement::Dead {
+                error: "gone".into(),
+            },
+        )
+        .expect("settles");
+    let dead = store.dead_letters().expect("dead letters");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].last_error.as_deref(), Some("gone"));
+    assert!(
+        store
+            .claim_outbox(retry_at + lease * 10, lease, 10)
+            .expect("claims")
+            .is_empty()
+    );
+    assert!(store.requeue(&note(1).id, retry_at).expect("requeues"));
+    assert!(store.dead_letters().expect("dead letters").is_empty());
+    store
+        .settle(&note(1).id, Settlement::Delivered)
+        .expect("settles");
+    assert!(
+        store
+            .claim_outbox(retry_at + lease * 10, lease, 10)
+            .expect("claims")
+            .is_empty()
+    );
+    // Settling what is gone does nothing.
+    store
+        .settle(&note(1).id, Settlement::Delivered)
+        .expect("settles");
 }

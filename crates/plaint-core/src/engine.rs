@@ -401,38 +401,52 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// # Errors
     /// A store error (what was settled before it stays settled).
     pub fn relay(&self) -> Result<Relay, EngineError> {
+        let mut report = Relay::default();
+        loop {
+            let batch = self.relay_batch(64)?;
+            if batch == Relay::default() {
+                return Ok(report);
+            }
+            report.delivered += batch.delivered;
+            report.retrying += batch.retrying;
+            report.dead += batch.dead;
+        }
+    }
+
+    /// One step of [`Engine::relay`]: claims at most `limit` due notifications and settles
+    /// them. A background task that must stay responsive (to shut down, say) calls this in
+    /// its loop instead of `relay`, which runs until nothing is due.
+    ///
+    /// # Errors
+    /// A store error (what was settled before it stays settled).
+    pub fn relay_batch(&self, limit: usize) -> Result<Relay, EngineError> {
         let now = self.clock.now();
         let d = self.delivery;
         let mut report = Relay::default();
-        loop {
-            let batch = self.store.claim_outbox(now, d.lease, 64)?;
-            if batch.is_empty() {
-                return Ok(report);
-            }
-            for entry in batch {
-                let id = entry.notification.id.clone();
-                let outcome = match self.notifier.deliver(&entry.notification) {
-                    Ok(()) => {
-                        report.delivered += 1;
-                        Settlement::Delivered
+        for entry in self.store.claim_outbox(now, d.lease, limit)? {
+            let id = entry.notification.id.clone();
+            let outcome = match self.notifier.deliver(&entry.notification) {
+                Ok(()) => {
+                    report.delivered += 1;
+                    Settlement::Delivered
+                }
+                Err(e) if entry.attempts + 1 >= d.max_attempts => {
+                    report.dead += 1;
+                    Settlement::Dead {
+                        error: e.to_string(),
                     }
-                    Err(e) if entry.attempts + 1 >= d.max_attempts => {
-                        report.dead += 1;
-                        Settlement::Dead {
-                            error: e.to_string(),
-                        }
+                }
+                Err(e) => {
+                    report.retrying += 1;
+                    Settlement::Retry {
+                        next_attempt: now + d.backoff(&id, entry.attempts + 1),
+                        error: e.to_string(),
                     }
-                    Err(e) => {
-                        report.retrying += 1;
-                        Settlement::Retry {
-                            next_attempt: now + d.backoff(&id, entry.attempts + 1),
-                            error: e.to_string(),
-                        }
-                    }
-                };
-                self.store.settle(&id, outcome)?;
-            }
+                }
+            };
+            self.store.settle(&id, outcome)?;
         }
+        Ok(report)
     }
 
     /// The notifications given up on, for a person to look at and retry.
