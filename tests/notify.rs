@@ -157,6 +157,7 @@ fn fan_out_and_retry_compose() {
         complaint: testing::complaint_id(),
         recipient: Recipient::Complainant,
         kind: NotificationKind::Acknowledged,
+        text: None,
     };
     fan.deliver(&n).unwrap();
     assert_eq!((a.delivered().len(), b.delivered().len()), (1, 1));
@@ -269,4 +270,153 @@ proptest! {
         prop_assert_eq!(seen, expected);
         prop_assert!(e.dead_letters().unwrap().is_empty());
     }
+}
+
+/// Texts come from the policy's templates in its locale; the complainant's phone is masked
+/// for departments and roles without contact access, shown to roles with it.
+#[test]
+fn templates_render_in_the_policy_locale_and_mask_contacts() {
+    let policy = Policy::from_toml_str(include_str!("../examples/policies/express.toml")).unwrap();
+    let clock = Arc::new(ManualClock::new("2026-11-16T01:00:00Z".parse().unwrap()));
+    let notes = Arc::new(RecordingNotifier::new());
+    let e = Engine::builder(MemoryStore::new(), policy)
+        .clock(Arc::clone(&clock))
+        .notifier(Arc::clone(&notes))
+        .build();
+    let agent = Actor::staff(
+        ActorId::new("a").unwrap(),
+        vec![RoleKey::new("agent").unwrap()],
+        None,
+    );
+    let id = ComplaintId::new("EXP-9").unwrap();
+    let mut intake = testing::intake(clock.now());
+    intake.channel = "hotline".try_into().unwrap();
+    let run = |n: &str, c: Command| {
+        e.execute(CommandId::new(n).unwrap(), &id, c, &agent)
+            .unwrap()
+    };
+    run("r", Command::Receive(Arc::new(intake)));
+    run("a", Command::Acknowledge);
+    let triage = Command::Triage {
+        category: path("delay"),
+        tier: None,
+        validity: Validity::Valid,
+    };
+    run("t", triage);
+    run(
+        "o",
+        Command::Route {
+            responsibility: None,
+        },
+    );
+    e.relay().unwrap();
+    let texts: BTreeMap<String, String> = notes
+        .delivered()
+        .into_iter()
+        .map(|n| (n.id.to_string(), n.text.unwrap_or_default().to_string()))
+        .collect();
+    let keys: Vec<&String> = texts.keys().collect();
+    assert!(
+        texts.contains_key("EXP-9/3/acknowledged/complainant"),
+        "{keys:?}"
+    );
+    let ack = &texts["EXP-9/3/acknowledged/complainant"];
+    assert!(ack.starts_with("您的投诉（编号 EXP-9）已受理"), "{ack}");
+    assert!(
+        texts.contains_key("EXP-9/6/assigned/department:hub"),
+        "{keys:?}"
+    );
+    let assigned = &texts["EXP-9/6/assigned/department:hub"];
+    assert!(
+        assigned.contains("转运中心"),
+        "the department's label in the locale: {assigned}"
+    );
+    assert!(
+        assigned.contains("138****5678") && !assigned.contains("13812345678"),
+        "{assigned}"
+    );
+    assert!(
+        assigned.contains("2026-11-"),
+        "a local deadline: {assigned}"
+    );
+    // Two days on nobody has investigated: the breach goes to the service manager (no
+    // contact access: masked) and, through the ladder, to the general manager (access).
+    clock.advance(chrono::Duration::hours(60));
+    e.tick().unwrap();
+    e.relay().unwrap();
+    let breach: Vec<(String, String)> = notes
+        .delivered()
+        .into_iter()
+        .filter(|n| n.kind == NotificationKind::ClockBreach)
+        .map(|n| (n.id.to_string(), n.text.unwrap_or_default().to_string()))
+        .collect();
+    let to_manager = breach
+        .iter()
+        .find(|(id, _)| id.ends_with("role:service-manager"))
+        .unwrap();
+    assert!(to_manager.1.contains("138****5678"), "{to_manager:?}");
+    let escalation: Vec<String> = notes
+        .delivered()
+        .into_iter()
+        .filter(|n| n.kind == NotificationKind::Escalation)
+        .map(|n| n.id.to_string())
+        .collect();
+    assert!(
+        escalation
+            .iter()
+            .any(|id| id.ends_with("role:general-manager")),
+        "{escalation:?}"
+    );
+}
+
+#[test]
+fn a_role_with_contact_access_sees_the_phone() {
+    let policy = Policy::from_toml_str(include_str!("../examples/policies/express.toml")).unwrap();
+    let c = {
+        let mut intake = testing::intake(testing::t(0));
+        intake.channel = "hotline".try_into().unwrap();
+        let rec = Recorded {
+            version: 1,
+            at: testing::t(0),
+            actor: ActorId::new("a").unwrap(),
+            command: CommandId::new("r").unwrap(),
+            event: Event::Received {
+                intake: Arc::new(intake),
+                policy_version: 1,
+            },
+        };
+        Complaint::open(ComplaintId::new("EXP-9").unwrap(), &rec).unwrap()
+    };
+    let to = |recipient: Recipient| Notification {
+        id: NotificationId {
+            complaint: c.id.clone(),
+            version: 1,
+            kind: NotificationKind::ClockBreach,
+            recipient: recipient.clone(),
+        },
+        complaint: c.id.clone(),
+        recipient,
+        kind: NotificationKind::ClockBreach,
+        text: None,
+    };
+    let gm = to(Recipient::Role {
+        role: RoleKey::new("general-manager").unwrap(),
+    });
+    let sm = to(Recipient::Role {
+        role: RoleKey::new("service-manager").unwrap(),
+    });
+    let me = to(Recipient::Complainant);
+    let t = "call {phone}";
+    assert_eq!(
+        plaint_core::notify::render(t, &gm, &c, &policy),
+        "call 13812345678"
+    );
+    assert_eq!(
+        plaint_core::notify::render(t, &sm, &c, &policy),
+        "call 138****5678"
+    );
+    assert_eq!(
+        plaint_core::notify::render(t, &me, &c, &policy),
+        "call 13812345678"
+    );
 }

@@ -455,6 +455,7 @@ pub fn outbox_follows_appends(store: &dyn Store) {
         complaint: id.clone(),
         recipient: Recipient::Complainant,
         kind: NotificationKind::Acknowledged,
+        text: None,
     };
     let receive = Command::Receive(Arc::new(testing::intake(testing::t(0))));
     let append = next_append(store, &id, "o1", receive).with_outbox(vec![note(1)]);

@@ -425,7 +425,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let mut report = Relay::default();
         for entry in self.store.claim_outbox(now, d.lease, limit)? {
             let id = entry.notification.id.clone();
-            let outcome = match self.notifier.deliver(&entry.notification) {
+            let message = self.render(entry.notification)?;
+            let outcome = match self.notifier.deliver(&message) {
                 Ok(()) => {
                     report.delivered += 1;
                     Settlement::Delivered
@@ -447,6 +448,29 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             self.store.settle(&id, outcome)?;
         }
         Ok(report)
+    }
+
+    /// The notification with its text from the complaint's policy, if it has a template.
+    fn render(&self, mut n: crate::Notification) -> Result<crate::Notification, EngineError> {
+        let Some(c) = self.store.load(&n.complaint)? else {
+            return Ok(n);
+        };
+        let Ok(policy) = self.policy(&c) else {
+            return Ok(n);
+        };
+        let text = policy
+            .templates
+            .iter()
+            .find(|t| t.kind == n.kind)
+            .and_then(|t| {
+                t.text
+                    .get(&policy.locale)
+                    .or_else(|| t.text.values().next())
+            });
+        if let Some(template) = text {
+            n.text = Some(crate::notify::render(template, &n, &c, policy).into());
+        }
+        Ok(n)
     }
 
     /// The notifications given up on, for a person to look at and retry.

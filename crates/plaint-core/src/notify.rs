@@ -16,6 +16,10 @@ pub struct Notification {
     pub recipient: Recipient,
     /// What they are told.
     pub kind: NotificationKind,
+    /// The message, rendered from the policy's template (in the policy's locale) when the
+    /// relay delivers it; `None` in the outbox, or when the policy has no template for it.
+    #[serde(default)]
+    pub text: Option<crate::Text>,
 }
 
 /// A notification's stable id: the event that caused it, what it says and to whom. Displays
@@ -146,6 +150,7 @@ pub fn notifications_for(id: &ComplaintId, events: &[Recorded]) -> Vec<Notificat
             complaint: id.clone(),
             recipient,
             kind,
+            text: None,
         });
     };
     for r in events {
@@ -254,6 +259,99 @@ pub enum NotifyError {
     /// Delivery failed; trying again may work.
     #[error("delivery failed: {0}")]
     Failed(String),
+}
+
+/// Renders a template for one notification: `{complaint}`, `{department}`, `{deadline}`
+/// (the nearest open clock deadline, in the policy's first calendar's zone), `{clock}`,
+/// `{proposal}`, `{amount}`, `{phone}` and `{email}`. The complainant's phone and email are
+/// masked unless the recipient is the complainant or holds a role with contact access.
+pub fn render(
+    template: &str,
+    n: &Notification,
+    c: &crate::Complaint,
+    policy: &crate::Policy,
+) -> String {
+    let zone: chrono_tz::Tz = policy
+        .calendars
+        .defs()
+        .first()
+        .and_then(|d| d.time_zone.parse().ok())
+        .unwrap_or(chrono_tz::UTC);
+    let open = c
+        .clocks
+        .iter()
+        .filter(|k| k.outcome.is_none())
+        .filter_map(|k| k.schedule.deadline.map(|d| (d, k.clock.as_str())))
+        .min();
+    let may_see = match &n.recipient {
+        Recipient::Complainant => true,
+        Recipient::Role { role } => policy.role(role).is_some_and(|r| r.contact_access),
+        _ => false,
+    };
+    let contact = |want: fn(&crate::Contact) -> bool| {
+        c.intake
+            .complainant
+            .contacts
+            .iter()
+            .find(|x| want(x))
+            .map(|x| {
+                if may_see {
+                    x.expose().to_owned()
+                } else {
+                    x.masked()
+                }
+            })
+            .unwrap_or_default()
+    };
+    let proposal = c.current_proposal();
+    let department = c.responsibility.as_ref().map(|r| {
+        policy
+            .departments
+            .iter()
+            .find(|d| d.key == r.primary)
+            .and_then(|d| d.label.get(&policy.locale))
+            .cloned()
+            .unwrap_or_else(|| r.primary.to_string())
+    });
+    let fields: [(&str, String); 8] = [
+        ("{complaint}", c.id.to_string()),
+        ("{department}", department.unwrap_or_default()),
+        (
+            "{deadline}",
+            open.map(|(d, _)| d.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "{clock}",
+            open.map(|(_, k)| k.to_owned()).unwrap_or_default(),
+        ),
+        (
+            "{proposal}",
+            proposal
+                .map(|p| p.description.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "{amount}",
+            proposal
+                .and_then(|p| p.amount)
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "{phone}",
+            contact(|x| matches!(x, crate::Contact::Phone(_))),
+        ),
+        (
+            "{email}",
+            contact(|x| matches!(x, crate::Contact::Email(_))),
+        ),
+    ];
+    fields
+        .iter()
+        .fold(template.to_owned(), |text, (key, value)| {
+            text.replace(key, value)
+        })
 }
 
 /// A notification in the outbox: written with the events that caused it, delivered by the

@@ -263,6 +263,9 @@ pub struct RoleDef {
     /// Whether this role may approve a proposal above its remedy's cap (the next level).
     #[serde(default)]
     pub approve_over_cap: bool,
+    /// Whether notifications to this role show the complainant's phone and email unmasked.
+    #[serde(default)]
+    pub contact_access: bool,
 }
 
 /// A remedy kind, with the caps on the money it may involve.
