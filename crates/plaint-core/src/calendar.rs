@@ -295,14 +295,10 @@ impl BusinessCalendar {
         let u = start.timestamp();
         let first = self.zone.local(u).div_euclid(DAY);
         // The start's own day (and yesterday's night shift), interval by interval.
-        let mut walk = Walk::new(self, u);
-        let mut left = need;
-        while let Some((s, e)) = walk.next_interval_until(first) {
-            if e - s >= left {
-                return at(s + left);
-            }
-            left -= e - s;
-        }
+        let mut left = match Walk::new(self, u).spend_until(first, need) {
+            Ok(due) => return due,
+            Err(left) => left,
+        };
         // From the next day on, whole days come from the prefix-sum index: the day that
         // reaches `left` is found by binary search, then walked to the second.
         let mut day = first + 1;
@@ -319,24 +315,11 @@ impl BusinessCalendar {
             let k = table.cum.partition_point(|&c| c < target) - 1;
             left -= table.cum[k] - table.cum[off];
             let x = table.first_day + k as i64;
-            let left_at_x = left;
-            let mut floor = self.natural_floor(x);
-            for &(a, b) in self.spans_of(x) {
-                let (s, e) = (
-                    self.zone.utc(x * DAY + a).max(floor),
-                    self.zone.utc(x * DAY + b),
-                );
-                if e > s {
-                    if e - s >= left {
-                        return at(s + left);
-                    }
-                    left -= e - s;
-                    floor = e;
-                }
+            if let Ok(due) = Walk::at_day(self, x).spend_until(x, left) {
+                return due;
             }
-            // The index counted this day's open time, so the loop returned; should it ever
+            // The index counted this day's open time, so the day suffices; should it ever
             // not, the walk below answers instead of failing.
-            left = left_at_x;
             day = x;
             break;
         }
@@ -369,19 +352,10 @@ impl BusinessCalendar {
 
     /// Open seconds of the intervals starting on `day`, given a walk that reached it.
     fn day_open(&self, day: i64) -> i64 {
-        let mut floor = self.natural_floor(day);
-        let mut total = 0;
-        for &(a, b) in self.spans_of(day) {
-            let (s, e) = (
-                self.zone.utc(day * DAY + a).max(floor),
-                self.zone.utc(day * DAY + b),
-            );
-            if e > s {
-                total += e - s;
-                floor = e;
-            }
-        }
-        total
+        let mut walk = Walk::at_day(self, day);
+        std::iter::from_fn(|| walk.next_interval_until(day))
+            .map(|(s, e)| e - s)
+            .sum()
     }
 
     /// The prefix-sum table of the local year containing `day`, built on first use.
@@ -527,6 +501,18 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// Spends `left` open seconds on intervals starting up to day `last`: the instant they
+    /// run out, or what is still left.
+    fn spend_until(&mut self, last: i64, mut left: i64) -> Result<Timestamp, i64> {
+        while let Some((s, e)) = self.next_interval_until(last) {
+            if e - s >= left {
+                return Ok(at(s + left));
+            }
+            left -= e - s;
+        }
+        Err(left)
+    }
+
     /// The next open interval that starts on a day up to `last`; `None` once past it.
     fn next_interval_until(&mut self, last: i64) -> Option<(i64, i64)> {
         loop {
@@ -553,22 +539,8 @@ impl<'a> Walk<'a> {
     /// The next open interval `[start, end)` in UTC seconds. Always exists: a built calendar
     /// opens in every regular week, and holidays and overrides are finitely many.
     fn next_interval(&mut self) -> (i64, i64) {
-        loop {
-            let spans = self.cal.spans_of(self.date);
-            let Some(&(a, b)) = spans.get(self.idx) else {
-                self.date += 1;
-                self.idx = 0;
-                continue;
-            };
-            self.idx += 1;
-            let base = self.date * DAY;
-            let (s, e) = (self.cal.zone.utc(base + a), self.cal.zone.utc(base + b));
-            let s = s.max(self.floor);
-            if e > s {
-                self.floor = e;
-                return (s, e);
-            }
-        }
+        self.next_interval_until(i64::MAX)
+            .expect("a calendar that opens every week has a next interval")
     }
 
     /// If the intervals starting on the next seven days can be counted at once, their open
