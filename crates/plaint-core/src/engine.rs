@@ -494,6 +494,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         &self.store
     }
 
+    /// Takes the engine apart, giving back its store (to close or reopen it).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
     /// Decides `command` on `state` at the clock's `now` under the complaint's policy, and
     /// numbers the events from the state's version.
     fn decide(

@@ -370,7 +370,8 @@ pub struct OutboxEntry {
 }
 
 /// How a claimed outbox entry ended, for [`crate::Store::settle`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Settlement {
     /// Delivered: it leaves the outbox.

@@ -42,6 +42,18 @@ struct Inner {
     commands: HashMap<CommandId, CommandRecord>,
 }
 
+/// One thing a [`MemoryStore`] holds, as [`MemoryStore::visit`] shows it.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Item<'a> {
+    /// A complaint's state and its history.
+    Complaint(&'a Arc<Complaint>, &'a [Recorded]),
+    /// An outbox entry awaiting delivery.
+    Outbox(&'a OutboxEntry),
+    /// A dead letter.
+    Dead(&'a OutboxEntry),
+}
+
 #[derive(Debug)]
 struct Entry {
     state: Arc<Complaint>,
@@ -62,6 +74,93 @@ impl MemoryStore {
     /// Whether it holds no complaint.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Puts a complaint back as it stood, with its history: for stores that keep a
+    /// `MemoryStore` as their in-memory index and rebuild it from their own files (snapshots).
+    /// The command index and the due-timer index follow from the history and the state.
+    ///
+    /// # Errors
+    /// [`StoreError::Malformed`] when the complaint is already present, the history is not
+    /// numbered `1..=state.version` for this complaint, or a command id in it is already
+    /// recorded for another complaint; nothing is changed then.
+    pub fn restore(&self, state: Arc<Complaint>, history: Vec<Recorded>) -> Result<(), StoreError> {
+        let bad = |why: String| {
+            Err(StoreError::Malformed(format!(
+                "restoring {}: {why}",
+                state.id
+            )))
+        };
+        if history.len() as u64 != state.version
+            || history
+                .iter()
+                .enumerate()
+                .any(|(i, r)| r.version != i as u64 + 1)
+        {
+            return bad("history is not numbered 1..=version".into());
+        }
+        let mut guard = self.write();
+        let inner = &mut *guard;
+        if inner.complaints.contains_key(&state.id) {
+            return bad("already present".into());
+        }
+        // A command's record is its last event's version.
+        let mut commands: Vec<(CommandId, u64)> = Vec::new();
+        for r in &history {
+            match commands.last_mut() {
+                Some((c, v)) if *c == r.command => *v = r.version,
+                _ => commands.push((r.command.clone(), r.version)),
+            }
+        }
+        if let Some((c, _)) = commands
+            .iter()
+            .find(|(c, _)| inner.commands.contains_key(c))
+        {
+            return bad(format!("command {c} is already recorded"));
+        }
+        for (command, version) in commands {
+            let record = CommandRecord {
+                complaint: state.id.clone(),
+                version,
+            };
+            inner.commands.insert(command, record);
+        }
+        if let Some(t) = state.next_due() {
+            inner.due.insert((t, state.id.clone()));
+        }
+        inner.ids.insert(state.id.clone());
+        inner
+            .complaints
+            .insert(state.id.clone(), Entry { state, history });
+        Ok(())
+    }
+
+    /// Puts an outbox entry back (`dead`: as a dead letter, after those already there).
+    pub fn restore_outbox(&self, entry: OutboxEntry, dead: bool) {
+        let mut inner = self.write();
+        if dead {
+            inner.dead.push(entry);
+        } else {
+            let id = entry.notification.id.clone();
+            if let Some(old) = inner.outbox.insert(id.clone(), entry.clone()) {
+                inner.outbox_due.remove(&(old.next_attempt, id.clone()));
+            }
+            inner.outbox_due.insert((entry.next_attempt, id));
+        }
+    }
+
+    /// Visits everything the store holds, for a snapshot: each complaint (in id order) with its
+    /// history, then the outbox, then the dead letters (oldest first). Holds the read lock
+    /// throughout, so the visit sees one consistent moment; writers wait until it ends.
+    pub fn visit(&self, mut visit: impl FnMut(Item<'_>)) {
+        let inner = self.read();
+        for id in &inner.ids {
+            if let Some(e) = inner.complaints.get(id) {
+                visit(Item::Complaint(&e.state, &e.history));
+            }
+        }
+        inner.outbox.values().for_each(|e| visit(Item::Outbox(e)));
+        inner.dead.iter().for_each(|e| visit(Item::Dead(e)));
     }
 
     // A panic while holding the lock cannot leave `Inner` half-written (every mutation is

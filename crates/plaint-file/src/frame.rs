@@ -1,0 +1,193 @@
+//! File headers and frames: `[len: u32 LE][crc32c(payload): u32 LE][payload]`, and the scan
+//! that tells a torn tail from damage.
+
+use crate::error::FileError;
+use std::ops::Range;
+use std::path::Path;
+
+/// The format version this build writes and reads.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+/// Bytes in a file header: 8 bytes of magic, the format version, 4 reserved zero bytes.
+pub(crate) const HEADER_LEN: usize = 16;
+/// Bytes before a frame's payload.
+pub(crate) const FRAME_OVERHEAD: usize = 8;
+/// The largest payload a frame may carry.
+pub(crate) const MAX_PAYLOAD: usize = 256 << 20;
+
+/// A log segment's magic.
+pub(crate) const SEGMENT_MAGIC: &[u8; 8] = b"PLAINTLG";
+/// A snapshot's magic.
+pub(crate) const SNAPSHOT_MAGIC: &[u8; 8] = b"PLAINTSN";
+
+/// A file header.
+pub(crate) fn header(magic: &[u8; 8]) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[..8].copy_from_slice(magic);
+    h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h
+}
+
+/// Checks a file's header.
+pub(crate) fn check_header(data: &[u8], magic: &[u8; 8], file: &Path) -> Result<(), FileError> {
+    if data.len() < HEADER_LEN || &data[..8] != magic {
+        return Err(FileError::corrupt(
+            file,
+            0,
+            "not a plaint-file file of this kind (bad header)",
+        ));
+    }
+    let version = u32::from_le_bytes(data[8..12].try_into().expect("4 bytes"));
+    if version != FORMAT_VERSION {
+        return Err(FileError::UnsupportedFormat {
+            file: file.to_path_buf(),
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// Appends one frame carrying `payload` to `out`.
+pub(crate) fn encode(payload: &[u8], out: &mut Vec<u8>) {
+    debug_assert!(!payload.is_empty() && payload.len() <= MAX_PAYLOAD);
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32c::crc32c(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// What a scan found after the header.
+#[derive(Debug)]
+pub(crate) struct Scan {
+    /// The payloads of the valid frames, in order (ranges into the data).
+    pub(crate) frames: Vec<Range<usize>>,
+    /// Where the first invalid frame starts, if one does, and what is wrong with it.
+    pub(crate) bad: Option<(usize, &'static str)>,
+}
+
+impl Scan {
+    /// Whether the invalid frame, if any, is a torn tail: nothing valid follows it, so it can
+    /// only be the last write, cut short by a crash. A valid frame after it means the damage is
+    /// in data that was written before later data: corruption, never a torn write.
+    pub(crate) fn torn_tail(&self, data: &[u8]) -> bool {
+        self.bad.is_some_and(|(at, _)| !any_frame_after(data, at))
+    }
+}
+
+/// Reads frames from `data[HEADER_LEN..]` until the end or the first invalid frame.
+pub(crate) fn scan(data: &[u8]) -> Scan {
+    let mut frames = Vec::new();
+    let mut at = HEADER_LEN;
+    while at < data.len() {
+        match frame_at(data, at) {
+            Ok(payload) => {
+                at = payload.end;
+                frames.push(payload);
+            }
+            Err(why) => {
+                return Scan {
+                    frames,
+                    bad: Some((at, why)),
+                };
+            }
+        }
+    }
+    Scan { frames, bad: None }
+}
+
+/// The payload of a valid frame starting at `at`.
+fn frame_at(data: &[u8], at: usize) -> Result<Range<usize>, &'static str> {
+    let Some(head) = data.get(at..at + FRAME_OVERHEAD) else {
+        return Err("frame header cut short");
+    };
+    let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+    let crc = u32::from_le_bytes(head[4..].try_into().expect("4 bytes"));
+    if len == 0 || len > MAX_PAYLOAD {
+        return Err("impossible frame length");
+    }
+    let start = at + FRAME_OVERHEAD;
+    let Some(payload) = data.get(start..start + len) else {
+        return Err("frame cut short");
+    };
+    if crc32c::crc32c(payload) != crc {
+        return Err("checksum mismatch");
+    }
+    Ok(start..start + len)
+}
+
+/// Whether a valid frame starts anywhere after `at`.
+fn any_frame_after(data: &[u8], at: usize) -> bool {
+    (at + 1..data.len().saturating_sub(FRAME_OVERHEAD)).any(|i| frame_at(data, i).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(frames: &[&[u8]]) -> Vec<u8> {
+        let mut out = header(SEGMENT_MAGIC).to_vec();
+        frames.iter().for_each(|f| encode(f, &mut out));
+        out
+    }
+
+    #[test]
+    fn frames_read_back() {
+        let data = file(&[b"one", b"two"]);
+        let scan = scan(&data);
+        let got: Vec<&[u8]> = scan.frames.iter().map(|r| &data[r.clone()]).collect();
+        assert_eq!(got, [b"one".as_slice(), b"two"]);
+        assert!(scan.bad.is_none());
+    }
+
+    #[test]
+    fn a_cut_last_frame_is_a_torn_tail() {
+        let whole = file(&[b"one", b"two"]);
+        for cut in whole.len() - 10..whole.len() {
+            let data = &whole[..cut];
+            let scan = scan(data);
+            assert_eq!(scan.frames.len(), 1, "cut at {cut}");
+            assert!(scan.torn_tail(data), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn zeros_after_the_last_frame_are_a_torn_tail() {
+        let mut data = file(&[b"one"]);
+        data.extend([0u8; 100]);
+        let scan = scan(&data);
+        assert_eq!(scan.bad.map(|b| b.1), Some("impossible frame length"));
+        assert!(scan.torn_tail(&data));
+    }
+
+    #[test]
+    fn a_flipped_bit_before_a_valid_frame_is_corruption() {
+        let mut data = file(&[b"one", b"two", b"three"]);
+        data[HEADER_LEN + FRAME_OVERHEAD + 1] ^= 0x10;
+        let scan = scan(&data);
+        assert_eq!(scan.bad, Some((HEADER_LEN, "checksum mismatch")));
+        assert!(!scan.torn_tail(&data));
+    }
+
+    #[test]
+    fn a_flipped_bit_in_the_last_frame_counts_as_torn() {
+        let mut data = file(&[b"one", b"two"]);
+        let last = data.len() - 1;
+        data[last] ^= 1;
+        assert!(scan(&data).torn_tail(&data));
+    }
+
+    #[test]
+    fn headers_are_checked() {
+        let p = Path::new("x");
+        assert!(check_header(&header(SEGMENT_MAGIC), SEGMENT_MAGIC, p).is_ok());
+        assert!(matches!(
+            check_header(&header(SNAPSHOT_MAGIC), SEGMENT_MAGIC, p),
+            Err(FileError::Corrupt { offset: 0, .. })
+        ));
+        let mut h = header(SEGMENT_MAGIC);
+        h[8] = 9;
+        assert!(matches!(
+            check_header(&h, SEGMENT_MAGIC, p),
+            Err(FileError::UnsupportedFormat { found: 9, .. })
+        ));
+    }
+}

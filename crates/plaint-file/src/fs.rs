@@ -1,0 +1,208 @@
+//! The file layer under the store: the few operations it needs ([`Fs`]), the real one
+//! ([`OsFs`]), and [`Dir`], the only way the store changes its directory, which syncs the
+//! directory after every create, rename and removal so that no call site can forget to.
+
+use crate::error::FileError;
+use std::fmt;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A file open for appending.
+pub trait WriteFile: Send {
+    /// Writes all of `buf` at the end of the file.
+    ///
+    /// # Errors
+    /// The operating system's.
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()>;
+    /// Makes what was written durable (`fdatasync`).
+    ///
+    /// # Errors
+    /// The operating system's. After a failed sync the written bytes may be lost.
+    fn sync_data(&mut self) -> io::Result<()>;
+}
+
+/// What the store asks of a file system. [`OsFs`] is the real one; the crash tests put a
+/// fault-injecting one (`SimFs`, feature `testing`) in its place.
+///
+/// Paths are the store's directory and files directly in it. Implementations need not make
+/// directory changes durable themselves: [`Dir`] calls [`Fs::sync_dir`] after each.
+pub trait Fs: Send + Sync + fmt::Debug {
+    /// Creates the directory and its parents if missing.
+    ///
+    /// # Errors
+    /// The operating system's.
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()>;
+    /// Takes the directory for this handle alone, until the returned guard is dropped.
+    ///
+    /// # Errors
+    /// [`io::ErrorKind::WouldBlock`] when someone else holds it.
+    fn lock(&self, dir: &Path) -> io::Result<Box<dyn Send + Sync>>;
+    /// The names of the files in the directory.
+    ///
+    /// # Errors
+    /// The operating system's.
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
+    /// A whole file.
+    ///
+    /// # Errors
+    /// The operating system's.
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// Creates a new empty file, failing if it exists, open for appending.
+    ///
+    /// # Errors
+    /// The operating system's.
+    fn create(&self, path: &Path) -> io::Result<Box<dyn WriteFile>>;
+    /// Opens an existing file for appending.
+    ///
+    /// # Errors
+    /// The operating system's.
+    fn append(&self, path: &Path) -> io::Result<Box<dyn WriteFile>>;
+    /// Cuts a file to `len` bytes and makes that durable.
+    ///
+    /// # Errors
+    /// The operating system's.
+    fn truncate(&self, path: &Path, len: u64) -> io::Result<()>;
+    /// Renames a file, replacing `to` if it exists.
+    ///
+    /// # Errors
+    /// The operating system's.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Removes a file.
+    ///
+    /// # Errors
+    /// The operating system's.
+    fn remove(&self, path: &Path) -> io::Result<()>;
+    /// Makes the directory's entries (creations, renames, removals) durable.
+    ///
+    /// # Errors
+    /// The operating system's.
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+}
+
+/// The operating system's file system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsFs;
+
+struct OsFile(std::fs::File);
+
+impl WriteFile for OsFile {
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.write_all(buf)
+    }
+    fn sync_data(&mut self) -> io::Result<()> {
+        self.0.sync_data()
+    }
+}
+
+impl Fs for OsFs {
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
+        std::fs::create_dir_all(dir)
+    }
+    fn lock(&self, dir: &Path) -> io::Result<Box<dyn Send + Sync>> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("LOCK"))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Box::new(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(io::ErrorKind::WouldBlock.into()),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+        std::fs::read_dir(dir)?
+            .map(|e| Ok(e?.file_name().to_string_lossy().into_owned()))
+            .collect()
+    }
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+    fn create(&self, path: &Path) -> io::Result<Box<dyn WriteFile>> {
+        let f = std::fs::OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .open(path)?;
+        Ok(Box::new(OsFile(f)))
+    }
+    fn append(&self, path: &Path) -> io::Result<Box<dyn WriteFile>> {
+        let f = std::fs::OpenOptions::new().append(true).open(path)?;
+        Ok(Box::new(OsFile(f)))
+    }
+    fn truncate(&self, path: &Path, len: u64) -> io::Result<()> {
+        let f = std::fs::OpenOptions::new().write(true).open(path)?;
+        f.set_len(len)?;
+        f.sync_all()
+    }
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::rename(from, to)
+    }
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)
+    }
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        std::fs::File::open(dir)?.sync_all()
+    }
+}
+
+/// The store's directory: every change to its entries goes through here and is followed by
+/// a sync of the directory before it returns.
+#[derive(Debug, Clone)]
+pub(crate) struct Dir {
+    pub(crate) fs: Arc<dyn Fs>,
+    pub(crate) path: PathBuf,
+}
+
+impl Dir {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    fn sync(&self) -> Result<(), FileError> {
+        self.fs
+            .sync_dir(&self.path)
+            .map_err(FileError::io("sync directory", &self.path))
+    }
+
+    /// Creates `name` holding `contents`, durable (file and directory entry) on return.
+    pub(crate) fn create(
+        &self,
+        name: &str,
+        contents: &[u8],
+    ) -> Result<Box<dyn WriteFile>, FileError> {
+        let path = self.file(name);
+        let mut f = self
+            .fs
+            .create(&path)
+            .map_err(FileError::io("create", &path))?;
+        f.write_all(contents)
+            .map_err(FileError::io("write", &path))?;
+        f.sync_data().map_err(FileError::io("sync", &path))?;
+        self.sync()?;
+        Ok(f)
+    }
+
+    /// Renames `from` to `to`, durable on return.
+    pub(crate) fn rename(&self, from: &str, to: &str) -> Result<(), FileError> {
+        let (a, b) = (self.file(from), self.file(to));
+        self.fs
+            .rename(&a, &b)
+            .map_err(FileError::io("rename", &a))?;
+        self.sync()
+    }
+
+    /// Removes the files, durable on return.
+    pub(crate) fn remove(&self, names: &[String]) -> Result<(), FileError> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        for name in names {
+            let path = self.file(name);
+            self.fs
+                .remove(&path)
+                .map_err(FileError::io("remove", &path))?;
+        }
+        self.sync()
+    }
+}

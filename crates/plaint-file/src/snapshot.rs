@@ -1,0 +1,210 @@
+//! Snapshots: everything the store holds at one moment (each complaint's state and history,
+//! the outbox, the dead letters), so that opening reads one file instead of replaying the log.
+
+use crate::error::FileError;
+use crate::frame::{self, HEADER_LEN, SNAPSHOT_MAGIC};
+use crate::fs::Dir;
+use crate::record;
+use plaint_core::{Complaint, OutboxEntry, Recorded};
+use plaint_memory::{Item, MemoryStore};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Items per frame: small enough to decode frames on several threads, large enough that the
+/// frame overhead does not matter.
+const ITEMS_PER_FRAME: usize = 512;
+
+/// A snapshot item as written (borrowing from the store).
+#[derive(Serialize)]
+enum ItemRef<'a> {
+    Complaint {
+        state: &'a Complaint,
+        history: &'a [Recorded],
+    },
+    Outbox(&'a OutboxEntry),
+    Dead(&'a OutboxEntry),
+    End(Counts),
+}
+
+/// A snapshot item as read.
+#[derive(Deserialize)]
+enum Owned {
+    Complaint {
+        state: Arc<Complaint>,
+        history: Vec<Recorded>,
+    },
+    Outbox(OutboxEntry),
+    Dead(OutboxEntry),
+    End(Counts),
+}
+
+/// The last frame: how many items of each kind came before it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Counts {
+    complaints: u64,
+    outbox: u64,
+    dead: u64,
+}
+
+/// Writes `memory` as snapshot `name` (through a temporary file renamed into place, so a
+/// snapshot under its final name is always whole). Returns its size in bytes.
+pub(crate) fn write(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<u64, FileError> {
+    let tmp = format!("{name}.tmp");
+    let mut file = dir.create(&tmp, &frame::header(SNAPSHOT_MAGIC))?;
+    let path = dir.file(&tmp);
+    let mut w = Writer {
+        file: &mut *file,
+        out: Vec::with_capacity(2 << 20),
+        batch: record::Batch::default(),
+        in_batch: 0,
+        size: HEADER_LEN as u64,
+        failed: None,
+    };
+    let mut counts = Counts::default();
+    memory.visit(|item| {
+        let item = match item {
+            Item::Complaint(state, history) => {
+                counts.complaints += 1;
+                ItemRef::Complaint { state, history }
+            }
+            Item::Outbox(e) => {
+                counts.outbox += 1;
+                ItemRef::Outbox(e)
+            }
+            Item::Dead(e) => {
+                counts.dead += 1;
+                ItemRef::Dead(e)
+            }
+            _ => unreachable!("a MemoryStore item this version does not know"),
+        };
+        w.push(&item);
+    });
+    w.push(&ItemRef::End(counts));
+    w.flush(true);
+    let (size, failed) = (w.size, w.failed.take());
+    if let Some(e) = failed {
+        return Err(FileError::io("write", &path)(e));
+    }
+    file.sync_data().map_err(FileError::io("sync", &path))?;
+    drop(file);
+    dir.rename(&tmp, name)?;
+    Ok(size)
+}
+
+/// Packs items into frames and frames into large writes.
+struct Writer<'f> {
+    file: &'f mut dyn crate::fs::WriteFile,
+    out: Vec<u8>,
+    batch: record::Batch,
+    in_batch: usize,
+    size: u64,
+    failed: Option<std::io::Error>,
+}
+
+impl Writer<'_> {
+    fn push(&mut self, item: &ItemRef<'_>) {
+        self.batch
+            .push(&serde_json::to_vec(item).expect("snapshot items serialise"));
+        self.in_batch += 1;
+        if self.in_batch == ITEMS_PER_FRAME {
+            self.flush(false);
+        }
+    }
+
+    fn flush(&mut self, last: bool) {
+        if !self.batch.is_empty() {
+            frame::encode(&self.batch.take(), &mut self.out);
+            self.in_batch = 0;
+        }
+        if (last || self.out.len() >= 1 << 20) && self.failed.is_none() {
+            self.size += self.out.len() as u64;
+            self.failed = self.file.write_all(&self.out).err();
+            self.out.clear();
+        }
+    }
+}
+
+/// Reads snapshot `name` into the empty `memory`. Any damage is corruption: a snapshot gets its
+/// final name only once it is whole and durable.
+pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<u64, FileError> {
+    let path = dir.file(name);
+    let data = dir.fs.read(&path).map_err(FileError::io("read", &path))?;
+    frame::check_header(&data, SNAPSHOT_MAGIC, &path)?;
+    let scan = frame::scan(&data);
+    if let Some((offset, why)) = scan.bad {
+        return Err(FileError::corrupt(&path, offset as u64, why));
+    }
+    let frames = &scan.frames;
+    let (data_ref, path_ref) = (&data[..], &path);
+    // Decode the frames on every core; restore them in order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = frames.len().div_ceil(threads).max(1);
+    let decoded: Vec<Result<Vec<Owned>, FileError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = frames
+            .chunks(per)
+            .map(|part| {
+                s.spawn(move || {
+                    let mut items = Vec::new();
+                    for r in part {
+                        let got = record::decode::<Owned>(&data_ref[r.clone()]).map_err(|why| {
+                            FileError::corrupt(
+                                path_ref,
+                                (r.start - frame::FRAME_OVERHEAD) as u64,
+                                why,
+                            )
+                        })?;
+                        items.extend(got);
+                    }
+                    Ok(items)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("decoding does not panic"))
+            .collect()
+    });
+    let mut seen = Counts::default();
+    let mut end = None;
+    for items in decoded {
+        for item in items? {
+            if end.is_some() {
+                return Err(FileError::corrupt(
+                    &path,
+                    data.len() as u64,
+                    "items after the end",
+                ));
+            }
+            match item {
+                Owned::Complaint { state, history } => {
+                    seen.complaints += 1;
+                    memory
+                        .restore(state, history)
+                        .map_err(|e| FileError::corrupt(&path, 0, e.to_string()))?;
+                }
+                Owned::Outbox(e) => {
+                    seen.outbox += 1;
+                    memory.restore_outbox(e, false);
+                }
+                Owned::Dead(e) => {
+                    seen.dead += 1;
+                    memory.restore_outbox(e, true);
+                }
+                Owned::End(counts) => end = Some(counts),
+            }
+        }
+    }
+    match end {
+        Some(counts) if counts == seen => Ok(data.len() as u64),
+        Some(_) => Err(FileError::corrupt(
+            &path,
+            data.len() as u64,
+            "item counts do not match the end",
+        )),
+        None => Err(FileError::corrupt(
+            &path,
+            data.len() as u64,
+            "the snapshot has no end",
+        )),
+    }
+}

@@ -1,0 +1,686 @@
+//! `FileStore`: the log, group commit, checkpoints and recovery on open, over a `MemoryStore`
+//! that serves every read.
+
+use crate::error::FileError;
+use crate::frame::{self, HEADER_LEN, SEGMENT_MAGIC};
+use crate::fs::{Dir, Fs, OsFs, WriteFile};
+use crate::record::{self, Batch, Record};
+use crate::snapshot;
+use plaint_core::{
+    Append, CommandId, CommandRecord, Complaint, ComplaintId, ListQuery, NotificationId,
+    OutboxEntry, Page, Recorded, Settlement, Store, StoreError, Timestamp,
+};
+use plaint_memory::MemoryStore;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// When an append counts as done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Durability {
+    /// Acknowledged once its bytes are on stable storage (`fdatasync`): survives a process
+    /// crash, an operating-system crash and a power cut. Concurrent appends share one sync.
+    #[default]
+    Full,
+    /// Acknowledged once its bytes are handed to the operating system (`write`), never synced
+    /// (call [`FileStore::sync`] at the end): survives the process being killed, but an
+    /// operating-system crash or power cut can lose recent appends, and can leave damage that
+    /// the next open reports as corruption. For bulk imports and tests.
+    Buffered,
+}
+
+/// How to open a [`FileStore`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    durability: Durability,
+    segment_size: u64,
+    checkpoint_after: Option<u64>,
+    fs: Arc<dyn Fs>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            durability: Durability::Full,
+            segment_size: 64 << 20,
+            checkpoint_after: Some(64 << 20),
+            fs: Arc::new(OsFs),
+        }
+    }
+}
+
+impl Options {
+    /// [`Durability::Full`], 64 MiB segments, a checkpoint after 64 MiB of log, the real file
+    /// system.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// When appends are acknowledged.
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+    /// Start a new log segment once the current one reaches this many bytes.
+    pub fn segment_size(mut self, bytes: u64) -> Self {
+        self.segment_size = bytes.max(HEADER_LEN as u64 + 1);
+        self
+    }
+    /// Write a snapshot (and drop the log before it) once the log holds this many bytes and
+    /// at least as many as the last snapshot; `None`: only when [`FileStore::checkpoint`] is
+    /// called. The append that crosses the line waits for the snapshot, and so do appends
+    /// made meanwhile.
+    pub fn checkpoint_after(mut self, bytes: Option<u64>) -> Self {
+        self.checkpoint_after = bytes;
+        self
+    }
+    /// The file layer (the crash tests put a fault-injecting one here).
+    pub fn fs(mut self, fs: Arc<dyn Fs>) -> Self {
+        self.fs = fs;
+        self
+    }
+}
+
+/// What opening found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OpenReport {
+    /// The snapshot the store started from.
+    pub snapshot: Option<PathBuf>,
+    /// Log segments read after it.
+    pub segments: usize,
+    /// Records replayed from them.
+    pub records: u64,
+    /// A torn tail cut off the newest segment: the last write of the previous run, never
+    /// acknowledged, cut short by a crash.
+    pub torn_tail: Option<TornTail>,
+}
+
+/// An unacknowledged, incomplete last write that opening removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornTail {
+    /// The segment.
+    pub file: PathBuf,
+    /// Where it was cut.
+    pub offset: u64,
+    /// How many bytes were removed.
+    pub removed: u64,
+    /// What was wrong with the frame there.
+    pub why: &'static str,
+}
+
+/// An opened store and what opening found.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Opened {
+    /// The store.
+    pub store: FileStore,
+    /// What opening found and did.
+    pub report: OpenReport,
+}
+
+/// plaint's durable store: complaints in a directory on local disk. See the crate docs for
+/// the format, the guarantees and what opening does.
+pub struct FileStore {
+    memory: MemoryStore,
+    dir: Dir,
+    options: Options,
+    commit: Mutex<Commit>,
+    written: Condvar,
+    /// Touched only by the writer of the moment (the one that set `Commit::writing`).
+    log: Mutex<Log>,
+    _lock: Box<dyn Send + Sync>,
+}
+
+impl std::fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileStore")
+            .field("dir", &self.dir.path)
+            .field("durability", &self.options.durability)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Appends waiting for the next write, and the reservations that keep them consistent with
+/// each other before they reach the in-memory state.
+#[derive(Default)]
+struct Commit {
+    batch: Batch,
+    jobs: Vec<Record>,
+    next_ticket: u64,
+    /// Someone is writing a batch (or a snapshot); the others wait or queue.
+    writing: bool,
+    failed: Option<String>,
+    results: HashMap<u64, Result<Outcome, StoreError>>,
+    /// Versions that queued or in-flight appends will give their complaints.
+    versions: HashMap<ComplaintId, u64>,
+    commands: HashSet<CommandId>,
+    requeues: HashSet<NotificationId>,
+}
+
+impl Commit {
+    /// Releases the reservations of written records.
+    fn release(&mut self, jobs: &[Record]) {
+        for job in jobs {
+            match job {
+                Record::Append {
+                    complaint,
+                    expected_version,
+                    command,
+                    events,
+                    ..
+                } => {
+                    let version = expected_version + events.len() as u64;
+                    if self.versions.get(complaint) == Some(&version) {
+                        self.versions.remove(complaint);
+                    }
+                    self.commands.remove(command);
+                }
+                Record::Requeue { id, .. } => {
+                    self.requeues.remove(id);
+                }
+                Record::Settle { .. } => {}
+            }
+        }
+    }
+}
+
+enum Outcome {
+    Appended(Arc<Complaint>),
+    Settled,
+    Requeued(bool),
+}
+
+struct Log {
+    file: Box<dyn WriteFile>,
+    segment: u64,
+    len: u64,
+    /// Log bytes since the last snapshot, and that snapshot's size.
+    since_snapshot: u64,
+    snapshot_size: u64,
+}
+
+fn segment_name(n: u64) -> String {
+    format!("segment-{n:020}.log")
+}
+
+fn snapshot_name(n: u64) -> String {
+    format!("snapshot-{n:020}.snap")
+}
+
+fn numbered(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
+    name.strip_prefix(prefix)?
+        .strip_suffix(suffix)?
+        .parse()
+        .ok()
+}
+
+/// Applies one record to the in-memory state: the same code for live writes and replay.
+fn apply(memory: &MemoryStore, record: Record) -> Result<Outcome, StoreError> {
+    Ok(match record {
+        Record::Append {
+            complaint,
+            expected_version,
+            command,
+            events,
+            outbox,
+        } => Outcome::Appended(memory.append(
+            Append::new(complaint, command, expected_version, events).with_outbox(outbox),
+        )?),
+        Record::Settle { id, outcome } => {
+            memory.settle(&id, outcome)?;
+            Outcome::Settled
+        }
+        Record::Requeue { id, at } => Outcome::Requeued(memory.requeue(&id, at)?),
+    })
+}
+
+impl FileStore {
+    /// Opens (creating if needed) the store in `dir`: loads the newest snapshot, replays the
+    /// log after it, cuts a torn tail off the newest segment (and says so in the report).
+    ///
+    /// ```
+    /// use plaint_core::{ListQuery, Store};
+    /// use plaint_file::{FileStore, Options};
+    /// let dir = tempfile::tempdir()?;
+    /// let opened = FileStore::open(dir.path(), Options::new())?;
+    /// assert!(opened.report.torn_tail.is_none());
+    /// assert!(opened.store.list(&ListQuery::new())?.items.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`FileError::Locked`] when another `FileStore` holds the directory,
+    /// [`FileError::Corrupt`] naming the file and offset of damage that is not a torn tail,
+    /// [`FileError::UnsupportedFormat`], or [`FileError::Io`].
+    pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Opened, FileError> {
+        let path = dir.as_ref().to_path_buf();
+        let fs = Arc::clone(&options.fs);
+        fs.create_dir_all(&path)
+            .map_err(FileError::io("create directory", &path))?;
+        let lock = fs.lock(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock => FileError::Locked { dir: path.clone() },
+            _ => FileError::io("lock", &path)(e),
+        })?;
+        let dir = Dir { fs, path };
+        let names = dir
+            .fs
+            .list(&dir.path)
+            .map_err(FileError::io("list", &dir.path))?;
+        let memory = MemoryStore::new();
+        let mut report = OpenReport::default();
+
+        let snapshot = names
+            .iter()
+            .filter_map(|n| numbered(n, "snapshot-", ".snap"))
+            .max();
+        let mut snapshot_size = 0;
+        if let Some(n) = snapshot {
+            snapshot_size = snapshot::read(&dir, &memory, &snapshot_name(n))?;
+            report.snapshot = Some(dir.file(&snapshot_name(n)));
+        }
+        let first = snapshot.unwrap_or(1);
+        let mut segments: Vec<u64> = names
+            .iter()
+            .filter_map(|n| numbered(n, "segment-", ".log"))
+            .filter(|&n| n >= first)
+            .collect();
+        segments.sort_unstable();
+        if let Some(missing) = (first..).zip(&segments).find(|(want, got)| want != *got) {
+            return Err(FileError::corrupt(
+                dir.file(&segment_name(missing.0)),
+                0,
+                "this log segment is missing",
+            ));
+        }
+        // Leftovers of an interrupted checkpoint: older snapshots and segments, temporary files.
+        let leftovers: Vec<String> = names
+            .iter()
+            .filter(|n| {
+                n.ends_with(".tmp")
+                    || numbered(n, "snapshot-", ".snap").is_some_and(|s| Some(s) != snapshot)
+                    || numbered(n, "segment-", ".log").is_some_and(|s| s < first)
+            })
+            .cloned()
+            .collect();
+
+        let mut since_snapshot = 0;
+        let mut newest: Option<(u64, u64)> = None;
+        for (i, &n) in segments.iter().enumerate() {
+            let last = i + 1 == segments.len();
+            let file = dir.file(&segment_name(n));
+            let mut data = dir.fs.read(&file).map_err(FileError::io("read", &file))?;
+            if last && data.len() < HEADER_LEN && frame::header(SEGMENT_MAGIC).starts_with(&data) {
+                // Created but its header never became durable: nothing was ever written to it.
+                report.torn_tail = Some(TornTail {
+                    file: file.clone(),
+                    offset: 0,
+                    removed: data.len() as u64,
+                    why: "segment header cut short",
+                });
+                dir.remove(&[segment_name(n)])?;
+                break;
+            }
+            frame::check_header(&data, SEGMENT_MAGIC, &file)?;
+            let scan = frame::scan(&data);
+            if let Some((at, why)) = scan.bad {
+                if !(last && scan.torn_tail(&data)) {
+                    return Err(FileError::corrupt(&file, at as u64, why));
+                }
+                dir.fs
+                    .truncate(&file, at as u64)
+                    .map_err(FileError::io("truncate", &file))?;
+                report.torn_tail = Some(TornTail {
+                    file: file.clone(),
+                    offset: at as u64,
+                    removed: (data.len() - at) as u64,
+                    why,
+                });
+                data.truncate(at);
+            }
+            for r in &scan.frames {
+                let offset = (r.start - frame::FRAME_OVERHEAD) as u64;
+                let records = record::decode::<Record>(&data[r.clone()])
+                    .map_err(|why| FileError::corrupt(&file, offset, why))?;
+                for record in records {
+                    apply(&memory, record).map_err(|e| {
+                        FileError::corrupt(&file, offset, format!("a record does not apply: {e}"))
+                    })?;
+                    report.records += 1;
+                }
+            }
+            report.segments += 1;
+            since_snapshot += data.len() as u64;
+            newest = Some((n, data.len() as u64));
+        }
+        dir.remove(&leftovers)?;
+        let (segment, len, file) = match newest {
+            Some((n, len)) => {
+                let path = dir.file(&segment_name(n));
+                let file = dir.fs.append(&path).map_err(FileError::io("open", &path))?;
+                (n, len, file)
+            }
+            None => {
+                let n = first;
+                let file = dir.create(&segment_name(n), &frame::header(SEGMENT_MAGIC))?;
+                (n, HEADER_LEN as u64, file)
+            }
+        };
+        let log = Log {
+            file,
+            segment,
+            len,
+            since_snapshot,
+            snapshot_size,
+        };
+        let store = FileStore {
+            memory,
+            dir,
+            options,
+            commit: Mutex::new(Commit::default()),
+            written: Condvar::new(),
+            log: Mutex::new(log),
+            _lock: lock,
+        };
+        Ok(Opened { store, report })
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir.path
+    }
+
+    /// Writes a snapshot now and drops the log before it, so the next open starts there.
+    /// Appends wait meanwhile.
+    ///
+    /// # Errors
+    /// [`FileError::Poisoned`] after an earlier failure, or the failure of this one (which
+    /// poisons the store too).
+    pub fn checkpoint(&self) -> Result<(), FileError> {
+        let mut c = self.begin_exclusive()?;
+        drop(c);
+        let done = self.checkpoint_now(&mut self.lock_log());
+        c = self.lock_commit();
+        self.end_exclusive(c, done.as_ref().err());
+        done
+    }
+
+    /// Makes everything written so far durable (for [`Durability::Buffered`]; with `Full` it
+    /// already is).
+    ///
+    /// # Errors
+    /// As for [`FileStore::checkpoint`].
+    pub fn sync(&self) -> Result<(), FileError> {
+        let c = self.begin_exclusive()?;
+        drop(c);
+        let mut log = self.lock_log();
+        let path = self.dir.file(&segment_name(log.segment));
+        let done = log.file.sync_data().map_err(FileError::io("sync", path));
+        drop(log);
+        let c = self.lock_commit();
+        self.end_exclusive(c, done.as_ref().err());
+        done
+    }
+
+    fn lock_commit(&self) -> MutexGuard<'_, Commit> {
+        self.commit.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_log(&self) -> MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until nobody writes, then becomes the writer.
+    fn begin_exclusive(&self) -> Result<MutexGuard<'_, Commit>, FileError> {
+        let mut c = self.lock_commit();
+        loop {
+            if let Some(why) = &c.failed {
+                return Err(FileError::Poisoned(why.clone()));
+            }
+            if !c.writing {
+                c.writing = true;
+                return Ok(c);
+            }
+            c = self.written.wait(c).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn end_exclusive(&self, mut c: MutexGuard<'_, Commit>, failure: Option<&FileError>) {
+        if let Some(e) = failure {
+            c.failed.get_or_insert_with(|| e.to_string());
+        }
+        c.writing = false;
+        drop(c);
+        self.written.notify_all();
+    }
+
+    /// Queues `record` for the next group commit (after `check`, under the commit lock) and
+    /// waits until it is written and applied.
+    fn commit(
+        &self,
+        record: Record,
+        check: impl FnOnce(&mut Commit, &MemoryStore) -> Result<Option<Outcome>, StoreError>,
+    ) -> Result<Outcome, StoreError> {
+        let json = record.to_json();
+        let mut c = self.lock_commit();
+        if let Some(why) = &c.failed {
+            return Err(FileError::Poisoned(why.clone()).into());
+        }
+        if let Some(early) = check(&mut c, &self.memory)? {
+            return Ok(early);
+        }
+        let ticket = c.next_ticket;
+        c.next_ticket += 1;
+        c.batch.push(&json);
+        c.jobs.push(record);
+        loop {
+            if let Some(result) = c.results.remove(&ticket) {
+                return result;
+            }
+            if let Some(why) = c.failed.as_ref().filter(|_| !c.writing) {
+                // Queued behind a failed write: it will never be written.
+                return Err(FileError::Poisoned(why.clone()).into());
+            }
+            if c.writing {
+                c = self.written.wait(c).unwrap_or_else(|p| p.into_inner());
+            } else {
+                c = self.write_batch(c);
+            }
+        }
+    }
+
+    /// Writes everything queued as one frame, syncs it (per the durability), applies it to
+    /// the in-memory state and hands out the results; then rotates the segment or writes a
+    /// snapshot if it is time.
+    fn write_batch<'a>(&'a self, mut c: MutexGuard<'a, Commit>) -> MutexGuard<'a, Commit> {
+        c.writing = true;
+        let payload = c.batch.take();
+        let jobs = std::mem::take(&mut c.jobs);
+        let first = c.next_ticket - jobs.len() as u64;
+        drop(c);
+
+        let mut log = self.lock_log();
+        let written = self.write_frame(&mut log, &payload);
+        let mut c = self.lock_commit();
+        c.release(&jobs);
+        let mut failure = written.err();
+        for (ticket, job) in (first..).zip(jobs) {
+            let result = match &failure {
+                None => apply(&self.memory, job),
+                Some(e) => Err(FileError::Poisoned(e.to_string()).into()),
+            };
+            if let Err(StoreError::Backend(_)) = &result {
+                // Written but not applied: memory and disk disagree until a reopen.
+                failure.get_or_insert_with(|| {
+                    FileError::Poisoned("a written record did not apply".into())
+                });
+            }
+            c.results.insert(ticket, result);
+        }
+        if failure.is_none() && self.checkpoint_due(&log) {
+            // Let this batch's appenders go; the snapshot still holds `writing`.
+            drop(c);
+            self.written.notify_all();
+            failure = self.checkpoint_now(&mut log).err();
+            c = self.lock_commit();
+        } else if failure.is_none() && log.len >= self.options.segment_size {
+            failure = self.rotate(&mut log).err();
+        }
+        drop(log);
+        if let Some(e) = failure {
+            c.failed.get_or_insert_with(|| e.to_string());
+        }
+        c.writing = false;
+        self.written.notify_all();
+        c
+    }
+
+    fn write_frame(&self, log: &mut Log, payload: &[u8]) -> Result<(), FileError> {
+        let path = || self.dir.file(&segment_name(log.segment));
+        let mut buf = Vec::with_capacity(payload.len() + frame::FRAME_OVERHEAD);
+        frame::encode(payload, &mut buf);
+        log.file
+            .write_all(&buf)
+            .map_err(|e| FileError::io("write", path())(e))?;
+        if self.options.durability == Durability::Full {
+            log.file
+                .sync_data()
+                .map_err(|e| FileError::io("sync", path())(e))?;
+        }
+        log.len += buf.len() as u64;
+        log.since_snapshot += buf.len() as u64;
+        Ok(())
+    }
+
+    /// Whether the log has grown enough for a snapshot.
+    fn checkpoint_due(&self, log: &Log) -> bool {
+        self.options
+            .checkpoint_after
+            .is_some_and(|after| log.since_snapshot >= after.max(log.snapshot_size))
+    }
+
+    fn rotate(&self, log: &mut Log) -> Result<(), FileError> {
+        let next = log.segment + 1;
+        log.file = self
+            .dir
+            .create(&segment_name(next), &frame::header(SEGMENT_MAGIC))?;
+        log.segment = next;
+        log.len = HEADER_LEN as u64;
+        Ok(())
+    }
+
+    /// Starts segment N, writes snapshot N (everything before segment N), then removes the
+    /// older segments and snapshots. The caller is the writer and nothing is half-applied.
+    fn checkpoint_now(&self, log: &mut Log) -> Result<(), FileError> {
+        self.rotate(log)?;
+        let n = log.segment;
+        log.snapshot_size = snapshot::write(&self.dir, &self.memory, &snapshot_name(n))?;
+        log.since_snapshot = HEADER_LEN as u64;
+        let names = self
+            .dir
+            .fs
+            .list(&self.dir.path)
+            .map_err(FileError::io("list", &self.dir.path))?;
+        let old: Vec<String> = names
+            .into_iter()
+            .filter(|name| {
+                numbered(name, "segment-", ".log").is_some_and(|s| s < n)
+                    || numbered(name, "snapshot-", ".snap").is_some_and(|s| s < n)
+            })
+            .collect();
+        self.dir.remove(&old)
+    }
+}
+
+impl Store for FileStore {
+    fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
+        append.check()?;
+        let (id, command) = (append.complaint.clone(), append.command.clone());
+        let (expected, version) = (append.expected_version, append.new_version());
+        let outcome = self.commit(Record::append(append), |c, memory| {
+            let actual = match c.versions.get(&id) {
+                Some(v) => *v,
+                None => memory.load(&id)?.map_or(0, |s| s.version),
+            };
+            if actual != expected {
+                return Err(StoreError::Conflict { expected, actual });
+            }
+            if c.commands.contains(&command) || memory.command(&command)?.is_some() {
+                return Err(StoreError::DuplicateCommand(command));
+            }
+            c.versions.insert(id, version);
+            c.commands.insert(command);
+            Ok(None)
+        })?;
+        match outcome {
+            Outcome::Appended(state) => Ok(state),
+            _ => unreachable!("an append's outcome"),
+        }
+    }
+
+    fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
+        self.memory.load(id)
+    }
+
+    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
+        self.memory.history(id)
+    }
+
+    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        self.memory.command(id)
+    }
+
+    fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        self.memory.list(query)
+    }
+
+    fn due(
+        &self,
+        upto: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
+        self.memory.due(upto, limit)
+    }
+
+    fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.memory.next_due()
+    }
+
+    /// Claims are leases held in memory only: after a reopen, whatever was claimed and not
+    /// settled is due again (and delivered again; receivers deduplicate by id).
+    fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.memory.claim_outbox(now, lease, limit)
+    }
+
+    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
+        let record = Record::Settle {
+            id: id.clone(),
+            outcome,
+        };
+        self.commit(record, |_, _| Ok(None)).map(|_| ())
+    }
+
+    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.memory.dead_letters()
+    }
+
+    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
+        let record = Record::Requeue { id: id.clone(), at };
+        let outcome = self.commit(record, |c, memory| {
+            let dead = memory
+                .dead_letters()?
+                .iter()
+                .any(|e| &e.notification.id == id);
+            if !dead || !c.requeues.insert(id.clone()) {
+                return Ok(Some(Outcome::Requeued(false)));
+            }
+            Ok(None)
+        })?;
+        Ok(matches!(outcome, Outcome::Requeued(true)))
+    }
+}

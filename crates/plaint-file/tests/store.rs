@@ -1,0 +1,327 @@
+//! FileStore: conformance in both durability modes, reopening, the lock, and what each kind
+//! of damage on disk leads to.
+
+mod common;
+
+use common::{check, command_id, complaint_id, engine, step};
+use plaint_core::{ListQuery, Store};
+use plaint_file::{Durability, FileError, FileStore, Options, SimFs};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn open(dir: &Path) -> FileStore {
+    FileStore::open(dir, Options::new()).expect("opens").store
+}
+
+#[test]
+fn conformance_full() {
+    let root = tempfile::tempdir().unwrap();
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    plaint_core::conformance::run_all(|| {
+        let dir = root.path().join(
+            n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                .to_string(),
+        );
+        open(&dir)
+    });
+}
+
+#[test]
+fn conformance_buffered() {
+    let root = tempfile::tempdir().unwrap();
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    plaint_core::conformance::run_all(|| {
+        let dir = root.path().join(
+            n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                .to_string(),
+        );
+        let options = Options::new().durability(Durability::Buffered);
+        FileStore::open(&dir, options).unwrap().store
+    });
+}
+
+/// Runs steps `0..n` on a fresh engine over `store`, then relays once (settling the outbox).
+fn fill(store: FileStore, n: u64) -> FileStore {
+    let (engine, _) = engine(store);
+    for i in 0..n {
+        step(&engine, i).expect("step runs");
+    }
+    engine.relay().expect("relay runs");
+    engine.into_store()
+}
+
+fn segments(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Everything a store answers, to compare two stores.
+fn contents(store: &FileStore, n: u64) -> String {
+    let mut out = String::new();
+    for k in 0..n.div_ceil(3) {
+        let id = complaint_id(k * 3);
+        out += &format!(
+            "{:?}\n{:?}\n",
+            store.load(&id).unwrap(),
+            store.history(&id).unwrap()
+        );
+    }
+    for i in 0..n {
+        out += &format!("{:?}\n", store.command(&command_id(i)).unwrap());
+    }
+    let far = plaint_core::testing::t(24 * 365);
+    out += &format!(
+        "{:?}\n{:?}\n",
+        store.due(far, 1000).unwrap(),
+        store.dead_letters().unwrap()
+    );
+    out += &format!("{:?}\n", store.list(&ListQuery::new()).unwrap().items.len());
+    out
+}
+
+#[test]
+fn reopening_gives_back_everything() {
+    for options in [
+        Options::new(),
+        Options::new().segment_size(4096),
+        Options::new()
+            .segment_size(4096)
+            .checkpoint_after(Some(16 << 10)),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::open(dir.path(), options.clone()).unwrap().store;
+        let store = fill(store, 90);
+        let before = contents(&store, 90);
+        drop(store);
+        let label = format!("{options:?}");
+        let opened = FileStore::open(dir.path(), options).unwrap();
+        assert_eq!(opened.report.torn_tail, None);
+        assert_eq!(contents(&opened.store, 90), before, "{label}");
+        // And it carries on where it stopped.
+        let (engine, _) = engine(opened.store);
+        step(&engine, 90).unwrap();
+        assert!(matches!(
+            step(&engine, 90),
+            Ok(()) | Err(plaint_core::EngineError::Rejected(_))
+        ));
+    }
+}
+
+#[test]
+fn a_checkpoint_replaces_the_log_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fill(open(dir.path()), 30);
+    store.checkpoint().unwrap();
+    let before = contents(&store, 30);
+    drop(store);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.contains(&"snapshot-00000000000000000002.snap".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"segment-00000000000000000001.log".to_string()),
+        "{names:?}"
+    );
+    let opened = FileStore::open(dir.path(), Options::new()).unwrap();
+    assert!(opened.report.snapshot.is_some());
+    assert_eq!(opened.report.records, 0);
+    assert_eq!(contents(&opened.store, 30), before);
+}
+
+#[test]
+fn a_second_open_is_locked_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let again = FileStore::open(dir.path(), Options::new());
+    assert!(matches!(again, Err(FileError::Locked { .. })), "{again:?}");
+    drop(store);
+    FileStore::open(dir.path(), Options::new()).expect("free again once closed");
+}
+
+#[test]
+fn a_torn_last_write_is_cut_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(fill(open(dir.path()), 9));
+    let seg = segments(dir.path()).pop().unwrap();
+    let whole = std::fs::read(&seg).unwrap();
+    // A frame header promising 100 bytes, and 10 of them.
+    let mut torn = whole.clone();
+    torn.extend(100u32.to_le_bytes());
+    torn.extend(7u32.to_le_bytes());
+    torn.extend([b'x'; 10]);
+    std::fs::write(&seg, &torn).unwrap();
+    let opened = FileStore::open(dir.path(), Options::new()).unwrap();
+    let tail = opened.report.torn_tail.expect("reported");
+    assert_eq!(
+        (tail.file, tail.offset, tail.removed),
+        (seg.clone(), whole.len() as u64, 18)
+    );
+    assert_eq!(
+        std::fs::read(&seg).unwrap(),
+        whole,
+        "cut back to the last whole frame"
+    );
+    check(&opened.store, &(0..9).collect::<Vec<_>>(), &[], 9);
+}
+
+#[test]
+fn garbage_after_the_last_frame_is_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(fill(open(dir.path()), 6));
+    let seg = segments(dir.path()).pop().unwrap();
+    let mut data = std::fs::read(&seg).unwrap();
+    let len = data.len();
+    data.extend(b"this is not a frame at all, just noise".repeat(3));
+    std::fs::write(&seg, &data).unwrap();
+    let opened = FileStore::open(dir.path(), Options::new()).unwrap();
+    assert_eq!(opened.report.torn_tail.map(|t| t.offset), Some(len as u64));
+    check(&opened.store, &(0..6).collect::<Vec<_>>(), &[], 6);
+}
+
+#[test]
+fn a_bit_flip_before_later_frames_is_corruption_naming_file_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(fill(open(dir.path()), 12));
+    let seg = segments(dir.path()).pop().unwrap();
+    let mut data = std::fs::read(&seg).unwrap();
+    data[40] ^= 0x04; // inside the first frame's payload (the header is 16 bytes)
+    std::fs::write(&seg, &data).unwrap();
+    let err = FileStore::open(dir.path(), Options::new()).unwrap_err();
+    match err {
+        FileError::Corrupt { file, offset, why } => {
+            assert_eq!(
+                (file, offset, why.as_str()),
+                (seg.clone(), 16, "checksum mismatch")
+            );
+        }
+        other => panic!("expected corruption, got {other:?}"),
+    }
+    // Nothing was repaired: the file is as it was.
+    assert_eq!(std::fs::read(&seg).unwrap(), data);
+}
+
+#[test]
+fn damage_at_the_end_of_an_older_segment_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options::new().segment_size(2048).checkpoint_after(None);
+    let store = FileStore::open(dir.path(), options.clone()).unwrap().store;
+    drop(fill(store, 30));
+    let segs = segments(dir.path());
+    assert!(segs.len() >= 3, "{segs:?}");
+    let mut data = std::fs::read(&segs[0]).unwrap();
+    let last = data.len() - 1;
+    data[last] ^= 1;
+    std::fs::write(&segs[0], &data).unwrap();
+    let err = FileStore::open(dir.path(), options).unwrap_err();
+    assert!(
+        matches!(&err, FileError::Corrupt { file, .. } if *file == segs[0]),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_missing_segment_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options::new().segment_size(2048).checkpoint_after(None);
+    let store = FileStore::open(dir.path(), options.clone()).unwrap().store;
+    drop(fill(store, 30));
+    let segs = segments(dir.path());
+    std::fs::remove_file(&segs[1]).unwrap();
+    let err = FileStore::open(dir.path(), options).unwrap_err();
+    assert!(
+        matches!(&err, FileError::Corrupt { file, why, .. } if *file == segs[1] && why.contains("missing")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_truncated_snapshot_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fill(open(dir.path()), 30);
+    store.checkpoint().unwrap();
+    drop(store);
+    let snap = dir.path().join("snapshot-00000000000000000002.snap");
+    let data = std::fs::read(&snap).unwrap();
+    for cut in [data.len() - 1, data.len() / 2, 20] {
+        std::fs::write(&snap, &data[..cut]).unwrap();
+        let err = FileStore::open(dir.path(), Options::new()).unwrap_err();
+        assert!(
+            matches!(&err, FileError::Corrupt { file, .. } if *file == snap),
+            "{err:?}"
+        );
+    }
+}
+
+#[test]
+fn a_newer_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path()));
+    let seg = segments(dir.path()).pop().unwrap();
+    let mut data = std::fs::read(&seg).unwrap();
+    data[8] = 2;
+    std::fs::write(&seg, &data).unwrap();
+    let err = FileStore::open(dir.path(), Options::new()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            FileError::UnsupportedFormat {
+                found: 2,
+                supported: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn after_a_failed_sync_writes_are_refused_until_reopened() {
+    let fs = SimFs::new();
+    let dir = Path::new("/store");
+    let options = Options::new().fs(Arc::new(fs.clone()));
+    let (engine, _) = engine(FileStore::open(dir, options.clone()).unwrap().store);
+    step(&engine, 0).unwrap();
+    fs.fail_sync(fs.syncs() + 1);
+    assert!(
+        step(&engine, 1).is_err(),
+        "the failed sync is not acknowledged"
+    );
+    let refused = step(&engine, 3).unwrap_err().to_string();
+    assert!(refused.contains("reopen"), "{refused}");
+    // Reads go on.
+    assert!(engine.store().load(&complaint_id(0)).unwrap().is_some());
+    drop(engine);
+    let (reopened, _) = common::engine(FileStore::open(dir, options).unwrap().store);
+    check(reopened.store(), &[0], &[1], 6);
+    step(&reopened, 6).expect("a reopened store writes again");
+}
+
+#[test]
+fn concurrent_appenders_share_syncs_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _) = engine(open(dir.path()));
+    let engine = Arc::new(engine);
+    std::thread::scope(|s| {
+        for t in 0..8u64 {
+            let engine = &engine;
+            s.spawn(move || {
+                for k in 0..10u64 {
+                    let base = (t * 10 + k) * 3;
+                    (base..base + 3).for_each(|i| step(engine, i).expect("runs"));
+                }
+            });
+        }
+    });
+    drop(engine);
+    let store = open(dir.path());
+    check(&store, &(0..240).collect::<Vec<_>>(), &[], 240);
+}
