@@ -6,91 +6,15 @@
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use plaint::{
-    Actor, CategoryPath, Command, CommandId, Complaint, ComplaintId, Currency, Engine, Findings,
-    ManualClock, MemoryStore, Money, Party, Policy, Recorded, Responsibility, Satisfaction,
-    Validity, decide, testing,
+    Actor, Command, CommandId, Complaint, ComplaintId, Engine, ManualClock, MemoryStore, Policy,
+    Recorded, decide, testing,
 };
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The 12 commands of one complaint's life, with who gives each.
-fn script() -> Vec<(Command, Actor)> {
-    let cny = Currency::new("CNY").unwrap();
-    vec![
-        (
-            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
-            testing::agent(),
-        ),
-        (Command::Acknowledge, testing::agent()),
-        (
-            Command::Triage {
-                category: CategoryPath::parse("logistics/delay").unwrap(),
-                tier: None,
-                validity: Validity::Valid,
-            },
-            testing::agent(),
-        ),
-        (
-            Command::Route {
-                responsibility: Some(Responsibility {
-                    primary: "hub".try_into().unwrap(),
-                    collaborating: vec!["outlet".try_into().unwrap()],
-                    party: Party::Internal {
-                        unit: "hub-3".into(),
-                    },
-                }),
-            },
-            testing::agent(),
-        ),
-        (
-            Command::RecordFindings {
-                findings: Findings {
-                    summary: "backlog at hub 3".into(),
-                    records: vec!["trace".into()],
-                },
-                root_cause: Some(CategoryPath::parse("logistics/delay/hub-backlog").unwrap()),
-            },
-            testing::agent(),
-        ),
-        (
-            Command::Propose {
-                remedy: "compensation".try_into().unwrap(),
-                description: "refund the postage".into(),
-                amount: Some(Money::new(1_200, cny)),
-            },
-            testing::agent(),
-        ),
-        (Command::Approve { note: None }, testing::manager()),
-        (
-            Command::AcceptProposal { agreement: None },
-            testing::customer(),
-        ),
-        (
-            Command::RecordExecution {
-                action: "refunded 12.00 CNY".into(),
-                reference: Some("PAY-1".into()),
-                finished: true,
-            },
-            testing::agent(),
-        ),
-        (
-            Command::GiveFeedback {
-                text: "refunded".into(),
-            },
-            testing::agent(),
-        ),
-        (
-            Command::ConfirmSatisfaction(Satisfaction {
-                satisfied: true,
-                score: Some(5),
-                comment: None,
-            }),
-            testing::customer(),
-        ),
-        (Command::Close, testing::agent()),
-    ]
-}
+mod support;
+use support::script;
 
 /// One lifecycle's input: the complaint id and each command with its id and actor.
 type Input = (ComplaintId, Vec<(CommandId, Command, Actor)>);

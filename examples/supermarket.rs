@@ -14,7 +14,7 @@ mod scenario;
 mod support;
 
 fn main() -> support::Res<()> {
-    let summary = scenario::run(false)?;
+    let summary = scenario::run(support::file_store("supermarket")?, false)?;
     println!("\nsummary: {summary:#?}");
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! plaint: an embeddable workflow engine for customer-complaint handling.
 //!
 //! A service links plaint, hands it a [`Policy`] (its own procedure, as data), a [`Store`]
-//! and a [`Notifier`], and sends it [`Command`]s; the engine keeps every complaint's
+//! (`FileStore` in a directory by default, `MemoryStore` for tests) and a [`Notifier`], and sends it [`Command`]s; the engine keeps every complaint's
 //! lifecycle and audit trail honest.
 //!
 //! ```
@@ -38,6 +38,13 @@
 pub use plaint_core::*;
 #[cfg(feature = "memory")]
 pub use plaint_memory::MemoryStore;
+/// The durable store in a directory on local disk (feature `file`, default).
+#[cfg(feature = "file")]
+pub mod file {
+    pub use plaint_file::*;
+}
+#[cfg(feature = "file")]
+pub use plaint_file::FileStore;
 
 /// The README's examples, compiled and run as doc tests so they stay true.
 #[doc = include_str!("../README.md")]

@@ -3,12 +3,20 @@
 #[path = "../examples/support/mod.rs"]
 mod support;
 
+use plaint::file::{FileStore, Options};
+use plaint::{ComplaintId, MemoryStore, Store};
+use std::sync::Arc;
+
+fn memory() -> Arc<dyn Store> {
+    Arc::new(MemoryStore::new())
+}
+
 #[path = "../examples/scenarios/express.rs"]
 mod express;
 
 #[test]
 fn express_week_ends_as_planned() {
-    let s = express::run(true).unwrap();
+    let s = express::run(memory(), true).unwrap();
     let stages: Vec<(&str, &str)> = s
         .stages
         .iter()
@@ -41,7 +49,7 @@ mod hotel;
 
 #[test]
 fn supermarket_new_year_ends_as_planned() {
-    let s = supermarket::run(true).unwrap();
+    let s = supermarket::run(memory(), true).unwrap();
     assert!(s.stages.values().all(|v| v == "closed"), "{:?}", s.stages);
     assert_eq!(s.stages.len(), 6);
     assert_eq!((s.breached, s.in_ledger, s.reopened), (1, 1, 1));
@@ -54,7 +62,7 @@ fn supermarket_new_year_ends_as_planned() {
 
 #[test]
 fn hotel_weekend_ends_as_planned() {
-    let s = hotel::run(true).unwrap();
+    let s = hotel::run(memory(), true).unwrap();
     assert!(s.stages.values().all(|v| v == "closed"), "{:?}", s.stages);
     assert_eq!(s.stages.len(), 6);
     assert_eq!((s.breached, s.in_ledger, s.reopened), (1, 1, 1));
@@ -63,4 +71,27 @@ fn hotel_weekend_ends_as_planned() {
         "a refund above the cap, and an approval of one's own proposal"
     );
     assert!(s.renegotiated >= 1);
+}
+
+#[test]
+fn a_second_run_on_the_same_file_store_applies_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = || -> Arc<dyn Store> {
+        Arc::new(FileStore::open(dir.path(), Options::new()).unwrap().store)
+    };
+    let first = express::run(open(), true).unwrap();
+    let store = open();
+    let id = ComplaintId::new("EXP-104").unwrap();
+    let history = store.history(&id).unwrap();
+    let second = express::run(Arc::clone(&store), true).unwrap();
+    assert_eq!(second.stages, first.stages);
+    assert_eq!(
+        second.fired, 0,
+        "every clock already fired in the first run"
+    );
+    assert_eq!(
+        store.history(&id).unwrap(),
+        history,
+        "nothing was applied twice"
+    );
 }

@@ -9,9 +9,10 @@ use plaint::{
     StageKind, Validity,
 };
 
-/// Runs the scenario; `quiet` suppresses printing (tests).
-pub fn run(quiet: bool) -> Res<Summary> {
+/// Runs the scenario on `store`; `quiet` suppresses printing (tests).
+pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary> {
     let mut run = Run::new(
+        store,
         include_str!("../policies/express.toml"),
         "2026-11-16 09:10",
         quiet,

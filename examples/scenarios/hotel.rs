@@ -6,9 +6,10 @@ use crate::support::cmd::*;
 use crate::support::{Res, Run, Summary, expect, intake, staff};
 use plaint::{CategoryPath, Command, Flag, InvalidReason, Money, StageKind, Validity};
 
-/// Runs the scenario; `quiet` suppresses printing (tests).
-pub fn run(quiet: bool) -> Res<Summary> {
+/// Runs the scenario on `store`; `quiet` suppresses printing (tests).
+pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary> {
     let mut run = Run::new(
+        store,
         include_str!("../policies/hotel.toml"),
         "2026-11-20 19:00",
         quiet,

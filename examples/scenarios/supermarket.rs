@@ -8,9 +8,10 @@ use plaint::{
     CategoryPath, Command, DocumentRef, Event, Flag, InvalidReason, Money, StageKind, Validity,
 };
 
-/// Runs the scenario; `quiet` suppresses printing (tests).
-pub fn run(quiet: bool) -> Res<Summary> {
+/// Runs the scenario on `store`; `quiet` suppresses printing (tests).
+pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary> {
     let mut run = Run::new(
+        store,
         include_str!("../policies/supermarket.toml"),
         "2026-12-30 09:00",
         quiet,

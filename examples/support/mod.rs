@@ -5,10 +5,11 @@
 
 use chrono::{Duration, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
+use plaint::file::{FileStore, Options};
 use plaint::{
     Actor, ActorId, Command, CommandId, Complainant, Complaint, ComplaintId, Contact, EngineError,
-    Intake, ManualClock, MemoryStore, Policy, RecordingNotifier, Rejection, RoleKey, StageKind,
-    Subject,
+    Intake, ListQuery, ManualClock, Policy, RecordingNotifier, Rejection, RoleKey, StageKind,
+    Store, Subject,
 };
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -17,7 +18,40 @@ use std::sync::Arc;
 /// Errors end the scenario (and the example exits non-zero).
 pub type Res<T> = Result<T, Box<dyn Error>>;
 
-type Engine = plaint::Engine<MemoryStore, Arc<RecordingNotifier>, Arc<ManualClock>>;
+type Engine = plaint::Engine<Arc<dyn Store>, Arc<RecordingNotifier>, Arc<ManualClock>>;
+
+/// The example's durable store: a FileStore in `target/plaint-examples/<name>`, emptied
+/// first when the command line says `--fresh`. A second run continues where the first
+/// stopped: the scenario gives the same command ids, so commands already recorded are
+/// answered from the store and applied once only.
+pub fn file_store(name: &str) -> Res<Arc<dyn Store>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/plaint-examples")
+        .join(name);
+    let fresh = std::env::args().skip(1).any(|a| a == "--fresh");
+    if fresh && dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    let opened = FileStore::open(&dir, Options::new())?;
+    if let Some(tail) = &opened.report.torn_tail {
+        println!(
+            "cut a torn tail off {}: {} bytes at {}",
+            tail.file.display(),
+            tail.removed,
+            tail.offset
+        );
+    }
+    let known = opened.store.list(&ListQuery::new())?.items.len();
+    println!(
+        "store: {} ({known} complaint(s) already there{})",
+        dir.display(),
+        match known {
+            0 => "",
+            _ => "; their recorded commands are answered from the store, `--fresh` starts over",
+        }
+    );
+    Ok(Arc::new(opened.store))
+}
 
 /// Drives one policy's engine through a scenario.
 pub struct Run {
@@ -30,6 +64,9 @@ pub struct Run {
     ids: Vec<ComplaintId>,
     seq: u32,
     quiet: bool,
+    /// The last accepted command was already in the store (a second run): the complaint may
+    /// since have moved on, so a refusal is judged on a later state.
+    replaying: bool,
 }
 
 /// What a scenario ended with, for tests to assert.
@@ -52,8 +89,9 @@ pub struct Summary {
 }
 
 impl Run {
-    /// An engine over `policy_text`, its clock at `start` local time (`2026-11-16 09:00`).
-    pub fn new(policy_text: &str, start: &str, quiet: bool) -> Res<Self> {
+    /// An engine over `store` and `policy_text`, its clock at `start` local time
+    /// (`2026-11-16 09:00`).
+    pub fn new(store: Arc<dyn Store>, policy_text: &str, start: &str, quiet: bool) -> Res<Self> {
         let policy = Policy::from_toml_str(policy_text)?;
         let zone: Tz = match policy.calendars.defs().first() {
             Some(c) => c.time_zone.parse().map_err(|_| "bad zone")?,
@@ -61,7 +99,7 @@ impl Run {
         };
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let notes = Arc::new(RecordingNotifier::new());
-        let engine = plaint::Engine::builder(MemoryStore::new(), policy)
+        let engine = plaint::Engine::builder(store, policy)
             .clock(Arc::clone(&clock))
             .notifier(Arc::clone(&notes))
             .build();
@@ -75,6 +113,7 @@ impl Run {
             ids: Vec::new(),
             seq: 0,
             quiet,
+            replaying: false,
         };
         run.at(start)?;
         Ok(run)
@@ -113,6 +152,7 @@ impl Run {
     pub fn ok(&mut self, id: &str, command: Command, actor: &Actor) -> Res<Arc<Complaint>> {
         let cmd = self.next_id();
         let kind = command.kind();
+        self.replaying = self.engine.store().command(&cmd)?.is_some();
         self.engine
             .execute(cmd, &ComplaintId::new(id)?, command, actor)
             .map_err(|e| format!("{id}: {kind} by {}: {e}", actor.id).into())
@@ -126,9 +166,10 @@ impl Run {
             .engine
             .execute(cmd, &ComplaintId::new(id)?, command, actor)
         {
-            Err(EngineError::Rejected(
-                r @ (Rejection::Forbidden { .. } | Rejection::Invalid { .. }),
-            )) => {
+            Err(EngineError::Rejected(r))
+                if self.replaying
+                    || matches!(r, Rejection::Forbidden { .. } | Rejection::Invalid { .. }) =>
+            {
                 if !self.quiet {
                     println!("refused {kind} on {id} by {}: {r}", actor.id);
                 }

@@ -1,5 +1,5 @@
 //! The file layer under the store: the few operations it needs ([`Fs`]), the real one
-//! ([`OsFs`]), and [`Dir`], the only way the store changes its directory, which syncs the
+//! ([`OsFs`]), and `Dir`, the only way the store changes its directory, which syncs the
 //! directory after every create, rename and removal so that no call site can forget to.
 
 use crate::error::FileError;
@@ -26,7 +26,7 @@ pub trait WriteFile: Send {
 /// fault-injecting one (`SimFs`, feature `testing`) in its place.
 ///
 /// Paths are the store's directory and files directly in it. Implementations need not make
-/// directory changes durable themselves: [`Dir`] calls [`Fs::sync_dir`] after each.
+/// directory changes durable themselves: the store calls [`Fs::sync_dir`] after each.
 pub trait Fs: Send + Sync + fmt::Debug {
     /// Creates the directory and its parents if missing.
     ///

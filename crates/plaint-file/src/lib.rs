@@ -92,4 +92,4 @@ mod store;
 pub use error::FileError;
 #[cfg(feature = "testing")]
 pub use sim::{SimFs, Tear};
-pub use store::{Durability, FileStore, OpenReport, Opened, Options, TornTail};
+pub use store::{Durability, FileStore, OpenReport, Opened, Options, Stats, TornTail};

@@ -119,6 +119,18 @@ pub struct Opened {
     pub report: OpenReport,
 }
 
+/// Counters since the store was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Frames written to the log: one per group commit, each with one sync under
+    /// [`Durability::Full`].
+    pub frames: u64,
+    /// Records in them (appends, settlements, requeues): `records / frames` is the mean
+    /// group-commit size.
+    pub records: u64,
+}
+
 /// plaint's durable store: complaints in a directory on local disk. See the crate docs for
 /// the format, the guarantees and what opening does.
 pub struct FileStore {
@@ -193,6 +205,7 @@ enum Outcome {
 
 struct Log {
     file: Box<dyn WriteFile>,
+    stats: Stats,
     segment: u64,
     len: u64,
     /// Log bytes since the last snapshot, and that snapshot's size.
@@ -368,6 +381,7 @@ impl FileStore {
         };
         let log = Log {
             file,
+            stats: Stats::default(),
             segment,
             len,
             since_snapshot,
@@ -388,6 +402,11 @@ impl FileStore {
     /// The store's directory.
     pub fn dir(&self) -> &Path {
         &self.dir.path
+    }
+
+    /// Counters since the store was opened.
+    pub fn stats(&self) -> Stats {
+        self.lock_log().stats
     }
 
     /// Writes a snapshot now and drops the log before it, so the next open starts there.
@@ -501,6 +520,8 @@ impl FileStore {
 
         let mut log = self.lock_log();
         let written = self.write_frame(&mut log, &payload);
+        log.stats.frames += 1;
+        log.stats.records += jobs.len() as u64;
         let mut c = self.lock_commit();
         c.release(&jobs);
         let mut failure = written.err();

@@ -1,0 +1,373 @@
+//! Durable commits side by side — FileStore (`Durability::Full`), SQLite through rusqlite
+//! (bundled; WAL; `synchronous=FULL`; one transaction per command) and a raw
+//! `write` + `fdatasync` loop — at 1 and at 16 writers, with p50/p99 commit latency; and
+//! FileStore's open time as history grows.
+//!
+//! The workload: the appends of the 12-command lifecycle (1 to 3 events each), replayed on
+//! fresh complaint ids. FileStore writes the events (the state is their fold); SQLite writes
+//! the events, the command id and the state row, as a SQLite-backed store would.
+//!
+//! Run: `cargo bench --bench store`. Open time at scale:
+//! `PLAINT_OPEN_COMPLAINTS=1000000 cargo bench --bench store -- open`.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use plaint::file::{Durability, FileStore, Options};
+use plaint::{
+    Append, CommandId, Complaint, ComplaintId, Engine, ManualClock, MemoryStore, Recorded, Store,
+    testing,
+};
+use rusqlite::{Connection, TransactionBehavior, params};
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+mod support;
+
+/// One lifecycle's appends, and the state after each.
+struct Template {
+    appends: Vec<Append>,
+    states: Vec<Complaint>,
+}
+
+fn template() -> Template {
+    let engine = Engine::builder(MemoryStore::new(), testing::policy())
+        .clock(ManualClock::new(testing::t(1)))
+        .build();
+    let id = ComplaintId::new("EXP-0").unwrap();
+    for (i, (command, actor)) in support::script().into_iter().enumerate() {
+        let cid = CommandId::new(format!("0-{i}")).unwrap();
+        engine.execute(cid, &id, command, &actor).unwrap();
+    }
+    let history = engine.store().history(&id).unwrap();
+    let mut appends: Vec<Append> = Vec::new();
+    let mut states = Vec::new();
+    let mut state: Option<Complaint> = None;
+    for r in history {
+        match &mut state {
+            Some(c) => c.apply(&r),
+            None => state = Complaint::open(id.clone(), &r),
+        }
+        match appends.last_mut() {
+            Some(a) if a.command == r.command => {
+                a.events.push(r);
+                *states.last_mut().unwrap() = state.clone().unwrap();
+            }
+            _ => {
+                let expected = r.version - 1;
+                appends.push(Append::new(
+                    id.clone(),
+                    r.command.clone(),
+                    expected,
+                    vec![r],
+                ));
+                states.push(state.clone().unwrap());
+            }
+        }
+    }
+    Template { appends, states }
+}
+
+impl Template {
+    /// The `k`th append of complaint `n`.
+    fn append(&self, n: u64, k: usize) -> Append {
+        let mut a = self.appends[k].clone();
+        a.complaint = ComplaintId::new(format!("EXP-{n}")).unwrap();
+        a.command = CommandId::new(format!("{n}-{k}")).unwrap();
+        a.events
+            .iter_mut()
+            .for_each(|e| e.command = a.command.clone());
+        a
+    }
+}
+
+/// A backend under test: commits append `k` of complaint `n` for writer `w`.
+trait Sink: Sync {
+    fn commit(&self, w: usize, n: u64, k: usize);
+}
+
+struct FileSink<'t> {
+    store: FileStore,
+    t: &'t Template,
+}
+
+impl Sink for FileSink<'_> {
+    fn commit(&self, _w: usize, n: u64, k: usize) {
+        self.store.append(self.t.append(n, k)).unwrap();
+    }
+}
+
+struct SqliteSink<'t> {
+    connections: Vec<Mutex<Connection>>,
+    t: &'t Template,
+}
+
+impl<'t> SqliteSink<'t> {
+    fn new(dir: &Path, writers: usize, t: &'t Template) -> Self {
+        let open = || {
+            let c = Connection::open(dir.join("bench.sqlite")).unwrap();
+            c.pragma_update(None, "journal_mode", "WAL").unwrap();
+            c.pragma_update(None, "synchronous", "FULL").unwrap();
+            c.busy_timeout(Duration::from_secs(30)).unwrap();
+            c
+        };
+        open()
+            .execute_batch(
+                "CREATE TABLE complaints(id TEXT PRIMARY KEY, version INTEGER NOT NULL, state BLOB NOT NULL);
+                 CREATE TABLE events(complaint TEXT, version INTEGER, event BLOB NOT NULL,
+                                     PRIMARY KEY (complaint, version)) WITHOUT ROWID;
+                 CREATE TABLE commands(id TEXT PRIMARY KEY, complaint TEXT NOT NULL,
+                                       version INTEGER NOT NULL) WITHOUT ROWID;",
+            )
+            .unwrap();
+        Self {
+            connections: (0..writers).map(|_| Mutex::new(open())).collect(),
+            t,
+        }
+    }
+}
+
+impl Sink for SqliteSink<'_> {
+    fn commit(&self, w: usize, n: u64, k: usize) {
+        let a = self.t.append(n, k);
+        let state = serde_json::to_vec(&self.t.states[k]).unwrap();
+        let mut c = self.connections[w % self.connections.len()].lock().unwrap();
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+        let id = a.complaint.as_str();
+        let version: i64 = tx
+            .query_row("SELECT version FROM complaints WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap_or(0);
+        assert_eq!(version as u64, a.expected_version);
+        tx.execute(
+            "INSERT INTO commands(id, complaint, version) VALUES (?1, ?2, ?3)",
+            params![a.command.as_str(), id, a.new_version() as i64],
+        )
+        .unwrap();
+        for e in &a.events {
+            tx.execute(
+                "INSERT INTO events(complaint, version, event) VALUES (?1, ?2, ?3)",
+                params![id, e.version as i64, serde_json::to_vec(e).unwrap()],
+            )
+            .unwrap();
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO complaints(id, version, state) VALUES (?1, ?2, ?3)",
+            params![id, a.new_version() as i64, state],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+}
+
+/// The raw loop: each command's events as one JSON frame, `write` then `fdatasync`, `batch`
+/// commands per sync.
+struct RawSink<'t> {
+    file: Mutex<(File, usize)>,
+    batch: usize,
+    t: &'t Template,
+}
+
+impl Sink for RawSink<'_> {
+    fn commit(&self, _w: usize, n: u64, k: usize) {
+        let a = self.t.append(n, k);
+        let events: &[Recorded] = &a.events;
+        let payload = serde_json::to_vec(events).unwrap();
+        let mut frame = Vec::with_capacity(payload.len() + 8);
+        frame.extend((payload.len() as u32).to_le_bytes());
+        frame.extend(crc32c::crc32c(&payload).to_le_bytes());
+        frame.extend(payload);
+        let mut f = self.file.lock().unwrap();
+        f.0.write_all(&frame).unwrap();
+        f.1 += 1;
+        if f.1 == self.batch {
+            f.0.sync_data().unwrap();
+            f.1 = 0;
+        }
+    }
+}
+
+/// Commit latencies of the current benchmark, for p50/p99.
+static LATENCIES: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+/// `iters` commits spread over `writers` threads, each running whole lifecycles on its own
+/// complaints (12 appends in order), timing each commit.
+fn run(sink: &dyn Sink, writers: usize, iters: u64, appends: usize) -> Duration {
+    let per = iters.div_ceil(writers as u64);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for w in 0..writers {
+            s.spawn(move || {
+                let mut lat = Vec::with_capacity(per as usize);
+                let mut done = 0;
+                while done < per {
+                    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+                    for k in 0..appends {
+                        if done == per {
+                            break;
+                        }
+                        let t = Instant::now();
+                        sink.commit(w, n, k);
+                        lat.push(t.elapsed());
+                        done += 1;
+                    }
+                }
+                LATENCIES.lock().unwrap().extend(lat);
+            });
+        }
+    });
+    start
+        .elapsed()
+        .mul_f64(iters as f64 / (per * writers as u64) as f64)
+}
+
+fn report(name: &str) {
+    let mut lat = std::mem::take(&mut *LATENCIES.lock().unwrap());
+    lat.sort_unstable();
+    if lat.is_empty() {
+        return;
+    }
+    let p = |q: f64| lat[((lat.len() - 1) as f64 * q) as usize];
+    eprintln!(
+        "{name}: {} commits, p50 {:?}, p99 {:?}",
+        lat.len(),
+        p(0.5),
+        p(0.99)
+    );
+}
+
+fn commits(c: &mut Criterion) {
+    let t = template();
+    let appends = t.appends.len();
+    let mut g = c.benchmark_group("commit");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(8));
+    for writers in [1usize, 16] {
+        let dir = tempfile::tempdir_in(bench_dir()).unwrap();
+        for durability in [Durability::Full, Durability::Buffered] {
+            let name = match durability {
+                Durability::Full => format!("file/{writers}"),
+                _ => format!("file-buffered/{writers}"),
+            };
+            let mut sink = None;
+            g.bench_function(&name, |b| {
+                let sink = sink.get_or_insert_with(|| {
+                    let path = dir.path().join(name.replace('/', "-"));
+                    let options = Options::new().durability(durability);
+                    let store = FileStore::open(path, options).unwrap().store;
+                    FileSink { store, t: &t }
+                });
+                b.iter_custom(|i| run(sink, writers, i, appends));
+            });
+            if let Some(sink) = sink {
+                let stats = sink.store.stats();
+                eprintln!(
+                    "{name}: mean group commit {:.1} records",
+                    stats.records as f64 / stats.frames as f64
+                );
+            }
+            report(&name);
+        }
+
+        // SQLite with a connection per writer, and with one connection they share (SQLite
+        // serialises writers anyway; sharing spares them its busy-wait back-off).
+        let mut sqlite = vec![(format!("sqlite/{writers}"), writers)];
+        if writers > 1 {
+            sqlite.push((format!("sqlite-shared/{writers}"), 1));
+        }
+        for (name, connections) in sqlite {
+            let mut sink = None;
+            g.bench_function(&name, |b| {
+                let sink = sink.get_or_insert_with(|| {
+                    let path = dir.path().join(name.replace('/', "-"));
+                    std::fs::create_dir_all(&path).unwrap();
+                    SqliteSink::new(&path, connections, &t)
+                });
+                b.iter_custom(|i| run(sink, writers, i, appends))
+            });
+            report(&name);
+        }
+
+        // The raw loop at batch sizes around FileStore's mean group commit (printed above).
+        let batches: &[usize] = if writers == 1 { &[1] } else { &[8, 16] };
+        for &batch in batches {
+            let name = format!("raw-batch-{batch}/1");
+            let mut sink = None;
+            g.bench_function(&name, |b| {
+                let sink = sink.get_or_insert_with(|| {
+                    let file = File::create(dir.path().join(format!("raw-{batch}.log"))).unwrap();
+                    RawSink {
+                        file: Mutex::new((file, 0)),
+                        batch,
+                        t: &t,
+                    }
+                });
+                b.iter_custom(|i| run(sink, 1, i, appends))
+            });
+            report(&name);
+        }
+    }
+    g.finish();
+}
+
+/// Where the benches put their files: `PLAINT_BENCH_DIR`, or the system's temporary directory.
+fn bench_dir() -> std::path::PathBuf {
+    std::env::var_os("PLAINT_BENCH_DIR").map_or_else(std::env::temp_dir, Into::into)
+}
+
+/// Builds a store of `complaints` whole lifecycles (Buffered, then synced and checkpointed).
+fn build(dir: &Path, t: &Template, complaints: u64) {
+    let options = Options::new().durability(Durability::Buffered);
+    let store = FileStore::open(dir, options).unwrap().store;
+    for n in 0..complaints {
+        for k in 0..t.appends.len() {
+            store.append(t.append(n, k)).unwrap();
+        }
+    }
+    store.checkpoint().unwrap();
+    store.sync().unwrap();
+}
+
+fn open(c: &mut Criterion) {
+    let t = template();
+    let sizes: Vec<u64> = match std::env::var("PLAINT_OPEN_COMPLAINTS") {
+        Ok(s) => s.split(',').map(|n| n.trim().parse().unwrap()).collect(),
+        Err(_) => vec![10_000, 100_000],
+    };
+    let mut g = c.benchmark_group("open");
+    g.sample_size(10);
+    for n in sizes {
+        let mut built = None;
+        g.bench_function(format!("{n}"), |b| {
+            let dir = built.get_or_insert_with(|| {
+                let dir = tempfile::tempdir_in(bench_dir()).unwrap();
+                let started = Instant::now();
+                build(dir.path(), &t, n);
+                let bytes: u64 = std::fs::read_dir(dir.path())
+                    .unwrap()
+                    .map(|e| e.unwrap().metadata().unwrap().len())
+                    .sum();
+                let events: u64 = t.appends.iter().map(|a| a.events.len() as u64).sum();
+                eprintln!(
+                    "open/{n}: built {n} complaints ({} events) in {:?}, {} MB on disk",
+                    n * events,
+                    started.elapsed(),
+                    bytes >> 20
+                );
+                dir
+            });
+            b.iter(|| FileStore::open(dir.path(), Options::new()).unwrap())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, commits, open);
+criterion_main!(benches);
