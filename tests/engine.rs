@@ -568,7 +568,7 @@ fn a_failing_notifier_never_fails_a_command_and_its_failures_become_dead_letters
     assert_eq!(dead.len(), 1);
     assert_eq!(
         dead[0].notification.id.to_string(),
-        "EXP-1/2/acknowledged/complainant"
+        "EXP-1/2/acknowledged/complainant/sms"
     );
     assert_eq!(dead[0].attempts, 3);
     assert_eq!(

@@ -32,7 +32,7 @@ fn the_schema_describes_every_section() {
         "calendars",
         "clocks",
         "scoring",
-        "templates",
+        "notifications",
     ] {
         assert!(props.contains_key(key), "{key} missing from the schema");
     }

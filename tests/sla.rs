@@ -261,13 +261,13 @@ fn after_downtime_everything_fires_once_in_due_order_with_its_original_due() {
     assert!(
         kinds
             .iter()
-            .any(|k| k.ends_with("/escalation/role:general-manager")),
+            .any(|k| k.ends_with("/escalation/role:general-manager/in_app")),
         "{kinds:?}"
     );
     assert!(
         kinds
             .iter()
-            .any(|k| k.ends_with("/clock_breach/role:service-manager")),
+            .any(|k| k.ends_with("/clock_breach/role:service-manager/in_app")),
         "{kinds:?}"
     );
 }

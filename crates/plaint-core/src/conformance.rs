@@ -443,7 +443,9 @@ pub fn due_index_follows_appends(store: &dyn Store) {
 /// The outbox is written with the events or not at all, claimed under a lease, and settled
 /// as delivered, retried or dead; dead letters can be requeued.
 pub fn outbox_follows_appends(store: &dyn Store) {
-    use crate::notify::{Notification, NotificationId, NotificationKind, Recipient, Settlement};
+    use crate::notify::{
+        Channel, Notification, NotificationId, NotificationKind, Recipient, Settlement,
+    };
     let id = cid("O-1");
     let note = |version| Notification {
         id: NotificationId {
@@ -451,10 +453,12 @@ pub fn outbox_follows_appends(store: &dyn Store) {
             version,
             kind: NotificationKind::Acknowledged,
             recipient: Recipient::Complainant,
+            channel: Channel::Sms,
         },
         complaint: id.clone(),
         recipient: Recipient::Complainant,
         kind: NotificationKind::Acknowledged,
+        channel: Channel::Sms,
         text: None,
     };
     let receive = Command::Receive(Arc::new(testing::intake(testing::t(0))));

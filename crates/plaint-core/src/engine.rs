@@ -230,19 +230,20 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let mut last_conflict = (0, 0);
         for _ in 0..self.max_attempts {
             let state = self.store.load(id)?;
-            let recorded = match self.decide(state.as_deref(), &command, actor, &command_id) {
-                Ok(recorded) => recorded,
-                // A retry of an applied command may no longer be legal: answer it first.
-                Err(rejection) => {
-                    return match self.store.command(&command_id)? {
-                        Some(done) => self.result_of(&command_id, id, done),
-                        None => Err(rejection),
-                    };
-                }
-            };
+            let (recorded, policy) =
+                match self.decide(state.as_deref(), &command, actor, &command_id) {
+                    Ok(decided) => decided,
+                    // A retry of an applied command may no longer be legal: answer it first.
+                    Err(rejection) => {
+                        return match self.store.command(&command_id)? {
+                            Some(done) => self.result_of(&command_id, id, done),
+                            None => Err(rejection),
+                        };
+                    }
+                };
             let expected = state.as_ref().map_or(0, |c| c.version);
             let notifications = if self.notifier.is_enabled() {
-                notifications_for(id, &recorded)
+                notifications_for(id, &recorded, policy)
             } else {
                 Vec::new()
             };
@@ -337,14 +338,15 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             // One firing per complaint version: a racing tick decides the same command id.
             let command_id = CommandId::internal(format!("tick:{id}:{}", state.version));
             let command = Command::Tick { upto };
-            let recorded = match self.decide(Some(&state), &command, &system, &command_id) {
-                Ok(recorded) => recorded,
+            let (recorded, policy) = match self.decide(Some(&state), &command, &system, &command_id)
+            {
+                Ok(decided) => decided,
                 Err(EngineError::Rejected(Rejection::NothingDue)) => return Ok(Vec::new()),
                 Err(e) => return Err(e),
             };
             let expected = state.version;
             let notifications = if self.notifier.is_enabled() {
-                notifications_for(id, &recorded)
+                notifications_for(id, &recorded, policy)
             } else {
                 Vec::new()
             };
@@ -450,7 +452,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Ok(report)
     }
 
-    /// The notification with its text from the complaint's policy, if it has a template.
+    /// The notification with its text from the complaint's policy, if its rule has one.
     fn render(&self, mut n: crate::Notification) -> Result<crate::Notification, EngineError> {
         let Some(c) = self.store.load(&n.complaint)? else {
             return Ok(n);
@@ -458,16 +460,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let Ok(policy) = self.policy(&c) else {
             return Ok(n);
         };
-        let text = policy
-            .templates
-            .iter()
-            .find(|t| t.kind == n.kind)
-            .and_then(|t| {
-                t.text
-                    .get(&policy.locale)
-                    .or_else(|| t.text.values().next())
-            });
-        if let Some(template) = text {
+        if let Some(template) = policy.text_for(&n) {
             n.text = Some(crate::notify::render(template, &n, &c, policy).into());
         }
         Ok(n)
@@ -507,7 +500,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         command: &Command,
         actor: &Actor,
         command_id: &CommandId,
-    ) -> Result<Vec<Recorded>, EngineError> {
+    ) -> Result<(Vec<Recorded>, &Policy), EngineError> {
         if let Command::Merge { into } = command {
             self.check_merge_target(into)?;
         }
@@ -518,7 +511,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let now = self.clock.now();
         let events = decide(state, policy, command.clone(), actor, now)?;
         let expected = state.map_or(0, |c| c.version);
-        Ok(events
+        let recorded = events
             .into_iter()
             .zip(expected + 1..)
             .map(|(event, version)| Recorded {
@@ -528,7 +521,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 command: command_id.clone(),
                 event,
             })
-            .collect())
+            .collect();
+        Ok((recorded, policy))
     }
 
     fn policy(&self, c: &Complaint) -> Result<&Policy, EngineError> {

@@ -43,11 +43,11 @@ pub use lifecycle::{
 pub use model::*;
 pub use money::{Currency, CurrencyError, Money};
 pub use notify::{
-    DiscardNotifier, FanOut, Notification, NotificationId, NotificationKind, Notifier, NotifyError,
-    OutboxEntry, Recipient, RecordingNotifier, Retry, Settlement,
+    Audience, Channel, DiscardNotifier, FanOut, Notification, NotificationId, NotificationKind,
+    Notifier, NotifyError, OutboxEntry, Recipient, RecordingNotifier, Retry, Settlement,
 };
 pub use policy::{
-    Basis, Cap, Condition, OverCap, Policy, PolicyError, Problem, RouteRule, SeverityRule,
-    StepRule, Steps,
+    Basis, Cap, Condition, NotificationRule, OverCap, Policy, PolicyError, Problem, RouteRule,
+    SeverityRule, StepRule, Steps,
 };
 pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};

@@ -16,14 +16,17 @@ pub struct Notification {
     pub recipient: Recipient,
     /// What they are told.
     pub kind: NotificationKind,
-    /// The message, rendered from the policy's template (in the policy's locale) when the
-    /// relay delivers it; `None` in the outbox, or when the policy has no template for it.
+    /// How it reaches them.
+    pub channel: Channel,
+    /// The message, rendered from the text of the policy's notification rule (in the policy's
+    /// locale) when the relay delivers it; `None` in the outbox, or when the rule has no text.
     #[serde(default)]
     pub text: Option<crate::Text>,
 }
 
-/// A notification's stable id: the event that caused it, what it says and to whom. Displays
-/// as `<complaint>/<version>/<kind>/<recipient>`, e.g. `EXP-1/2/acknowledged/complainant`.
+/// A notification's stable id: the event that caused it, what it says, to whom and how.
+/// Displays as `<complaint>/<version>/<kind>/<recipient>/<channel>`, e.g.
+/// `EXP-1/2/acknowledged/complainant/sms`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct NotificationId {
     /// The complaint.
@@ -34,6 +37,8 @@ pub struct NotificationId {
     pub kind: NotificationKind,
     /// Who is told.
     pub recipient: Recipient,
+    /// How.
+    pub channel: Channel,
 }
 
 impl std::fmt::Display for NotificationId {
@@ -51,6 +56,164 @@ impl std::fmt::Display for NotificationId {
             Recipient::Approvers => f.write_str("approvers"),
             Recipient::Responsible => f.write_str("responsible"),
             Recipient::Role { role } => write!(f, "role:{role}"),
+        }?;
+        write!(f, "/{}", self.channel.name())
+    }
+}
+
+/// How a notification reaches its recipient.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Channel {
+    /// A text message to the complainant's phone.
+    Sms,
+    /// An email.
+    Email,
+    /// A task for staff to phone the complainant back.
+    Callback,
+    /// A message in the staff's (or the customer's) application.
+    InApp,
+}
+
+impl Channel {
+    /// The snake_case name used in notification ids and policies.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Email => "email",
+            Self::Callback => "callback",
+            Self::InApp => "in_app",
+        }
+    }
+
+    /// The channel a recipient gets when the policy names none: SMS for the complainant,
+    /// in-app for staff.
+    pub fn default_for(recipient: &Recipient) -> Self {
+        match recipient {
+            Recipient::Complainant => Self::Sms,
+            _ => Self::InApp,
+        }
+    }
+}
+
+/// Who a policy's notification rule tells, as written in the policy: `complainant`,
+/// `responsible` (the department responsible), `approvers`, `named` (the role the clock rule
+/// names: a breach's or a rung's `notify`, the on-duty role), `role:<key>` or
+/// `department:<key>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+#[non_exhaustive]
+pub enum Audience {
+    /// The complainant.
+    Complainant,
+    /// The department responsible for the complaint.
+    Responsible,
+    /// Whoever may approve the proposal.
+    Approvers,
+    /// The role the event names (clock breach, escalation rung, on-duty alert).
+    Named,
+    /// Everyone holding this role.
+    Role(RoleKey),
+    /// This department's queue.
+    Department(DepartmentKey),
+}
+
+impl TryFrom<String> for Audience {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Ok(match s.as_str() {
+            "complainant" => Self::Complainant,
+            "responsible" => Self::Responsible,
+            "approvers" => Self::Approvers,
+            "named" => Self::Named,
+            _ => match s.split_once(':') {
+                Some(("role", k)) => Self::Role(RoleKey::new(k).map_err(|e| e.to_string())?),
+                Some(("department", k)) => {
+                    Self::Department(DepartmentKey::new(k).map_err(|e| e.to_string())?)
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown audience \"{s}\": use complainant, responsible, approvers, \
+                         named, role:<key> or department:<key>"
+                    ));
+                }
+            },
+        })
+    }
+}
+
+impl From<Audience> for String {
+    fn from(a: Audience) -> String {
+        match a {
+            Audience::Complainant => "complainant".into(),
+            Audience::Responsible => "responsible".into(),
+            Audience::Approvers => "approvers".into(),
+            Audience::Named => "named".into(),
+            Audience::Role(r) => format!("role:{r}"),
+            Audience::Department(d) => format!("department:{d}"),
+        }
+    }
+}
+
+impl schemars::JsonSchema for Audience {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Audience".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^(complainant|responsible|approvers|named|role:.+|department:.+)$",
+            "description": "complainant, responsible, approvers, named, role:<key> or department:<key>"
+        })
+    }
+}
+
+impl Audience {
+    /// The recipient this audience means for one moment: `named` is the event's role (none if
+    /// it names none), `responsible` the department the event routes to, when it routes.
+    fn resolve(&self, m: &Moment) -> Option<Recipient> {
+        Some(match self {
+            Self::Complainant => Recipient::Complainant,
+            Self::Responsible => match &m.department {
+                Some(d) => Recipient::Department {
+                    department: d.clone(),
+                },
+                None => Recipient::Responsible,
+            },
+            Self::Approvers => Recipient::Approvers,
+            Self::Named => Recipient::Role {
+                role: m.named.clone()?,
+            },
+            Self::Role(role) => Recipient::Role { role: role.clone() },
+            Self::Department(d) => Recipient::Department {
+                department: d.clone(),
+            },
+        })
+    }
+
+    /// Whether this audience may have produced a notification to `r`.
+    pub fn covers(&self, r: &Recipient) -> bool {
+        match (self, r) {
+            (Self::Complainant, Recipient::Complainant)
+            | (Self::Approvers, Recipient::Approvers)
+            | (Self::Responsible, Recipient::Responsible | Recipient::Department { .. })
+            | (Self::Named, Recipient::Role { .. }) => true,
+            (Self::Role(a), Recipient::Role { role }) => a == role,
+            (Self::Department(a), Recipient::Department { department }) => a == department,
+            _ => false,
         }
     }
 }
@@ -78,8 +241,8 @@ pub enum Recipient {
     },
 }
 
-/// What a notification says. The words come from the policy's templates (a later step);
-/// the kind is what the engine decides.
+/// The moment a notification is about. The engine decides the moment from the events; the
+/// policy's `notifications` rules decide who hears of it, how, and in which words.
 #[derive(
     Debug,
     Clone,
@@ -119,7 +282,7 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    /// The snake_case name used in notification ids and templates.
+    /// The snake_case name used in notification ids and policies.
     pub fn name(self) -> &'static str {
         match self {
             Self::Acknowledged => "acknowledged",
@@ -136,93 +299,119 @@ impl NotificationKind {
     }
 }
 
-/// The notifications a command's events on complaint `id` call for.
-pub fn notifications_for(id: &ComplaintId, events: &[Recorded]) -> Vec<Notification> {
-    let mut out = Vec::new();
-    let mut push = |version: u64, recipient: Recipient, kind: NotificationKind| {
-        out.push(Notification {
-            id: NotificationId {
-                complaint: id.clone(),
-                version,
-                kind,
-                recipient: recipient.clone(),
-            },
-            complaint: id.clone(),
-            recipient,
+/// A moment an event calls for telling someone: what, who by default, and the department
+/// and role the event itself names.
+struct Moment {
+    kind: NotificationKind,
+    defaults: Vec<Recipient>,
+    department: Option<DepartmentKey>,
+    named: Option<RoleKey>,
+}
+
+impl Moment {
+    fn new(kind: NotificationKind, defaults: Vec<Recipient>) -> Self {
+        Self {
             kind,
-            text: None,
-        });
+            defaults,
+            department: None,
+            named: None,
+        }
+    }
+}
+
+/// The moments an event calls for.
+fn moments(event: &Event) -> Vec<Moment> {
+    use NotificationKind as K;
+    let role = |role: &RoleKey| Recipient::Role { role: role.clone() };
+    let named = |kind, defaults, r: &RoleKey| Moment {
+        named: Some(r.clone()),
+        ..Moment::new(kind, defaults)
+    };
+    match event {
+        Event::Acknowledged => vec![Moment::new(K::Acknowledged, vec![Recipient::Complainant])],
+        Event::Routed { responsibility } | Event::Reassigned { responsibility, .. } => {
+            let d = responsibility.primary.clone();
+            vec![Moment {
+                department: Some(d.clone()),
+                ..Moment::new(K::Assigned, vec![Recipient::Department { department: d }])
+            }]
+        }
+        Event::RemedyProposed { next, .. } | Event::ApprovalGranted { next, .. } => match next {
+            Next::Approval => vec![Moment::new(
+                K::ApprovalRequested,
+                vec![Recipient::Approvers],
+            )],
+            Next::Agreement => vec![Moment::new(
+                K::ProposalOffered,
+                vec![Recipient::Complainant],
+            )],
+            Next::Execution => vec![],
+        },
+        Event::FeedbackGiven { .. } => {
+            vec![Moment::new(K::ResultGiven, vec![Recipient::Complainant])]
+        }
+        Event::Closed { .. } => vec![Moment::new(K::Closed, vec![Recipient::Complainant])],
+        Event::ClockWarned { .. } => {
+            vec![Moment::new(K::ClockWarning, vec![Recipient::Responsible])]
+        }
+        Event::ClockBreached { notify, .. } => {
+            let mut defaults = vec![Recipient::Responsible];
+            defaults.extend(notify.iter().map(role));
+            vec![Moment {
+                named: notify.clone(),
+                ..Moment::new(K::ClockBreach, defaults)
+            }]
+        }
+        Event::RungReached {
+            notify: Some(r), ..
+        } => vec![named(K::Escalation, vec![role(r)], r)],
+        Event::OnDutyAlerted { role: r, .. } => vec![named(K::OnDuty, vec![role(r)], r)],
+        _ => vec![],
+    }
+}
+
+/// The notifications a command's events on complaint `id` call for under `policy`: its
+/// `notifications` rules (who, by which channel) when it has any, else the built-in ones
+/// (each moment's natural recipients, by [`Channel::default_for`]).
+pub fn notifications_for(
+    id: &ComplaintId,
+    events: &[Recorded],
+    policy: &crate::Policy,
+) -> Vec<Notification> {
+    let mut out: Vec<Notification> = Vec::new();
+    let mut push = |version: u64, kind: NotificationKind, recipient: Recipient, channel| {
+        let nid = NotificationId {
+            complaint: id.clone(),
+            version,
+            kind,
+            recipient: recipient.clone(),
+            channel,
+        };
+        if out.iter().all(|n| n.id != nid) {
+            out.push(Notification {
+                id: nid,
+                complaint: id.clone(),
+                recipient,
+                kind,
+                channel,
+                text: None,
+            });
+        }
     };
     for r in events {
-        match &r.event {
-            Event::Acknowledged => push(
-                r.version,
-                Recipient::Complainant,
-                NotificationKind::Acknowledged,
-            ),
-            Event::Routed { responsibility } | Event::Reassigned { responsibility, .. } => push(
-                r.version,
-                Recipient::Department {
-                    department: responsibility.primary.clone(),
-                },
-                NotificationKind::Assigned,
-            ),
-            Event::RemedyProposed { next, .. } | Event::ApprovalGranted { next, .. } => {
-                match next {
-                    Next::Approval => push(
-                        r.version,
-                        Recipient::Approvers,
-                        NotificationKind::ApprovalRequested,
-                    ),
-                    Next::Agreement => push(
-                        r.version,
-                        Recipient::Complainant,
-                        NotificationKind::ProposalOffered,
-                    ),
-                    Next::Execution => {}
+        for m in moments(&r.event) {
+            if policy.notifications.is_empty() {
+                for rec in &m.defaults {
+                    push(r.version, m.kind, rec.clone(), Channel::default_for(rec));
+                }
+                continue;
+            }
+            for rule in policy.notifications.iter().filter(|x| x.on == m.kind) {
+                for rec in rule.to.iter().filter_map(|a| a.resolve(&m)) {
+                    let channel = rule.channel.unwrap_or_else(|| Channel::default_for(&rec));
+                    push(r.version, m.kind, rec, channel);
                 }
             }
-            Event::FeedbackGiven { .. } => push(
-                r.version,
-                Recipient::Complainant,
-                NotificationKind::ResultGiven,
-            ),
-            Event::Closed { .. } => {
-                push(r.version, Recipient::Complainant, NotificationKind::Closed)
-            }
-            Event::ClockWarned { .. } => push(
-                r.version,
-                Recipient::Responsible,
-                NotificationKind::ClockWarning,
-            ),
-            Event::ClockBreached { notify, .. } => {
-                push(
-                    r.version,
-                    Recipient::Responsible,
-                    NotificationKind::ClockBreach,
-                );
-                if let Some(role) = notify {
-                    let role = role.clone();
-                    push(
-                        r.version,
-                        Recipient::Role { role },
-                        NotificationKind::ClockBreach,
-                    );
-                }
-            }
-            Event::RungReached {
-                notify: Some(role), ..
-            } => push(
-                r.version,
-                Recipient::Role { role: role.clone() },
-                NotificationKind::Escalation,
-            ),
-            Event::OnDutyAlerted { role, .. } => push(
-                r.version,
-                Recipient::Role { role: role.clone() },
-                NotificationKind::OnDuty,
-            ),
-            _ => {}
         }
     }
     out

@@ -87,12 +87,50 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
     if policy.scoring.primary_share > 100 {
         p.add("scoring.primary_share", "a share is at most 100 percent");
     }
-    for (i, t) in policy.templates.iter().enumerate() {
-        if t.text.is_empty() {
-            p.add(
-                format!("templates[{i}].text"),
-                "a template needs a text in at least one language",
-            );
+    notifications(policy, p);
+}
+
+fn notifications(policy: &Policy, p: &mut Problems) {
+    use crate::notify::{Audience, Channel, NotificationKind as K};
+    let mut seen = BTreeSet::new();
+    for (i, rule) in policy.notifications.iter().enumerate() {
+        let at = format!("notifications[{i}]");
+        if rule.to.is_empty() {
+            p.add(format!("{at}.to"), "a rule must tell someone");
+        }
+        for (j, a) in rule.to.iter().enumerate() {
+            let path = format!("{at}.to[{j}]");
+            match a {
+                Audience::Role(r) => role(p, policy, &path, r),
+                Audience::Department(d) => department(p, policy, &path, d),
+                Audience::Named
+                    if !matches!(rule.on, K::ClockBreach | K::Escalation | K::OnDuty) =>
+                {
+                    p.add(
+                        path.clone(),
+                        format!(
+                            "\"named\" is the role a clock rule names; {} names none",
+                            rule.on.name()
+                        ),
+                    );
+                }
+                _ => {}
+            }
+            let channel = rule.channel.unwrap_or(match a {
+                Audience::Complainant => Channel::Sms,
+                _ => Channel::InApp,
+            });
+            if !seen.insert((rule.on, a.clone(), channel)) {
+                p.add(
+                    path,
+                    format!(
+                        "{} already tells {} by {}",
+                        rule.on.name(),
+                        String::from(a.clone()),
+                        channel.name()
+                    ),
+                );
+            }
         }
     }
 }
@@ -112,9 +150,7 @@ fn routing(policy: &Policy, p: &mut Problems) {
                 .enumerate()
                 .map(|(k, d)| (format!("{at}.collaborating[{k}]"), d)),
         ) {
-            if !policy.has_department(d) && !p.left_out("departments", d.as_str()) {
-                p.add(path, format!("unknown department \"{d}\""));
-            }
+            department(p, policy, &path, d);
         }
         if let Some(t) = &r.tier {
             tier(p, policy, &format!("{at}.tier"), t);
@@ -351,6 +387,12 @@ fn tier(p: &mut Problems, policy: &Policy, path: &str, t: &crate::TierKey) {
 fn role(p: &mut Problems, policy: &Policy, path: &str, r: &crate::RoleKey) {
     if policy.role(r).is_none() && !p.left_out("roles", r.as_str()) {
         p.add(path, format!("unknown role \"{r}\""));
+    }
+}
+
+fn department(p: &mut Problems, policy: &Policy, path: &str, d: &crate::DepartmentKey) {
+    if !policy.has_department(d) && !p.left_out("departments", d.as_str()) {
+        p.add(path, format!("unknown department \"{d}\""));
     }
 }
 

@@ -29,7 +29,7 @@ const KNOWN: &[&str] = &[
     "calendars",
     "clocks",
     "scoring",
-    "templates",
+    "notifications",
 ];
 
 /// A TOML value as JSON, with TOML dates and times as their text (as a quoted string would be).
@@ -163,7 +163,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
     }
     let clocks = p.items(&doc, "clocks", false);
     let scoring = p.optional(&doc, "scoring");
-    let templates = p.items(&doc, "templates", false);
+    let notifications = p.items(&doc, "notifications", false);
     let (
         Some(id),
         Some(version),
@@ -214,7 +214,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         calendars,
         clocks,
         scoring,
-        templates,
+        notifications,
     };
     super::check::check(&policy, &mut p);
     if p.0.is_empty() {

@@ -66,9 +66,11 @@ pub struct Policy {
     /// How departments are scored on their complaints (read by reports).
     #[serde(default)]
     pub scoring: Scoring,
-    /// Notification texts by kind and language, with `{placeholders}` (read by notifiers).
+    /// Who is told what, when and how: rules from moments (a notification kind) to
+    /// audiences, a channel and a text. Without any, the built-in recipients are told, with
+    /// no text.
     #[serde(default)]
-    pub templates: Vec<Template>,
+    pub notifications: Vec<NotificationRule>,
 }
 
 fn default_locale() -> String {
@@ -95,15 +97,49 @@ fn hundred_percent() -> u32 {
     100
 }
 
-/// The text of one notification kind, by language, with placeholders such as `{complaint}`,
-/// `{deadline}`, `{department}`, `{amount}`.
+/// One notification rule: at a moment, tell these audiences, by this channel, this text.
+///
+/// ```toml
+/// [[notifications]]
+/// on = "clock_breach"
+/// to = ["responsible", "named"]
+/// channel = "in_app"
+/// text = { zh = "投诉 {complaint} 已超时", en = "Complaint {complaint} is late" }
+/// ```
+///
+/// Placeholders: `{complaint}`, `{department}`, `{deadline}`, `{clock}`, `{proposal}`,
+/// `{amount}`, `{phone}`, `{email}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Template {
-    /// Which notification.
-    pub kind: crate::notify::NotificationKind,
-    /// The text per language.
+pub struct NotificationRule {
+    /// The moment.
+    pub on: crate::notify::NotificationKind,
+    /// Who is told.
+    pub to: Vec<crate::notify::Audience>,
+    /// How; by default SMS for the complainant and in-app for staff.
+    #[serde(default)]
+    pub channel: Option<crate::notify::Channel>,
+    /// The text per language (none: the notifier composes its own).
+    #[serde(default)]
     pub text: Labels,
+}
+
+impl Policy {
+    /// The text for a notification in the policy's locale (or its first language): from the
+    /// first rule that could have produced it.
+    pub fn text_for(&self, n: &crate::Notification) -> Option<&str> {
+        self.notifications
+            .iter()
+            .filter(|r| r.on == n.kind)
+            .filter(|r| {
+                r.channel
+                    .unwrap_or_else(|| crate::notify::Channel::default_for(&n.recipient))
+                    == n.channel
+            })
+            .filter(|r| r.to.iter().any(|a| a.covers(&n.recipient)))
+            .find_map(|r| r.text.get(&self.locale).or_else(|| r.text.values().next()))
+            .map(String::as_str)
+    }
 }
 
 /// One routing rule: complaints whose category starts with `category` (and, when given, of
