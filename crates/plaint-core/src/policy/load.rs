@@ -29,6 +29,7 @@ const KNOWN: &[&str] = &[
     "calendars",
     "clocks",
     "scoring",
+    "reports",
     "notifications",
 ];
 
@@ -163,6 +164,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
     }
     let clocks = p.items(&doc, "clocks", false);
     let scoring = p.optional(&doc, "scoring");
+    let reports = p.optional(&doc, "reports");
     let notifications = p.items(&doc, "notifications", false);
     let (
         Some(id),
@@ -174,6 +176,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         Some(name),
         Some(locale),
         Some(scoring),
+        Some(reports),
     ) = (
         id,
         version,
@@ -184,6 +187,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         name,
         locale,
         scoring,
+        reports,
     )
     else {
         return Err(PolicyError::Invalid(p.0));
@@ -214,6 +218,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         calendars,
         clocks,
         scoring,
+        reports,
         notifications,
     };
     super::check::check(&policy, &mut p);

@@ -66,6 +66,9 @@ pub struct Policy {
     /// How departments are scored on their complaints (read by reports).
     #[serde(default)]
     pub scoring: Scoring,
+    /// What the monthly analysis counts as a repeat, and how many categories it ranks.
+    #[serde(default)]
+    pub reports: Reports,
     /// Who is told what, when and how: rules from moments (a notification kind) to
     /// audiences, a channel and a text. Without any, the built-in recipients are told, with
     /// no text.
@@ -95,6 +98,36 @@ pub struct Scoring {
 
 fn hundred_percent() -> u32 {
     100
+}
+
+/// Settings of the complaint analysis (reports).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reports {
+    /// A complaint is a repeat when the same complainant, or the same order or waybill,
+    /// complained within this many days before it.
+    #[serde(default = "thirty")]
+    pub repeat_window_days: u32,
+    /// How many recurring categories the analysis ranks.
+    #[serde(default = "five")]
+    pub top_categories: u32,
+}
+
+impl Default for Reports {
+    fn default() -> Self {
+        Self {
+            repeat_window_days: thirty(),
+            top_categories: five(),
+        }
+    }
+}
+
+fn thirty() -> u32 {
+    30
+}
+
+fn five() -> u32 {
+    5
 }
 
 /// One notification rule: at a moment, tell these audiences, by this channel, this text.

@@ -1,0 +1,30 @@
+//! plaint-report: the monthly complaint analysis (客户投诉分析月报) — counts, time-limit
+//! compliance, response and resolution times, satisfaction, repeats, recurring categories,
+//! department scores and the escalation ledger — as data, Markdown, CSV and SVG charts.
+//!
+//! ```
+//! use plaint_report::{Period, Report};
+//! let store = plaint_memory::MemoryStore::new();
+//! let policy = plaint_core::testing::policy();
+//! let report = Report::from_store(&store, &policy, Period::month(2026, 11).unwrap())?;
+//! assert_eq!(report.received, 0);
+//! println!("{}", report.to_markdown());
+//! # Ok::<(), plaint_core::StoreError>(())
+//! ```
+
+mod build;
+mod csv;
+mod markdown;
+mod period;
+mod quantiles;
+mod report;
+mod svg;
+
+pub use build::ReportBuilder;
+pub use period::Period;
+pub use quantiles::Durations;
+pub use report::{
+    Compliance, Day, DepartmentScore, LedgerEntry, Recurring, Repeats, Report, SatisfactionCounts,
+    ValidityCounts,
+};
+pub use svg::Chart;
