@@ -13,7 +13,10 @@ mod scenario;
 mod support;
 
 fn main() -> support::Res<()> {
-    let summary = scenario::run(support::file_store("hotel")?, false)?;
+    let store = support::file_store("hotel")?;
+    let summary = scenario::run(std::sync::Arc::clone(&store), false)?;
     println!("\nsummary: {summary:#?}");
+    let policy = include_str!("policies/hotel.toml");
+    support::report(&*store, policy, (2026, 11), "hotel")?;
     Ok(())
 }

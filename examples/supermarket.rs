@@ -14,7 +14,10 @@ mod scenario;
 mod support;
 
 fn main() -> support::Res<()> {
-    let summary = scenario::run(support::file_store("supermarket")?, false)?;
+    let store = support::file_store("supermarket")?;
+    let summary = scenario::run(std::sync::Arc::clone(&store), false)?;
     println!("\nsummary: {summary:#?}");
+    let policy = include_str!("policies/supermarket.toml");
+    support::report(&*store, policy, (2026, 12), "supermarket")?;
     Ok(())
 }

@@ -45,6 +45,11 @@ pub mod file {
 }
 #[cfg(feature = "file")]
 pub use plaint_file::FileStore;
+/// The monthly complaint analysis (feature `report`, default).
+#[cfg(feature = "report")]
+pub mod report {
+    pub use plaint_report::*;
+}
 
 /// The README's examples, compiled and run as doc tests so they stay true.
 #[doc = include_str!("../README.md")]

@@ -33,6 +33,7 @@ fn the_schema_describes_every_section() {
         "clocks",
         "scoring",
         "notifications",
+        "reports",
     ] {
         assert!(props.contains_key(key), "{key} missing from the schema");
     }

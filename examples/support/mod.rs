@@ -20,6 +20,30 @@ pub type Res<T> = Result<T, Box<dyn Error>>;
 
 type Engine = plaint::Engine<Arc<dyn Store>, Arc<RecordingNotifier>, Arc<ManualClock>>;
 
+/// Prints the analysis of `period` (`2026-11`) over `store` under `policy_text`, and writes
+/// its charts to `target/plaint-examples/<name>-report/`.
+pub fn report(store: &dyn Store, policy_text: &str, period: (i32, u32), name: &str) -> Res<()> {
+    use plaint::report::{Chart, Period, Report};
+    let policy = Policy::from_toml_str(policy_text)?;
+    let period = Period::month(period.0, period.1).ok_or("no such month")?;
+    let report = Report::from_store(store, &policy, period)?;
+    println!("\n{}", report.to_markdown());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/plaint-examples")
+        .join(format!("{name}-report"));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("report.csv"), report.to_csv())?;
+    std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    for chart in Chart::ALL {
+        std::fs::write(dir.join(chart.file_name()), report.svg(chart))?;
+    }
+    println!("charts, CSV and JSON in {}", dir.display());
+    Ok(())
+}
+
 /// The example's durable store: a FileStore in `target/plaint-examples/<name>`, emptied
 /// first when the command line says `--fresh`. A second run continues where the first
 /// stopped: the scenario gives the same command ids, so commands already recorded are

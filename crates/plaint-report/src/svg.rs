@@ -90,7 +90,7 @@ impl Svg {
 fn hbars(title: &str, rows: &[(String, f64, Option<f64>, String)], max: f64) -> String {
     let height = 40.0 + rows.len() as f64 * (BAR + 8.0) + 10.0;
     let mut svg = Svg::new(title, if rows.is_empty() { 40.0 } else { height });
-    let span = WIDTH - LABEL - 70.0;
+    let span = WIDTH - LABEL - 160.0;
     for (i, (label, value, second, text)) in rows.iter().enumerate() {
         let y = 40.0 + i as f64 * (BAR + 8.0);
         svg.text(LABEL - 8.0, y + BAR * 0.7, "end", label);
