@@ -27,4 +27,4 @@ pub use report::{
     Compliance, Day, DepartmentScore, LedgerEntry, Recurring, Repeats, Report, SatisfactionCounts,
     ValidityCounts,
 };
-pub use svg::Chart;
+pub use svg::{Chart, months_svg};

@@ -215,3 +215,43 @@ impl Report {
         svg.finish()
     }
 }
+
+/// The trend across several periods (a year of monthly reports, say): complaints received per
+/// period as bars, with the share of time limits met written above each.
+///
+/// ```
+/// use plaint_report::{Period, Report, months_svg};
+/// let store = plaint_memory::MemoryStore::new();
+/// let policy = plaint_core::testing::policy();
+/// let reports: Vec<Report> = (9..=11)
+///     .map(|m| Report::from_store(&store, &policy, Period::month(2026, m).unwrap()))
+///     .collect::<Result<_, _>>()?;
+/// assert_eq!(months_svg(&reports).matches("<rect").count(), 1 + 3);
+/// # Ok::<(), plaint_core::StoreError>(())
+/// ```
+pub fn months_svg(reports: &[Report]) -> String {
+    let (top, bottom, left) = (50.0, 240.0, 40.0);
+    let mut svg = Svg::new(
+        "Complaints received per period (time limits met above)",
+        280.0,
+    );
+    let max = reports.iter().map(|r| r.received).max().unwrap_or(0).max(1) as f64;
+    let step = (WIDTH - left - 10.0) / reports.len().max(1) as f64;
+    svg.text(left - 6.0, top + 4.0, "end", &format!("{max}"));
+    svg.text(left - 6.0, bottom, "end", "0");
+    for (i, r) in reports.iter().enumerate() {
+        let x = left + i as f64 * step;
+        let h = (bottom - top) * r.received as f64 / max;
+        svg.rect(x + step * 0.15, bottom - h, step * 0.7, h, BLUE);
+        let (met, decided) = r.compliance.iter().fold((0, 0), |(m, d), c| {
+            (m + c.met, d + c.met + c.early + c.breached)
+        });
+        if decided > 0 {
+            let p = format!("{:.0} %", met as f64 * 100.0 / decided as f64);
+            svg.text(x + step / 2.0, bottom - h - 6.0, "middle", &p);
+        }
+        let label = r.period.from.format("%Y-%m").to_string();
+        svg.text(x + step / 2.0, bottom + 16.0, "middle", &label);
+    }
+    svg.finish()
+}

@@ -943,6 +943,25 @@ fn the_outputs_carry_the_figures() {
 }
 
 #[test]
+fn the_trend_across_months() {
+    let store = run(Arc::new(plaint_memory::MemoryStore::new()));
+    let months: Vec<Report> = (9..=11)
+        .map(|m| Report::from_store(&*store, &policy(), Period::month(2026, m).unwrap()).unwrap())
+        .collect();
+    let received: Vec<u64> = months.iter().map(|r| r.received).collect();
+    assert_eq!(received, [1, 4, 30], "S01; O01–O04; N01–N30");
+    let svg = plaint_report::months_svg(&months);
+    assert_eq!(svg.matches("<rect").count(), 1 + 3);
+    // September and October met every limit; November met 48 of the 54 decided cycles
+    // (acknowledge 27 of 30, resolution 21 of 24 decided): 89 %.
+    assert!(
+        svg.contains(">100 %</text>") && svg.contains(">89 %</text>"),
+        "{svg}"
+    );
+    assert!(svg.contains(">2026-09</text>") && svg.contains(">2026-11</text>"));
+}
+
+#[test]
 fn an_empty_period_reports_nothing_and_still_renders() {
     let store = plaint_memory::MemoryStore::new();
     let r = Report::from_store(&store, &policy(), Period::month(2027, 2).unwrap()).unwrap();
