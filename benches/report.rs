@@ -6,39 +6,11 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use plaint::report::{Period, Report};
-use plaint::{Append, CommandId, ComplaintId, Engine, ManualClock, MemoryStore, Store, testing};
+use plaint::{MemoryStore, Store, testing};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 mod support;
-
-/// One lifecycle's appends (as the engine made them), to replay on fresh ids.
-fn template() -> Vec<Append> {
-    let engine = Engine::builder(MemoryStore::new(), testing::sla_policy())
-        .clock(ManualClock::new(testing::t(1)))
-        .build();
-    let id = ComplaintId::new("EXP-0").unwrap();
-    for (i, (command, actor)) in support::script().into_iter().enumerate() {
-        let cid = CommandId::new(format!("0-{i}")).unwrap();
-        engine.execute(cid, &id, command, &actor).unwrap();
-    }
-    let mut appends: Vec<Append> = Vec::new();
-    for r in engine.store().history(&id).unwrap() {
-        match appends.last_mut() {
-            Some(a) if a.command == r.command => a.events.push(r),
-            _ => {
-                let expected = r.version - 1;
-                appends.push(Append::new(
-                    id.clone(),
-                    r.command.clone(),
-                    expected,
-                    vec![r],
-                ));
-            }
-        }
-    }
-    appends
-}
 
 fn resident_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
@@ -56,15 +28,9 @@ fn report(c: &mut Criterion) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     let store = MemoryStore::new();
-    for (k, a) in template().into_iter().enumerate() {
+    for (k, a) in support::appends(testing::sla_policy()).iter().enumerate() {
         for i in 0..n {
-            let mut a = a.clone();
-            a.complaint = ComplaintId::new(format!("EXP-{i:07}")).unwrap();
-            a.command = CommandId::new(format!("{i}-{k}")).unwrap();
-            a.events
-                .iter_mut()
-                .for_each(|e| e.command = a.command.clone());
-            store.append(a).unwrap();
+            store.append(support::renumber(a, i, k)).unwrap();
         }
     }
     let policy = testing::sla_policy();

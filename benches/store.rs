@@ -12,10 +12,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use plaint::file::{Durability, FileStore, Options};
-use plaint::{
-    Append, CommandId, Complaint, ComplaintId, Engine, ManualClock, MemoryStore, Recorded, Store,
-    testing,
-};
+use plaint::{Append, Complaint, Recorded, Store, testing};
 use rusqlite::{Connection, TransactionBehavior, params};
 use std::fs::File;
 use std::io::Write;
@@ -33,39 +30,17 @@ struct Template {
 }
 
 fn template() -> Template {
-    let engine = Engine::builder(MemoryStore::new(), testing::policy())
-        .clock(ManualClock::new(testing::t(1)))
-        .build();
-    let id = ComplaintId::new("EXP-0").unwrap();
-    for (i, (command, actor)) in support::script().into_iter().enumerate() {
-        let cid = CommandId::new(format!("0-{i}")).unwrap();
-        engine.execute(cid, &id, command, &actor).unwrap();
-    }
-    let history = engine.store().history(&id).unwrap();
-    let mut appends: Vec<Append> = Vec::new();
-    let mut states = Vec::new();
-    let mut state: Option<Complaint> = None;
-    for r in history {
-        match &mut state {
-            Some(c) => c.apply(&r),
-            None => state = Complaint::open(id.clone(), &r),
-        }
-        match appends.last_mut() {
-            Some(a) if a.command == r.command => {
-                a.events.push(r);
-                *states.last_mut().unwrap() = state.clone().unwrap();
-            }
-            _ => {
-                let expected = r.version - 1;
-                appends.push(Append::new(
-                    id.clone(),
-                    r.command.clone(),
-                    expected,
-                    vec![r],
-                ));
-                states.push(state.clone().unwrap());
+    let appends = support::appends(testing::policy());
+    let mut states: Vec<Complaint> = Vec::new();
+    for a in &appends {
+        let mut state = states.last().cloned();
+        for r in &a.events {
+            match &mut state {
+                Some(c) => c.apply(r),
+                None => state = Complaint::open(a.complaint.clone(), r),
             }
         }
+        states.push(state.unwrap());
     }
     Template { appends, states }
 }
@@ -73,13 +48,7 @@ fn template() -> Template {
 impl Template {
     /// The `k`th append of complaint `n`.
     fn append(&self, n: u64, k: usize) -> Append {
-        let mut a = self.appends[k].clone();
-        a.complaint = ComplaintId::new(format!("EXP-{n}")).unwrap();
-        a.command = CommandId::new(format!("{n}-{k}")).unwrap();
-        a.events
-            .iter_mut()
-            .for_each(|e| e.command = a.command.clone());
-        a
+        support::renumber(&self.appends[k], n, k)
     }
 }
 

@@ -223,6 +223,55 @@ fn step() -> impl Strategy<Value = (u8, u8, bool)> {
     (0u8..10, 0u8..8, any::<bool>())
 }
 
+/// The command a random step gives (0–5), if it is a command; 6–7 relay, 8–9 move the clock.
+fn step_command(what: u8) -> Option<Command> {
+    Some(match what {
+        0 | 1 => Command::Receive(Arc::new(testing::intake(testing::t(0)))),
+        2 => Command::Acknowledge,
+        3 => Command::Triage {
+            category: path("logistics"),
+            tier: None,
+            validity: Validity::Valid,
+        },
+        4 => Command::Route {
+            responsibility: Some(responsibility("hub")),
+        },
+        5 => Command::Close, // mostly refused
+        _ => return None,
+    })
+}
+
+fn complaint_ids() -> Vec<ComplaintId> {
+    (0..3)
+        .map(|i| ComplaintId::new(format!("P{i}")).unwrap())
+        .collect()
+}
+
+/// Lets the gateway work and the relay catch up, then checks the receiver saw exactly the
+/// notifications of the committed events, and nothing is left dead.
+fn catch_up_and_check<S: Store>(
+    e: &Engine<S, Arc<Flaky>, Arc<ManualClock>>,
+    flaky: &Flaky,
+    clock: &ManualClock,
+) -> Result<(), TestCaseError> {
+    flaky.fail.store(0, Ordering::SeqCst);
+    for _ in 0..60 {
+        clock.advance(chrono::Duration::hours(1));
+        e.relay().unwrap();
+    }
+    let mut expected = BTreeSet::new();
+    for id in &complaint_ids() {
+        let history = e.history(id).unwrap();
+        for n in plaint_core::notify::notifications_for(id, &history, &testing::policy()) {
+            expected.insert(n.id.to_string());
+        }
+    }
+    let seen: BTreeSet<String> = flaky.seen.lock().unwrap().keys().cloned().collect();
+    prop_assert_eq!(seen, expected);
+    prop_assert!(e.dead_letters().unwrap().is_empty());
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(100), ..ProptestConfig::default() })]
 
@@ -231,46 +280,20 @@ proptest! {
     #[test]
     fn nothing_lost_nothing_invented(steps in proptest::collection::vec(step(), 1..60)) {
         let (e, flaky, clock) = engine(0, 50);
-        let ids: Vec<ComplaintId> = (0..3).map(|i| ComplaintId::new(format!("P{i}")).unwrap()).collect();
+        let ids = complaint_ids();
         for (i, (what, n, fail)) in steps.into_iter().enumerate() {
             let id = &ids[n as usize % ids.len()];
             let cmd = CommandId::new(format!("s{i}")).unwrap();
-            match what {
-                0 | 1 => {
-                    let _ = e.execute(cmd, id, Command::Receive(Arc::new(testing::intake(testing::t(0)))), &testing::agent());
-                }
-                2 => { let _ = e.execute(cmd, id, Command::Acknowledge, &testing::agent()); }
-                3 => {
-                    let triage = Command::Triage { category: path("logistics"), tier: None, validity: Validity::Valid };
-                    let _ = e.execute(cmd, id, triage, &testing::agent());
-                }
-                4 => {
-                    let route = Command::Route { responsibility: Some(responsibility("hub")) };
-                    let _ = e.execute(cmd, id, route, &testing::agent());
-                }
-                5 => { let _ = e.execute(cmd, id, Command::Close, &testing::agent()); } // mostly refused
-                6 | 7 => {
-                    flaky.fail.store(if fail { n as u32 } else { 0 }, Ordering::SeqCst);
+            match step_command(what) {
+                Some(c) => { let _ = e.execute(cmd, id, c, &testing::agent()); }
+                None if what < 8 => {
+                    flaky.fail.store(if fail { u32::from(n) } else { 0 }, Ordering::SeqCst);
                     e.relay().unwrap();
                 }
-                _ => clock.advance(chrono::Duration::minutes(i64::from(n) * 7)),
+                None => clock.advance(chrono::Duration::minutes(i64::from(n) * 7)),
             }
         }
-        flaky.fail.store(0, Ordering::SeqCst);
-        for _ in 0..60 {
-            clock.advance(chrono::Duration::hours(1));
-            e.relay().unwrap();
-        }
-        let mut expected = BTreeSet::new();
-        for id in &ids {
-            let history = e.history(id).unwrap();
-            for n in plaint_core::notify::notifications_for(id, &history, &testing::policy()) {
-                expected.insert(n.id.to_string());
-            }
-        }
-        let seen: BTreeSet<String> = flaky.seen.lock().unwrap().keys().cloned().collect();
-        prop_assert_eq!(seen, expected);
-        prop_assert!(e.dead_letters().unwrap().is_empty());
+        catch_up_and_check(&e, &flaky, &clock)?;
     }
 }
 
@@ -640,19 +663,11 @@ proptest! {
         if let Some(k) = crashes.next() {
             fs.crash_at_sync(fs.syncs() + k);
         }
-        let ids: Vec<ComplaintId> = (0..3).map(|i| ComplaintId::new(format!("P{i}")).unwrap()).collect();
+        let ids = complaint_ids();
         for (i, (what, n, fail)) in steps.into_iter().enumerate() {
             let id = &ids[n as usize % ids.len()];
             let cmd = CommandId::new(format!("s{i}")).unwrap();
-            let command = match what {
-                0 | 1 => Some(Command::Receive(Arc::new(testing::intake(testing::t(0))))),
-                2 => Some(Command::Acknowledge),
-                3 => Some(Command::Triage { category: path("logistics"), tier: None, validity: Validity::Valid }),
-                4 => Some(Command::Route { responsibility: Some(responsibility("hub")) }),
-                5 => Some(Command::Close),
-                _ => None,
-            };
-            match command {
+            match step_command(what) {
                 Some(c) => { let _ = e.execute(cmd, id, c, &testing::agent()); }
                 None if what < 8 => {
                     flaky.fail.store(if fail { u32::from(n) } else { 0 }, Ordering::SeqCst);
@@ -677,20 +692,6 @@ proptest! {
             fs = fs.after_crash(Tear::Lose);
             e = file_engine(&fs, &flaky, &clock);
         }
-        flaky.fail.store(0, Ordering::SeqCst);
-        for _ in 0..60 {
-            clock.advance(chrono::Duration::hours(1));
-            e.relay().unwrap();
-        }
-        let mut expected = BTreeSet::new();
-        for id in &ids {
-            let history = e.history(id).unwrap();
-            for n in plaint_core::notify::notifications_for(id, &history, &testing::policy()) {
-                expected.insert(n.id.to_string());
-            }
-        }
-        let seen: BTreeSet<String> = flaky.seen.lock().unwrap().keys().cloned().collect();
-        prop_assert_eq!(seen, expected);
-        prop_assert!(e.dead_letters().unwrap().is_empty());
+        catch_up_and_check(&e, &flaky, &clock)?;
     }
 }

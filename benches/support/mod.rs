@@ -1,10 +1,12 @@
-//! What the benches share: one complaint's life as a script of commands.
+//! What the benches share: one complaint's life as a script of commands, and as the appends
+//! the engine makes of it.
 
 #![allow(dead_code, unreachable_pub)]
 
 use plaint::{
-    Actor, CategoryPath, Command, Currency, Findings, Money, Party, Responsibility, Satisfaction,
-    Validity, testing,
+    Actor, Append, CategoryPath, Command, CommandId, ComplaintId, Currency, Engine, Findings,
+    ManualClock, MemoryStore, Money, Party, Policy, Responsibility, Satisfaction, Store, Validity,
+    testing,
 };
 use std::sync::Arc;
 
@@ -84,4 +86,44 @@ pub fn script() -> Vec<(Command, Actor)> {
         ),
         (Command::Close, testing::agent()),
     ]
+}
+
+/// The appends of one lifecycle (`script`) under `policy`, as the engine made them on
+/// complaint `EXP-0`: to replay on fresh ids.
+pub fn appends(policy: Policy) -> Vec<Append> {
+    let engine = Engine::builder(MemoryStore::new(), policy)
+        .clock(ManualClock::new(testing::t(1)))
+        .build();
+    let id = ComplaintId::new("EXP-0").unwrap();
+    for (i, (command, actor)) in script().into_iter().enumerate() {
+        let cid = CommandId::new(format!("0-{i}")).unwrap();
+        engine.execute(cid, &id, command, &actor).unwrap();
+    }
+    let mut appends: Vec<Append> = Vec::new();
+    for r in engine.store().history(&id).unwrap() {
+        match appends.last_mut() {
+            Some(a) if a.command == r.command => a.events.push(r),
+            _ => {
+                let expected = r.version - 1;
+                appends.push(Append::new(
+                    id.clone(),
+                    r.command.clone(),
+                    expected,
+                    vec![r],
+                ));
+            }
+        }
+    }
+    appends
+}
+
+/// Append `a` again as append `k` of complaint `n`: fresh complaint and command ids.
+pub fn renumber(a: &Append, n: u64, k: usize) -> Append {
+    let mut a = a.clone();
+    a.complaint = ComplaintId::new(format!("EXP-{n:07}")).unwrap();
+    a.command = CommandId::new(format!("{n}-{k}")).unwrap();
+    a.events
+        .iter_mut()
+        .for_each(|e| e.command = a.command.clone());
+    a
 }

@@ -117,10 +117,7 @@ impl Run {
     /// (`2026-11-16 09:00`).
     pub fn new(store: Arc<dyn Store>, policy_text: &str, start: &str, quiet: bool) -> Res<Self> {
         let policy = Policy::from_toml_str(policy_text)?;
-        let zone: Tz = match policy.calendars.defs().first() {
-            Some(c) => c.time_zone.parse().map_err(|_| "bad zone")?,
-            None => Tz::UTC,
-        };
+        let zone = policy.time_zone();
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let notes = Arc::new(RecordingNotifier::new());
         let engine = plaint::Engine::builder(store, policy)

@@ -460,12 +460,7 @@ pub fn render(
     c: &crate::Complaint,
     policy: &crate::Policy,
 ) -> String {
-    let zone: chrono_tz::Tz = policy
-        .calendars
-        .defs()
-        .first()
-        .and_then(|d| d.time_zone.parse().ok())
-        .unwrap_or(chrono_tz::UTC);
+    let zone = policy.time_zone();
     let open = c
         .clocks
         .iter()

@@ -61,12 +61,7 @@ pub struct ReportBuilder<'p> {
 impl<'p> ReportBuilder<'p> {
     /// A builder for `period` under `policy` (its first calendar's time zone, UTC without one).
     pub fn new(policy: &'p Policy, period: Period) -> Self {
-        let zone: Tz = policy
-            .calendars
-            .defs()
-            .first()
-            .and_then(|d| d.time_zone.parse().ok())
-            .unwrap_or(chrono_tz::UTC);
+        let zone = policy.time_zone();
         let end = zone
             .from_local_datetime(&period.to.and_hms_opt(0, 0, 0).expect("midnight"))
             .earliest()

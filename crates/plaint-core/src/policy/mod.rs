@@ -158,6 +158,16 @@ pub struct NotificationRule {
 }
 
 impl Policy {
+    /// The time zone the policy's people live in: its first calendar's, UTC without one.
+    /// Local times in notifications and reports are in this zone.
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.calendars
+            .defs()
+            .first()
+            .and_then(|d| d.time_zone.parse().ok())
+            .unwrap_or(chrono_tz::UTC)
+    }
+
     /// The text for a notification in the policy's locale (or its first language): from the
     /// first rule that could have produced it.
     pub fn text_for(&self, n: &crate::Notification) -> Option<&str> {
