@@ -138,6 +138,7 @@ pub struct FileStore {
     dir: Dir,
     options: Options,
     commit: Mutex<Commit>,
+    /// Wakes callers waiting to become the only writer (checkpoint, sync).
     written: Condvar,
     /// Touched only by the writer of the moment (the one that set `Commit::writing`).
     log: Mutex<Log>,
@@ -159,6 +160,9 @@ impl std::fmt::Debug for FileStore {
 struct Commit {
     batch: Batch,
     jobs: Vec<Record>,
+    /// What the appenders of the queued batch wait on: woken one at a time to write it, all
+    /// at once when it is written. (Only its own waiters wake, not the whole queue.)
+    open: Arc<Condvar>,
     next_ticket: u64,
     /// Someone is writing a batch (or a snapshot); the others wait or queue.
     writing: bool,
@@ -469,7 +473,17 @@ impl FileStore {
             c.failed.get_or_insert_with(|| e.to_string());
         }
         c.writing = false;
-        drop(c);
+        self.hand_over(&c);
+    }
+
+    /// After a write: wake one queued appender to write the next batch (all of them when the
+    /// store failed, to return the error), and whoever waits to be the only writer.
+    fn hand_over(&self, c: &Commit) {
+        if c.failed.is_some() {
+            c.open.notify_all();
+        } else if !c.jobs.is_empty() {
+            c.open.notify_one();
+        }
         self.written.notify_all();
     }
 
@@ -492,6 +506,7 @@ impl FileStore {
         c.next_ticket += 1;
         c.batch.push(&json);
         c.jobs.push(record);
+        let mine = Arc::clone(&c.open);
         loop {
             if let Some(result) = c.results.remove(&ticket) {
                 return result;
@@ -501,7 +516,7 @@ impl FileStore {
                 return Err(FileError::Poisoned(why.clone()).into());
             }
             if c.writing {
-                c = self.written.wait(c).unwrap_or_else(|p| p.into_inner());
+                c = mine.wait(c).unwrap_or_else(|p| p.into_inner());
             } else {
                 c = self.write_batch(c);
             }
@@ -515,6 +530,7 @@ impl FileStore {
         c.writing = true;
         let payload = c.batch.take();
         let jobs = std::mem::take(&mut c.jobs);
+        let in_flight = std::mem::take(&mut c.open);
         let first = c.next_ticket - jobs.len() as u64;
         drop(c);
 
@@ -538,10 +554,10 @@ impl FileStore {
             }
             c.results.insert(ticket, result);
         }
+        in_flight.notify_all();
         if failure.is_none() && self.checkpoint_due(&log) {
-            // Let this batch's appenders go; the snapshot still holds `writing`.
+            // Let this batch's appenders go (woken above); the snapshot still holds `writing`.
             drop(c);
-            self.written.notify_all();
             failure = self.checkpoint_now(&mut log).err();
             c = self.lock_commit();
         } else if failure.is_none() && log.len >= self.options.segment_size {
@@ -552,7 +568,7 @@ impl FileStore {
             c.failed.get_or_insert_with(|| e.to_string());
         }
         c.writing = false;
-        self.written.notify_all();
+        self.hand_over(&c);
         c
     }
 
