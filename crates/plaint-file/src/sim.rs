@@ -1,6 +1,6 @@
 //! `SimFs`: an in-memory file system that knows which bytes and directory entries are
-//! durable, for crash tests. It can crash at the Nth sync, fail the Nth sync, and give the
-//! files a crash would leave behind (with the unsynced tail torn at a chosen point).
+//! durable, for crash tests. It can crash at the Nth sync, fail the Nth sync, flip a bit, and
+//! give the files a crash would leave behind (with the unsynced tail torn at a chosen point).
 
 use crate::fs::{Fs, WriteFile};
 use std::collections::{BTreeMap, BTreeSet};
@@ -130,21 +130,26 @@ impl SimFs {
         SimFs(Arc::new(Mutex::new(out)))
     }
 
-    /// A file's current bytes.
-    pub fn bytes(&self, path: &Path) -> Option<Vec<u8>> {
+    /// A file's current length, if it exists.
+    pub fn len(&self, path: &Path) -> Option<usize> {
         let sim = self.sim();
-        sim.names.get(path).map(|&i| sim.inodes[i].data.clone())
+        sim.names.get(path).map(|&i| sim.inodes[i].data.len())
     }
 
-    /// Replaces a file's bytes (durably), to plant damage.
-    pub fn set_bytes(&self, path: &Path, bytes: Vec<u8>) {
+    /// Flips one bit of a file, durably (damage on the medium): bit `bit` (0–7) of the byte at
+    /// `offset`. Returns whether the file has that byte.
+    pub fn flip_bit(&self, path: &Path, offset: usize, bit: u8) -> bool {
         let mut sim = self.sim();
-        if let Some(&i) = sim.names.get(path) {
-            sim.inodes[i] = Inode {
-                durable: bytes.clone(),
-                data: bytes,
-            };
-        }
+        let Some(&i) = sim.names.get(path) else {
+            return false;
+        };
+        let inode = &mut sim.inodes[i];
+        let Some(byte) = inode.data.get_mut(offset) else {
+            return false;
+        };
+        *byte ^= 1 << (bit % 8);
+        inode.durable = inode.data.clone();
+        true
     }
 }
 

@@ -124,3 +124,50 @@ fn a_crash_during_a_checkpoint_leaves_a_store_that_opens() {
         }
     }
 }
+
+/// A bit flipped anywhere in the log but the last frame is corruption, reported with the file
+/// and the offset of the damaged frame, and the files are left as they are; flipped in the
+/// last frame it is indistinguishable from a torn write, and is cut and reported.
+#[test]
+fn a_flipped_bit_is_reported_never_skipped() {
+    let dir = Path::new("/db");
+    let segment = dir.join("segment-00000000000000000001.log");
+    let options = Options::new().checkpoint_after(None);
+    let fs = SimFs::new();
+    let (acked, _, _) = run_until_crash(options.clone().fs(Arc::new(fs.clone())), 12, 100);
+    assert_eq!(acked.len(), 12);
+    let len = fs.len(&segment).unwrap();
+    // Frame boundaries, from a clean open: each torn-off prefix that still opens whole ends
+    // on one. The first frame starts after the 16-byte header.
+    let mut flipped_in_middle = 0;
+    for offset in (16..len).step_by(97) {
+        let damaged = fs.after_crash(Tear::Lose);
+        assert!(damaged.flip_bit(&segment, offset, (offset % 8) as u8));
+        let before = damaged.len(&segment);
+        match FileStore::open(dir, options.clone().fs(Arc::new(damaged.clone()))) {
+            Err(plaint_file::FileError::Corrupt {
+                file, offset: at, ..
+            }) => {
+                assert_eq!(file, segment);
+                assert!(
+                    at as usize <= offset && at >= 16,
+                    "damage at {offset} reported at {at}"
+                );
+                assert_eq!(damaged.len(&segment), before, "nothing was cut");
+                flipped_in_middle += 1;
+            }
+            Ok(opened) => {
+                // Only the last frame may be taken for a torn write.
+                let tail = opened
+                    .report
+                    .torn_tail
+                    .expect("a flipped bit is never skipped silently");
+                assert!(tail.offset as usize <= offset);
+                assert_eq!(tail.offset as usize + tail.removed as usize, len);
+                check(&opened.store, &acked[..acked.len() - 1], &acked, 12);
+            }
+            Err(e) => panic!("flip at {offset}: {e}"),
+        }
+    }
+    assert!(flipped_in_middle > 0);
+}
