@@ -180,246 +180,112 @@ fn r(id: &'static str, who: &'static str, at: NaiveDateTime) -> Receipt {
     }
 }
 
+/// A resolved complaint of the quick flow, one row each: id, complainant, received
+/// (month, day, hour), channel, waybill (`None`: its own), minutes to acknowledge, category,
+/// tier, primary and collaborating departments, hours awaiting agreement, hours from receipt
+/// to the result, the satisfaction score confirmed (all satisfied), the follow-up call's.
+type Quick<'a> = (
+    &'a str,
+    &'a str,
+    (u32, u32, u32),
+    &'a str,
+    Option<&'a str>,
+    i64,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a [&'a str],
+    i64,
+    i64,
+    u8,
+    Option<u8>,
+);
+
+const HUB_BACKLOG: &str = "logistics/delay/hub-backlog";
+const WEATHER: &str = "logistics/delay/weather";
+const LOSS: &str = "logistics/loss";
+const DAMAGE: &str = "logistics/damage";
+const ATTITUDE: &str = "service/attitude";
+
+#[rustfmt::skip]
+const QUICK: &[Quick<'static>] = &[
+    // September and October: the previous period, and history for repeats.
+    ("S01", "c06", (9, 20, 9),   "hotline", None, 10, ATTITUDE,    "general", "customer-service", &[], 0, 10, 4, None),
+    ("O01", "c40", (10, 10, 9),  "hotline", None, 10, HUB_BACKLOG, "general", "hub",      &[], 0, 10, 4, None),
+    ("O02", "c05", (10, 20, 9),  "hotline", None, 10, LOSS,        "general", "claims",   &[], 0, 10, 4, None),
+    ("O03", "c41", (10, 25, 9),  "hotline", None, 10, DAMAGE,      "general", "outlet",   &[], 0, 10, 4, None),
+    ("O04", "c42", (10, 28, 9),  "hotline", None, 10, HUB_BACKLOG, "general", "hub",      &[], 0, 10, 4, None),
+    // November, general.
+    ("N01", "c01", (11, 2, 9),   "hotline", None, 10, HUB_BACKLOG, "general", "hub",      &[], 2, 20, 5, None),
+    ("N02", "c02", (11, 3, 10),  "hotline", None, 20, HUB_BACKLOG, "general", "hub",      &[], 0, 10, 4, None),
+    ("N03", "c03", (11, 4, 9),   "hotline", None, 40, HUB_BACKLOG, "general", "hub",      &["outlet"], 1, 30, 4, None),
+    ("N04", "c04", (11, 5, 14),  "hotline", None, 5,  WEATHER,     "general", "hub",      &[], 0, 8, 5, None),
+    ("N05", "c05", (11, 6, 9),   "hotline", Some("WB-SHARED"), 15, LOSS, "general", "claims", &[], 3, 40, 3, None),
+    ("N06", "c06", (11, 9, 9),   "hotline", None, 10, DAMAGE,      "general", "outlet",   &[], 0, 12, 4, None),
+    ("N07", "c07", (11, 10, 11), "hotline", None, 70, DAMAGE,      "general", "outlet",   &["hub"], 0, 26, 3, None),
+    ("N08", "c08", (11, 11, 9),  "hotline", None, 25, ATTITUDE,    "general", "outlet",   &[], 1, 9, 5, None),
+    ("N09", "c09", (11, 12, 9),  "hotline", None, 10, HUB_BACKLOG, "general", "hub",      &[], 0, 60, 2, None),
+    ("N10", "c10", (11, 13, 9),  "hotline", None, 10, HUB_BACKLOG, "general", "hub",      &[], 0, 10, 4, None),
+    ("N11", "c01", (11, 16, 9),  "hotline", None, 10, HUB_BACKLOG, "general", "hub",      &[], 0, 10, 2, None),
+    ("N12", "c12", (11, 17, 9),  "hotline", Some("WB-SHARED"), 10, LOSS, "general", "claims", &["customer-service"], 0, 12, 4, None),
+    ("N26", "c26", (11, 26, 9),  "app",     None, 10, HUB_BACKLOG, "general", "hub",      &[], 0, 10, 5, None),
+    ("N27", "c27", (11, 26, 10), "app",     None, 35, DAMAGE,      "general", "outlet",   &[], 0, 10, 4, None),
+    ("N28", "c28", (11, 27, 13), "counter", None, 10, LOSS,        "general", "claims",   &[], 0, 10, 4, None),
+    ("N29", "c29", (11, 28, 9),  "counter", None, 10, WEATHER,     "general", "hub",      &[], 0, 10, 5, None),
+    ("N30", "c30", (11, 2, 15),  "hotline", None, 10, ATTITUDE,    "general", "customer-service", &[], 0, 10, 4, None),
+    // November, major: follow-up calls.
+    ("N13", "c13", (11, 18, 9),  "hotline", None, 10, LOSS,        "major", "claims",     &[], 0, 10, 4, Some(5)),
+    ("N14", "c14", (11, 19, 9),  "hotline", None, 20, DAMAGE,      "major", "outlet",     &["claims"], 0, 31, 3, Some(4)),
+    ("N16", "c16", (11, 23, 9),  "hotline", None, 10, LOSS,        "major", "claims",     &[], 5, 20, 5, Some(5)),
+    ("N17", "c17", (11, 24, 9),  "hotline", None, 10, ATTITUDE,    "major", "customer-service", &[], 0, 8, 4, Some(4)),
+];
+
 fn script() -> Vec<Item> {
     let mut s = Vec::new();
     let out = &mut s;
     let yes = |n| sat(true, n);
-    let (g, m) = ("general", "major");
-    let hub_backlog = "logistics/delay/hub-backlog";
-    let weather = "logistics/delay/weather";
-    let (loss, damage, attitude) = ("logistics/loss", "logistics/damage", "service/attitude");
+    for &(
+        id,
+        who,
+        (month, day, hour),
+        channel,
+        waybill,
+        ack,
+        category,
+        tier,
+        primary,
+        collaborating,
+        pause,
+        feedback,
+        score,
+        follow_up,
+    ) in QUICK
+    {
+        let mut receipt = r(id, who, local(month, day, hour));
+        receipt.channel = channel;
+        if let Some(w) = waybill {
+            receipt.waybill = w;
+        }
+        let departments = (primary, collaborating);
+        quick(
+            out,
+            receipt,
+            ack,
+            category,
+            tier,
+            departments,
+            pause,
+            feedback,
+            yes(score),
+            follow_up.map(yes),
+        );
+    }
 
-    // September and October: the previous period, and history for repeats.
-    quick(
-        out,
-        r("S01", "c06", local(9, 20, 9)),
-        10,
-        attitude,
-        g,
-        ("customer-service", &[]),
-        0,
-        10,
-        yes(4),
-        None,
-    );
-    quick(
-        out,
-        r("O01", "c40", local(10, 10, 9)),
-        10,
-        hub_backlog,
-        g,
-        ("hub", &[]),
-        0,
-        10,
-        yes(4),
-        None,
-    );
-    quick(
-        out,
-        r("O02", "c05", local(10, 20, 9)),
-        10,
-        loss,
-        g,
-        ("claims", &[]),
-        0,
-        10,
-        yes(4),
-        None,
-    );
-    quick(
-        out,
-        r("O03", "c41", local(10, 25, 9)),
-        10,
-        damage,
-        g,
-        ("outlet", &[]),
-        0,
-        10,
-        yes(4),
-        None,
-    );
-    quick(
-        out,
-        r("O04", "c42", local(10, 28, 9)),
-        10,
-        hub_backlog,
-        g,
-        ("hub", &[]),
-        0,
-        10,
-        yes(4),
-        None,
-    );
-
-    // November, general, resolved.
-    quick(
-        out,
-        r("N01", "c01", local(11, 2, 9)),
-        10,
-        hub_backlog,
-        g,
-        ("hub", &[]),
-        2,
-        20,
-        yes(5),
-        None,
-    );
-    quick(
-        out,
-        r("N02", "c02", local(11, 3, 10)),
-        20,
-        hub_backlog,
-        g,
-        ("hub", &[]),
-        0,
-        10,
-        yes(4),
-        None,
-    );
-    quick(
-        out,
-        r("N03", "c03", local(11, 4, 9)),
-        40,
-        hub_backlog,
-        g,
-        ("hub", &["outlet"]),
-        1,
-        30,
-        yes(4),
-        None,
-    );
-    quick(
-        out,
-        r("N04", "c04", local(11, 5, 14)),
-        5,
-        weather,
-        g,
-        ("hub", &[]),
-        0,
-        8,
-        yes(5),
-        None,
-    );
-    let mut n05 = r("N05", "c05", local(11, 6, 9));
-    n05.waybill = "WB-SHARED";
-    quick(out, n05, 15, loss, g, ("claims", &[]), 3, 40, yes(3), None);
-    quick(
-        out,
-        r("N06", "c06", local(11, 9, 9)),
-        10,
-        damage,
-        g,
-        ("outlet", &[]),
-        0,
-        12,
-        yes(4),
-        None,
-    );
-    quick(
-        out,
-        r("N07", "c07", local(11, 10, 11)),
-        70,
-        damage,
-        g,
-        ("outlet", &["hub"]),
-        0,
-        26,
-        yes(3),
-        None,
-    );
-    quick(
-        out,
-        r("N08", "c08", local(11, 11, 9)),
-        25,
-        attitude,
-        g,
-        ("outlet", &[]),
-        1,
-        9,
-        yes(5),
-        None,
-    );
-    quick(
-        out,
-        r("N09", "c09", local(11, 12, 9)),
-        10,
-        hub_backlog,
-        g,
-        ("hub", &[]),
-        0,
-        60,
-        yes(2),
-        None,
-    );
-    quick(
-        out,
-        r("N10", "c10", local(11, 13, 9)),
-        10,
-        hub_backlog,
-        g,
-        ("hub", &[]),
-        0,
-        10,
-        yes(4),
-        None,
-    );
-    quick(
-        out,
-        r("N11", "c01", local(11, 16, 9)),
-        10,
-        hub_backlog,
-        g,
-        ("hub", &[]),
-        0,
-        10,
-        yes(2),
-        None,
-    );
-    let mut n12 = r("N12", "c12", local(11, 17, 9));
-    n12.waybill = "WB-SHARED";
-    quick(
-        out,
-        n12,
-        10,
-        loss,
-        g,
-        ("claims", &["customer-service"]),
-        0,
-        12,
-        yes(4),
-        None,
-    );
-
-    // November, major, resolved (follow-up calls).
-    quick(
-        out,
-        r("N13", "c13", local(11, 18, 9)),
-        10,
-        loss,
-        m,
-        ("claims", &[]),
-        0,
-        10,
-        yes(4),
-        Some(yes(5)),
-    );
-    quick(
-        out,
-        r("N14", "c14", local(11, 19, 9)),
-        20,
-        damage,
-        m,
-        ("outlet", &["claims"]),
-        0,
-        31,
-        yes(3),
-        Some(yes(4)),
-    );
     // N15: the follow-up call finds the guest unsatisfied: reopened, resolved again.
     let n15 = r("N15", "c15", local(11, 20, 9));
     let t15 = n15.at;
     let id = receive(out, &n15);
-    triage_and_route(out, &id, t15, 10, weather, m, "hub", &[]);
+    triage_and_route(out, &id, t15, 10, WEATHER, "major", "hub", &[]);
     resolve(out, &id, t15, 3, 0, 10);
     out.push((
         t15 + Duration::hours(11),
@@ -443,36 +309,12 @@ fn script() -> Vec<Item> {
         Command::FollowUp(yes(4)),
     ));
     out.push((t15 + Duration::hours(19), id, Command::Close));
-    quick(
-        out,
-        r("N16", "c16", local(11, 23, 9)),
-        10,
-        loss,
-        m,
-        ("claims", &[]),
-        5,
-        20,
-        yes(5),
-        Some(yes(5)),
-    );
-    quick(
-        out,
-        r("N17", "c17", local(11, 24, 9)),
-        10,
-        attitude,
-        m,
-        ("customer-service", &[]),
-        0,
-        8,
-        yes(4),
-        Some(yes(4)),
-    );
 
     // November, invalid: explained (two accepted, one not yet).
     for (n, who, day, cat, accepted) in [
-        ("N18", "c18", 5, attitude, true),
-        ("N19", "c19", 14, weather, true),
-        ("N20", "c20", 21, loss, false),
+        ("N18", "c18", 5, ATTITUDE, true),
+        ("N19", "c19", 14, WEATHER, true),
+        ("N20", "c20", 21, LOSS, false),
     ] {
         let rc = r(n, who, local(11, day, 10));
         let t0 = rc.at;
@@ -510,81 +352,11 @@ fn script() -> Vec<Item> {
     // November, still open on 1 December.
     let n23 = r("N23", "c23", local(11, 27, 9));
     let id = receive(out, &n23);
-    triage_and_route(out, &id, n23.at, 10, hub_backlog, g, "hub", &[]);
+    triage_and_route(out, &id, n23.at, 10, HUB_BACKLOG, "general", "hub", &[]);
     let n24 = r("N24", "c24", local(11, 29, 9));
     let id = receive(out, &n24);
-    triage_and_route(out, &id, n24.at, 10, damage, g, "outlet", &[]);
+    triage_and_route(out, &id, n24.at, 10, DAMAGE, "general", "outlet", &[]);
     receive(out, &r("N25", "c25", local(11, 30, 22)));
-
-    // November, more general ones, on other channels.
-    let mut app = r("N26", "c26", local(11, 26, 9));
-    app.channel = "app";
-    quick(
-        out,
-        app,
-        10,
-        hub_backlog,
-        g,
-        ("hub", &[]),
-        0,
-        10,
-        yes(5),
-        None,
-    );
-    let mut app = r("N27", "c27", local(11, 26, 10));
-    app.channel = "app";
-    quick(
-        out,
-        app,
-        35,
-        damage,
-        g,
-        ("outlet", &[]),
-        0,
-        10,
-        yes(4),
-        None,
-    );
-    let mut counter = r("N28", "c28", local(11, 27, 13));
-    counter.channel = "counter";
-    quick(
-        out,
-        counter,
-        10,
-        loss,
-        g,
-        ("claims", &[]),
-        0,
-        10,
-        yes(4),
-        None,
-    );
-    let mut counter = r("N29", "c29", local(11, 28, 9));
-    counter.channel = "counter";
-    quick(
-        out,
-        counter,
-        10,
-        weather,
-        g,
-        ("hub", &[]),
-        0,
-        10,
-        yes(5),
-        None,
-    );
-    quick(
-        out,
-        r("N30", "c30", local(11, 2, 15)),
-        10,
-        attitude,
-        g,
-        ("customer-service", &[]),
-        0,
-        10,
-        yes(4),
-        None,
-    );
 
     s.sort_by_key(|i| i.0);
     s
