@@ -338,15 +338,27 @@ impl ListQuery {
     /// Whether `c` passes the filters (paging aside). Stores use this so that every backend
     /// filters the same way.
     pub fn matches(&self, c: &Complaint) -> bool {
-        self.stage.is_none_or(|s| c.stage.kind() == s)
-            && self
-                .tier
-                .as_ref()
-                .is_none_or(|t| c.tier.as_ref() == Some(t))
+        self.matches_parts(
+            c.stage.kind(),
+            c.tier.as_ref(),
+            c.responsibility.as_ref().map(|r| &r.primary),
+        )
+    }
+
+    /// [`ListQuery::matches`] on the parts the filters look at: for stores that keep them in
+    /// an index and decide without the whole complaint.
+    pub fn matches_parts(
+        &self,
+        stage: StageKind,
+        tier: Option<&TierKey>,
+        department: Option<&DepartmentKey>,
+    ) -> bool {
+        self.stage.is_none_or(|s| stage == s)
+            && self.tier.as_ref().is_none_or(|t| tier == Some(t))
             && self
                 .department
                 .as_ref()
-                .is_none_or(|d| c.responsibility.as_ref().map(|r| &r.primary) == Some(d))
+                .is_none_or(|d| department == Some(d))
     }
 }
 

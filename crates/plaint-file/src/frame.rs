@@ -2,6 +2,7 @@
 //! that tells a torn tail from damage.
 
 use crate::error::FileError;
+use crate::fs::WriteFile;
 use std::ops::Range;
 use std::path::Path;
 
@@ -18,6 +19,8 @@ pub(crate) const MAX_PAYLOAD: usize = 256 << 20;
 pub(crate) const SEGMENT_MAGIC: &[u8; 8] = b"PLAINTLG";
 /// A snapshot's magic.
 pub(crate) const SNAPSHOT_MAGIC: &[u8; 8] = b"PLAINTSN";
+/// A run's magic.
+pub(crate) const RUN_MAGIC: &[u8; 8] = b"PLAINTRN";
 
 /// A file header.
 pub(crate) fn header(magic: &[u8; 8]) -> [u8; HEADER_LEN] {
@@ -53,6 +56,66 @@ pub(crate) fn encode(payload: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&crc32c::crc32c(payload).to_le_bytes());
     out.extend_from_slice(payload);
+}
+
+/// Writes frames (and raw bytes) to a new file through a buffer, telling where each lands.
+pub(crate) struct Writer<'f> {
+    file: &'f mut dyn WriteFile,
+    path: &'f Path,
+    out: Vec<u8>,
+    flushed: u64,
+}
+
+impl<'f> Writer<'f> {
+    /// A writer for `file`, which already holds `at` bytes (its header).
+    pub(crate) fn new(file: &'f mut dyn WriteFile, path: &'f Path, at: u64) -> Self {
+        Self {
+            file,
+            path,
+            out: Vec::with_capacity(1 << 20),
+            flushed: at,
+        }
+    }
+
+    /// The offset the next byte lands at.
+    pub(crate) fn at(&self) -> u64 {
+        self.flushed + self.out.len() as u64
+    }
+
+    /// Writes one frame carrying `payload`; returns its offset and its length (header
+    /// included).
+    pub(crate) fn frame(&mut self, payload: &[u8]) -> Result<(u64, u32), FileError> {
+        let at = self.at();
+        encode(payload, &mut self.out);
+        let len = (payload.len() + FRAME_OVERHEAD) as u32;
+        self.spill()?;
+        Ok((at, len))
+    }
+
+    /// Writes bytes as they are (frames copied from another file); returns their offset.
+    pub(crate) fn raw(&mut self, bytes: &[u8]) -> Result<u64, FileError> {
+        let at = self.at();
+        self.out.extend_from_slice(bytes);
+        self.spill()?;
+        Ok(at)
+    }
+
+    fn spill(&mut self) -> Result<(), FileError> {
+        if self.out.len() >= 1 << 20 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Hands everything buffered to the file.
+    pub(crate) fn flush(&mut self) -> Result<(), FileError> {
+        self.file
+            .write_all(&self.out)
+            .map_err(FileError::io("write", self.path))?;
+        self.flushed += self.out.len() as u64;
+        self.out.clear();
+        Ok(())
+    }
 }
 
 /// What a scan found after the header.
@@ -95,7 +158,7 @@ pub(crate) fn scan(data: &[u8]) -> Scan {
 }
 
 /// The payload of a valid frame starting at `at`.
-fn frame_at(data: &[u8], at: usize) -> Result<Range<usize>, &'static str> {
+pub(crate) fn frame_at(data: &[u8], at: usize) -> Result<Range<usize>, &'static str> {
     let Some(head) = data.get(at..at + FRAME_OVERHEAD) else {
         return Err("frame header cut short");
     };

@@ -22,6 +22,20 @@ pub trait WriteFile: Send {
     fn sync_data(&mut self) -> io::Result<()>;
 }
 
+/// A file open for reading at any offset (shared by readers on several threads).
+pub trait ReadFile: Send + Sync {
+    /// Fills `buf` with the bytes at `offset`.
+    ///
+    /// # Errors
+    /// The operating system's; [`io::ErrorKind::UnexpectedEof`] past the end.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+    /// The file's length.
+    ///
+    /// # Errors
+    /// The operating system's.
+    fn len(&self) -> io::Result<u64>;
+}
+
 /// What the store asks of a file system. [`OsFs`] is the real one; the crash tests put a
 /// fault-injecting one (`SimFs`, feature `testing`) in its place.
 ///
@@ -48,6 +62,12 @@ pub trait Fs: Send + Sync + fmt::Debug {
     /// # Errors
     /// The operating system's.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// Opens an existing file for reading at offsets. The handle keeps reading the same file
+    /// after it is renamed or removed.
+    ///
+    /// # Errors
+    /// The operating system's.
+    fn open_read(&self, path: &Path) -> io::Result<Box<dyn ReadFile>>;
     /// Creates a new empty file, failing if it exists, open for appending.
     ///
     /// # Errors
@@ -95,6 +115,31 @@ impl WriteFile for OsFile {
     }
 }
 
+struct OsReadFile(std::fs::File);
+
+impl ReadFile for OsReadFile {
+    #[cfg(unix)]
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(&self.0, buf, offset)
+    }
+    #[cfg(windows)]
+    fn read_at(&self, mut offset: u64, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_read(&self.0, buf, offset)? {
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                n => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn len(&self) -> io::Result<u64> {
+        Ok(self.0.metadata()?.len())
+    }
+}
+
 impl Fs for OsFs {
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
         std::fs::create_dir_all(dir)
@@ -118,6 +163,9 @@ impl Fs for OsFs {
     }
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         std::fs::read(path)
+    }
+    fn open_read(&self, path: &Path) -> io::Result<Box<dyn ReadFile>> {
+        Ok(Box::new(OsReadFile(std::fs::File::open(path)?)))
     }
     fn create(&self, path: &Path) -> io::Result<Box<dyn WriteFile>> {
         let f = std::fs::OpenOptions::new()
@@ -181,6 +229,25 @@ impl Dir {
         f.sync_data().map_err(FileError::io("sync", &path))?;
         self.sync()?;
         Ok(f)
+    }
+
+    /// Writes a whole new file `name` through `name.tmp`: `write` fills it, then it is synced
+    /// and renamed into place, so a file under its final name is always complete and durable.
+    /// Returns what `write` returned.
+    pub(crate) fn publish<T>(
+        &self,
+        name: &str,
+        header: &[u8],
+        write: impl FnOnce(&mut dyn WriteFile) -> Result<T, FileError>,
+    ) -> Result<T, FileError> {
+        let tmp = format!("{name}.tmp");
+        let mut file = self.create(&tmp, header)?;
+        let done = write(&mut *file)?;
+        let path = self.file(&tmp);
+        file.sync_data().map_err(FileError::io("sync", &path))?;
+        drop(file);
+        self.rename(&tmp, name)?;
+        Ok(done)
     }
 
     /// Renames `from` to `to`, durable on return.

@@ -80,6 +80,8 @@
 //! opening takes time and memory in proportion to everything stored; see the README's
 //! performance section for measured figures.
 
+mod btree;
+mod codec;
 mod error;
 mod frame;
 pub mod fs;

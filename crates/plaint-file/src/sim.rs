@@ -2,7 +2,7 @@
 //! durable, for crash tests. It can crash at the Nth sync, fail the Nth sync, flip a bit, and
 //! give the files a crash would leave behind (with the unsynced tail torn at a chosen point).
 
-use crate::fs::{Fs, WriteFile};
+use crate::fs::{Fs, ReadFile, WriteFile};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -174,6 +174,30 @@ impl WriteFile for SimFile {
     }
 }
 
+struct SimReader {
+    fs: SimFs,
+    inode: usize,
+}
+
+impl ReadFile for SimReader {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let sim = self.fs.sim();
+        sim.crashed()?;
+        let data = &sim.inodes[self.inode].data;
+        let at = usize::try_from(offset).map_err(io::Error::other)?;
+        let got = data
+            .get(at..at + buf.len())
+            .ok_or(io::ErrorKind::UnexpectedEof)?;
+        buf.copy_from_slice(got);
+        Ok(())
+    }
+    fn len(&self) -> io::Result<u64> {
+        let sim = self.fs.sim();
+        sim.crashed()?;
+        Ok(sim.inodes[self.inode].data.len() as u64)
+    }
+}
+
 struct SimLock {
     fs: SimFs,
     dir: PathBuf,
@@ -212,6 +236,15 @@ impl Fs for SimFs {
         let sim = self.sim();
         sim.crashed()?;
         Ok(sim.inodes[sim.inode(path)?].data.clone())
+    }
+    fn open_read(&self, path: &Path) -> io::Result<Box<dyn ReadFile>> {
+        let sim = self.sim();
+        sim.crashed()?;
+        let inode = sim.inode(path)?;
+        Ok(Box::new(SimReader {
+            fs: self.clone(),
+            inode,
+        }))
     }
     fn create(&self, path: &Path) -> io::Result<Box<dyn WriteFile>> {
         let mut sim = self.sim();

@@ -149,6 +149,32 @@ impl MemoryStore {
         }
     }
 
+    /// Keeps only the complaints `keep` accepts: the others leave, with their command ids and
+    /// their place in the indexes (for stores that move complaints to their own files and
+    /// keep a `MemoryStore` for the rest). The outbox and dead letters stay.
+    pub fn retain(&self, mut keep: impl FnMut(&Complaint) -> bool) {
+        let mut guard = self.write();
+        let inner = &mut *guard;
+        let (mut gone, mut commands) = (Vec::new(), Vec::new());
+        inner.complaints.retain(|id, e| {
+            let kept = keep(&e.state);
+            if !kept {
+                gone.push(id.clone());
+                commands.extend(e.history.iter().map(|r| r.command.clone()));
+                if let Some(t) = e.state.next_due() {
+                    inner.due.remove(&(t, id.clone()));
+                }
+            }
+            kept
+        });
+        for id in &gone {
+            inner.ids.remove(id);
+        }
+        for c in &commands {
+            inner.commands.remove(c);
+        }
+    }
+
     /// Visits everything the store holds, for a snapshot: each complaint (in id order) with its
     /// history, then the outbox, then the dead letters (oldest first). Holds the read lock
     /// throughout, so the visit sees one consistent moment; writers wait until it ends.
