@@ -49,8 +49,8 @@ impl FrameRef {
                 }
                 _ => FileError::io("read", path)(e),
             })?;
-        let payload = frame::frame_at(&buf, 0)
-            .map_err(|why| FileError::corrupt(path, self.offset, why))?;
+        let payload =
+            frame::frame_at(&buf, 0).map_err(|why| FileError::corrupt(path, self.offset, why))?;
         if payload.end != buf.len() {
             return Err(FileError::corrupt(
                 path,
@@ -74,9 +74,7 @@ pub(crate) struct Tree {
 impl Tree {
     /// Writes an optional tree's reference (a zero length for none).
     pub(crate) fn put(tree: Option<Tree>, out: &mut Vec<u8>) {
-        let (root, count) = tree.map_or((FrameRef { offset: 0, len: 0 }, 0), |t| {
-            (t.root, t.count)
-        });
+        let (root, count) = tree.map_or((FrameRef { offset: 0, len: 0 }, 0), |t| (t.root, t.count));
         root.put(out);
         codec::put_u64(out, count);
     }
@@ -142,7 +140,10 @@ impl Builder {
         key: &[u8],
         value: &[u8],
     ) -> Result<(), FileError> {
-        debug_assert!(self.last.as_deref().is_none_or(|l| l < key), "keys in order");
+        debug_assert!(
+            self.last.as_deref().is_none_or(|l| l < key),
+            "keys in order"
+        );
         self.node.push(key, value);
         self.count += 1;
         if cfg!(debug_assertions) {
@@ -348,7 +349,13 @@ mod tests {
                 assert_eq!(get(&*file, path, t, b"key-00000000x").unwrap(), None);
                 assert_eq!(get(&*file, path, t, b"zzz").unwrap(), None);
             }
-            for after in [None, Some(0), Some(n / 2), Some(n.saturating_sub(1)), Some(n)] {
+            for after in [
+                None,
+                Some(0),
+                Some(n / 2),
+                Some(n.saturating_sub(1)),
+                Some(n),
+            ] {
                 let a = after.map(key);
                 let mut it = Iter::after(&*file, path, tree, a.as_deref()).unwrap();
                 let mut seen = Vec::new();

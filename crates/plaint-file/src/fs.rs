@@ -33,7 +33,7 @@ pub trait ReadFile: Send + Sync {
     ///
     /// # Errors
     /// The operating system's.
-    fn len(&self) -> io::Result<u64>;
+    fn size(&self) -> io::Result<u64>;
 }
 
 /// What the store asks of a file system. [`OsFs`] is the real one; the crash tests put a
@@ -135,7 +135,7 @@ impl ReadFile for OsReadFile {
         }
         Ok(())
     }
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         Ok(self.0.metadata()?.len())
     }
 }

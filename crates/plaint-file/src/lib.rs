@@ -82,10 +82,12 @@
 
 mod btree;
 mod codec;
+mod cold;
 mod error;
 mod frame;
 pub mod fs;
 mod record;
+mod run;
 #[cfg(feature = "testing")]
 mod sim;
 mod snapshot;

@@ -191,7 +191,7 @@ impl ReadFile for SimReader {
         buf.copy_from_slice(got);
         Ok(())
     }
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         let sim = self.fs.sim();
         sim.crashed()?;
         Ok(sim.inodes[self.inode].data.len() as u64)

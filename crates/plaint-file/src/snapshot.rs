@@ -1,9 +1,10 @@
-//! Snapshots: everything the store holds at one moment (each complaint's state and history,
-//! the outbox, the dead letters), so that opening reads one file instead of replaying the log.
+//! Snapshots: what the store holds in memory at one moment (the complaints that stay there,
+//! with their histories, the outbox, the dead letters) and which runs hold the rest, so that
+//! opening reads one small file instead of replaying the log.
 
 use crate::error::FileError;
 use crate::frame::{self, HEADER_LEN, SNAPSHOT_MAGIC};
-use crate::fs::Dir;
+use crate::fs::{Dir, WriteFile};
 use crate::record;
 use plaint_core::{Complaint, OutboxEntry, Recorded};
 use plaint_memory::{Item, MemoryStore};
@@ -38,62 +39,70 @@ enum Owned {
     End(Counts),
 }
 
-/// The last frame: how many items of each kind came before it.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The last frame: how many items of each kind came before it, and the live runs.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Counts {
     complaints: u64,
     outbox: u64,
     dead: u64,
+    /// The runs holding the complaints that are not in the snapshot, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    runs: Vec<u64>,
 }
 
-/// Writes `memory` as snapshot `name` (through a temporary file renamed into place, so a
+/// Writes the complaints of `memory` that `keep` picks, its outbox and dead letters, and the
+/// list of live `runs`, as snapshot `name` (through a temporary file renamed into place, so a
 /// snapshot under its final name is always whole). Returns its size in bytes.
-pub(crate) fn write(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<u64, FileError> {
-    let tmp = format!("{name}.tmp");
-    let mut file = dir.create(&tmp, &frame::header(SNAPSHOT_MAGIC))?;
-    let path = dir.file(&tmp);
-    let mut w = Writer {
-        file: &mut *file,
-        out: Vec::with_capacity(2 << 20),
-        batch: record::Batch::default(),
-        in_batch: 0,
-        size: HEADER_LEN as u64,
-        failed: None,
-    };
-    let mut counts = Counts::default();
-    memory.visit(|item| {
-        let item = match item {
-            Item::Complaint(state, history) => {
-                counts.complaints += 1;
-                ItemRef::Complaint { state, history }
-            }
-            Item::Outbox(e) => {
-                counts.outbox += 1;
-                ItemRef::Outbox(e)
-            }
-            Item::Dead(e) => {
-                counts.dead += 1;
-                ItemRef::Dead(e)
-            }
-            _ => unreachable!("a MemoryStore item this version does not know"),
+pub(crate) fn write(
+    dir: &Dir,
+    memory: &MemoryStore,
+    name: &str,
+    keep: impl Fn(&Complaint) -> bool,
+    runs: &[u64],
+) -> Result<u64, FileError> {
+    let path = dir.file(&format!("{name}.tmp"));
+    dir.publish(name, &frame::header(SNAPSHOT_MAGIC), |file| {
+        let mut w = Writer {
+            file,
+            out: Vec::with_capacity(2 << 20),
+            batch: record::Batch::default(),
+            in_batch: 0,
+            size: HEADER_LEN as u64,
+            failed: None,
         };
-        w.push(&item);
-    });
-    w.push(&ItemRef::End(counts));
-    w.flush(true);
-    let (size, failed) = (w.size, w.failed.take());
-    if let Some(e) = failed {
-        return Err(FileError::io("write", &path)(e));
-    }
-    file.sync_data().map_err(FileError::io("sync", &path))?;
-    drop(file);
-    dir.rename(&tmp, name)?;
-    Ok(size)
+        let mut counts = Counts::default();
+        memory.visit(|item| {
+            let item = match item {
+                Item::Complaint(state, _) if !keep(state) => return,
+                Item::Complaint(state, history) => {
+                    counts.complaints += 1;
+                    ItemRef::Complaint { state, history }
+                }
+                Item::Outbox(e) => {
+                    counts.outbox += 1;
+                    ItemRef::Outbox(e)
+                }
+                Item::Dead(e) => {
+                    counts.dead += 1;
+                    ItemRef::Dead(e)
+                }
+                _ => unreachable!("a MemoryStore item this version does not know"),
+            };
+            w.push(&item);
+        });
+        counts.runs = runs.to_vec();
+        w.push(&ItemRef::End(counts));
+        w.flush(true);
+        match w.failed.take() {
+            Some(e) => Err(FileError::io("write", &path)(e)),
+            None => Ok(w.size),
+        }
+    })
 }
 
 /// Packs items into frames and frames into large writes.
 struct Writer<'f> {
-    file: &'f mut dyn crate::fs::WriteFile,
+    file: &'f mut dyn WriteFile,
     out: Vec<u8>,
     batch: record::Batch,
     in_batch: usize,
@@ -124,9 +133,9 @@ impl Writer<'_> {
     }
 }
 
-/// Reads snapshot `name` into the empty `memory`. Any damage is corruption: a snapshot gets its
-/// final name only once it is whole and durable.
-pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<u64, FileError> {
+/// Reads snapshot `name` into the empty `memory`; returns the live runs it lists. Any damage
+/// is corruption: a snapshot gets its final name only once it is whole and durable.
+pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<Vec<u64>, FileError> {
     let path = dir.file(name);
     let data = dir.fs.read(&path).map_err(FileError::io("read", &path))?;
     frame::check_header(&data, SNAPSHOT_MAGIC, &path)?;
@@ -165,6 +174,7 @@ pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<u64, F
             .collect()
     });
     let mut seen = Counts::default();
+    let mut runs = Vec::new();
     let mut end = None;
     for items in decoded {
         for item in items? {
@@ -190,12 +200,15 @@ pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<u64, F
                     seen.dead += 1;
                     memory.restore_outbox(e, true);
                 }
-                Owned::End(counts) => end = Some(counts),
+                Owned::End(mut counts) => {
+                    runs = std::mem::take(&mut counts.runs);
+                    end = Some(counts);
+                }
             }
         }
     }
     match end {
-        Some(counts) if counts == seen => Ok(data.len() as u64),
+        Some(counts) if counts == seen => Ok(runs),
         Some(_) => Err(FileError::corrupt(
             &path,
             data.len() as u64,

@@ -1,10 +1,12 @@
 //! `FileStore`: the log, group commit, checkpoints and recovery on open, over a `MemoryStore`
-//! that serves every read.
+//! of the complaints with running clocks or recent changes and runs holding the rest.
 
+use crate::cold::{self, Runs};
 use crate::error::FileError;
 use crate::frame::{self, HEADER_LEN, SEGMENT_MAGIC};
 use crate::fs::{Dir, Fs, OsFs, WriteFile};
 use crate::record::{self, Batch, Record};
+use crate::run::Run;
 use crate::snapshot;
 use plaint_core::{
     Append, CommandId, CommandRecord, Complaint, ComplaintId, ListQuery, NotificationId,
@@ -13,7 +15,7 @@ use plaint_core::{
 use plaint_memory::MemoryStore;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 /// When an append counts as done.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -91,6 +93,8 @@ pub struct OpenReport {
     pub segments: usize,
     /// Records replayed from them.
     pub records: u64,
+    /// Runs (files of complaints moved out of memory) the snapshot lists; opened, not read.
+    pub runs: usize,
     /// A torn tail cut off the newest segment: the last write of the previous run, never
     /// acknowledged, cut short by a crash.
     pub torn_tail: Option<TornTail>,
@@ -134,7 +138,12 @@ pub struct Stats {
 /// plaint's durable store: complaints in a directory on local disk. See the crate docs for
 /// the format, the guarantees and what opening does.
 pub struct FileStore {
+    /// Every complaint with a running clock (the due-timer index needs them) and every
+    /// complaint changed since the last checkpoint; the others are in `runs`.
     memory: MemoryStore,
+    /// The live runs, oldest first. A checkpoint replaces them and moves complaints out of
+    /// memory under the write lock, so a reader holding the read lock sees every complaint.
+    runs: RwLock<Vec<Arc<Run>>>,
     dir: Dir,
     options: Options,
     commit: Mutex<Commit>,
@@ -212,9 +221,10 @@ struct Log {
     stats: Stats,
     segment: u64,
     len: u64,
-    /// Log bytes since the last snapshot, and that snapshot's size.
+    /// Log bytes since the last snapshot.
     since_snapshot: u64,
-    snapshot_size: u64,
+    /// The number the next run file gets.
+    next_run: u64,
 }
 
 fn segment_name(n: u64) -> String {
@@ -232,8 +242,15 @@ fn numbered(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
         .ok()
 }
 
-/// Applies one record to the in-memory state: the same code for live writes and replay.
-fn apply(memory: &MemoryStore, record: Record) -> Result<Outcome, StoreError> {
+/// Whether a checkpoint moves a complaint out of memory into a run: when no clock of it runs
+/// (the due-timer index is in memory and must hold every complaint something is due for).
+fn goes_cold(c: &Complaint) -> bool {
+    c.next_due().is_none()
+}
+
+/// Applies one record to the in-memory state: the same code for live writes and replay. A
+/// complaint in a run comes back into memory first.
+fn apply(memory: &MemoryStore, runs: &Runs, record: Record) -> Result<Outcome, StoreError> {
     Ok(match record {
         Record::Append {
             complaint,
@@ -241,15 +258,38 @@ fn apply(memory: &MemoryStore, record: Record) -> Result<Outcome, StoreError> {
             command,
             events,
             outbox,
-        } => Outcome::Appended(memory.append(
-            Append::new(complaint, command, expected_version, events).with_outbox(outbox),
-        )?),
+        } => {
+            if expected_version > 0
+                && memory.load(&complaint)?.is_none()
+                && let Some((state, history)) = cold::take_out(runs, &complaint)?
+            {
+                memory.restore(state, history)?;
+            }
+            Outcome::Appended(memory.append(
+                Append::new(complaint, command, expected_version, events).with_outbox(outbox),
+            )?)
+        }
         Record::Settle { id, outcome } => {
             memory.settle(&id, outcome)?;
             Outcome::Settled
         }
         Record::Requeue { id, at } => Outcome::Requeued(memory.requeue(&id, at)?),
     })
+}
+
+/// Where merging the newest runs into one starts: the newest run takes in the ones before it
+/// while each is at most twice what it has taken in so far, so the runs stay few (their
+/// number grows with the logarithm of the store's size) and each byte is rewritten rarely.
+fn merge_from(runs: &[Arc<Run>]) -> usize {
+    let Some(mut i) = runs.len().checked_sub(1) else {
+        return 0;
+    };
+    let mut taken = runs[i].size;
+    while i > 0 && runs[i - 1].size <= 2 * taken {
+        i -= 1;
+        taken += runs[i].size;
+    }
+    i
 }
 
 impl FileStore {
@@ -291,11 +331,27 @@ impl FileStore {
             .iter()
             .filter_map(|n| numbered(n, "snapshot-", ".snap"))
             .max();
-        let mut snapshot_size = 0;
+        let mut live = Vec::new();
         if let Some(n) = snapshot {
-            snapshot_size = snapshot::read(&dir, &memory, &snapshot_name(n))?;
+            for number in snapshot::read(&dir, &memory, &snapshot_name(n))? {
+                let run = Run::open(&dir, number).map_err(|e| match e {
+                    FileError::Io { source, path, .. }
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        FileError::corrupt(path, 0, "a run the snapshot lists is missing")
+                    }
+                    e => e,
+                })?;
+                live.push(Arc::new(run));
+            }
             report.snapshot = Some(dir.file(&snapshot_name(n)));
+            report.runs = live.len();
         }
+        let next_run = names
+            .iter()
+            .filter_map(|n| numbered(n.trim_end_matches(".tmp"), "run-", ".tbl"))
+            .max()
+            .map_or(1, |n| n + 1);
         let first = snapshot.unwrap_or(1);
         let mut segments: Vec<u64> = names
             .iter()
@@ -317,6 +373,8 @@ impl FileStore {
                 n.ends_with(".tmp")
                     || numbered(n, "snapshot-", ".snap").is_some_and(|s| Some(s) != snapshot)
                     || numbered(n, "segment-", ".log").is_some_and(|s| s < first)
+                    || numbered(n, "run-", ".tbl")
+                        .is_some_and(|r| live.iter().all(|l| l.number != r))
             })
             .cloned()
             .collect();
@@ -360,7 +418,7 @@ impl FileStore {
                 let records = record::decode::<Record>(&data[r.clone()])
                     .map_err(|why| FileError::corrupt(&file, offset, why))?;
                 for record in records {
-                    apply(&memory, record).map_err(|e| {
+                    apply(&memory, &live, record).map_err(|e| {
                         FileError::corrupt(&file, offset, format!("a record does not apply: {e}"))
                     })?;
                     report.records += 1;
@@ -389,10 +447,11 @@ impl FileStore {
             segment,
             len,
             since_snapshot,
-            snapshot_size,
+            next_run,
         };
         let store = FileStore {
             memory,
+            runs: RwLock::new(live),
             dir,
             options,
             commit: Mutex::new(Commit::default()),
@@ -447,6 +506,10 @@ impl FileStore {
 
     fn lock_commit(&self) -> MutexGuard<'_, Commit> {
         self.commit.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn runs(&self) -> RwLockReadGuard<'_, Vec<Arc<Run>>> {
+        self.runs.read().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock_log(&self) -> MutexGuard<'_, Log> {
@@ -543,7 +606,7 @@ impl FileStore {
         let mut failure = written.err();
         for (ticket, job) in (first..).zip(jobs) {
             let result = match &failure {
-                None => apply(&self.memory, job),
+                None => apply(&self.memory, &self.runs(), job),
                 Some(e) => Err(FileError::Poisoned(e.to_string()).into()),
             };
             if let Err(StoreError::Backend(_)) = &result {
@@ -593,7 +656,7 @@ impl FileStore {
     fn checkpoint_due(&self, log: &Log) -> bool {
         self.options
             .checkpoint_after
-            .is_some_and(|after| log.since_snapshot >= after.max(log.snapshot_size))
+            .is_some_and(|after| log.since_snapshot >= after)
     }
 
     fn rotate(&self, log: &mut Log) -> Result<(), FileError> {
@@ -606,13 +669,39 @@ impl FileStore {
         Ok(())
     }
 
-    /// Starts segment N, writes snapshot N (everything before segment N), then removes the
-    /// older segments and snapshots. The caller is the writer and nothing is half-applied.
+    /// Starts segment N; writes the complaints without a running clock to a new run (merging
+    /// the newest runs if it is time); writes snapshot N with the rest and the list of live
+    /// runs; then lets those complaints go from memory and removes the files nothing needs.
+    /// The caller is the writer and nothing is half-applied.
     fn checkpoint_now(&self, log: &mut Log) -> Result<(), FileError> {
         self.rotate(log)?;
         let n = log.segment;
-        log.snapshot_size = snapshot::write(&self.dir, &self.memory, &snapshot_name(n))?;
+        let mut live = self.runs().clone();
+        if let Some(run) = Run::write(&self.dir, log.next_run, &self.memory, goes_cold)? {
+            log.next_run += 1;
+            live.push(Arc::new(run));
+            let from = merge_from(&live);
+            if from + 1 < live.len() {
+                let merged = Run::merge(&self.dir, log.next_run, &live[from..])?;
+                log.next_run += 1;
+                live.truncate(from);
+                live.push(Arc::new(merged));
+            }
+        }
+        let numbers: Vec<u64> = live.iter().map(|r| r.number).collect();
+        snapshot::write(
+            &self.dir,
+            &self.memory,
+            &snapshot_name(n),
+            |c| !goes_cold(c),
+            &numbers,
+        )?;
         log.since_snapshot = HEADER_LEN as u64;
+        {
+            let mut runs = self.runs.write().unwrap_or_else(|p| p.into_inner());
+            *runs = live;
+            self.memory.retain(|c| !goes_cold(c));
+        }
         let names = self
             .dir
             .fs
@@ -623,9 +712,18 @@ impl FileStore {
             .filter(|name| {
                 numbered(name, "segment-", ".log").is_some_and(|s| s < n)
                     || numbered(name, "snapshot-", ".snap").is_some_and(|s| s < n)
+                    || numbered(name, "run-", ".tbl").is_some_and(|r| !numbers.contains(&r))
             })
             .collect();
         self.dir.remove(&old)
+    }
+
+    /// The version complaint `id` is at in memory or the runs (0 if it does not exist).
+    fn version(&self, id: &ComplaintId) -> Result<u64, StoreError> {
+        if let Some(c) = self.memory.load(id)? {
+            return Ok(c.version);
+        }
+        Ok(cold::find(&self.runs(), id)?.map_or(0, |(_, s)| s.version))
     }
 }
 
@@ -634,15 +732,15 @@ impl Store for FileStore {
         append.check()?;
         let (id, command) = (append.complaint.clone(), append.command.clone());
         let (expected, version) = (append.expected_version, append.new_version());
-        let outcome = self.commit(Record::append(append), |c, memory| {
+        let outcome = self.commit(Record::append(append), |c, _| {
             let actual = match c.versions.get(&id) {
                 Some(v) => *v,
-                None => memory.load(&id)?.map_or(0, |s| s.version),
+                None => self.version(&id)?,
             };
             if actual != expected {
                 return Err(StoreError::Conflict { expected, actual });
             }
-            if c.commands.contains(&command) || memory.command(&command)?.is_some() {
+            if c.commands.contains(&command) || self.command(&command)?.is_some() {
                 return Err(StoreError::DuplicateCommand(command));
             }
             c.versions.insert(id, version);
@@ -655,20 +753,37 @@ impl Store for FileStore {
         }
     }
 
+    // Memory first, then the runs: a checkpoint puts a complaint in a run before it lets it
+    // go from memory, so one of the two always has it.
     fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
-        self.memory.load(id)
+        if let Some(c) = self.memory.load(id)? {
+            return Ok(Some(c));
+        }
+        let found = cold::find(&self.runs(), id)?;
+        Ok(found.map(|(run, s)| run.state(&s)).transpose()?)
     }
 
     fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
-        self.memory.history(id)
+        let history = self.memory.history(id)?;
+        if !history.is_empty() {
+            return Ok(history);
+        }
+        let found = cold::find(&self.runs(), id)?;
+        Ok(found
+            .map(|(run, s)| run.history(&s))
+            .transpose()?
+            .unwrap_or_default())
     }
 
     fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        self.memory.command(id)
+        if let Some(r) = self.memory.command(id)? {
+            return Ok(Some(r));
+        }
+        Ok(cold::command(&self.runs(), id)?)
     }
 
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
-        self.memory.list(query)
+        cold::list(&self.memory, &self.runs(), query)
     }
 
     fn due(

@@ -26,6 +26,24 @@ fn conformance_full() {
     });
 }
 
+/// A checkpoint after every write: every complaint without a running clock moves to a run and
+/// comes back for its next append, runs merge, and every read goes through them.
+#[test]
+fn conformance_checkpointing_after_every_write() {
+    let root = tempfile::tempdir().unwrap();
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    plaint_core::conformance::run_all(|| {
+        let dir = root.path().join(
+            n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                .to_string(),
+        );
+        let options = Options::new()
+            .durability(Durability::Buffered)
+            .checkpoint_after(Some(1));
+        FileStore::open(&dir, options).unwrap().store
+    });
+}
+
 #[test]
 fn conformance_buffered() {
     let root = tempfile::tempdir().unwrap();
@@ -131,10 +149,115 @@ fn a_checkpoint_replaces_the_log_before_it() {
         !names.contains(&"segment-00000000000000000001.log".to_string()),
         "{names:?}"
     );
+    // The sample policy runs no clock: every complaint went to the run.
+    assert!(
+        names.contains(&"run-00000000000000000001.tbl".to_string()),
+        "{names:?}"
+    );
     let opened = FileStore::open(dir.path(), Options::new()).unwrap();
     assert!(opened.report.snapshot.is_some());
-    assert_eq!(opened.report.records, 0);
+    assert_eq!((opened.report.records, opened.report.runs), (0, 1));
     assert_eq!(contents(&opened.store, 30), before);
+}
+
+fn runs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tbl"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn complaints_with_running_clocks_stay_in_the_snapshot_and_the_rest_go_to_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(plaint_core::ManualClock::new(plaint_core::testing::t(1)));
+    let engine = plaint_core::Engine::builder(open(dir.path()), plaint_core::testing::sla_policy())
+        .notifier(Arc::new(plaint_core::RecordingNotifier::new()))
+        .clock(Arc::clone(&clock))
+        .build();
+    for i in 0..6 {
+        step(&engine, i).unwrap();
+    }
+    engine.store().checkpoint().unwrap();
+    let due = engine.store().next_due().unwrap();
+    assert!(due.is_some(), "the SLA policy's clocks run");
+    assert!(
+        runs(dir.path()).is_empty(),
+        "nothing without a clock to move"
+    );
+    let before = contents(engine.store(), 6);
+    drop(engine);
+    let opened = FileStore::open(dir.path(), Options::new()).unwrap();
+    assert_eq!(opened.report.runs, 0);
+    assert_eq!(opened.store.next_due().unwrap(), due);
+    assert_eq!(contents(&opened.store, 6), before);
+}
+
+#[test]
+fn runs_merge_so_that_they_stay_few() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _) = engine(open(dir.path()));
+    let mut most = 0;
+    for i in 0..96 {
+        step(&engine, i).unwrap();
+        engine.store().checkpoint().unwrap();
+        most = most.max(runs(dir.path()).len());
+    }
+    // 96 checkpoints, each adding a run; merging keeps about log2 of them.
+    assert!((2..=7).contains(&most), "at most {most} runs");
+    let before = contents(engine.store(), 96);
+    let listed = engine.store().list(&ListQuery::new().limit(1000)).unwrap();
+    assert_eq!(listed.items.len(), 32);
+    drop(engine);
+    let opened = FileStore::open(dir.path(), Options::new()).unwrap();
+    assert_eq!(opened.report.runs, runs(dir.path()).len());
+    assert_eq!(contents(&opened.store, 96), before);
+}
+
+#[test]
+fn damage_in_a_run_is_reported_when_read_and_nothing_is_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fill(open(dir.path()), 30);
+    store.checkpoint().unwrap();
+    drop(store);
+    let run = runs(dir.path()).pop().unwrap();
+    let whole = std::fs::read(&run).unwrap();
+    // The first complaint's state starts right after the 16-byte header and its frame header.
+    let mut data = whole.clone();
+    data[16 + 8 + 5] ^= 0x20;
+    std::fs::write(&run, &data).unwrap();
+    let store = open(dir.path());
+    let err = store.load(&complaint_id(0)).unwrap_err();
+    let plaint_core::StoreError::Backend(e) = &err else {
+        panic!("{err:?}")
+    };
+    let e = e.downcast_ref::<FileError>().unwrap();
+    assert!(
+        matches!(e, FileError::Corrupt { file, offset: 16, .. } if *file == run),
+        "{e:?}"
+    );
+    // Others read fine; nothing was rewritten.
+    assert!(store.load(&complaint_id(3)).unwrap().is_some());
+    drop(store);
+    assert_eq!(std::fs::read(&run).unwrap(), data);
+
+    // A run cut short fails the open, naming it.
+    std::fs::write(&run, &whole[..whole.len() - 5]).unwrap();
+    let err = FileStore::open(dir.path(), Options::new()).unwrap_err();
+    assert!(
+        matches!(&err, FileError::Corrupt { file, .. } if *file == run),
+        "{err:?}"
+    );
+    // So does a missing one.
+    std::fs::remove_file(&run).unwrap();
+    let err = FileStore::open(dir.path(), Options::new()).unwrap_err();
+    assert!(
+        matches!(&err, FileError::Corrupt { file, why, .. } if *file == run && why.contains("missing")),
+        "{err:?}"
+    );
 }
 
 #[test]
