@@ -7,8 +7,11 @@
 //! fresh complaint ids. FileStore writes the events (the state is their fold); SQLite writes
 //! the events, the command id and the state row, as a SQLite-backed store would.
 //!
+//! Also what reads cost once complaints live in runs (`reads`).
+//!
 //! Run: `cargo bench --bench store`. Open time at scale:
-//! `PLAINT_OPEN_COMPLAINTS=1000000 cargo bench --bench store -- open`.
+//! `PLAINT_OPEN_COMPLAINTS=1000000 cargo bench --bench store -- open`, with complaints in
+//! progress: `PLAINT_OPEN_IN_PROGRESS=10000`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use plaint::file::{Durability, FileStore, Options};
@@ -29,8 +32,8 @@ struct Template {
     states: Vec<Complaint>,
 }
 
-fn template() -> Template {
-    let appends = support::appends(testing::policy());
+fn template(policy: plaint::Policy) -> Template {
+    let appends = support::appends(policy);
     let mut states: Vec<Complaint> = Vec::new();
     for a in &appends {
         let mut state = states.last().cloned();
@@ -212,7 +215,7 @@ fn report(name: &str) {
 }
 
 fn commits(c: &mut Criterion) {
-    let t = template();
+    let t = template(testing::policy());
     let appends = t.appends.len();
     let mut g = c.benchmark_group("commit");
     g.throughput(Throughput::Elements(1));
@@ -307,12 +310,18 @@ fn bench_dir() -> std::path::PathBuf {
     std::env::var_os("PLAINT_BENCH_DIR").map_or_else(std::env::temp_dir, Into::into)
 }
 
-/// Builds a store of `complaints` whole lifecycles (Buffered, then synced and checkpointed).
-fn build(dir: &Path, t: &Template, complaints: u64) {
+/// Builds a store of `closed` whole lifecycles and then `in_progress` half ones, whose clocks
+/// run (Buffered, checkpointing as it goes, then synced and checkpointed).
+fn build(dir: &Path, t: &Template, closed: u64, in_progress: u64) {
     let options = Options::new().durability(Durability::Buffered);
     let store = FileStore::open(dir, options).unwrap().store;
-    for n in 0..complaints {
-        for k in 0..t.appends.len() {
+    for n in 0..closed + in_progress {
+        let steps = if n < closed {
+            t.appends.len()
+        } else {
+            t.appends.len() / 2
+        };
+        for k in 0..steps {
             store.append(t.append(n, k)).unwrap();
         }
     }
@@ -320,28 +329,33 @@ fn build(dir: &Path, t: &Template, complaints: u64) {
     store.sync().unwrap();
 }
 
+/// Open time: `PLAINT_OPEN_COMPLAINTS` closed complaints (default 10,000 and 100,000) plus
+/// `PLAINT_OPEN_IN_PROGRESS` (default 0) in progress with running clocks, which stay in memory.
 fn open(c: &mut Criterion) {
-    let t = template();
+    // With clocks: a complaint in progress has a timer due, so it stays in memory.
+    let t = template(testing::sla_policy());
     let sizes: Vec<u64> = match std::env::var("PLAINT_OPEN_COMPLAINTS") {
         Ok(s) => s.split(',').map(|n| n.trim().parse().unwrap()).collect(),
         Err(_) => vec![10_000, 100_000],
     };
+    let hot: u64 = std::env::var("PLAINT_OPEN_IN_PROGRESS").map_or(0, |s| s.parse().unwrap());
     let mut g = c.benchmark_group("open");
     g.sample_size(10);
     for n in sizes {
         let mut built = None;
-        g.bench_function(format!("{n}"), |b| {
+        g.bench_function(format!("{n}+{hot}"), |b| {
             let dir = built.get_or_insert_with(|| {
                 let dir = tempfile::tempdir_in(bench_dir()).unwrap();
                 let started = Instant::now();
-                build(dir.path(), &t, n);
+                build(dir.path(), &t, n, hot);
                 let bytes: u64 = std::fs::read_dir(dir.path())
                     .unwrap()
                     .map(|e| e.unwrap().metadata().unwrap().len())
                     .sum();
                 let events: u64 = t.appends.iter().map(|a| a.events.len() as u64).sum();
                 eprintln!(
-                    "open/{n}: built {n} complaints ({} events) in {:?}, {} MB on disk",
+                    "open/{n}+{hot}: built {n} closed complaints ({} events) and {hot} in \
+                     progress in {:?}, {} MB on disk",
                     n * events,
                     started.elapsed(),
                     bytes >> 20
@@ -354,5 +368,49 @@ fn open(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, commits, open);
+/// Reads once complaints live in runs: a store of 100,000 closed complaints
+/// (`PLAINT_READS_COMPLAINTS`), checkpointed, reopened; a complaint's state, its history, a
+/// recorded command, an unknown command (what every new command asks) and a page of 100.
+fn reads(c: &mut Criterion) {
+    let t = template(testing::sla_policy());
+    let n: u64 = std::env::var("PLAINT_READS_COMPLAINTS").map_or(100_000, |s| s.parse().unwrap());
+    let dir = tempfile::tempdir_in(bench_dir()).unwrap();
+    build(dir.path(), &t, n, 0);
+    let store = FileStore::open(dir.path(), Options::new()).unwrap().store;
+    let mut g = c.benchmark_group("reads");
+    let mut i = 0u64;
+    let mut next = move || {
+        // A stride through the ids, so that reads do not hit the same nodes.
+        i = (i + 7_919) % n;
+        i
+    };
+    let id = |k: u64| plaint::ComplaintId::new(format!("EXP-{k:07}")).unwrap();
+    g.bench_function("load", |b| {
+        b.iter(|| store.load(&id(next())).unwrap().unwrap())
+    });
+    g.bench_function("history", |b| {
+        b.iter(|| store.history(&id(next())).unwrap())
+    });
+    g.bench_function("command-recorded", |b| {
+        b.iter(|| {
+            let cmd = plaint::CommandId::new(format!("{}-3", next())).unwrap();
+            store.command(&cmd).unwrap().unwrap()
+        })
+    });
+    g.bench_function("command-unknown", |b| {
+        b.iter(|| {
+            let cmd = plaint::CommandId::new(format!("new-{}", next())).unwrap();
+            assert!(store.command(&cmd).unwrap().is_none())
+        })
+    });
+    g.bench_function("list-100", |b| {
+        b.iter(|| {
+            let q = plaint::ListQuery::new().after(id(next())).limit(100);
+            store.list(&q).unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, commits, open, reads);
 criterion_main!(benches);

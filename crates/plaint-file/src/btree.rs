@@ -10,7 +10,10 @@ use crate::codec::{self, Take};
 use crate::error::FileError;
 use crate::frame::{self, Writer};
 use crate::fs::ReadFile;
+use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 /// The payload encoding of nodes and footers: binary fields.
 pub(crate) const ENCODING_BINARY: u8 = 2;
@@ -94,19 +97,19 @@ type Entry = (Vec<u8>, Vec<u8>);
 pub(crate) struct Builder {
     /// The first key and place of every node written on the level being filled.
     leaves: Vec<(Vec<u8>, FrameRef)>,
-    node: Node,
+    node: Filling,
     count: u64,
     last: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Default)]
-struct Node {
+struct Filling {
     body: Vec<u8>,
     entries: u32,
     first: Vec<u8>,
 }
 
-impl Node {
+impl Filling {
     fn push(&mut self, key: &[u8], value: &[u8]) {
         if self.entries == 0 {
             self.first = key.to_vec();
@@ -165,7 +168,7 @@ impl Builder {
         let mut level = self.leaves;
         while level.len() > 1 {
             let mut next = Vec::new();
-            let mut node = Node::default();
+            let mut node = Filling::default();
             for (key, at) in &level {
                 let mut r = Vec::with_capacity(12);
                 at.put(&mut r);
@@ -186,83 +189,147 @@ impl Builder {
     }
 }
 
-/// A node as read: whether it is a leaf, and its entries.
-fn read_node(
-    file: &dyn ReadFile,
-    path: &Path,
-    at: FrameRef,
-) -> Result<(bool, Vec<Entry>), FileError> {
-    let payload = at.read(file, path)?;
-    let bad = |why: &str| FileError::corrupt(path, at.offset, format!("B-tree node: {why}"));
-    let mut t = Take(&payload);
-    let (encoding, kind, count) = (t.u8(), t.u8(), t.u32());
-    let (Ok(ENCODING_BINARY), Ok(kind @ (LEAF | INNER)), Ok(count)) = (encoding, kind, count)
-    else {
-        return Err(bad("bad node header"));
-    };
-    let mut entries = Vec::with_capacity(count as usize);
-    for _ in 0..count {
-        let key = t.bytes().map_err(bad)?.to_vec();
-        let value = t.bytes().map_err(bad)?.to_vec();
-        if entries.last().is_some_and(|(k, _): &Entry| *k >= key) {
-            return Err(bad("keys out of order"));
-        }
-        entries.push((key, value));
-    }
-    if !t.is_empty() || entries.is_empty() {
-        return Err(bad("bytes after the entries, or no entry"));
-    }
-    Ok((kind == LEAF, entries))
+/// A node as read and checked: its payload and where each entry's key and value are in it.
+struct Node {
+    leaf: bool,
+    /// Where the node is in its file.
+    offset: u64,
+    payload: Arc<[u8]>,
+    entries: Vec<(Range<usize>, Range<usize>)>,
 }
 
-fn child(path: &Path, node: FrameRef, value: &[u8]) -> Result<FrameRef, FileError> {
-    FrameRef::take(&mut Take(value)).map_err(|why| FileError::corrupt(path, node.offset, why))
+impl Node {
+    fn parse(offset: u64, payload: Arc<[u8]>) -> Result<Self, &'static str> {
+        let p = &payload[..];
+        if p.len() < 6 || p[0] != ENCODING_BINARY {
+            return Err("bad node header");
+        }
+        let leaf = match p[1] {
+            LEAF => true,
+            INNER => false,
+            _ => return Err("bad node kind"),
+        };
+        let count = u32::from_le_bytes(p[2..6].try_into().expect("4 bytes"));
+        let mut at = 6;
+        let mut field = || {
+            let len = p.get(at..at + 2).ok_or(codec::SHORT)?;
+            let start = at + 2;
+            let end = start + u16::from_le_bytes(len.try_into().expect("2 bytes")) as usize;
+            if end > p.len() {
+                return Err(codec::SHORT);
+            }
+            at = end;
+            Ok(start..end)
+        };
+        let mut entries: Vec<(Range<usize>, Range<usize>)> = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let (key, value) = (field()?, field()?);
+            if entries
+                .last()
+                .is_some_and(|(k, _)| p[k.clone()] >= p[key.clone()])
+            {
+                return Err("keys out of order");
+            }
+            entries.push((key, value));
+        }
+        if at != p.len() || entries.is_empty() {
+            return Err("bytes after the entries, or no entry");
+        }
+        Ok(Self {
+            leaf,
+            offset,
+            payload,
+            entries,
+        })
+    }
+
+    fn key(&self, i: usize) -> &[u8] {
+        &self.payload[self.entries[i].0.clone()]
+    }
+
+    fn value(&self, i: usize) -> &[u8] {
+        &self.payload[self.entries[i].1.clone()]
+    }
+
+    /// How many entries have keys at or before `key`.
+    fn upto(&self, key: &[u8]) -> usize {
+        let p = &self.payload[..];
+        self.entries.partition_point(|(k, _)| &p[k.clone()] <= key)
+    }
 }
 
-/// The value stored under `key`, if any.
-pub(crate) fn get(
-    file: &dyn ReadFile,
-    path: &Path,
-    tree: Tree,
-    key: &[u8],
-) -> Result<Option<Vec<u8>>, FileError> {
-    let mut at = tree.root;
-    loop {
-        let (leaf, mut entries) = read_node(file, path, at)?;
-        if leaf {
-            return Ok(entries
-                .binary_search_by(|(k, _)| k.as_slice().cmp(key))
-                .ok()
-                .map(|i| entries.swap_remove(i).1));
+/// Inner nodes already read, by offset. They are few (one per ~50 nodes below) and every
+/// lookup passes through them, so once read they stay.
+#[derive(Default)]
+pub(crate) struct InnerNodes(RwLock<HashMap<u64, Arc<Node>>>);
+
+/// Where a tree's nodes come from: its file, and the inner nodes read so far.
+#[derive(Clone, Copy)]
+pub(crate) struct Nodes<'a> {
+    pub(crate) file: &'a dyn ReadFile,
+    pub(crate) path: &'a Path,
+    pub(crate) inner: &'a InnerNodes,
+}
+
+impl Nodes<'_> {
+    fn node(&self, at: FrameRef) -> Result<Arc<Node>, FileError> {
+        let cached = self.inner.0.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(node) = cached.get(&at.offset) {
+            return Ok(Arc::clone(node));
         }
-        let i = entries.partition_point(|(k, _)| k.as_slice() <= key);
-        if i == 0 {
-            return Ok(None);
+        drop(cached);
+        let payload = at.read(self.file, self.path)?;
+        let node = Node::parse(at.offset, payload.into()).map_err(|why| {
+            FileError::corrupt(self.path, at.offset, format!("B-tree node: {why}"))
+        })?;
+        let node = Arc::new(node);
+        if !node.leaf {
+            let mut cache = self.inner.0.write().unwrap_or_else(|p| p.into_inner());
+            cache.insert(at.offset, Arc::clone(&node));
         }
-        at = child(path, at, &entries[i - 1].1)?;
+        Ok(node)
+    }
+
+    fn child(&self, node: &Node, i: usize) -> Result<FrameRef, FileError> {
+        FrameRef::take(&mut Take(node.value(i))).map_err(|why| {
+            FileError::corrupt(self.path, node.offset, format!("a child reference: {why}"))
+        })
+    }
+
+    /// The value stored under `key`, if any.
+    pub(crate) fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, FileError> {
+        let mut at = tree.root;
+        loop {
+            let node = self.node(at)?;
+            let upto = node.upto(key);
+            if node.leaf {
+                let found = upto > 0 && node.key(upto - 1) == key;
+                return Ok(found.then(|| node.value(upto - 1).to_vec()));
+            }
+            if upto == 0 {
+                return Ok(None);
+            }
+            at = self.child(&node, upto - 1)?;
+        }
     }
 }
 
 /// Walks a tree's entries in key order, reading a node at a time.
 pub(crate) struct Iter<'a> {
-    file: &'a dyn ReadFile,
-    path: &'a Path,
-    /// From the root down: each node's place, whether it is a leaf, and its entries not yet
-    /// walked.
-    stack: Vec<(FrameRef, bool, std::vec::IntoIter<Entry>)>,
+    nodes: Nodes<'a>,
+    /// From the root down: each node and the index of its next entry to walk.
+    stack: Vec<(Arc<Node>, usize)>,
 }
 
 impl<'a> Iter<'a> {
     /// The entries whose keys come after `after` (all of them for `None`).
     pub(crate) fn after(
-        file: &'a dyn ReadFile,
-        path: &'a Path,
+        nodes: Nodes<'a>,
         tree: Option<Tree>,
         after: Option<&[u8]>,
     ) -> Result<Self, FileError> {
         let mut iter = Self {
-            file,
-            path,
+            nodes,
             stack: Vec::new(),
         };
         let Some(tree) = tree else {
@@ -270,41 +337,37 @@ impl<'a> Iter<'a> {
         };
         let mut at = tree.root;
         loop {
-            let (leaf, entries) = read_node(file, path, at)?;
-            let skip = after.map_or(0, |a| entries.partition_point(|(k, _)| k.as_slice() <= a));
-            if leaf {
-                let mut rest = entries.into_iter();
-                rest.by_ref().take(skip).for_each(drop);
-                iter.stack.push((at, true, rest));
+            let node = nodes.node(at)?;
+            let skip = after.map_or(0, |a| node.upto(a));
+            if node.leaf {
+                iter.stack.push((node, skip));
                 return Ok(iter);
             }
             // Descend into the child that may hold keys just after `after`.
-            let mut rest = entries.into_iter();
-            let Some((_, first)) = rest.by_ref().nth(skip.saturating_sub(1)) else {
-                return Ok(iter);
-            };
-            iter.stack.push((at, false, rest));
-            at = child(path, at, &first)?;
+            let down = skip.saturating_sub(1);
+            at = nodes.child(&node, down)?;
+            iter.stack.push((node, down + 1));
         }
     }
 
     /// The next entry.
     pub(crate) fn next_entry(&mut self) -> Result<Option<Entry>, FileError> {
         loop {
-            let Some((at, leaf, entries)) = self.stack.last_mut() else {
+            let Some((node, next)) = self.stack.last_mut() else {
                 return Ok(None);
             };
-            let (at, leaf) = (*at, *leaf);
-            let Some(entry) = entries.next() else {
+            if *next >= node.entries.len() {
                 self.stack.pop();
                 continue;
-            };
-            if leaf {
-                return Ok(Some(entry));
             }
-            let down = child(self.path, at, &entry.1)?;
-            let (leaf, entries) = read_node(self.file, self.path, down)?;
-            self.stack.push((down, leaf, entries.into_iter()));
+            let i = *next;
+            *next += 1;
+            if node.leaf {
+                return Ok(Some((node.key(i).to_vec(), node.value(i).to_vec())));
+            }
+            let down = self.nodes.child(node, i)?;
+            let child = self.nodes.node(down)?;
+            self.stack.push((child, 0));
         }
     }
 }
@@ -339,15 +402,21 @@ mod tests {
         for n in [0, 1, 2, 150, 151, 30_000] {
             let (_dir, path, tree) = build(n);
             let (file, path) = (OsFs.open_read(&path).unwrap(), path.as_path());
+            let inner = InnerNodes::default();
+            let nodes = Nodes {
+                file: &*file,
+                path,
+                inner: &inner,
+            };
             assert_eq!(tree.map_or(0, |t| t.count), u64::from(n));
             for i in (0..n).step_by(97).chain(n.checked_sub(1)) {
-                let got = get(&*file, path, tree.unwrap(), &key(i)).unwrap();
+                let got = nodes.get(tree.unwrap(), &key(i)).unwrap();
                 assert_eq!(got, Some(i.to_le_bytes().to_vec()), "n {n} key {i}");
             }
             if let Some(t) = tree {
-                assert_eq!(get(&*file, path, t, b"key-").unwrap(), None);
-                assert_eq!(get(&*file, path, t, b"key-00000000x").unwrap(), None);
-                assert_eq!(get(&*file, path, t, b"zzz").unwrap(), None);
+                assert_eq!(nodes.get(t, b"key-").unwrap(), None);
+                assert_eq!(nodes.get(t, b"key-00000000x").unwrap(), None);
+                assert_eq!(nodes.get(t, b"zzz").unwrap(), None);
             }
             for after in [
                 None,
@@ -357,7 +426,7 @@ mod tests {
                 Some(n),
             ] {
                 let a = after.map(key);
-                let mut it = Iter::after(&*file, path, tree, a.as_deref()).unwrap();
+                let mut it = Iter::after(nodes, tree, a.as_deref()).unwrap();
                 let mut seen = Vec::new();
                 while let Some((k, _)) = it.next_entry().unwrap() {
                     seen.push(k);
@@ -377,7 +446,13 @@ mod tests {
         bytes[root.offset as usize + 20] ^= 8;
         std::fs::write(&path, bytes).unwrap();
         let file = OsFs.open_read(&path).unwrap();
-        let err = get(&*file, &path, tree.unwrap(), &key(3)).unwrap_err();
+        let inner = InnerNodes::default();
+        let nodes = Nodes {
+            file: &*file,
+            path: &path,
+            inner: &inner,
+        };
+        let err = nodes.get(tree.unwrap(), &key(3)).unwrap_err();
         assert!(
             matches!(err, FileError::Corrupt { offset, .. } if offset == root.offset),
             "{err}"

@@ -67,9 +67,6 @@ impl<'a> Take<'a> {
             _ => Err("an optional field has a bad flag"),
         }
     }
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -90,7 +87,7 @@ mod tests {
         assert_eq!(t.bytes(), Ok(&b"key"[..]));
         assert_eq!(t.opt(), Ok(None));
         assert_eq!(t.opt(), Ok(Some("tier")));
-        assert!(t.is_empty());
+        assert!(t.0.is_empty());
         assert_eq!(t.u8(), Err(SHORT));
         assert_eq!(Take(&out[..3]).u64(), Err(SHORT));
     }

@@ -33,39 +33,58 @@
 //! |------|------|
 //! | `LOCK` | held with an exclusive advisory lock while open |
 //! | `segment-NNNNNNNNNNNNNNNNNNNN.log` | the log, in numbered segments (20 decimal digits) |
-//! | `snapshot-NNNNNNNNNNNNNNNNNNNN.snap` | everything before segment `N` |
-//! | `*.tmp` | a snapshot being written; removed on open |
+//! | `snapshot-NNNNNNNNNNNNNNNNNNNN.snap` | what memory held before segment `N`, and the live runs |
+//! | `run-NNNNNNNNNNNNNNNNNNNN.tbl` | complaints moved out of memory, with their command ids |
+//! | `*.tmp` | a snapshot or run being written; removed on open |
 //!
-//! Every segment and snapshot starts with a 16-byte header: 8 bytes of magic (`PLAINTLG` for a
-//! segment, `PLAINTSN` for a snapshot), the format version as `u32` little-endian (now `1`) and
-//! 4 zero bytes. Then frames follow, back to back:
+//! Every segment, snapshot and run starts with a 16-byte header: 8 bytes of magic (`PLAINTLG`
+//! for a segment, `PLAINTSN` for a snapshot, `PLAINTRN` for a run), the format version as
+//! `u32` little-endian (now `1`) and 4 zero bytes. Then frames follow, back to back:
 //!
 //! ```text
 //! [len: u32 LE][crc: u32 LE = CRC-32C of payload][payload: len bytes]
 //! ```
 //!
-//! `len` is 1 to 256 MiB. A payload is `[encoding: u8][body]`; encoding `1` is a JSON array.
+//! `len` is 1 to 256 MiB. A payload is `[encoding: u8][body]`; encoding `1` is JSON, encoding
+//! `2` binary fields (little-endian integers, strings after a `u16` length).
 //!
-//! - In a segment, one frame is one group commit: an array of records, each an object tagged
-//!   `"record"`: `append` (complaint, expected_version, command, events, outbox), `settle`
-//!   (id, outcome) or `requeue` (id, at). A frame is written with one `write` and is the unit
-//!   of atomicity: a commit is in the log whole or not at all.
-//! - In a snapshot, frames carry arrays of items: `{"Complaint": {state, history}}`,
-//!   `{"Outbox": entry}`, `{"Dead": entry}`; the last item of the last frame is
-//!   `{"End": {complaints, outbox, dead}}` with the counts, so a snapshot cut short is
-//!   detected even where it ends on a frame boundary.
+//! - In a segment, one frame is one group commit: a JSON array of records, each an object
+//!   tagged `"record"`: `append` (complaint, expected_version, command, events, outbox),
+//!   `settle` (id, outcome) or `requeue` (id, at). A frame is written with one `write` and is
+//!   the unit of atomicity: a commit is in the log whole or not at all.
+//! - In a snapshot, frames carry JSON arrays of items: `{"Complaint": {state, history}}` for
+//!   each complaint that stays in memory, `{"Outbox": entry}`, `{"Dead": entry}`; the last
+//!   item of the last frame is `{"End": {complaints, outbox, dead, runs}}` with the counts, so
+//!   a snapshot cut short is detected even where it ends on a frame boundary, and the numbers
+//!   of the live runs, oldest first.
+//! - A run is immutable: for each complaint in id order its state and its history (a JSON
+//!   frame each), then two static B-trees of binary nodes — complaint id → version, stage,
+//!   tier, primary department and where the two frames are; command id → complaint and
+//!   version — a Bloom filter over both trees' keys, a footer frame locating the roots and the
+//!   filter, and a 24-byte trailer locating the footer (ending in `PLAINTRE`).
 //!
 //! A new segment starts when the current one passes [`Options::segment_size`]. A checkpoint
 //! ([`FileStore::checkpoint`], or automatically per [`Options::checkpoint_after`]) starts a
-//! new segment `N`, writes `snapshot-N.snap.tmp`, syncs it, renames it to `snapshot-N.snap`,
-//! then removes older segments and snapshots. Every create, rename and removal is followed by
-//! a sync of the directory.
+//! new segment `N`; writes the complaints that no clock runs for into a new run (and, past four
+//! runs, merges the newest runs of alike size into one, so there are at most four);
+//! writes `snapshot-N.snap` with the rest and the list of live runs; then lets the moved
+//! complaints go from memory and removes older segments, snapshots and runs nothing lists.
+//! Runs and snapshots are written as `*.tmp`, synced, and renamed into place; every create,
+//! rename and removal is followed by a sync of the directory.
+//!
+//! Reads look in memory first (complaints with a running clock and those changed since the
+//! last checkpoint; the due-timer index and the outbox are always there), then in the runs
+//! from newest to oldest; a lookup there checks the run's Bloom filter (read on its first use)
+//! and reads a few 4 KiB nodes. Listings merge memory and runs in id order.
 //!
 //! # Opening
 //!
 //! 1. Lock the directory; remove `*.tmp`.
-//! 2. Load the newest snapshot `N` if there is one. Any damage in it is
-//!    [`FileError::Corrupt`]: a snapshot is renamed into place only once whole and durable.
+//! 2. Load the newest snapshot `N` if there is one, and open the runs it lists: their
+//!    headers, footers and trailers are checked, nothing else is read. Any damage in the
+//!    snapshot, a missing run or a run cut short is [`FileError::Corrupt`]: they are renamed
+//!    into place only once whole and durable. Damage inside a run is found when the damaged
+//!    part is read, and that read fails with [`FileError::Corrupt`] naming the run and offset.
 //! 3. Replay segments `N, N+1, …` (from 1 without a snapshot) into memory; a gap in the
 //!    numbering is [`FileError::Corrupt`] naming the missing segment.
 //! 4. In the newest segment, a last frame that is cut short or fails its checksum, with no
@@ -74,12 +93,14 @@
 //!    Any other invalid frame — in an older segment, or with valid frames after it — is
 //!    [`FileError::Corrupt`] with the file and the byte offset: data that was acknowledged is
 //!    damaged, and the store will not guess.
-//! 5. Remove leftovers of an interrupted checkpoint (older snapshots and segments).
+//! 5. Remove leftovers of an interrupted checkpoint (older snapshots and segments, runs the
+//!    snapshot does not list).
 //!
-//! Reads are served from memory (a [`plaint_memory::MemoryStore`] rebuilt on open), so
-//! opening takes time and memory in proportion to everything stored; see the README's
-//! performance section for measured figures.
+//! So opening takes time for the complaints in memory (those with running clocks) and the
+//! log since the last checkpoint, not for the closed complaints and their histories: see the
+//! README's performance section for measured figures.
 
+mod bloom;
 mod btree;
 mod codec;
 mod cold;

@@ -5,14 +5,16 @@
 //! A run `run-N.tbl` is a header (magic `PLAINTRN`), then for each complaint in id order two
 //! frames (its state, then its history, each `[encoding 1][JSON]`), the complaint tree's and
 //! the command tree's nodes, a footer frame (`[encoding 2]` and, for each tree, its root's
-//! offset `u64`, length `u32` and entry count `u64`), and a 24-byte trailer: the footer's
-//! offset `u64` and length `u32`, 4 zero bytes, and `PLAINTRE`.
+//! offset `u64`, length `u32` and entry count `u64`, then the Bloom filter frame's offset and
+//! length), the filter frame (`[encoding 2]` and the filter over both trees' keys), and a
+//! 24-byte trailer: the footer's offset `u64` and length `u32`, 4 zero bytes, and `PLAINTRE`.
 //!
 //! Complaint tree: id → version `u64`, stage (its name), tier and primary department
 //! (optional strings), and where its two frames are (offset `u64`, lengths `u32`, `u32`).
 //! Command tree: command id → complaint id and the version after the command.
 
-use crate::btree::{self, Builder, ENCODING_BINARY, FrameRef, Iter, Tree};
+use crate::bloom::Bloom;
+use crate::btree::{Builder, ENCODING_BINARY, FrameRef, InnerNodes, Iter, Nodes, Tree};
 use crate::codec::{self, Take};
 use crate::error::FileError;
 use crate::frame::{self, HEADER_LEN, RUN_MAGIC, Writer};
@@ -29,6 +31,9 @@ use std::sync::{Arc, OnceLock};
 
 const TRAILER_MAGIC: &[u8; 8] = b"PLAINTRE";
 const TRAILER_LEN: u64 = 24;
+/// The Bloom filter's domains: complaint ids and command ids.
+const COMPLAINT: u8 = b'c';
+const COMMAND: u8 = b'm';
 
 /// An open run.
 pub(crate) struct Run {
@@ -39,6 +44,10 @@ pub(crate) struct Run {
     file: Box<dyn ReadFile>,
     complaints: Option<Tree>,
     commands: Option<Tree>,
+    filter: FrameRef,
+    /// Read on the first lookup, not on open: opening stays independent of the run's size.
+    bloom: OnceLock<Bloom>,
+    inner: InnerNodes,
 }
 
 impl std::fmt::Debug for Run {
@@ -201,6 +210,7 @@ impl Run {
         }
         let complaints = Tree::take(&mut t).map_err(bad)?;
         let commands = Tree::take(&mut t).map_err(bad)?;
+        let filter = FrameRef::take(&mut t).map_err(bad)?;
         Ok(Self {
             number,
             path,
@@ -208,7 +218,35 @@ impl Run {
             file,
             complaints,
             commands,
+            filter,
+            bloom: OnceLock::new(),
+            inner: InnerNodes::default(),
         })
+    }
+
+    fn nodes(&self) -> Nodes<'_> {
+        Nodes {
+            file: &*self.file,
+            path: &self.path,
+            inner: &self.inner,
+        }
+    }
+
+    /// Whether the run may hold `key` (false: it surely does not).
+    fn may_hold(&self, domain: u8, key: &str) -> Result<bool, FileError> {
+        let bloom = match self.bloom.get() {
+            Some(b) => b,
+            None => {
+                let payload = self.filter.read(&*self.file, &self.path)?;
+                let bloom = match payload.split_first() {
+                    Some((&ENCODING_BINARY, body)) => Bloom::decode(body),
+                    _ => Err("unknown encoding"),
+                }
+                .map_err(|why| FileError::corrupt(&self.path, self.filter.offset, why))?;
+                self.bloom.get_or_init(|| bloom)
+            }
+        };
+        Ok(bloom.may_hold(domain, key.as_bytes()))
     }
 
     fn corrupt(&self, key: &str, why: impl std::fmt::Display) -> FileError {
@@ -220,7 +258,11 @@ impl Run {
         let Some(tree) = self.complaints else {
             return Ok(None);
         };
-        btree::get(&*self.file, &self.path, tree, id.as_str().as_bytes())?
+        if !self.may_hold(COMPLAINT, id.as_str())? {
+            return Ok(None);
+        }
+        self.nodes()
+            .get(tree, id.as_str().as_bytes())?
             .map(|v| Summary::decode(&v).map_err(|why| self.corrupt(id.as_str(), why)))
             .transpose()
     }
@@ -230,7 +272,10 @@ impl Run {
         let Some(tree) = self.commands else {
             return Ok(None);
         };
-        let Some(value) = btree::get(&*self.file, &self.path, tree, id.as_str().as_bytes())? else {
+        if !self.may_hold(COMMAND, id.as_str())? {
+            return Ok(None);
+        }
+        let Some(value) = self.nodes().get(tree, id.as_str().as_bytes())? else {
             return Ok(None);
         };
         let mut t = Take(&value);
@@ -274,12 +319,12 @@ impl Run {
         let after = after.map(|a| a.as_str().as_bytes());
         Ok(Complaints {
             run: self,
-            iter: Iter::after(&*self.file, &self.path, self.complaints, after)?,
+            iter: Iter::after(self.nodes(), self.complaints, after)?,
         })
     }
 
     fn commands(&self) -> Result<Iter<'_>, FileError> {
-        Iter::after(&*self.file, &self.path, self.commands, None)
+        Iter::after(self.nodes(), self.commands, None)
     }
 
     /// Writes run `number` from the complaints of `memory` that `cold` picks, with their
@@ -290,11 +335,20 @@ impl Run {
         memory: &MemoryStore,
         cold: impl Fn(&Complaint) -> bool,
     ) -> Result<Option<Self>, FileError> {
+        let mut keys = 0;
         let mut any = false;
-        memory.visit(|item| any |= matches!(item, Item::Complaint(state, _) if cold(state)));
+        memory.visit(|item| {
+            if let Item::Complaint(state, history) = item
+                && cold(state)
+            {
+                any = true;
+                keys += 1 + history.len() as u64;
+            }
+        });
         if !any {
             return Ok(None);
         }
+        let mut bloom = Bloom::with_capacity(keys);
         let path = dir.file(&name(number));
         dir.publish(&name(number), &frame::header(RUN_MAGIC), |file| {
             let mut w = Writer::new(file, &path, HEADER_LEN as u64);
@@ -323,6 +377,7 @@ impl Run {
                         )),
                     }
                 }
+                bloom.insert(COMPLAINT, state.id.as_str().as_bytes());
                 let written = (|| {
                     let (blob, state_len) = w.frame(&json_payload(&**state))?;
                     let (_, history_len) = w.frame(&json_payload(&history))?;
@@ -337,9 +392,10 @@ impl Run {
             commands.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let mut command_tree = Builder::default();
             for (id, record) in &commands {
+                bloom.insert(COMMAND, id.as_str().as_bytes());
                 command_tree.push(&mut w, id.as_str().as_bytes(), &command_value(record))?;
             }
-            finish(&mut w, tree, command_tree)
+            finish(&mut w, tree, command_tree, &bloom)
         })?;
         Self::open(dir, number).map(Some)
     }
@@ -351,9 +407,11 @@ impl Run {
         dir.publish(&name(number), &frame::header(RUN_MAGIC), |file| {
             let mut w = Writer::new(file, &path, HEADER_LEN as u64);
             let mut tree = Builder::default();
+            let keys = inputs.iter().flat_map(|r| [r.complaints, r.commands]);
+            let mut bloom = Bloom::with_capacity(keys.flatten().map(|t| t.count).sum());
             let iters = inputs
                 .iter()
-                .map(|r| Iter::after(&*r.file, &r.path, r.complaints, None))
+                .map(|r| Iter::after(r.nodes(), r.complaints, None))
                 .collect::<Result<_, _>>()?;
             merge_sorted(iters, |i, key, value| {
                 let run = &inputs[i];
@@ -361,6 +419,7 @@ impl Run {
                 let mut summary =
                     Summary::decode(value).map_err(|why| run.corrupt(&key_str, why))?;
                 summary.blob = w.raw(&run.blob(&summary)?)?;
+                bloom.insert(COMPLAINT, key);
                 tree.push(&mut w, key, &summary.encode())
             })?;
             let mut command_tree = Builder::default();
@@ -368,20 +427,32 @@ impl Run {
                 .iter()
                 .map(|r| r.commands())
                 .collect::<Result<_, _>>()?;
-            merge_sorted(iters, |_, key, value| command_tree.push(&mut w, key, value))?;
-            finish(&mut w, tree, command_tree)
+            merge_sorted(iters, |_, key, value| {
+                bloom.insert(COMMAND, key);
+                command_tree.push(&mut w, key, value)
+            })?;
+            finish(&mut w, tree, command_tree, &bloom)
         })?;
         Self::open(dir, number)
     }
 }
 
-/// Writes the trees' remaining nodes, the footer and the trailer.
-fn finish(w: &mut Writer<'_>, complaints: Builder, commands: Builder) -> Result<(), FileError> {
+/// Writes the trees' remaining nodes, the filter, the footer and the trailer.
+fn finish(
+    w: &mut Writer<'_>,
+    complaints: Builder,
+    commands: Builder,
+    bloom: &Bloom,
+) -> Result<(), FileError> {
     let complaints = complaints.finish(w)?;
     let commands = commands.finish(w)?;
+    let mut filter = vec![ENCODING_BINARY];
+    filter.extend(bloom.encode());
+    let (offset, len) = w.frame(&filter)?;
     let mut footer = vec![ENCODING_BINARY];
     Tree::put(complaints, &mut footer);
     Tree::put(commands, &mut footer);
+    FrameRef { offset, len }.put(&mut footer);
     let (offset, len) = w.frame(&footer)?;
     let mut trailer = Vec::with_capacity(TRAILER_LEN as usize);
     FrameRef { offset, len }.put(&mut trailer);

@@ -68,9 +68,10 @@ impl Options {
         self.segment_size = bytes.max(HEADER_LEN as u64 + 1);
         self
     }
-    /// Write a snapshot (and drop the log before it) once the log holds this many bytes and
-    /// at least as many as the last snapshot; `None`: only when [`FileStore::checkpoint`] is
-    /// called. The append that crosses the line waits for the snapshot, and so do appends
+    /// Checkpoint (move complaints without a running clock to a run, write a snapshot, drop
+    /// the log before it) once the log holds this many bytes since the last checkpoint;
+    /// `None`: only when [`FileStore::checkpoint`] is called. This bounds the log that opening
+    /// replays. The append that crosses the line waits for the checkpoint, and so do appends
     /// made meanwhile.
     pub fn checkpoint_after(mut self, bytes: Option<u64>) -> Self {
         self.checkpoint_after = bytes;
@@ -277,15 +278,22 @@ fn apply(memory: &MemoryStore, runs: &Runs, record: Record) -> Result<Outcome, S
     })
 }
 
-/// Where merging the newest runs into one starts: the newest run takes in the ones before it
-/// while each is at most twice what it has taken in so far, so the runs stay few (their
-/// number grows with the logarithm of the store's size) and each byte is rewritten rarely.
+/// How many runs a store keeps before a checkpoint merges some: each run costs a lookup of an
+/// absent key one Bloom filter probe, and merging costs the checkpoint (and the appends
+/// waiting on it) a rewrite of the merged runs.
+const MAX_RUNS: usize = 4;
+
+/// Which of the newest runs a checkpoint merges into one, once there are more than
+/// [`MAX_RUNS`]: the newest run takes in the ones before it while each is at most twice what
+/// it has taken in so far (and at least one), so runs of alike size merge, the runs stay
+/// few, and each byte is rewritten about log₄ of the store's size times.
 fn merge_from(runs: &[Arc<Run>]) -> usize {
-    let Some(mut i) = runs.len().checked_sub(1) else {
-        return 0;
-    };
+    if runs.len() <= MAX_RUNS {
+        return runs.len();
+    }
+    let mut i = runs.len() - 1;
     let mut taken = runs[i].size;
-    while i > 0 && runs[i - 1].size <= 2 * taken {
+    while i > 0 && (i == runs.len() - 1 || runs[i - 1].size <= 2 * taken) {
         i -= 1;
         taken += runs[i].size;
     }
@@ -681,7 +689,7 @@ impl FileStore {
             log.next_run += 1;
             live.push(Arc::new(run));
             let from = merge_from(&live);
-            if from + 1 < live.len() {
+            if from < live.len() {
                 let merged = Run::merge(&self.dir, log.next_run, &live[from..])?;
                 log.next_run += 1;
                 live.truncate(from);

@@ -206,8 +206,8 @@ fn runs_merge_so_that_they_stay_few() {
         engine.store().checkpoint().unwrap();
         most = most.max(runs(dir.path()).len());
     }
-    // 96 checkpoints, each adding a run; merging keeps about log2 of them.
-    assert!((2..=7).contains(&most), "at most {most} runs");
+    // 96 checkpoints, each adding a run; merging keeps at most four.
+    assert_eq!(most, 4, "at most {most} runs");
     let before = contents(engine.store(), 96);
     let listed = engine.store().list(&ListQuery::new().limit(1000)).unwrap();
     assert_eq!(listed.items.len(), 32);
