@@ -207,10 +207,12 @@ fn report(name: &str) {
     }
     let p = |q: f64| lat[((lat.len() - 1) as f64 * q) as usize];
     eprintln!(
-        "{name}: {} commits, p50 {:?}, p99 {:?}",
+        "{name}: {} commits, p50 {:?}, p99 {:?}, p99.99 {:?}, max {:?}",
         lat.len(),
         p(0.5),
-        p(0.99)
+        p(0.99),
+        p(0.9999),
+        lat[lat.len() - 1]
     );
 }
 

@@ -26,11 +26,11 @@ pub(crate) fn find(
     Ok(None)
 }
 
-/// A complaint's state and its history.
-pub(crate) type Whole = (Arc<Complaint>, Vec<Recorded>);
+/// A complaint's state and its history, as [`MemoryStore::restore`] takes them.
+pub(crate) type Taken = (Arc<Complaint>, Vec<Recorded>);
 
 /// A complaint's state and history from the runs (for moving it back into memory).
-pub(crate) fn take_out(runs: &Runs, id: &ComplaintId) -> Result<Option<Whole>, FileError> {
+pub(crate) fn take_out(runs: &Runs, id: &ComplaintId) -> Result<Option<Taken>, FileError> {
     let Some((run, s)) = find(runs, id)? else {
         return Ok(None);
     };

@@ -23,7 +23,7 @@ use crate::record::ENCODING_JSON;
 use plaint_core::{
     CommandId, CommandRecord, Complaint, ComplaintId, DepartmentKey, Recorded, StageKind, TierKey,
 };
-use plaint_memory::{Item, MemoryStore};
+use plaint_memory::Whole;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::PathBuf;
@@ -327,49 +327,24 @@ impl Run {
         Iter::after(self.nodes(), self.commands, None)
     }
 
-    /// Writes run `number` from the complaints of `memory` that `cold` picks, with their
-    /// command ids; `None` (and no file) when it picks none.
-    pub(crate) fn write(
-        dir: &Dir,
-        number: u64,
-        memory: &MemoryStore,
-        cold: impl Fn(&Complaint) -> bool,
-    ) -> Result<Option<Self>, FileError> {
-        let mut keys = 0;
-        let mut any = false;
-        memory.visit(|item| {
-            if let Item::Complaint(state, history) = item
-                && cold(state)
-            {
-                any = true;
-                keys += 1 + history.len() as u64;
-            }
-        });
-        if !any {
-            return Ok(None);
-        }
+    /// Writes run `number` holding `complaints` (in id order) and their command ids.
+    pub(crate) fn write(dir: &Dir, number: u64, complaints: &[Whole]) -> Result<Self, FileError> {
+        let keys = complaints.iter().map(|(_, h)| 1 + h.len() as u64).sum();
         let mut bloom = Bloom::with_capacity(keys);
         let path = dir.file(&name(number));
         dir.publish(&name(number), &frame::header(RUN_MAGIC), |file| {
             let mut w = Writer::new(file, &path, HEADER_LEN as u64);
             let mut tree = Builder::default();
-            let mut commands: Vec<(CommandId, CommandRecord)> = Vec::new();
-            let mut failed = None;
-            memory.visit(|item| {
-                let Item::Complaint(state, history) = item else {
-                    return;
-                };
-                if failed.is_some() || !cold(state) {
-                    return;
-                }
+            let mut commands: Vec<(&CommandId, CommandRecord)> = Vec::new();
+            for (state, history) in complaints {
                 // A command's record is its last event's version.
-                for r in history {
+                for r in history.iter() {
                     match commands.last_mut() {
-                        Some((c, rec)) if *c == r.command && rec.complaint == state.id => {
+                        Some((c, rec)) if **c == r.command && rec.complaint == state.id => {
                             rec.version = r.version;
                         }
                         _ => commands.push((
-                            r.command.clone(),
+                            &r.command,
                             CommandRecord {
                                 complaint: state.id.clone(),
                                 version: r.version,
@@ -378,18 +353,12 @@ impl Run {
                     }
                 }
                 bloom.insert(COMPLAINT, state.id.as_str().as_bytes());
-                let written = (|| {
-                    let (blob, state_len) = w.frame(&json_payload(&**state))?;
-                    let (_, history_len) = w.frame(&json_payload(&history))?;
-                    let entry = Summary::of(state, blob, state_len, history_len);
-                    tree.push(&mut w, state.id.as_str().as_bytes(), &entry.encode())
-                })();
-                failed = written.err();
-            });
-            if let Some(e) = failed {
-                return Err(e);
+                let (blob, state_len) = w.frame(&json_payload(&**state))?;
+                let (_, history_len) = w.frame(&json_payload(&**history))?;
+                let entry = Summary::of(state, blob, state_len, history_len);
+                tree.push(&mut w, state.id.as_str().as_bytes(), &entry.encode())?;
             }
-            commands.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            commands.sort_unstable_by(|a, b| a.0.cmp(b.0));
             let mut command_tree = Builder::default();
             for (id, record) in &commands {
                 bloom.insert(COMMAND, id.as_str().as_bytes());
@@ -397,7 +366,7 @@ impl Run {
             }
             finish(&mut w, tree, command_tree, &bloom)
         })?;
-        Self::open(dir, number).map(Some)
+        Self::open(dir, number)
     }
 
     /// Writes run `number` holding everything `inputs` (oldest first) hold, the newest entry

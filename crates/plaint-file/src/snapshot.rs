@@ -7,7 +7,7 @@ use crate::frame::{self, HEADER_LEN, SNAPSHOT_MAGIC};
 use crate::fs::{Dir, WriteFile};
 use crate::record;
 use plaint_core::{Complaint, OutboxEntry, Recorded};
-use plaint_memory::{Item, MemoryStore};
+use plaint_memory::{Frozen, MemoryStore, Whole};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -50,14 +50,14 @@ struct Counts {
     runs: Vec<u64>,
 }
 
-/// Writes the complaints of `memory` that `keep` picks, its outbox and dead letters, and the
-/// list of live `runs`, as snapshot `name` (through a temporary file renamed into place, so a
-/// snapshot under its final name is always whole). Returns its size in bytes.
+/// Writes `complaints`, the outbox and dead letters of `frozen`, and the list of live `runs`,
+/// as snapshot `name` (through a temporary file renamed into place, so a snapshot under its
+/// final name is always whole). Returns its size in bytes.
 pub(crate) fn write(
     dir: &Dir,
-    memory: &MemoryStore,
     name: &str,
-    keep: impl Fn(&Complaint) -> bool,
+    complaints: &[Whole],
+    frozen: &Frozen,
     runs: &[u64],
 ) -> Result<u64, FileError> {
     let path = dir.file(&format!("{name}.tmp"));
@@ -70,27 +70,20 @@ pub(crate) fn write(
             size: HEADER_LEN as u64,
             failed: None,
         };
-        let mut counts = Counts::default();
-        memory.visit(|item| {
-            let item = match item {
-                Item::Complaint(state, _) if !keep(state) => return,
-                Item::Complaint(state, history) => {
-                    counts.complaints += 1;
-                    ItemRef::Complaint { state, history }
-                }
-                Item::Outbox(e) => {
-                    counts.outbox += 1;
-                    ItemRef::Outbox(e)
-                }
-                Item::Dead(e) => {
-                    counts.dead += 1;
-                    ItemRef::Dead(e)
-                }
-                _ => unreachable!("a MemoryStore item this version does not know"),
-            };
-            w.push(&item);
-        });
-        counts.runs = runs.to_vec();
+        let counts = Counts {
+            complaints: complaints.len() as u64,
+            outbox: frozen.outbox.len() as u64,
+            dead: frozen.dead.len() as u64,
+            runs: runs.to_vec(),
+        };
+        for (state, history) in complaints {
+            w.push(&ItemRef::Complaint { state, history });
+        }
+        frozen
+            .outbox
+            .iter()
+            .for_each(|e| w.push(&ItemRef::Outbox(e)));
+        frozen.dead.iter().for_each(|e| w.push(&ItemRef::Dead(e)));
         w.push(&ItemRef::End(counts));
         w.flush(true);
         match w.failed.take() {

@@ -12,7 +12,7 @@ use plaint_core::{
     Append, CommandId, CommandRecord, Complaint, ComplaintId, ListQuery, NotificationId,
     OutboxEntry, Page, Recorded, Settlement, Store, StoreError, Timestamp,
 };
-use plaint_memory::MemoryStore;
+use plaint_memory::{Frozen, MemoryStore, Whole};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
@@ -71,8 +71,8 @@ impl Options {
     /// Checkpoint (move complaints without a running clock to a run, write a snapshot, drop
     /// the log before it) once the log holds this many bytes since the last checkpoint;
     /// `None`: only when [`FileStore::checkpoint`] is called. This bounds the log that opening
-    /// replays. The append that crosses the line waits for the checkpoint, and so do appends
-    /// made meanwhile.
+    /// replays. The append that crosses the line writes the checkpoint before it returns;
+    /// other appends wait only while it starts (see [`FileStore::checkpoint`]).
     pub fn checkpoint_after(mut self, bytes: Option<u64>) -> Self {
         self.checkpoint_after = bytes;
         self
@@ -152,6 +152,8 @@ pub struct FileStore {
     written: Condvar,
     /// Touched only by the writer of the moment (the one that set `Commit::writing`).
     log: Mutex<Log>,
+    /// Held through a whole checkpoint: one at a time.
+    checkpointing: Mutex<()>,
     _lock: Box<dyn Send + Sync>,
 }
 
@@ -241,6 +243,15 @@ fn numbered(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
         .strip_suffix(suffix)?
         .parse()
         .ok()
+}
+
+/// A checkpoint between its two parts.
+struct Pending {
+    /// The segment it starts: the snapshot holds everything before it.
+    segment: u64,
+    frozen: Frozen,
+    /// The numbers its runs get (this one and the next).
+    next_run: u64,
 }
 
 /// Whether a checkpoint moves a complaint out of memory into a run: when no clock of it runs
@@ -465,6 +476,7 @@ impl FileStore {
             commit: Mutex::new(Commit::default()),
             written: Condvar::new(),
             log: Mutex::new(log),
+            checkpointing: Mutex::new(()),
             _lock: lock,
         };
         Ok(Opened { store, report })
@@ -480,18 +492,23 @@ impl FileStore {
         self.lock_log().stats
     }
 
-    /// Writes a snapshot now and drops the log before it, so the next open starts there.
-    /// Appends wait meanwhile.
+    /// Checkpoints now: moves the complaints no clock runs for into a run, writes a snapshot
+    /// of the rest and drops the log before it, so the next open starts there. Appends wait
+    /// only while it starts a segment and takes a frozen view of memory; they go on while it
+    /// writes.
     ///
     /// # Errors
     /// [`FileError::Poisoned`] after an earlier failure, or the failure of this one (which
     /// poisons the store too).
     pub fn checkpoint(&self) -> Result<(), FileError> {
-        let mut c = self.begin_exclusive()?;
+        let turn = self.checkpointing.lock().unwrap_or_else(|p| p.into_inner());
+        let c = self.begin_exclusive()?;
         drop(c);
-        let done = self.checkpoint_now(&mut self.lock_log());
-        c = self.lock_commit();
-        self.end_exclusive(c, done.as_ref().err());
+        let begun = self.begin_checkpoint(&mut self.lock_log());
+        let c = self.lock_commit();
+        self.end_exclusive(c, begun.as_ref().err());
+        let done = self.finish_checkpoint(begun?);
+        drop(turn);
         done
     }
 
@@ -626,11 +643,17 @@ impl FileStore {
             c.results.insert(ticket, result);
         }
         in_flight.notify_all();
-        if failure.is_none() && self.checkpoint_due(&log) {
-            // Let this batch's appenders go (woken above); the snapshot still holds `writing`.
-            drop(c);
-            failure = self.checkpoint_now(&mut log).err();
-            c = self.lock_commit();
+        // A checkpoint starts here, as the writer, and is written below, once others may
+        // append again (unless one is under way already).
+        let mut checkpoint = None;
+        if failure.is_none()
+            && self.checkpoint_due(&log)
+            && let Ok(turn) = self.checkpointing.try_lock()
+        {
+            match self.begin_checkpoint(&mut log) {
+                Ok(pending) => checkpoint = Some((turn, pending)),
+                Err(e) => failure = Some(e),
+            }
         } else if failure.is_none() && log.len >= self.options.segment_size {
             failure = self.rotate(&mut log).err();
         }
@@ -640,6 +663,16 @@ impl FileStore {
         }
         c.writing = false;
         self.hand_over(&c);
+        if let Some((turn, pending)) = checkpoint {
+            drop(c);
+            let done = self.finish_checkpoint(pending);
+            drop(turn);
+            c = self.lock_commit();
+            if let Err(e) = done {
+                c.failed.get_or_insert_with(|| e.to_string());
+                self.hand_over(&c);
+            }
+        }
         c
     }
 
@@ -677,38 +710,54 @@ impl FileStore {
         Ok(())
     }
 
-    /// Starts segment N; writes the complaints without a running clock to a new run (merging
-    /// the newest runs if it is time); writes snapshot N with the rest and the list of live
-    /// runs; then lets those complaints go from memory and removes the files nothing needs.
-    /// The caller is the writer and nothing is half-applied.
-    fn checkpoint_now(&self, log: &mut Log) -> Result<(), FileError> {
+    /// A checkpoint's first part, as the writer (nothing is half-applied): starts segment N
+    /// and takes a frozen view of memory (a reference count per complaint), which is what
+    /// the checkpoint writes: the state before segment N.
+    fn begin_checkpoint(&self, log: &mut Log) -> Result<Pending, FileError> {
         self.rotate(log)?;
-        let n = log.segment;
+        log.since_snapshot = HEADER_LEN as u64;
+        let pending = Pending {
+            segment: log.segment,
+            frozen: self.memory.freeze(),
+            next_run: log.next_run,
+        };
+        // A new run, and perhaps one merged from the newest runs.
+        log.next_run += 2;
+        Ok(pending)
+    }
+
+    /// A checkpoint's second part, while appends go on: writes the complaints no clock runs
+    /// for to a new run (merging the newest runs if there are too many), then snapshot N with
+    /// the rest, the outbox and the live runs; then, under the runs' write lock, puts the new
+    /// runs in place and lets go of the complaints that went to the run and have not changed
+    /// since; then removes the files nothing needs.
+    fn finish_checkpoint(&self, p: Pending) -> Result<(), FileError> {
+        let (cold, hot): (Vec<Whole>, Vec<Whole>) = p
+            .frozen
+            .complaints
+            .iter()
+            .cloned()
+            .partition(|(state, _)| goes_cold(state));
         let mut live = self.runs().clone();
-        if let Some(run) = Run::write(&self.dir, log.next_run, &self.memory, goes_cold)? {
-            log.next_run += 1;
-            live.push(Arc::new(run));
+        if !cold.is_empty() {
+            live.push(Arc::new(Run::write(&self.dir, p.next_run, &cold)?));
             let from = merge_from(&live);
             if from < live.len() {
-                let merged = Run::merge(&self.dir, log.next_run, &live[from..])?;
-                log.next_run += 1;
+                let merged = Run::merge(&self.dir, p.next_run + 1, &live[from..])?;
                 live.truncate(from);
                 live.push(Arc::new(merged));
             }
         }
         let numbers: Vec<u64> = live.iter().map(|r| r.number).collect();
-        snapshot::write(
-            &self.dir,
-            &self.memory,
-            &snapshot_name(n),
-            |c| !goes_cold(c),
-            &numbers,
-        )?;
-        log.since_snapshot = HEADER_LEN as u64;
+        let n = p.segment;
+        snapshot::write(&self.dir, &snapshot_name(n), &hot, &p.frozen, &numbers)?;
+        let moved: HashMap<&ComplaintId, u64> =
+            cold.iter().map(|(c, _)| (&c.id, c.version)).collect();
         {
             let mut runs = self.runs.write().unwrap_or_else(|p| p.into_inner());
             *runs = live;
-            self.memory.retain(|c| !goes_cold(c));
+            self.memory
+                .retain(|c| moved.get(&c.id).is_none_or(|&v| v != c.version));
         }
         let names = self
             .dir

@@ -428,6 +428,50 @@ fn after_a_failed_sync_writes_are_refused_until_reopened() {
     step(&reopened, 6).expect("a reopened store writes again");
 }
 
+/// Checkpoints write while appends go on: complaints move to runs while commands for them
+/// are in flight, and come back. Nothing is lost, and memory, runs and a reopen agree.
+#[test]
+fn appends_go_on_while_checkpoints_write_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options::new().checkpoint_after(Some(8 << 10));
+    let store = FileStore::open(dir.path(), options.clone()).unwrap().store;
+    let (engine, _) = engine(store);
+    let engine = Arc::new(engine);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let checkpoints = std::thread::scope(|s| {
+        let writers: Vec<_> = (0..6u64)
+            .map(|t| {
+                let engine = &engine;
+                s.spawn(move || {
+                    for k in 0..20u64 {
+                        let base = (t * 20 + k) * 3;
+                        (base..base + 3).for_each(|i| step(engine, i).expect("runs"));
+                    }
+                })
+            })
+            .collect();
+        let checkpointer = s.spawn(|| {
+            let mut n = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                engine.store().checkpoint().expect("checkpoints");
+                n += 1;
+            }
+            n
+        });
+        writers.into_iter().for_each(|w| w.join().unwrap());
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        checkpointer.join().unwrap()
+    });
+    assert!(checkpoints > 1, "{checkpoints} checkpoints");
+    let all: Vec<u64> = (0..360).collect();
+    check(engine.store(), &all, &[], 360);
+    let before = contents(engine.store(), 360);
+    drop(engine);
+    let store = FileStore::open(dir.path(), options).unwrap().store;
+    check(&store, &all, &[], 360);
+    assert_eq!(contents(&store, 360), before);
+}
+
 #[test]
 fn concurrent_appenders_share_syncs_and_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();

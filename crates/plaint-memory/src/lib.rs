@@ -42,22 +42,27 @@ struct Inner {
     commands: HashMap<CommandId, CommandRecord>,
 }
 
-/// One thing a [`MemoryStore`] holds, as [`MemoryStore::visit`] shows it.
-#[derive(Debug, Clone, Copy)]
+/// Everything a [`MemoryStore`] held at one moment ([`MemoryStore::freeze`]), shared with it
+/// rather than copied: a later change to a complaint copies that complaint, not this.
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
-pub enum Item<'a> {
-    /// A complaint's state and its history.
-    Complaint(&'a Arc<Complaint>, &'a [Recorded]),
-    /// An outbox entry awaiting delivery.
-    Outbox(&'a OutboxEntry),
-    /// A dead letter.
-    Dead(&'a OutboxEntry),
+pub struct Frozen {
+    /// Each complaint's state and history, in id order.
+    pub complaints: Vec<Whole>,
+    /// The outbox, in id order.
+    pub outbox: Vec<OutboxEntry>,
+    /// The dead letters, oldest first.
+    pub dead: Vec<OutboxEntry>,
 }
+
+/// A complaint's state and its history, shared.
+pub type Whole = (Arc<Complaint>, Arc<Vec<Recorded>>);
 
 #[derive(Debug)]
 struct Entry {
     state: Arc<Complaint>,
-    history: Vec<Recorded>,
+    /// Shared with [`Frozen`] views; copied on write while one holds it.
+    history: Arc<Vec<Recorded>>,
 }
 
 impl MemoryStore {
@@ -129,6 +134,7 @@ impl MemoryStore {
             inner.due.insert((t, state.id.clone()));
         }
         inner.ids.insert(state.id.clone());
+        let history = Arc::new(history);
         inner
             .complaints
             .insert(state.id.clone(), Entry { state, history });
@@ -175,18 +181,21 @@ impl MemoryStore {
         }
     }
 
-    /// Visits everything the store holds, for a snapshot: each complaint (in id order) with its
-    /// history, then the outbox, then the dead letters (oldest first). Holds the read lock
-    /// throughout, so the visit sees one consistent moment; writers wait until it ends.
-    pub fn visit(&self, mut visit: impl FnMut(Item<'_>)) {
+    /// Everything the store holds now, for a snapshot: each complaint (in id order) with its
+    /// history, the outbox, the dead letters. Costs a reference count per complaint, not a
+    /// copy, and holds the read lock only that long; later writes leave the view as it was.
+    pub fn freeze(&self) -> Frozen {
         let inner = self.read();
-        for id in &inner.ids {
-            if let Some(e) = inner.complaints.get(id) {
-                visit(Item::Complaint(&e.state, &e.history));
-            }
+        Frozen {
+            complaints: inner
+                .ids
+                .iter()
+                .filter_map(|id| inner.complaints.get(id))
+                .map(|e| (Arc::clone(&e.state), Arc::clone(&e.history)))
+                .collect(),
+            outbox: inner.outbox.values().cloned().collect(),
+            dead: inner.dead.clone(),
         }
-        inner.outbox.values().for_each(|e| visit(Item::Outbox(e)));
-        inner.dead.iter().for_each(|e| visit(Item::Dead(e)));
     }
 
     // A panic while holding the lock cannot leave `Inner` half-written (every mutation is
@@ -222,7 +231,7 @@ impl Store for MemoryStore {
         let state = match entry {
             Some(entry) => {
                 append.apply_to(&mut entry.state);
-                entry.history.extend(append.events);
+                Arc::make_mut(&mut entry.history).extend(append.events);
                 Arc::clone(&entry.state)
             }
             None => {
@@ -232,7 +241,7 @@ impl Store for MemoryStore {
                     append.complaint.clone(),
                     Entry {
                         state: Arc::clone(&state),
-                        history: append.events,
+                        history: Arc::new(append.events),
                     },
                 );
                 state
@@ -269,7 +278,7 @@ impl Store for MemoryStore {
             .read()
             .complaints
             .get(id)
-            .map(|e| e.history.clone())
+            .map(|e| e.history.to_vec())
             .unwrap_or_default())
     }
 
@@ -392,8 +401,43 @@ impl Store for MemoryStore {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use plaint_core::testing;
+
     #[test]
     fn conformance() {
-        plaint_core::conformance::run_all(super::MemoryStore::new);
+        plaint_core::conformance::run_all(MemoryStore::new);
+    }
+
+    #[test]
+    fn a_frozen_view_stays_as_it_was() {
+        let store = MemoryStore::new();
+        let engine = plaint_core::Engine::builder(store, testing::policy()).build();
+        let id = ComplaintId::new("C-1").unwrap();
+        let receive = plaint_core::Command::Receive(Arc::new(testing::intake(testing::t(0))));
+        let cmd = |n: &str| CommandId::new(n).unwrap();
+        engine
+            .execute(cmd("a"), &id, receive, &testing::agent())
+            .unwrap();
+        let frozen = engine.store().freeze();
+        let triage = plaint_core::Command::Triage {
+            category: plaint_core::CategoryPath::parse("logistics/loss").unwrap(),
+            tier: Some(plaint_core::TierKey::new("general").unwrap()),
+            validity: plaint_core::Validity::Valid,
+        };
+        engine
+            .execute(cmd("b"), &id, triage, &testing::agent())
+            .unwrap();
+        let [(state, history)] = &frozen.complaints[..] else {
+            panic!("one complaint")
+        };
+        assert_eq!((state.version, history.len()), (1, 1));
+        let now = engine.store().load(&id).unwrap().unwrap();
+        assert_eq!(now.version, 2);
+        assert_eq!(engine.store().history(&id).unwrap().len(), 2);
+        // And a frozen view does not keep a complaint from being let go.
+        engine.store().retain(|_| false);
+        assert!(engine.store().is_empty());
+        assert_eq!(frozen.complaints.len(), 1);
     }
 }
