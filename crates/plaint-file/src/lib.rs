@@ -65,12 +65,14 @@
 //!
 //! A new segment starts when the current one passes [`Options::segment_size`]. A checkpoint
 //! ([`FileStore::checkpoint`], or automatically per [`Options::checkpoint_after`]) starts a
-//! new segment `N`; writes the complaints that no clock runs for into a new run (and, past four
-//! runs, merges the newest runs of alike size into one, so there are at most four);
-//! writes `snapshot-N.snap` with the rest and the list of live runs; then lets the moved
-//! complaints go from memory and removes older segments, snapshots and runs nothing lists.
-//! Runs and snapshots are written as `*.tmp`, synced, and renamed into place; every create,
-//! rename and removal is followed by a sync of the directory.
+//! new segment `N` and takes a frozen view of memory — the state before segment `N` — while
+//! appends wait; then, while appends go on into segment `N`, it writes the complaints of that
+//! view that no clock runs for into a new run (and, past four runs, merges the newest runs of
+//! alike size into one, so there are at most four), writes `snapshot-N.snap` with the rest
+//! and the list of live runs, lets go from memory of the complaints it moved that have not
+//! changed since, and removes older segments, snapshots and runs nothing lists. Runs and
+//! snapshots are written as `*.tmp`, synced, and renamed into place; every create, rename and
+//! removal is followed by a sync of the directory.
 //!
 //! Reads look in memory first (complaints with a running clock and those changed since the
 //! last checkpoint; the due-timer index and the outbox are always there), then in the runs

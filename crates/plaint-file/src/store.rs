@@ -71,8 +71,10 @@ impl Options {
     /// Checkpoint (move complaints without a running clock to a run, write a snapshot, drop
     /// the log before it) once the log holds this many bytes since the last checkpoint;
     /// `None`: only when [`FileStore::checkpoint`] is called. This bounds the log that opening
-    /// replays. The append that crosses the line writes the checkpoint before it returns;
-    /// other appends wait only while it starts (see [`FileStore::checkpoint`]).
+    /// replays. The append that crosses the line writes the checkpoint before it returns
+    /// (hundreds of milliseconds for 64 MiB of log); other appends wait only while it starts
+    /// (see [`FileStore::checkpoint`]). To keep every append short, set `None` and call
+    /// [`FileStore::checkpoint`] from a thread of your own.
     pub fn checkpoint_after(mut self, bytes: Option<u64>) -> Self {
         self.checkpoint_after = bytes;
         self
