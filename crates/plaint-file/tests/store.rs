@@ -13,49 +13,35 @@ fn open(dir: &Path) -> FileStore {
     FileStore::open(dir, Options::new()).expect("opens").store
 }
 
-#[test]
-fn conformance_full() {
+/// The conformance suite, each of its cases on a fresh store opened with `options`.
+fn conformance(options: Options) {
     let root = tempfile::tempdir().unwrap();
     let n = std::sync::atomic::AtomicUsize::new(0);
     plaint_core::conformance::run_all(|| {
-        let dir = root.path().join(
-            n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                .to_string(),
-        );
-        open(&dir)
+        let case = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = root.path().join(case.to_string());
+        FileStore::open(&dir, options.clone()).unwrap().store
     });
+}
+
+#[test]
+fn conformance_full() {
+    conformance(Options::new());
+}
+
+#[test]
+fn conformance_buffered() {
+    conformance(Options::new().durability(Durability::Buffered));
 }
 
 /// A checkpoint after every write: every complaint without a running clock moves to a run and
 /// comes back for its next append, runs merge, and every read goes through them.
 #[test]
 fn conformance_checkpointing_after_every_write() {
-    let root = tempfile::tempdir().unwrap();
-    let n = std::sync::atomic::AtomicUsize::new(0);
-    plaint_core::conformance::run_all(|| {
-        let dir = root.path().join(
-            n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                .to_string(),
-        );
-        let options = Options::new()
-            .durability(Durability::Buffered)
-            .checkpoint_after(Some(1));
-        FileStore::open(&dir, options).unwrap().store
-    });
-}
-
-#[test]
-fn conformance_buffered() {
-    let root = tempfile::tempdir().unwrap();
-    let n = std::sync::atomic::AtomicUsize::new(0);
-    plaint_core::conformance::run_all(|| {
-        let dir = root.path().join(
-            n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                .to_string(),
-        );
-        let options = Options::new().durability(Durability::Buffered);
-        FileStore::open(&dir, options).unwrap().store
-    });
+    let options = Options::new()
+        .durability(Durability::Buffered)
+        .checkpoint_after(Some(1));
+    conformance(options);
 }
 
 /// Runs steps `0..n` on a fresh engine over `store`, then relays once (settling the outbox).
@@ -68,14 +54,19 @@ fn fill(store: FileStore, n: u64) -> FileStore {
     engine.into_store()
 }
 
-fn segments(dir: &Path) -> Vec<PathBuf> {
+/// The store's files ending in `.{extension}`, in order.
+fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
         .collect();
     v.sort();
     v
+}
+
+fn segments(dir: &Path) -> Vec<PathBuf> {
+    files(dir, "log")
 }
 
 /// Everything a store answers, to compare two stores.
@@ -161,13 +152,7 @@ fn a_checkpoint_replaces_the_log_before_it() {
 }
 
 fn runs(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "tbl"))
-        .collect();
-    v.sort();
-    v
+    files(dir, "tbl")
 }
 
 #[test]
