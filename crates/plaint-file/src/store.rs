@@ -178,7 +178,7 @@ struct Commit {
     /// at once when it is written. (Only its own waiters wake, not the whole queue.)
     open: Arc<Condvar>,
     next_ticket: u64,
-    /// Someone is writing a batch (or a snapshot); the others wait or queue.
+    /// Someone is writing a batch (or starting a checkpoint); the others wait or queue.
     writing: bool,
     failed: Option<String>,
     results: HashMap<u64, Result<Outcome, StoreError>>,
@@ -292,8 +292,8 @@ fn apply(memory: &MemoryStore, runs: &Runs, record: Record) -> Result<Outcome, S
 }
 
 /// How many runs a store keeps before a checkpoint merges some: each run costs a lookup of an
-/// absent key one Bloom filter probe, and merging costs the checkpoint (and the appends
-/// waiting on it) a rewrite of the merged runs.
+/// absent key one Bloom filter probe, and merging costs the checkpoint a rewrite of the
+/// merged runs.
 const MAX_RUNS: usize = 4;
 
 /// Which of the newest runs a checkpoint merges into one, once there are more than
@@ -511,7 +511,17 @@ impl FileStore {
         self.end_exclusive(c, begun.as_ref().err());
         let done = self.finish_checkpoint(begun?);
         drop(turn);
+        if let Err(e) = &done {
+            self.poison(e);
+        }
         done
+    }
+
+    /// Refuses writes from now on (after a failure that leaves memory and disk in doubt).
+    fn poison(&self, e: &FileError) {
+        let mut c = self.lock_commit();
+        c.failed.get_or_insert_with(|| e.to_string());
+        self.hand_over(&c);
     }
 
     /// Makes everything written so far durable (for [`Durability::Buffered`]; with `Full` it
@@ -669,11 +679,10 @@ impl FileStore {
             drop(c);
             let done = self.finish_checkpoint(pending);
             drop(turn);
-            c = self.lock_commit();
-            if let Err(e) = done {
-                c.failed.get_or_insert_with(|| e.to_string());
-                self.hand_over(&c);
+            if let Err(e) = &done {
+                self.poison(e);
             }
+            c = self.lock_commit();
         }
         c
     }

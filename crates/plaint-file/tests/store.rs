@@ -458,6 +458,27 @@ fn appends_go_on_while_checkpoints_write_and_nothing_is_lost() {
 }
 
 #[test]
+fn a_failed_checkpoint_refuses_writes_until_reopened_and_loses_nothing() {
+    let fs = SimFs::new();
+    let dir = Path::new("/store");
+    let options = Options::new().fs(Arc::new(fs.clone()));
+    let (engine, _) = engine(FileStore::open(dir, options.clone()).unwrap().store);
+    (0..6).for_each(|i| step(&engine, i).unwrap());
+    drop(engine);
+    // The first syncs of a checkpoint: the new segment's and the directory's, then the run's.
+    for skip in 1..5 {
+        let (engine, _) = common::engine(FileStore::open(dir, options.clone()).unwrap().store);
+        fs.fail_sync(fs.syncs() + skip);
+        assert!(engine.store().checkpoint().is_err(), "sync {skip}");
+        let refused = step(&engine, 6).unwrap_err().to_string();
+        assert!(refused.contains("reopen"), "{refused}");
+        drop(engine);
+        let store = FileStore::open(dir, options.clone()).unwrap().store;
+        check(&store, &[0, 1, 2, 3, 4, 5], &[], 9);
+    }
+}
+
+#[test]
 fn concurrent_appenders_share_syncs_and_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _) = engine(open(dir.path()));
