@@ -17,7 +17,9 @@
 //!   share the next one (group commit), so many writers cost few syncs.
 //! - Reads see only what is durable: records are applied to the in-memory state after their
 //!   sync, so a notification is never relayed, nor a command decided, on a write a crash could
-//!   still take back.
+//!   still take back. An append that conflicts with one still being synced (same complaint,
+//!   or same command id) waits for it before it reports the conflict or the duplicate, so
+//!   that what it reports can be read back.
 //! - One `FileStore` per directory: a second open, in this process or another, fails with
 //!   [`FileError::Locked`].
 //! - After any write or sync failure the handle refuses writes ([`FileError::Poisoned`]) until

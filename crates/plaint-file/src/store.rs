@@ -800,6 +800,17 @@ impl Store for FileStore {
         append.check()?;
         let (id, command) = (append.complaint.clone(), append.command.clone());
         let (expected, version) = (append.expected_version, append.new_version());
+        // Another append of this complaint or command is written but not applied yet: wait
+        // for it, so that the conflict or duplicate reported below can be read back (a
+        // caller that retries at once would otherwise load the same state again and again).
+        let mut c = self.lock_commit();
+        while c.failed.is_none()
+            && (c.versions.get(&id).is_some_and(|&v| v != expected)
+                || c.commands.contains(&command))
+        {
+            c = self.written.wait(c).unwrap_or_else(|p| p.into_inner());
+        }
+        drop(c);
         let outcome = self.commit(Record::append(append), |c, _| {
             let actual = match c.versions.get(&id) {
                 Some(v) => *v,

@@ -478,6 +478,54 @@ fn a_failed_checkpoint_refuses_writes_until_reopened_and_loses_nothing() {
     }
 }
 
+/// Writers racing on one complaint: a conflict with an append still in flight is reported
+/// once that append is applied, so the engine's retry loads the new state instead of the
+/// same one again (before, four racers used up even 1,000 retries each while a winner's sync
+/// ran, and failed).
+#[test]
+fn racing_writers_on_one_complaint_all_get_through() {
+    use plaint_core::{Command, Evidence, EvidenceKind, testing};
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options::new().checkpoint_after(Some(32 << 10));
+    let store = FileStore::open(dir.path(), options.clone()).unwrap().store;
+    // Four racers: each round one wins, so a racer may lose many rounds in a row; what must
+    // not happen is retries spinning through the budget while the winner's write is in flight.
+    let engine = plaint_core::Engine::builder(store, testing::policy())
+        .max_attempts(100)
+        .build();
+    let id = complaint_id(0);
+    let receive = Command::Receive(Arc::new(testing::intake(testing::t(0))));
+    engine
+        .execute(command_id(0), &id, receive, &testing::agent())
+        .unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4u64 {
+            let (engine, id) = (&engine, &id);
+            s.spawn(move || {
+                for i in 0..50u64 {
+                    let evidence = Evidence {
+                        kind: EvidenceKind::Photo,
+                        reference: format!("p-{t}-{i}").into(),
+                        content_hash: None,
+                    };
+                    let cmd = plaint_core::CommandId::new(format!("e-{t}-{i}")).unwrap();
+                    let add = Command::AddEvidence(evidence);
+                    engine.execute(cmd, id, add, &testing::customer()).unwrap();
+                }
+            });
+        }
+    });
+    let store = engine.into_store();
+    let state = store.load(&id).unwrap().unwrap();
+    assert_eq!((state.version, state.evidence.len()), (201, 200));
+    let history = store.history(&id).unwrap();
+    let replayed = plaint_core::Complaint::replay(id.clone(), &history).unwrap();
+    assert_eq!(replayed, *state);
+    drop(store);
+    let store = FileStore::open(dir.path(), options).unwrap().store;
+    assert_eq!(store.load(&id).unwrap().as_deref(), Some(&replayed));
+}
+
 #[test]
 fn concurrent_appenders_share_syncs_and_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
