@@ -587,15 +587,19 @@ impl FileStore {
         self.written.notify_all();
     }
 
-    /// Queues `record` for the next group commit (after `check`, under the commit lock) and
-    /// waits until it is written and applied.
+    /// Queues `record` for the next group commit (once `wait` is false and `check` passed,
+    /// under the commit lock) and waits until it is written and applied.
     fn commit(
         &self,
         record: Record,
+        wait: impl Fn(&Commit) -> bool,
         check: impl FnOnce(&mut Commit, &MemoryStore) -> Result<Option<Outcome>, StoreError>,
     ) -> Result<Outcome, StoreError> {
         let json = record.to_json();
         let mut c = self.lock_commit();
+        while c.failed.is_none() && wait(&c) {
+            c = self.written.wait(c).unwrap_or_else(|p| p.into_inner());
+        }
         if let Some(why) = &c.failed {
             return Err(FileError::Poisoned(why.clone()).into());
         }
@@ -803,15 +807,10 @@ impl Store for FileStore {
         // Another append of this complaint or command is written but not applied yet: wait
         // for it, so that the conflict or duplicate reported below can be read back (a
         // caller that retries at once would otherwise load the same state again and again).
-        let mut c = self.lock_commit();
-        while c.failed.is_none()
-            && (c.versions.get(&id).is_some_and(|&v| v != expected)
-                || c.commands.contains(&command))
-        {
-            c = self.written.wait(c).unwrap_or_else(|p| p.into_inner());
-        }
-        drop(c);
-        let outcome = self.commit(Record::append(append), |c, _| {
+        let in_flight = |c: &Commit| {
+            c.versions.get(&id).is_some_and(|&v| v != expected) || c.commands.contains(&command)
+        };
+        let outcome = self.commit(Record::append(append), in_flight, |c, _| {
             let actual = match c.versions.get(&id) {
                 Some(v) => *v,
                 None => self.version(&id)?,
@@ -820,10 +819,10 @@ impl Store for FileStore {
                 return Err(StoreError::Conflict { expected, actual });
             }
             if c.commands.contains(&command) || self.command(&command)?.is_some() {
-                return Err(StoreError::DuplicateCommand(command));
+                return Err(StoreError::DuplicateCommand(command.clone()));
             }
-            c.versions.insert(id, version);
-            c.commands.insert(command);
+            c.versions.insert(id.clone(), version);
+            c.commands.insert(command.clone());
             Ok(None)
         })?;
         match outcome {
@@ -893,7 +892,7 @@ impl Store for FileStore {
             id: id.clone(),
             outcome,
         };
-        self.commit(record, |_, _| Ok(None)).map(|_| ())
+        self.commit(record, |_| false, |_, _| Ok(None)).map(|_| ())
     }
 
     fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
@@ -902,16 +901,20 @@ impl Store for FileStore {
 
     fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
         let record = Record::Requeue { id: id.clone(), at };
-        let outcome = self.commit(record, |c, memory| {
-            let dead = memory
-                .dead_letters()?
-                .iter()
-                .any(|e| &e.notification.id == id);
-            if !dead || !c.requeues.insert(id.clone()) {
-                return Ok(Some(Outcome::Requeued(false)));
-            }
-            Ok(None)
-        })?;
+        let outcome = self.commit(
+            record,
+            |_| false,
+            |c, memory| {
+                let dead = memory
+                    .dead_letters()?
+                    .iter()
+                    .any(|e| &e.notification.id == id);
+                if !dead || !c.requeues.insert(id.clone()) {
+                    return Ok(Some(Outcome::Requeued(false)));
+                }
+                Ok(None)
+            },
+        )?;
         Ok(matches!(outcome, Outcome::Requeued(true)))
     }
 }
