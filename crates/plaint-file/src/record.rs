@@ -77,8 +77,15 @@ impl Batch {
     }
 }
 
-/// Decodes a payload written by [`Batch`].
-pub(crate) fn decode<T: for<'de> Deserialize<'de>>(payload: &[u8]) -> Result<Vec<T>, String> {
+/// A JSON payload carrying `value` (`[encoding 1][JSON]`).
+pub(crate) fn json_payload(value: &impl Serialize) -> Vec<u8> {
+    let mut out = vec![ENCODING_JSON];
+    serde_json::to_writer(&mut out, value).expect("stored values serialise");
+    out
+}
+
+/// Decodes a JSON payload: one written by [`json_payload`], or by [`Batch`] (as a `Vec`).
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(payload: &[u8]) -> Result<T, String> {
     match payload.split_first() {
         Some((&ENCODING_JSON, json)) => serde_json::from_slice(json).map_err(|e| e.to_string()),
         Some((other, _)) => Err(format!("unknown payload encoding {other}")),

@@ -19,12 +19,11 @@ use crate::codec::{self, Take};
 use crate::error::FileError;
 use crate::frame::{self, HEADER_LEN, RUN_MAGIC, Writer};
 use crate::fs::{Dir, ReadFile};
-use crate::record::ENCODING_JSON;
+use crate::record::{self, json_payload};
 use plaint_core::{
     CommandId, CommandRecord, Complaint, ComplaintId, DepartmentKey, Recorded, StageKind, TierKey,
 };
 use plaint_memory::Whole;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -163,19 +162,6 @@ fn command_value(record: &CommandRecord) -> Vec<u8> {
     out
 }
 
-fn json_payload(value: &impl Serialize) -> Vec<u8> {
-    let mut out = vec![ENCODING_JSON];
-    serde_json::to_writer(&mut out, value).expect("complaints serialise");
-    out
-}
-
-fn from_json_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T, String> {
-    match payload.split_first() {
-        Some((&ENCODING_JSON, json)) => serde_json::from_slice(json).map_err(|e| e.to_string()),
-        _ => Err("unknown payload encoding".into()),
-    }
-}
-
 impl Run {
     /// Opens run `number`: checks its header, trailer and footer (not its nodes, which are
     /// checked as they are read).
@@ -295,7 +281,7 @@ impl Run {
 
     fn frame<T: DeserializeOwned>(&self, at: u64, len: u32) -> Result<T, FileError> {
         let payload = FrameRef { offset: at, len }.read(&*self.file, &self.path)?;
-        from_json_payload(&payload).map_err(|why| FileError::corrupt(&self.path, at, why))
+        record::decode(&payload).map_err(|why| FileError::corrupt(&self.path, at, why))
     }
 
     /// A complaint's state.

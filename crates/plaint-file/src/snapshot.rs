@@ -4,7 +4,7 @@
 
 use crate::error::FileError;
 use crate::frame::{self, HEADER_LEN, SNAPSHOT_MAGIC};
-use crate::fs::{Dir, WriteFile};
+use crate::fs::Dir;
 use crate::record;
 use plaint_core::{Complaint, OutboxEntry, Recorded};
 use plaint_memory::{Frozen, MemoryStore, Whole};
@@ -52,77 +52,64 @@ struct Counts {
 
 /// Writes `complaints`, the outbox and dead letters of `frozen`, and the list of live `runs`,
 /// as snapshot `name` (through a temporary file renamed into place, so a snapshot under its
-/// final name is always whole). Returns its size in bytes.
+/// final name is always whole).
 pub(crate) fn write(
     dir: &Dir,
     name: &str,
     complaints: &[Whole],
     frozen: &Frozen,
     runs: &[u64],
-) -> Result<u64, FileError> {
+) -> Result<(), FileError> {
     let path = dir.file(&format!("{name}.tmp"));
     dir.publish(name, &frame::header(SNAPSHOT_MAGIC), |file| {
-        let mut w = Writer {
-            file,
-            out: Vec::with_capacity(2 << 20),
+        let mut w = Items {
+            out: frame::Writer::new(file, &path, HEADER_LEN as u64),
             batch: record::Batch::default(),
             in_batch: 0,
-            size: HEADER_LEN as u64,
-            failed: None,
         };
-        let counts = Counts {
+        for (state, history) in complaints {
+            w.push(&ItemRef::Complaint { state, history })?;
+        }
+        for e in &frozen.outbox {
+            w.push(&ItemRef::Outbox(e))?;
+        }
+        for e in &frozen.dead {
+            w.push(&ItemRef::Dead(e))?;
+        }
+        w.push(&ItemRef::End(Counts {
             complaints: complaints.len() as u64,
             outbox: frozen.outbox.len() as u64,
             dead: frozen.dead.len() as u64,
             runs: runs.to_vec(),
-        };
-        for (state, history) in complaints {
-            w.push(&ItemRef::Complaint { state, history });
-        }
-        frozen
-            .outbox
-            .iter()
-            .for_each(|e| w.push(&ItemRef::Outbox(e)));
-        frozen.dead.iter().for_each(|e| w.push(&ItemRef::Dead(e)));
-        w.push(&ItemRef::End(counts));
-        w.flush(true);
-        match w.failed.take() {
-            Some(e) => Err(FileError::io("write", &path)(e)),
-            None => Ok(w.size),
-        }
+        }))?;
+        w.finish()
     })
 }
 
-/// Packs items into frames and frames into large writes.
-struct Writer<'f> {
-    file: &'f mut dyn WriteFile,
-    out: Vec<u8>,
+/// Packs items into frames of [`ITEMS_PER_FRAME`].
+struct Items<'f> {
+    out: frame::Writer<'f>,
     batch: record::Batch,
     in_batch: usize,
-    size: u64,
-    failed: Option<std::io::Error>,
 }
 
-impl Writer<'_> {
-    fn push(&mut self, item: &ItemRef<'_>) {
+impl Items<'_> {
+    fn push(&mut self, item: &ItemRef<'_>) -> Result<(), FileError> {
         self.batch
             .push(&serde_json::to_vec(item).expect("snapshot items serialise"));
         self.in_batch += 1;
         if self.in_batch == ITEMS_PER_FRAME {
-            self.flush(false);
-        }
-    }
-
-    fn flush(&mut self, last: bool) {
-        if !self.batch.is_empty() {
-            frame::encode(&self.batch.take(), &mut self.out);
+            self.out.frame(&self.batch.take())?;
             self.in_batch = 0;
         }
-        if (last || self.out.len() >= 1 << 20) && self.failed.is_none() {
-            self.size += self.out.len() as u64;
-            self.failed = self.file.write_all(&self.out).err();
-            self.out.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), FileError> {
+        if !self.batch.is_empty() {
+            self.out.frame(&self.batch.take())?;
         }
+        self.out.flush()
     }
 }
 
@@ -148,13 +135,14 @@ pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<Vec<u6
                 s.spawn(move || {
                     let mut items = Vec::new();
                     for r in part {
-                        let got = record::decode::<Owned>(&data_ref[r.clone()]).map_err(|why| {
-                            FileError::corrupt(
-                                path_ref,
-                                (r.start - frame::FRAME_OVERHEAD) as u64,
-                                why,
-                            )
-                        })?;
+                        let got =
+                            record::decode::<Vec<Owned>>(&data_ref[r.clone()]).map_err(|why| {
+                                FileError::corrupt(
+                                    path_ref,
+                                    (r.start - frame::FRAME_OVERHEAD) as u64,
+                                    why,
+                                )
+                            })?;
                         items.extend(got);
                     }
                     Ok(items)

@@ -436,7 +436,7 @@ impl FileStore {
             }
             for r in &scan.frames {
                 let offset = (r.start - frame::FRAME_OVERHEAD) as u64;
-                let records = record::decode::<Record>(&data[r.clone()])
+                let records = record::decode::<Vec<Record>>(&data[r.clone()])
                     .map_err(|why| FileError::corrupt(&file, offset, why))?;
                 for record in records {
                     apply(&memory, &live, record).map_err(|e| {
