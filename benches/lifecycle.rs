@@ -65,7 +65,9 @@ fn run_direct(policy: &Policy, (id, cmds): Input) -> Complaint {
                 version,
                 at: now,
                 actor: actor.id.clone(),
+                actor_kind: None,
                 command: cid.clone(),
+                request: None,
                 event,
             };
             match &mut state {

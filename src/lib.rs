@@ -5,8 +5,8 @@
 //! lifecycle and audit trail honest.
 //!
 //! ```
-//! use plaint::{Actor, ActorId, Command, CommandId, ComplaintId, Engine, ManualClock,
-//!              MemoryStore, Policy, RoleKey, StageKind};
+//! use plaint::{Actor, ActorId, Command, CommandId, ComplaintId, Engine, EngineError,
+//!              ManualClock, MemoryStore, Policy, RoleKey, StageKind};
 //! # let policy_text = include_str!("../examples/policies/express.toml");
 //! let policy = Policy::from_toml_str(policy_text)?;
 //! let clock = ManualClock::new("2026-11-20T01:00:00Z".parse()?);
@@ -22,14 +22,16 @@
 //!     "description": "Parcel marked delivered but never arrived."
 //! }))?;
 //! let id = ComplaintId::new("EXP-2026-000001")?;
-//! let view = engine.execute(CommandId::new("req-1")?, &id,
-//!                           Command::Receive(std::sync::Arc::new(intake)), &agent)?;
+//! let receive = Command::Receive(std::sync::Arc::new(intake));
+//! let view = engine.execute(CommandId::new("req-1")?, &id, receive.clone(), &agent)?;
 //! assert_eq!(view.stage.kind(), StageKind::Received);
 //!
-//! // Retrying the same command id appends nothing and returns the first result.
-//! let again = engine.execute(CommandId::new("req-1")?, &id, Command::Acknowledge, &agent)?;
+//! // Retrying the same request under its command id appends nothing and returns the first
+//! // result; the same id with another request is refused.
+//! let again = engine.execute(CommandId::new("req-1")?, &id, receive, &agent)?;
 //! assert_eq!(again.version, view.version);
-//! assert!(again.acknowledged_at.is_none());
+//! let reused = engine.execute(CommandId::new("req-1")?, &id, Command::Acknowledge, &agent);
+//! assert!(matches!(reused, Err(EngineError::CommandIdReused { .. })));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -36,7 +36,11 @@ fn timelines(store: &dyn Store) -> String {
             );
         }
         let replayed = Complaint::replay(c.id.clone(), &history).unwrap();
-        assert_eq!(replayed, *c, "{}: state is not the fold of its events", c.id);
+        assert_eq!(
+            replayed, *c,
+            "{}: state is not the fold of its events",
+            c.id
+        );
     }
     out
 }
@@ -58,4 +62,42 @@ fn a_store_written_by_0_1_0_opens_and_replays_to_the_same_timelines() {
         .unwrap()
         .unwrap();
     assert_eq!(recorded.complaint.as_str(), "EXP-101");
+}
+
+#[test]
+fn a_command_recorded_by_0_1_0_is_answered_only_for_the_same_actor() {
+    use plaint::{Actor, ActorId, Command, CommandId, ComplaintId, Engine, EngineError, Event};
+    use plaint::{ManualClock, Policy, RoleKey};
+    let dir = copy_of_fixture();
+    let store = FileStore::open(dir.path(), Options::new()).unwrap().store;
+    let policy = Policy::from_toml_str(include_str!("../examples/policies/express.toml")).unwrap();
+    let engine = Engine::builder(store, policy)
+        .clock(ManualClock::new("2026-12-01T00:00:00Z".parse().unwrap()))
+        .build();
+    let id = ComplaintId::new("EXP-101").unwrap();
+    let history = engine.history(&id).unwrap();
+    assert!(
+        history
+            .iter()
+            .all(|r| r.request.is_none() && r.actor_kind.is_none())
+    );
+    let Event::Received { intake, .. } = &history[0].event else {
+        panic!("{:?}", history[0].event)
+    };
+    let receive = Command::Receive(intake.clone());
+    let staff = |who: &str| {
+        Actor::staff(
+            ActorId::new(who).unwrap(),
+            vec![RoleKey::new("agent").unwrap()],
+            None,
+        )
+    };
+    let cmd = CommandId::new("cmd-0001").unwrap();
+    // 0.1 kept only the actor id of a request: the same id is answered with the first result.
+    let first = engine
+        .execute(cmd.clone(), &id, receive.clone(), &staff("agent-wang"))
+        .unwrap();
+    assert_eq!(first.version, 2);
+    let other = engine.execute(cmd, &id, receive, &staff("agent-li"));
+    assert!(matches!(other, Err(EngineError::Rejected(_))), "{other:?}");
 }

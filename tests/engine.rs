@@ -49,9 +49,14 @@ fn a_retried_command_returns_the_first_result_and_appends_nothing() {
     let first = receive(&e, &id, "c1");
     e.execute(cmd("c2"), &id, Command::Acknowledge, &testing::agent())
         .unwrap();
-    // Same id, even with another payload: the first result, untouched by what came later.
+    // The same request again: the first result, untouched by what came later.
     let again = e
-        .execute(cmd("c1"), &id, Command::Acknowledge, &testing::agent())
+        .execute(
+            cmd("c1"),
+            &id,
+            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
+            &testing::agent(),
+        )
         .unwrap();
     assert_eq!(again, first);
     assert_eq!(again.version, 1);
@@ -105,6 +110,103 @@ fn a_command_id_cannot_be_reused_for_another_complaint() {
         .unwrap_err();
     assert!(matches!(err, EngineError::CommandIdReused { .. }), "{err}");
     assert!(e.get(&other).unwrap().is_none());
+}
+
+#[test]
+fn a_command_id_replay_answers_only_the_same_request() {
+    let (e, store, _) = engine();
+    let id = testing::complaint_id();
+    let first = receive(&e, &id, "c1");
+    let history = store.history(&id).unwrap();
+    // Whoever else guesses the id gets a refusal of their own request, never the complaint.
+    let mut clerk = testing::agent();
+    clerk.kind = ActorKind::Staff {
+        roles: vec![RoleKey::new("clerk").unwrap()],
+        department: None,
+    };
+    for actor in [testing::stranger(), Actor::system(), clerk] {
+        let answer = e.execute(cmd("c1"), &id, Command::Withdraw { reason: None }, &actor);
+        let err = answer.expect_err("a replay for another actor is refused");
+        assert!(matches!(err, EngineError::Rejected(_)), "{actor:?}: {err}");
+    }
+    // The same actor with another command under the same id: a typed error, nothing applied.
+    let err = e
+        .execute(cmd("c1"), &id, Command::Acknowledge, &testing::agent())
+        .unwrap_err();
+    assert!(matches!(err, EngineError::CommandIdReused { .. }), "{err}");
+    assert!(!err.to_string().contains(id.as_str()), "{err}");
+    // Another actor id under the same kind and roles is another request too.
+    let err = e
+        .execute(
+            cmd("c1"),
+            &id,
+            Command::Acknowledge,
+            &testing::other_agent(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, EngineError::CommandIdReused { .. }), "{err}");
+    assert_eq!(store.history(&id).unwrap(), history);
+    // The very same request is still answered.
+    let again = e
+        .execute(
+            cmd("c1"),
+            &id,
+            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
+            &testing::agent(),
+        )
+        .unwrap();
+    assert_eq!(again, first);
+}
+
+#[test]
+fn a_command_id_reused_on_another_complaint_does_not_name_it() {
+    let (e, _, _) = engine();
+    let id = testing::complaint_id();
+    receive(&e, &id, "c1");
+    let other = ComplaintId::new("EXP-2").unwrap();
+    let err = e
+        .execute(cmd("c1"), &other, Command::Acknowledge, &testing::agent())
+        .unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(id.as_str()), "{err:?}");
+}
+
+#[test]
+fn the_audit_trail_records_the_kind_and_roles_of_who_acted() {
+    let (e, store, _) = engine();
+    let id = testing::complaint_id();
+    // A member of staff whose id happens to be the complainant's.
+    let staff = Actor::staff(
+        ActorId::new("cust-1").unwrap(),
+        vec![RoleKey::new("agent").unwrap()],
+        None,
+    );
+    e.execute(
+        cmd("c1"),
+        &id,
+        Command::Receive(Arc::new(testing::intake(testing::t(0)))),
+        &staff,
+    )
+    .unwrap();
+    e.execute(
+        cmd("c2"),
+        &id,
+        Command::AddEvidence(Evidence {
+            kind: EvidenceKind::Photo,
+            reference: "photo-1".into(),
+            content_hash: None,
+        }),
+        &testing::customer(),
+    )
+    .unwrap();
+    let history = store.history(&id).unwrap();
+    assert_eq!(history[0].actor_kind.as_ref(), Some(&staff.kind));
+    let last = history.last().unwrap();
+    assert_eq!(last.actor, history[0].actor, "the same id ...");
+    assert_eq!(
+        last.actor_kind,
+        Some(ActorKind::Complainant),
+        "... but not the same person"
+    );
 }
 
 #[test]
@@ -162,25 +264,23 @@ impl Store for Racing {
             self.races_left.store(left - 1, Ordering::SeqCst);
             // Another clerk adds evidence first.
             let state = self.inner.load(&append.complaint)?.expect("exists");
-            let rec = Recorded {
-                version: state.version + 1,
-                at: testing::t(1),
-                actor: testing::agent().id,
-                command: CommandId::new(format!("rival-{left}")).unwrap(),
-                event: Event::EvidenceAdded {
-                    evidence: Evidence {
-                        kind: EvidenceKind::Receipt,
-                        reference: format!("rival-{left}").into(),
-                        content_hash: None,
-                    },
+            let rival = CommandId::new(format!("rival-{left}")).unwrap();
+            let evidence = Event::EvidenceAdded {
+                evidence: Evidence {
+                    kind: EvidenceKind::Receipt,
+                    reference: format!("rival-{left}").into(),
+                    content_hash: None,
                 },
             };
-            let rival = Append::new(
-                append.complaint.clone(),
-                rec.command.clone(),
+            let events = Recorded::numbered(
+                [evidence],
                 state.version,
-                vec![rec],
+                testing::t(1),
+                &testing::agent(),
+                &rival,
+                None,
             );
+            let rival = Append::new(append.complaint.clone(), rival, state.version, events);
             self.inner.append(rival)?;
             self.racing.store(false, Ordering::SeqCst);
         }

@@ -404,7 +404,9 @@ fn a_role_with_contact_access_sees_the_phone() {
             version: 1,
             at: testing::t(0),
             actor: ActorId::new("a").unwrap(),
+            actor_kind: None,
             command: CommandId::new("r").unwrap(),
+            request: None,
             event: Event::Received {
                 intake: Arc::new(intake),
                 policy_version: 1,
@@ -531,7 +533,9 @@ fn a_callback_task_goes_to_a_role_with_contact_access() {
             version: 9,
             at: testing::t(0),
             actor: ActorId::new("a").unwrap(),
+            actor_kind: None,
             command: CommandId::new("f").unwrap(),
+            request: None,
             event: Event::FeedbackGiven {
                 text: "refunded".into(),
             },
@@ -554,7 +558,9 @@ fn a_callback_task_goes_to_a_role_with_contact_access() {
             version: 1,
             at: testing::t(0),
             actor: ActorId::new("a").unwrap(),
+            actor_kind: None,
             command: CommandId::new("r").unwrap(),
+            request: None,
             event: Event::Received {
                 intake: Arc::new(intake),
                 policy_version: 1,

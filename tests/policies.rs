@@ -380,6 +380,94 @@ fn every_leaf_category_needs_a_routing_rule() {
 }
 
 #[test]
+fn money_in_another_currency_never_meets_a_cap() {
+    use plaint_core::testing::Scenario;
+    use plaint_core::*;
+    let p = Policy::from_toml_str(include_str!("../examples/policies/express.toml")).unwrap();
+    let krw = |minor| Money::new(minor, Currency::new("KRW").unwrap());
+    let cny = |minor| Money::new(minor, p.currency);
+    let agent = Actor::staff(
+        ActorId::new("agent-1").unwrap(),
+        vec![RoleKey::new("agent").unwrap()],
+        None,
+    );
+    // Every money field of an intake is in the policy's currency, and none is negative.
+    type Field = fn(&mut Subject) -> &mut Option<Money>;
+    let fields: [(&str, Field); 4] = [
+        ("subject.amount_at_stake", |s| &mut s.amount_at_stake),
+        ("subject.declared_value", |s| &mut s.declared_value),
+        ("subject.postage", |s| &mut s.postage),
+        ("subject.price", |s| &mut s.price),
+    ];
+    for (name, field) in fields {
+        for bad in [krw(1_000_000), cny(-1)] {
+            let mut intake = testing_intake();
+            *field(&mut intake.subject) = Some(bad);
+            let refused = Scenario::new(p.clone())
+                .when(&agent, Command::Receive(std::sync::Arc::new(intake)))
+                .result()
+                .unwrap_err();
+            assert!(
+                matches!(&refused, Rejection::Invalid { field, .. } if *field == name),
+                "{name} = {bad}: {refused}"
+            );
+        }
+    }
+    // A complaint stored before intakes were checked: its KRW declared value is no cap for a
+    // CNY proposal; the proposal is refused, not let through.
+    let mut intake = testing_intake();
+    intake.subject.insured = true;
+    intake.subject.declared_value = Some(krw(1_000_000));
+    let loss = CategoryPath::parse("loss").unwrap();
+    let comp = RemedyKey::new("compensation").unwrap();
+    assert!(p.cap(&comp, &intake, &loss).is_ok());
+    let refused = Scenario::new(p.clone())
+        .given([
+            Event::Received {
+                intake: std::sync::Arc::new(intake),
+                policy_version: 1,
+            },
+            Event::Triaged {
+                category: loss,
+                tier: TierKey::new("general").unwrap(),
+                validity: Validity::Valid,
+            },
+            Event::Routed {
+                responsibility: Responsibility {
+                    primary: "claims".try_into().unwrap(),
+                    collaborating: vec![],
+                    party: Party::Internal { unit: "hub".into() },
+                },
+            },
+            Event::FindingsRecorded {
+                findings: Findings {
+                    summary: "lost".into(),
+                    records: vec![],
+                },
+                root_cause: None,
+            },
+        ])
+        .when(
+            &Actor::staff(
+                ActorId::new("inv-1").unwrap(),
+                vec![RoleKey::new("investigator").unwrap()],
+                None,
+            ),
+            Command::Propose {
+                remedy: comp,
+                description: "pay".into(),
+                amount: Some(cny(999_999)),
+            },
+        )
+        .result()
+        .unwrap_err();
+    assert!(
+        matches!(&refused, Rejection::Invalid { field: "amount", reason } if reason.contains("KRW")),
+        "{refused}"
+    );
+}
+
+#[test]
 fn caps_follow_the_intake_and_over_cap_proposals_escalate_or_are_refused() {
     use plaint_core::testing::Scenario;
     use plaint_core::*;

@@ -279,9 +279,9 @@ impl Run {
             );
             for r in self.engine.history(id)? {
                 println!(
-                    "  {}  {:<14} {}",
+                    "  {}  {:<34} {}",
                     self.local(r.at),
-                    r.actor.as_str(),
+                    r.who(),
                     r.event.display_in(self.zone)
                 );
             }

@@ -67,17 +67,7 @@ fn next_append_with(
     let events = decide(state.as_deref(), policy, command, &actor, now)
         .expect("the suite's commands are legal");
     let expected = state.as_ref().map_or(0, |c| c.version);
-    let recorded: Vec<Recorded> = events
-        .into_iter()
-        .zip(expected + 1..)
-        .map(|(event, version)| Recorded {
-            version,
-            at: now,
-            actor: actor.id.clone(),
-            command: cmd(command_id),
-            event,
-        })
-        .collect();
+    let recorded = Recorded::numbered(events, expected, now, &actor, &cmd(command_id), None);
     Append::new(id.clone(), cmd(command_id), expected, recorded)
 }
 

@@ -4,7 +4,7 @@ use crate::actor::Actor;
 use crate::clock::{Clock, SystemClock};
 use crate::complaint::Complaint;
 use crate::id::{CommandId, ComplaintId};
-use crate::lifecycle::{Command, Recorded, Rejection, decide};
+use crate::lifecycle::{Command, Fingerprint, Recorded, Rejection, decide};
 use crate::notify::{
     DiscardNotifier, NotificationId, Notifier, OutboxEntry, Settlement, notifications_for,
 };
@@ -96,13 +96,13 @@ pub enum EngineError {
         /// Its pinned version.
         version: u32,
     },
-    /// The command id was already used for another complaint.
-    #[error("command id {command} was already used for complaint {complaint}")]
+    /// The command id was already used for another request: another command, another
+    /// actor or another complaint. Nothing changed, and the error says nothing about the
+    /// request the id was first used for.
+    #[error("command id {command} was already used for another request")]
     CommandIdReused {
         /// The command id.
         command: CommandId,
-        /// The complaint it was used for.
-        complaint: ComplaintId,
     },
 }
 
@@ -212,9 +212,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// Decides `command` on complaint `id` as `actor`, appends the events, and returns the
     /// complaint's new state.
     ///
-    /// Idempotent by `command_id`: retrying a command that was already applied returns the
-    /// state right after its first application and appends nothing. Racing commands on one
-    /// complaint are decided again on the fresh state, up to the configured attempts.
+    /// Idempotent by `command_id`, for the same request: retrying a command that was already
+    /// applied — the same command by the same actor (kind, roles and department included) on
+    /// the same complaint — returns the state right after its first application and appends
+    /// nothing. The same id with any other request is that request's own answer: its
+    /// rejection if `decide` refuses it, [`EngineError::CommandIdReused`] if it would be
+    /// accepted; never the first request's result (see [`Fingerprint`]). Racing commands on
+    /// one complaint are decided again on the fresh state, up to the configured attempts.
     ///
     /// # Errors
     /// [`EngineError::Rejected`] when `decide` refuses (or, after every attempt lost a race,
@@ -227,20 +231,28 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         command: Command,
         actor: &Actor,
     ) -> Result<Arc<Complaint>, EngineError> {
+        let request = Fingerprint::of(&command, actor);
         let mut last_conflict = (0, 0);
         for _ in 0..self.max_attempts {
             let state = self.store.load(id)?;
-            let (recorded, policy) =
-                match self.decide(state.as_deref(), &command, actor, &command_id) {
-                    Ok(decided) => decided,
-                    // A retry of an applied command may no longer be legal: answer it first.
-                    Err(rejection) => {
-                        return match self.store.command(&command_id)? {
-                            Some(done) => self.result_of(&command_id, id, done),
-                            None => Err(rejection),
-                        };
-                    }
-                };
+            let (recorded, policy) = match self.decide(
+                state.as_deref(),
+                &command,
+                actor,
+                &command_id,
+                Some(request),
+            ) {
+                Ok(decided) => decided,
+                // A retry of an applied command may no longer be legal: answer it first.
+                Err(rejection) => {
+                    return match self.store.command(&command_id)? {
+                        Some(done) => self
+                            .result_of(id, done, &command_id, request, actor)?
+                            .ok_or(rejection),
+                        None => Err(rejection),
+                    };
+                }
+            };
             let expected = state.as_ref().map_or(0, |c| c.version);
             let notifications = if self.notifier.is_enabled() {
                 notifications_for(id, &recorded, policy)
@@ -260,7 +272,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                     let done = self.store.command(&command_id)?.ok_or_else(|| {
                         StoreError::Malformed("duplicate command without a record".into())
                     })?;
-                    return self.result_of(&command_id, id, done);
+                    return self
+                        .result_of(id, done, &command_id, request, actor)?
+                        .ok_or(EngineError::CommandIdReused {
+                            command: command_id,
+                        });
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -338,12 +354,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             // One firing per complaint version: a racing tick decides the same command id.
             let command_id = CommandId::internal(format!("tick:{id}:{}", state.version));
             let command = Command::Tick { upto };
-            let (recorded, policy) = match self.decide(Some(&state), &command, &system, &command_id)
-            {
-                Ok(decided) => decided,
-                Err(EngineError::Rejected(Rejection::NothingDue)) => return Ok(Vec::new()),
-                Err(e) => return Err(e),
-            };
+            let (recorded, policy) =
+                match self.decide(Some(&state), &command, &system, &command_id, None) {
+                    Ok(decided) => decided,
+                    Err(EngineError::Rejected(Rejection::NothingDue)) => return Ok(Vec::new()),
+                    Err(e) => return Err(e),
+                };
             let expected = state.version;
             let notifications = if self.notifier.is_enabled() {
                 notifications_for(id, &recorded, policy)
@@ -500,6 +516,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         command: &Command,
         actor: &Actor,
         command_id: &CommandId,
+        request: Option<Fingerprint>,
     ) -> Result<(Vec<Recorded>, &Policy), EngineError> {
         if let Command::Merge { into } = command {
             self.check_merge_target(into)?;
@@ -511,17 +528,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let now = self.clock.now();
         let events = decide(state, policy, command.clone(), actor, now)?;
         let expected = state.map_or(0, |c| c.version);
-        let recorded = events
-            .into_iter()
-            .zip(expected + 1..)
-            .map(|(event, version)| Recorded {
-                version,
-                at: now,
-                actor: actor.id.clone(),
-                command: command_id.clone(),
-                event,
-            })
-            .collect();
+        let recorded = Recorded::numbered(events, expected, now, actor, command_id, request);
         Ok((recorded, policy))
     }
 
@@ -549,28 +556,41 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         .into())
     }
 
-    /// The state right after an already-recorded command.
+    /// The state right after an already-recorded command, if this is the same request;
+    /// `None` when the id was used for another complaint or another request.
+    ///
+    /// A command recorded before fingerprints were (0.1) is matched by actor id alone, the
+    /// only part of the request its events kept.
     fn result_of(
         &self,
-        command: &CommandId,
         id: &ComplaintId,
         done: CommandRecord,
-    ) -> Result<Arc<Complaint>, EngineError> {
+        command: &CommandId,
+        request: Fingerprint,
+        actor: &Actor,
+    ) -> Result<Option<Arc<Complaint>>, EngineError> {
         if &done.complaint != id {
-            return Err(EngineError::CommandIdReused {
-                command: command.clone(),
-                complaint: done.complaint,
-            });
+            return Ok(None);
+        }
+        let history = self.store.history(id)?;
+        let same = match history.iter().find(|r| &r.command == command) {
+            Some(first) => match first.request {
+                Some(recorded) => recorded == request,
+                None => first.actor == actor.id,
+            },
+            None => false,
+        };
+        if !same {
+            return Ok(None);
         }
         if let Some(c) = self.store.load(id)?
             && c.version == done.version
         {
-            return Ok(c);
+            return Ok(Some(c));
         }
-        let history = self.store.history(id)?;
         let upto = history.iter().take_while(|r| r.version <= done.version);
         Complaint::replay(id.clone(), upto)
-            .map(Arc::new)
+            .map(|c| Some(Arc::new(c)))
             .ok_or_else(|| StoreError::Malformed(format!("history of {id} is empty")).into())
     }
 }

@@ -154,13 +154,15 @@ impl Scenario {
     pub fn given_by(mut self, actor: &Actor, events: impl IntoIterator<Item = Event>) -> Self {
         for event in events {
             let version = self.history.len() as u64 + 1;
-            self.history.push(Recorded {
-                version,
-                at: self.now,
-                actor: actor.id.clone(),
-                command: CommandId::new(format!("given-{version}")).expect("valid"),
-                event,
-            });
+            let command = CommandId::new(format!("given-{version}")).expect("valid");
+            self.history.extend(Recorded::numbered(
+                [event],
+                version - 1,
+                self.now,
+                actor,
+                &command,
+                None,
+            ));
         }
         self
     }

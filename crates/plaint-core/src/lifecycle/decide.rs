@@ -67,7 +67,9 @@ fn scratch_fold(
             version,
             at: now,
             actor: actor.id.clone(),
+            actor_kind: None,
             command: scratch.clone(),
+            request: None,
             event: event.clone(),
         });
     let mut c = match state {
@@ -236,9 +238,9 @@ fn decide_open(
             non_empty("description", &description)?;
             let mut escalate = false;
             if let Some(a) = &amount {
-                check_amount(policy, a)?;
+                check_amount(policy, "amount", a)?;
                 if let Some(cap) = cap_of(policy, c, &remedy)?
-                    && a.minor > cap.minor
+                    && over_cap(a, &cap)?
                 {
                     match policy
                         .remedies
@@ -291,7 +293,7 @@ fn decide_open(
             if let Some(amount) = proposal.amount {
                 check_approval_limit(policy, actor, amount)?;
                 if let Some(cap) = cap_of(policy, c, &proposal.remedy)?
-                    && amount.minor > cap.minor
+                    && over_cap(&amount, &cap)?
                     && !approving.iter().any(|r| r.approve_over_cap)
                 {
                     return forbidden(
@@ -560,6 +562,18 @@ fn cap_of(
         .or_else(|reason| invalid("amount", reason))
 }
 
+/// Whether `amount` exceeds `cap`; a cap in another currency (a complaint stored before
+/// intakes were checked) is refused, never compared.
+fn over_cap(amount: &Money, cap: &Money) -> Result<bool, Rejection> {
+    match amount.checked_cmp(cap) {
+        Some(order) => Ok(order.is_gt()),
+        None => invalid(
+            "amount",
+            format!("the cap of {cap} is in another currency than {amount}"),
+        ),
+    }
+}
+
 fn check_responsibility(policy: &Policy, r: &crate::Responsibility) -> Result<(), Rejection> {
     for d in std::iter::once(&r.primary).chain(&r.collaborating) {
         if !policy.has_department(d) {
@@ -583,8 +597,16 @@ fn check_intake(policy: &Policy, intake: &crate::Intake, now: Timestamp) -> Resu
         return invalid("received_at", "lies in the future");
     }
     non_empty("description", &intake.description)?;
-    if let Some(a) = &intake.subject.amount_at_stake {
-        check_amount(policy, a)?;
+    let s = &intake.subject;
+    for (field, money) in [
+        ("subject.amount_at_stake", &s.amount_at_stake),
+        ("subject.declared_value", &s.declared_value),
+        ("subject.postage", &s.postage),
+        ("subject.price", &s.price),
+    ] {
+        if let Some(m) = money {
+            check_amount(policy, field, m)?;
+        }
     }
     Ok(())
 }
@@ -604,10 +626,10 @@ fn check_category(
     }
 }
 
-fn check_amount(policy: &Policy, amount: &Money) -> Result<(), Rejection> {
+fn check_amount(policy: &Policy, field: &'static str, amount: &Money) -> Result<(), Rejection> {
     if amount.currency != policy.currency {
         return invalid(
-            "amount",
+            field,
             format!(
                 "{amount} is not in the policy's currency {}",
                 policy.currency
@@ -615,7 +637,7 @@ fn check_amount(policy: &Policy, amount: &Money) -> Result<(), Rejection> {
         );
     }
     if amount.minor < 0 {
-        return invalid("amount", "must not be negative");
+        return invalid(field, "must not be negative");
     }
     Ok(())
 }

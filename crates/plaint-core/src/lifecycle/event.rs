@@ -1,5 +1,7 @@
 //! What happened to a complaint: past-tense `Event`s, and `Recorded` (who, when, which command).
 
+use super::Fingerprint;
+use crate::actor::{Actor, ActorKind};
 use crate::id::{ActorId, ClockKey, CommandId, ComplaintId, RemedyKey, RoleKey, TierKey};
 use crate::model::{
     CategoryPath, DocumentRef, Evidence, Findings, Intake, Resolution, Responsibility,
@@ -464,10 +466,71 @@ pub struct Recorded {
     pub at: Timestamp,
     /// Who gave the command.
     pub actor: ActorId,
+    /// What they acted as — staff (with their roles and department at the time), the
+    /// complainant or the system — since staff and complainant ids share one namespace.
+    /// `None` only in events written before plaint recorded it (0.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_kind: Option<ActorKind>,
     /// The command that caused it.
     pub command: CommandId,
+    /// The fingerprint of the request (command and actor) that caused it, on the first event
+    /// of each command: a retried command id is answered only for the same request. `None`
+    /// on a command's later events and in events written before 0.2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Fingerprint>,
     /// What happened.
     pub event: Event,
+}
+
+impl Recorded {
+    /// Who acted, for audit views: the id and what they acted as — `agent-7 (staff: agent)`,
+    /// `cust-1 (complainant)`, `system (system)` — or the id alone in events written before
+    /// plaint recorded it.
+    ///
+    /// ```
+    /// use plaint_core::{Actor, ActorId, CommandId, Event, Recorded, RoleKey};
+    /// let agent = Actor::staff(ActorId::new("agent-7")?, vec![RoleKey::new("agent")?], None);
+    /// let at = "2026-11-16T09:00:00Z".parse().unwrap();
+    /// let r = Recorded::numbered([Event::Acknowledged], 1, at, &agent, &CommandId::new("c2")?, None);
+    /// assert_eq!(r[0].who(), "agent-7 (staff: agent)");
+    /// # Ok::<(), plaint_core::IdError>(())
+    /// ```
+    pub fn who(&self) -> String {
+        match &self.actor_kind {
+            None => self.actor.to_string(),
+            Some(ActorKind::Staff { roles, .. }) => {
+                let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                format!("{} (staff: {})", self.actor, roles.join(", "))
+            }
+            Some(ActorKind::Complainant) => format!("{} (complainant)", self.actor),
+            Some(ActorKind::System) => format!("{} (system)", self.actor),
+        }
+    }
+
+    /// One command's `events` as stored: numbered from `after + 1`, at `at`, by `actor`
+    /// under `command`, the first one carrying `request`.
+    pub fn numbered(
+        events: impl IntoIterator<Item = Event>,
+        after: u64,
+        at: Timestamp,
+        actor: &Actor,
+        command: &CommandId,
+        request: Option<Fingerprint>,
+    ) -> Vec<Recorded> {
+        events
+            .into_iter()
+            .zip(after + 1..)
+            .map(|(event, version)| Recorded {
+                version,
+                at,
+                actor: actor.id.clone(),
+                actor_kind: Some(actor.kind.clone()),
+                command: command.clone(),
+                request: (version == after + 1).then_some(request).flatten(),
+                event,
+            })
+            .collect()
+    }
 }
 
 impl std::fmt::Display for Event {

@@ -625,10 +625,14 @@ impl Policy {
             )
         });
         match (scaled, cap.minimum) {
-            (Some(a), Some(m)) if a.currency == m.currency => {
-                Ok(Some(if a.minor >= m.minor { a } else { m }))
-            }
-            (Some(a), _) => Ok(Some(a)),
+            (Some(a), Some(m)) => match a.checked_cmp(&m) {
+                Some(order) => Ok(Some(if order.is_ge() { a } else { m })),
+                None => Err(format!(
+                    "the cap of \"{remedy}\" is based on {a}, not in the policy's currency {}",
+                    m.currency
+                )),
+            },
+            (Some(a), None) => Ok(Some(a)),
             (None, Some(m)) => Ok(Some(m)),
             (None, None) => Err(format!(
                 "the cap of \"{remedy}\" is based on the {:?}, which the complaint does not state",
