@@ -189,3 +189,79 @@ fn thirty_working_days_across_holidays_and_dst() {
         "2026-05-05 15:00:00 CEST"
     );
 }
+
+fn nine_to_five_in(zone: &str) -> BusinessCalendar {
+    let day = || vec![hours(18, 16)]; // 09:00–17:00
+    BusinessCalendar::new(&CalendarDef {
+        key: CalendarKey::new("c").unwrap(),
+        time_zone: zone.into(),
+        always_open: false,
+        week: WeekHours {
+            mon: day(),
+            tue: day(),
+            wed: day(),
+            thu: day(),
+            fri: day(),
+            sat: day(),
+            sun: day(),
+        },
+        holidays: vec![],
+        overrides: vec![],
+    })
+    .unwrap()
+}
+
+#[test]
+fn summer_time_holds_through_the_last_day_of_2100() {
+    let berlin = nine_to_five_in("Europe/Berlin");
+    for (month, day, utc_hour) in [(1, 4, 8), (7, 1, 7), (10, 1, 7), (12, 31, 8)] {
+        let midnight = Utc.with_ymd_and_hms(2100, month, day, 0, 0, 0).unwrap();
+        let opens = Utc
+            .with_ymd_and_hms(2100, month, day, utc_hour, 0, 0)
+            .unwrap();
+        assert_eq!(berlin.next_open(midnight), opens, "2100-{month}-{day}");
+    }
+    // Summer time from the last Sunday of March (the 28th) …
+    let march = |d, h| Utc.with_ymd_and_hms(2100, 3, d, h, 0, 0).unwrap();
+    assert_eq!(berlin.next_open(march(27, 0)), march(27, 8));
+    assert_eq!(berlin.next_open(march(28, 0)), march(28, 7));
+    // … and in New York from the second Sunday (the 14th) to the first of November (the 7th).
+    let new_york = nine_to_five_in("America/New_York");
+    let ny = |m, d, h| Utc.with_ymd_and_hms(2100, m, d, h, 0, 0).unwrap();
+    assert_eq!(new_york.next_open(ny(3, 13, 0)), ny(3, 13, 14));
+    assert_eq!(new_york.next_open(ny(3, 14, 0)), ny(3, 14, 13));
+    assert_eq!(new_york.next_open(ny(11, 6, 0)), ny(11, 6, 13));
+    assert_eq!(new_york.next_open(ny(11, 7, 6)), ny(11, 7, 14));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(48), ..ProptestConfig::default() })]
+
+    // No instant or duration, however far out, panics a calendar: out of chrono's range the
+    // answers saturate at its ends.
+    #[test]
+    fn extreme_instants_never_panic(
+        z in 0usize..4,
+        secs in prop_oneof![
+            Just(i64::MIN), Just(i64::MAX), Just(0i64),
+            -8_334_601_228_800i64..8_210_266_876_799,
+            any::<i64>(),
+        ],
+        dur in prop_oneof![Just(i64::MAX), Just(i64::MIN), any::<i64>(), 0i64..10_000_000],
+        n in any::<u32>(),
+    ) {
+        let cal = nine_to_five_in(ZONES[z]);
+        let t = chrono::DateTime::from_timestamp(secs.clamp(-8_334_601_228_800, 8_210_266_876_799), 0)
+            .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC);
+        let d = Duration::try_seconds(dur / 1000).unwrap_or(Duration::MAX);
+        let _ = cal.is_open(t);
+        let _ = cal.next_open(t);
+        let _ = cal.add_business(t, d);
+        let _ = cal.add_business(t, Duration::MAX);
+        let _ = cal.business_between(t, chrono::DateTime::<Utc>::MAX_UTC);
+        let _ = cal.business_between(chrono::DateTime::<Utc>::MIN_UTC, t);
+        let _ = cal.add_working_days(t, n);
+        let _ = cal.next_cutoff(t, NaiveTime::from_hms_opt(17, 0, 0).unwrap());
+        let _ = cal.is_working_day(t.date_naive());
+    }
+}

@@ -739,3 +739,60 @@ fn a_complaint_that_cannot_fire_never_holds_up_the_others() {
     assert_eq!(tick.fired.len(), 2);
     assert!(tick.failed.is_empty());
 }
+
+#[test]
+fn instants_outside_the_supported_range_are_invalid_and_nothing_panics() {
+    use chrono::{DateTime, Utc};
+    let mut s = Sim::new(sh(16, 10, 0));
+    s.routed("R", "general");
+    let invalid = |r: Result<Arc<Complaint>, EngineError>, name: &str| match r {
+        Err(EngineError::Rejected(Rejection::Invalid { field, .. })) => assert_eq!(field, name),
+        other => panic!("{name}: {other:?}"),
+    };
+    let far = [
+        DateTime::<Utc>::MAX_UTC,
+        EARLIEST - Duration::seconds(1),
+        LATEST + Duration::seconds(1),
+    ];
+    for (n, at) in far.into_iter().enumerate() {
+        for clock in ["acknowledge", "resolution"] {
+            let agree = Command::AgreeDeadline {
+                clock: ClockKey::new(clock).unwrap(),
+                deadline: at,
+            };
+            let cmd = CommandId::new(format!("far-{clock}-{n}")).unwrap();
+            let r = s.e.execute(
+                cmd,
+                &ComplaintId::new("R").unwrap(),
+                agree,
+                &testing::manager(),
+            );
+            invalid(r, "deadline");
+        }
+        let mut intake = testing::intake(at.min(sh(16, 10, 0)));
+        if at > sh(16, 10, 0) {
+            intake.subject.purchased_at = Some(at);
+        }
+        let field = if at > sh(16, 10, 0) {
+            "subject.purchased_at"
+        } else {
+            "received_at"
+        };
+        let cmd = CommandId::new(format!("far-receive-{n}")).unwrap();
+        let id = ComplaintId::new(format!("F{n}")).unwrap();
+        let r = s.e.execute(
+            cmd,
+            &id,
+            Command::Receive(Arc::new(intake)),
+            &testing::agent(),
+        );
+        invalid(r, field);
+    }
+    // The last instant of the range is still a deadline one may agree.
+    let agree = Command::AgreeDeadline {
+        clock: ClockKey::new("acknowledge").unwrap(),
+        deadline: LATEST,
+    };
+    s.receive("L");
+    s.run("L", agree, &testing::manager());
+}

@@ -34,6 +34,15 @@
 //! 1970–2100) whole weeks are measured in one pass. Holidays, overrides and DST transitions
 //! are found by binary search; transitions are precomputed for 1970–2100 when the calendar
 //! is built.
+//!
+//! # Range
+//! Answers are exact for instants from 1970 through 2100, the range the time-zone table
+//! covers (the engine accepts no instant outside it: [`crate::EARLIEST`], [`crate::LATEST`]).
+//! chrono-tz's data end with 2099; each zone's clock changes of 2099 are carried into 2100
+//! by the rule they follow (the last or n-th weekday of the month), as the tz database's
+//! open-ended rules do.
+//! No input panics or runs away: instants before 1900 or after 2499 are taken as those
+//! ends, business durations as at most 100 years and working days as at most 36,500.
 
 use crate::id::CalendarKey;
 use crate::model::Timestamp;
@@ -45,6 +54,18 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 const DAY: i64 = 86_400;
+
+/// The instants a calendar computes on, in UTC seconds: 1900-01-01 ..= 2500-01-01.
+const FIRST_SECOND: i64 = -2_208_988_800;
+const LAST_SECOND: i64 = 16_725_225_600;
+/// The longest business duration and working-day count a calendar adds (100 years).
+const MAX_SECONDS: i64 = 100 * 365 * DAY;
+const MAX_WORKING_DAYS: u32 = 36_500;
+
+/// `t` in UTC seconds, within the range a calendar computes on.
+fn seconds(t: Timestamp) -> i64 {
+    t.timestamp().clamp(FIRST_SECOND, LAST_SECOND)
+}
 
 /// A calendar as the policy states it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -243,7 +264,7 @@ impl BusinessCalendar {
         if self.always_open {
             return true;
         }
-        let u = t.timestamp();
+        let u = seconds(t);
         Walk::new(self, u).next_interval().0 <= u
     }
 
@@ -252,14 +273,14 @@ impl BusinessCalendar {
         if self.always_open {
             return t;
         }
-        let u = t.timestamp();
+        let u = seconds(t);
         let (a, _) = Walk::new(self, u).next_interval();
         if a <= u { t } else { at(a) }
     }
 
     /// Open time in `[a, b)`; zero when `b` is not after `a`.
     pub fn business_between(&self, a: Timestamp, b: Timestamp) -> Duration {
-        let (a, b) = (a.timestamp(), b.timestamp());
+        let (a, b) = (seconds(a), seconds(b));
         if b <= a {
             return Duration::zero();
         }
@@ -285,14 +306,14 @@ impl BusinessCalendar {
     /// The earliest instant by which `duration` of open time has passed since `start`
     /// (see the module docs for the exact rules).
     pub fn add_business(&self, start: Timestamp, duration: Duration) -> Timestamp {
-        let need = duration.num_seconds();
+        let need = duration.num_seconds().min(MAX_SECONDS);
         if need <= 0 {
             return start;
         }
+        let u = seconds(start);
         if self.always_open {
-            return at(start.timestamp() + need);
+            return at(u + need);
         }
-        let u = start.timestamp();
         let first = self.zone.local(u).div_euclid(DAY);
         // The start's own day (and yesterday's night shift), interval by interval.
         let mut left = match Walk::new(self, u).spend_until(first, need) {
@@ -385,7 +406,8 @@ impl BusinessCalendar {
         if n == 0 {
             return start;
         }
-        let local = self.zone.local(start.timestamp());
+        let n = n.min(MAX_WORKING_DAYS);
+        let local = self.zone.local(seconds(start));
         let (mut date, secs) = (local.div_euclid(DAY), local.rem_euclid(DAY));
         if self.always_open {
             return at(self.zone.utc((date + i64::from(n)) * DAY + secs));
@@ -409,7 +431,7 @@ impl BusinessCalendar {
 
     /// `time` (local) on the first working day on which that moment is not before `start`.
     pub fn next_cutoff(&self, start: Timestamp, time: NaiveTime) -> Timestamp {
-        let u = start.timestamp();
+        let u = seconds(start);
         let secs = i64::from(time.num_seconds_from_midnight());
         let mut date = self.zone.local(u).div_euclid(DAY);
         loop {
@@ -606,6 +628,48 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// When in its year a clock change happens: the `n`-th (or last) weekday of a month at a
+/// local time of day.
+#[derive(Debug, Clone, Copy)]
+struct Rule {
+    month: u32,
+    weekday: chrono::Weekday,
+    nth: u32,
+    last: bool,
+    time: i64,
+}
+
+impl Rule {
+    /// The rule local civil second `local` satisfies.
+    fn of(local: i64) -> Self {
+        let date = day_date(local.div_euclid(DAY));
+        let next_month_day = date + Duration::days(7);
+        Self {
+            month: date.month(),
+            weekday: date.weekday(),
+            nth: (date.day() - 1) / 7 + 1,
+            last: next_month_day.month() != date.month(),
+            time: local.rem_euclid(DAY),
+        }
+    }
+
+    /// The local civil second of this rule's change in `year`.
+    fn in_year(&self, year: i32) -> Option<i64> {
+        let date = if self.last {
+            let first_next = NaiveDate::from_ymd_opt(year, self.month, 1)?
+                .checked_add_months(chrono::Months::new(1))?;
+            let mut d = first_next.pred_opt()?;
+            while d.weekday() != self.weekday {
+                d = d.pred_opt()?;
+            }
+            d
+        } else {
+            NaiveDate::from_weekday_of_month_opt(year, self.month, self.weekday, self.nth as u8)?
+        };
+        Some(day_number(date) * DAY + self.time)
+    }
+}
+
 /// A time zone as a table of UTC offsets, precomputed once: conversions are binary searches.
 #[derive(Debug, Clone)]
 struct Zone {
@@ -623,7 +687,7 @@ impl Zone {
                 .naive_utc();
             i64::from(tz.offset_from_utc_datetime(&dt).fix().local_minus_utc())
         };
-        let (from, to) = (0_i64, 4_102_444_800_i64); // 1970 .. 2100
+        let (from, to) = (0_i64, 4_133_980_800_i64); // 1970-01-01 .. 2101-01-01
         let mut changes = Vec::new();
         let mut offsets = vec![off(from)];
         let mut u = from;
@@ -645,7 +709,60 @@ impl Zone {
             }
             u = next;
         }
-        Self { changes, offsets }
+        let mut zone = Self { changes, offsets };
+        zone.extend_into_2100();
+        zone
+    }
+
+    /// chrono-tz's tables end with 2099: a zone that still changes its clocks then (summer
+    /// time in Europe and America) would keep winter time all through 2100. Carry each of
+    /// 2099's changes into 2100 by the rule it follows in 2097–2099 — the n-th or the last
+    /// weekday of its month, at the same local time — as the tz database's open-ended rules
+    /// do. A change that follows no such rule (a table of dates) is not carried.
+    fn extend_into_2100(&mut self) {
+        const Y2099: i64 = 4_070_908_800; // 2099-01-01T00:00:00Z
+        const Y2100: i64 = 4_102_444_800;
+        let in_year = |from: i64, to: i64| -> Vec<usize> {
+            (0..self.changes.len())
+                .filter(|&i| (from..to).contains(&self.changes[i]))
+                .collect()
+        };
+        let year_before = |i: usize, years: i64| {
+            // The change of `years` earlier between the same offsets, if there is one.
+            let (before, after) = (self.offsets[i], self.offsets[i + 1]);
+            let near = self.changes[i] - years * 365 * DAY;
+            (0..self.changes.len()).find(|&j| {
+                (self.changes[j] - near).abs() < 20 * DAY
+                    && self.offsets[j] == before
+                    && self.offsets[j + 1] == after
+            })
+        };
+        let mut added = Vec::new();
+        for i in in_year(Y2099, Y2100) {
+            let mut rule = Rule::of(self.changes[i] + self.offsets[i]);
+            let earlier: Option<Vec<Rule>> = [1, 2]
+                .into_iter()
+                .map(|back| {
+                    year_before(i, back).map(|j| Rule::of(self.changes[j] + self.offsets[j]))
+                })
+                .collect();
+            let Some(earlier) = earlier else { continue };
+            // "Last" only if it was the last every year; otherwise the same n-th every year.
+            rule.last &= earlier.iter().all(|e| e.last);
+            let follows = earlier.iter().all(|e| {
+                (e.month, e.weekday, e.time) == (rule.month, rule.weekday, rule.time)
+                    && (rule.last || e.nth == rule.nth)
+            });
+            if let (true, Some(local)) = (follows, rule.in_year(2100)) {
+                added.push((local - self.offsets[i], self.offsets[i + 1]));
+            }
+        }
+        for (change, offset) in added {
+            if self.changes.last().is_none_or(|&last| change > last) {
+                self.changes.push(change);
+                self.offsets.push(offset);
+            }
+        }
     }
 
     /// Local civil seconds (since 1970-01-01 00:00 local) of UTC instant `u`.

@@ -11,6 +11,28 @@ use std::sync::Arc;
 /// An instant. The core never reads the system clock: every instant comes in from outside.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;
 
+/// The earliest instant plaint accepts from outside — an intake's times, an agreed deadline,
+/// the engine's `now`: 1970-01-01T00:00:00Z. With [`LATEST`] it bounds what `decide` takes,
+/// so every deadline computed from it is exact (the calendars' time-zone tables cover the
+/// range) and no clock arithmetic can overflow; instants outside are refused as
+/// [`crate::Rejection::Invalid`].
+pub const EARLIEST: Timestamp = at_second(0);
+
+/// The latest instant plaint accepts from outside: 2100-12-31T23:59:59Z (see [`EARLIEST`]).
+pub const LATEST: Timestamp = at_second(4_133_980_799);
+
+const fn at_second(secs: i64) -> Timestamp {
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(t) => t,
+        None => panic!("a representable instant"),
+    }
+}
+
+/// Whether `t` lies in [`EARLIEST`] ..= [`LATEST`].
+pub fn is_supported(t: Timestamp) -> bool {
+    (EARLIEST..=LATEST).contains(&t)
+}
+
 /// Free text (descriptions, reasons, references). An `Arc<str>`: a complaint's state is copied
 /// on every command, and copying text is then a reference-count increment. Build one with
 /// `.into()` from a `&str` or a `Text`.

@@ -40,6 +40,9 @@ pub fn decide(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Vec<Event>, Rejection> {
+    if !crate::model::is_supported(now) {
+        return invalid("now", out_of_range(now));
+    }
     let mut events = decide_command(state, policy, command, actor, now)?;
     if !policy.clocks.is_empty() {
         let after = scratch_fold(state, &events, actor, now);
@@ -418,6 +421,9 @@ fn decide_open(
             vec![Event::ProgressReported { note }]
         }
         Command::AgreeDeadline { clock, deadline } => {
+            if !crate::model::is_supported(deadline) {
+                return invalid("deadline", out_of_range(deadline));
+            }
             if deadline <= now {
                 return invalid("deadline", "an agreed deadline must lie ahead");
             }
@@ -562,6 +568,14 @@ fn cap_of(
         .or_else(|reason| invalid("amount", reason))
 }
 
+fn out_of_range(t: Timestamp) -> String {
+    format!(
+        "{t} is outside {} ..= {}, the instants plaint computes deadlines for",
+        crate::model::EARLIEST,
+        crate::model::LATEST
+    )
+}
+
 /// Whether `amount` exceeds `cap`; a cap in another currency (a complaint stored before
 /// intakes were checked) is refused, never compared.
 fn over_cap(amount: &Money, cap: &Money) -> Result<bool, Rejection> {
@@ -593,8 +607,16 @@ fn check_intake(policy: &Policy, intake: &crate::Intake, now: Timestamp) -> Resu
     if !policy.has_channel(&intake.channel) {
         return invalid("channel", format!("unknown channel \"{}\"", intake.channel));
     }
+    if !crate::model::is_supported(intake.received_at) {
+        return invalid("received_at", out_of_range(intake.received_at));
+    }
     if intake.received_at > now {
         return invalid("received_at", "lies in the future");
+    }
+    if let Some(t) = intake.subject.purchased_at
+        && !crate::model::is_supported(t)
+    {
+        return invalid("subject.purchased_at", out_of_range(t));
     }
     non_empty("description", &intake.description)?;
     let s = &intake.subject;

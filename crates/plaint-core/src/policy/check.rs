@@ -278,15 +278,30 @@ fn clocks(policy: &Policy, p: &mut Problems) {
                 Target::Elapsed(s) | Target::Business(s) if s.seconds() == 0 => {
                     p.add(path, "a zero target is breached at once");
                 }
+                Target::WorkingDays(n) | Target::Cutoff { days_after: n, .. } if *n > 36_500 => {
+                    p.add(path, format!("{n} days is longer than 100 years"));
+                }
+                Target::WorkingDays(0) => {
+                    p.add(path, "a zero target is breached at once");
+                }
                 _ => {}
             }
         }
-        if let Some(Warning::Percent(pc)) = c.warning
-            && !(1..=99).contains(&pc)
-        {
-            p.add(
+        match c.warning {
+            Some(Warning::Percent(pc)) if !(1..=99).contains(&pc) => p.add(
                 format!("{at}.warning.percent"),
                 format!("{pc} is not between 1 and 99"),
+            ),
+            Some(Warning::Before(s)) if s.seconds() == 0 => p.add(
+                format!("{at}.warning.before"),
+                "a warning zero before the deadline is the breach itself",
+            ),
+            _ => {}
+        }
+        if c.agreed_max.is_some_and(|s| s.seconds() == 0) {
+            p.add(
+                format!("{at}.agreed_max"),
+                "a zero limit leaves no deadline to agree",
             );
         }
         let mut last = None;

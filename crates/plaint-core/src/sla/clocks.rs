@@ -15,12 +15,26 @@ enum Measure<'a> {
     Elapsed,
 }
 
+/// `t` plus `secs` seconds, saturating at the ends of what an instant can be: a clock state
+/// from damaged or very old data must not panic the arithmetic.
+fn plus(t: Timestamp, secs: i64) -> Timestamp {
+    Duration::try_seconds(secs)
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(if secs < 0 {
+            chrono::DateTime::<chrono::Utc>::MIN_UTC
+        } else {
+            chrono::DateTime::<chrono::Utc>::MAX_UTC
+        })
+}
+
 impl Measure<'_> {
     fn add(&self, from: Timestamp, secs: i64) -> Timestamp {
         match self {
             _ if secs <= 0 => from,
-            Measure::Calendar(c) => c.add_business(from, Duration::seconds(secs)),
-            Measure::Elapsed => from + Duration::seconds(secs),
+            Measure::Calendar(c) => {
+                c.add_business(from, Duration::try_seconds(secs).unwrap_or(Duration::MAX))
+            }
+            Measure::Elapsed => plus(from, secs),
         }
     }
 
@@ -66,7 +80,7 @@ impl<'a> Clocks<'a> {
                 not_after,
             } => (not_after.seconds(), Some(not_before.seconds())),
             Target::WorkingDays(n) => {
-                let due = cal.map_or(start + Duration::days(i64::from(n)), |c| {
+                let due = cal.map_or(plus(start, i64::from(n) * 86_400), |c| {
                     c.add_working_days(start, n)
                 });
                 (m.between(start, due), None)
@@ -80,11 +94,9 @@ impl<'a> Clocks<'a> {
                     }
                     None => {
                         let day = start.date_naive();
-                        let mut due = day.and_time(at).and_utc();
-                        if due < start {
-                            due += Duration::days(1);
-                        }
-                        due + Duration::days(i64::from(days_after))
+                        let due = day.and_time(at).and_utc();
+                        let late = i64::from(days_after) + i64::from(due < start);
+                        plus(due, late * 86_400)
                     }
                 };
                 (m.between(start, due), None)
@@ -104,15 +116,15 @@ impl<'a> Clocks<'a> {
         let left = st.remaining;
         let warning = def.warning.and_then(|w| {
             let margin = match w {
-                Warning::Percent(p) => st.budget * (100 - i64::from(p.min(100))) / 100,
+                Warning::Percent(p) => st.budget.saturating_mul(100 - i64::from(p.min(100))) / 100,
                 Warning::Before(s) => s.seconds(),
             };
-            (!st.warned).then(|| m.add(now, left - margin))
+            (!st.warned).then(|| m.add(now, left.saturating_sub(margin)))
         });
         let not_before = match target {
             Target::Window { not_before, .. } => {
-                let used = st.budget - left;
-                Some(m.add(now, not_before.seconds() - used))
+                let used = st.budget.saturating_sub(left);
+                Some(m.add(now, not_before.seconds().saturating_sub(used)))
             }
             _ => None,
         };
@@ -123,7 +135,7 @@ impl<'a> Clocks<'a> {
             rungs: def
                 .escalation
                 .iter()
-                .map(|r| m.add(now, left + r.after.seconds()))
+                .map(|r| m.add(now, left.saturating_add(r.after.seconds())))
                 .collect(),
         }
     }
@@ -158,7 +170,7 @@ impl<'a> Clocks<'a> {
             };
             if restart && !stage.is_terminal() {
                 if let Some(target) = target {
-                    let cycle = current.map_or(1, |c| c.cycle + 1);
+                    let cycle = current.map_or(1, |c| c.cycle.saturating_add(1));
                     out.extend(self.start(def, target, &tier, cycle, now));
                 }
                 continue;
@@ -182,7 +194,9 @@ impl<'a> Clocks<'a> {
                 out.push(Event::ClockPaused {
                     clock: def.key.clone(),
                     cycle: st.cycle,
-                    remaining: st.remaining - measure.between(st.measured_at, now).max(0),
+                    remaining: st
+                        .remaining
+                        .saturating_sub(measure.between(st.measured_at, now).max(0)),
                 });
             } else if st.is_paused() && !pause {
                 let mut next = st.clone();
@@ -203,11 +217,11 @@ impl<'a> Clocks<'a> {
                 } else {
                     0
                 };
-                let used = st.budget - (st.remaining - since);
+                let used = st.budget.saturating_sub(st.remaining.saturating_sub(since));
                 let (budget, _) = self.budget(def, t, st.started_at);
                 let mut next = st.clone();
                 next.budget = budget;
-                next.remaining = budget - used;
+                next.remaining = budget.saturating_sub(used);
                 next.measured_at = now;
                 out.push(Event::ClockReprojected {
                     clock: def.key.clone(),

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A length of time written like `90m`, `2h`, `1d12h`, `45s` (days are 24 hours).
+/// A length of time written like `90m`, `2h`, `1d12h`, `45s` (days are 24 hours), from zero
+/// to [`Span::MAX`]. Whether zero means anything is up to the construct: a zero target or
+/// warning is a policy problem, a zero escalation offset means "at the breach".
 ///
 /// ```
 /// use plaint_core::sla::Span;
@@ -22,9 +24,10 @@ impl Span {
     /// The longest span accepted: 100 years of 365 days. Keeps every deadline computable.
     pub const MAX: Span = Span(100 * 365 * 86_400);
 
-    /// A span of `seconds`.
+    /// A span of `seconds`, kept within `0 ..=` [`Span::MAX`] (so no deadline computed from
+    /// a span can overflow): a negative count is zero, a longer one is `MAX`.
     pub fn from_seconds(seconds: i64) -> Self {
-        Self(seconds)
+        Self(seconds.clamp(0, Self::MAX.0))
     }
 
     /// Its length in seconds.
@@ -37,10 +40,16 @@ impl std::str::FromStr for Span {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("\"{s}\" is not a span like 90m, 2h or 1d12h");
+        let long = || format!("\"{s}\" is longer than 100 years");
         let (mut total, mut num, mut any) = (0i64, None::<i64>, false);
         for ch in s.chars() {
             if let Some(d) = ch.to_digit(10) {
-                num = Some(num.unwrap_or(0).checked_mul(10).ok_or_else(bad)? + i64::from(d));
+                num = Some(
+                    num.unwrap_or(0)
+                        .checked_mul(10)
+                        .and_then(|n| n.checked_add(i64::from(d)))
+                        .ok_or_else(long)?,
+                );
                 continue;
             }
             let unit = match ch {
@@ -55,16 +64,16 @@ impl std::str::FromStr for Span {
                     num.take()
                         .ok_or_else(bad)?
                         .checked_mul(unit)
-                        .ok_or_else(bad)?,
+                        .ok_or_else(long)?,
                 )
-                .ok_or_else(bad)?;
+                .ok_or_else(long)?;
             any = true;
         }
         if num.is_some() || !any {
             return Err(bad());
         }
         if total > Self::MAX.0 {
-            return Err(format!("\"{s}\" is longer than 100 years"));
+            return Err(long());
         }
         Ok(Self(total))
     }
@@ -246,6 +255,10 @@ mod tests {
             "1h 2m",
             "99999999999999999999d",
             "36501d",
+            "9223372036854775808s",
+            "9223372036854775807s",
+            "922337203685477580d",
+            "1d9223372036854775807s",
         ] {
             assert!(bad.parse::<Span>().is_err(), "{bad}");
         }
