@@ -3,9 +3,9 @@
 
 use crate::cold::{self, Runs};
 use crate::error::FileError;
-use crate::frame::{self, HEADER_LEN, SEGMENT_MAGIC};
+use crate::frame::{self, HEADER_LEN, SEGMENT};
 use crate::fs::{Dir, Fs, OsFs, WriteFile};
-use crate::record::{self, Batch, Record};
+use crate::record::{self, Batch, Frame, Next, Record};
 use crate::run::Run;
 use crate::snapshot;
 use plaint_core::{
@@ -14,6 +14,7 @@ use plaint_core::{
 };
 use plaint_memory::{Frozen, MemoryStore, Whole};
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
@@ -99,8 +100,13 @@ pub struct OpenReport {
     /// Runs (files of complaints moved out of memory) the snapshot lists; opened, not read.
     pub runs: usize,
     /// A torn tail cut off the newest segment: the last write of the previous run, never
-    /// acknowledged, cut short by a crash.
+    /// acknowledged, cut short by a crash. (Or, when a crash stopped a new segment being
+    /// started, that segment, which held nothing, removed.)
     pub torn_tail: Option<TornTail>,
+    /// A checkpoint opening made once the log was replayed: the snapshot it wrote. Opening
+    /// checkpoints when the newest segment was written by an older version (its format cannot
+    /// name the segment after it; the snapshot names the segment the checkpoint starts).
+    pub checkpoint: Option<PathBuf>,
 }
 
 /// An unacknowledged, incomplete last write that opening removed.
@@ -226,6 +232,9 @@ struct Log {
     stats: Stats,
     segment: u64,
     len: u64,
+    /// The current segment's format version (1 only for a segment an older version wrote,
+    /// until the checkpoint opening makes).
+    version: u32,
     /// Log bytes since the last snapshot.
     since_snapshot: u64,
     /// The number the next run file gets.
@@ -240,11 +249,18 @@ fn snapshot_name(n: u64) -> String {
     format!("snapshot-{n:020}.snap")
 }
 
+/// Segment, snapshot and run numbers are below this (a store would need billions of years to
+/// get there): a larger one in a file name is not a name plaint writes, and one in a frame is
+/// damage. So a number and the few after it never overflow.
+const MAX_NUMBER: u64 = u64::MAX / 2;
+
+/// The number in a file name `{prefix}{number}{suffix}`, if it is one plaint writes.
 fn numbered(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
     name.strip_prefix(prefix)?
         .strip_suffix(suffix)?
         .parse()
         .ok()
+        .filter(|&n| n < MAX_NUMBER)
 }
 
 /// A checkpoint between its two parts.
@@ -313,6 +329,57 @@ fn merge_from(runs: &[Arc<Run>]) -> usize {
     i
 }
 
+/// The error for a segment that must exist and does not.
+fn missing_segment(dir: &Dir, n: u64, why: &str) -> FileError {
+    FileError::corrupt(
+        dir.file(&segment_name(n)),
+        0,
+        format!("this log segment is missing ({why})"),
+    )
+}
+
+/// The segment a segment's data names as the next (its last valid frame, if that is a
+/// [`Next`]), and where that frame is.
+fn names_next(data: &[u8], frames: &[Range<usize>], version: u32) -> Option<(Next, u64)> {
+    let r = frames.last()?;
+    if !record::may_be_next(&data[r.clone()], version) {
+        return None;
+    }
+    match record::decode_frame(&data[r.clone()], version) {
+        Ok(Frame::Next(next)) => Some((next, (r.start - frame::FRAME_OVERHEAD) as u64)),
+        _ => None,
+    }
+}
+
+/// A rotation that did not finish: segment `newest` holds no frame (its header may even be
+/// cut short) and segment `before` does not end by naming it. A segment is named before
+/// anything is written to it, so nothing was: it is removed, and `before` is the newest
+/// segment again (its torn tail, a `Next` frame cut short, is cut as usual). Returns what was
+/// removed.
+fn unfinished_rotation(dir: &Dir, before: u64, newest: u64) -> Result<Option<TornTail>, FileError> {
+    let file = dir.file(&segment_name(newest));
+    let data = dir.fs.read(&file).map_err(FileError::io("read", &file))?;
+    if !frame::header_prefix(&data, &SEGMENT) {
+        return Ok(None);
+    }
+    let path = dir.file(&segment_name(before));
+    let prev = dir.fs.read(&path).map_err(FileError::io("read", &path))?;
+    let named = frame::check_header(&prev, &SEGMENT, &path)
+        .ok()
+        .and_then(|version| names_next(&prev, &frame::scan(&prev).frames, version))
+        .is_some_and(|(next, _)| next.segment == newest);
+    if named {
+        return Ok(None);
+    }
+    dir.remove(&[segment_name(newest)])?;
+    Ok(Some(TornTail {
+        file,
+        offset: 0,
+        removed: data.len() as u64,
+        why: "a new segment the one before does not name: its rotation did not finish",
+    }))
+}
+
 impl FileStore {
     /// Opens (creating if needed) the store in `dir`: loads the newest snapshot, replays the
     /// log after it, cuts a torn tail off the newest segment (and says so in the report).
@@ -341,10 +408,15 @@ impl FileStore {
             _ => FileError::io("lock", &path)(e),
         })?;
         let dir = Dir { fs, path };
-        let names = dir
+        let listed = dir
             .fs
             .list(&dir.path)
             .map_err(FileError::io("list", &dir.path))?;
+        // A snapshot or run being written when the last process stopped: never renamed into
+        // place, never needed.
+        let (tmp, names): (Vec<String>, Vec<String>) =
+            listed.into_iter().partition(|n| n.ends_with(".tmp"));
+        dir.remove(&tmp)?;
         let memory = MemoryStore::new();
         let mut report = OpenReport::default();
 
@@ -370,7 +442,7 @@ impl FileStore {
         }
         let next_run = names
             .iter()
-            .filter_map(|n| numbered(n.trim_end_matches(".tmp"), "run-", ".tbl"))
+            .filter_map(|n| numbered(n, "run-", ".tbl"))
             .max()
             .map_or(1, |n| n + 1);
         let first = snapshot.unwrap_or(1);
@@ -380,34 +452,39 @@ impl FileStore {
             .filter(|&n| n >= first)
             .collect();
         segments.sort_unstable();
-        if let Some(missing) = (first..).zip(&segments).find(|(want, got)| want != *got) {
-            return Err(FileError::corrupt(
-                dir.file(&segment_name(missing.0)),
-                0,
-                "this log segment is missing",
+        // Snapshot N names segment N (it is created before the snapshot is written), and the
+        // numbering has no gaps.
+        if let Some((missing, _)) = (first..).zip(&segments).find(|(want, got)| want != *got) {
+            return Err(missing_segment(&dir, missing, "the numbering has a gap"));
+        }
+        if snapshot.is_some() && segments.is_empty() {
+            return Err(missing_segment(
+                &dir,
+                first,
+                &format!("{} starts with it", snapshot_name(first)),
             ));
         }
-        // Leftovers of an interrupted checkpoint: older snapshots and segments, temporary files.
-        let leftovers: Vec<String> = names
-            .iter()
-            .filter(|n| {
-                n.ends_with(".tmp")
-                    || numbered(n, "snapshot-", ".snap").is_some_and(|s| Some(s) != snapshot)
-                    || numbered(n, "segment-", ".log").is_some_and(|s| s < first)
-                    || numbered(n, "run-", ".tbl")
-                        .is_some_and(|r| live.iter().all(|l| l.number != r))
-            })
-            .cloned()
-            .collect();
+        if let [.., before, newest] = segments[..]
+            && let Some(removed) = unfinished_rotation(&dir, before, newest)?
+        {
+            segments.pop();
+            report.torn_tail = Some(removed);
+        }
 
         let mut since_snapshot = 0;
-        let mut newest: Option<(u64, u64)> = None;
+        let mut newest: Option<(u64, u64, u32)> = None;
         for (i, &n) in segments.iter().enumerate() {
             let last = i + 1 == segments.len();
             let file = dir.file(&segment_name(n));
             let mut data = dir.fs.read(&file).map_err(FileError::io("read", &file))?;
-            if last && data.len() < HEADER_LEN && frame::header(SEGMENT_MAGIC).starts_with(&data) {
-                // Created but its header never became durable: nothing was ever written to it.
+            if last
+                && snapshot.is_none()
+                && n == 1
+                && data.len() < HEADER_LEN
+                && frame::header_prefix(&data, &SEGMENT)
+            {
+                // A new store's first segment, whose header never became durable: nothing was
+                // written to it.
                 report.torn_tail = Some(TornTail {
                     file: file.clone(),
                     offset: 0,
@@ -417,8 +494,22 @@ impl FileStore {
                 dir.remove(&[segment_name(n)])?;
                 break;
             }
-            frame::check_header(&data, SEGMENT_MAGIC, &file)?;
+            let version = frame::check_header(&data, &SEGMENT, &file)?;
             let scan = frame::scan(&data);
+            let next = names_next(&data, &scan.frames, version);
+            if let Some((next, at)) = next {
+                if next.segment != n + 1 {
+                    return Err(FileError::corrupt(
+                        &file,
+                        at,
+                        format!("names segment {} as the next, not {}", next.segment, n + 1),
+                    ));
+                }
+                if last {
+                    let why = format!("{} names it as the next", segment_name(n));
+                    return Err(missing_segment(&dir, n + 1, &why));
+                }
+            }
             if let Some((at, why)) = scan.bad {
                 if !(last && scan.torn_tail(&data)) {
                     return Err(FileError::corrupt(&file, at as u64, why));
@@ -434,10 +525,22 @@ impl FileStore {
                 });
                 data.truncate(at);
             }
-            for r in &scan.frames {
+            for (k, r) in scan.frames.iter().enumerate() {
                 let offset = (r.start - frame::FRAME_OVERHEAD) as u64;
-                let records = record::decode::<Vec<Record>>(&data[r.clone()])
+                let frame = record::decode_frame(&data[r.clone()], version)
                     .map_err(|why| FileError::corrupt(&file, offset, why))?;
+                let records = match frame {
+                    Frame::Records(records) => records,
+                    // The last one, checked above.
+                    Frame::Next(_) if k + 1 == scan.frames.len() => continue,
+                    Frame::Next(_) => {
+                        return Err(FileError::corrupt(
+                            &file,
+                            offset,
+                            "frames after the one naming the next segment",
+                        ));
+                    }
+                };
                 for record in records {
                     apply(&memory, &live, record).map_err(|e| {
                         FileError::corrupt(&file, offset, format!("a record does not apply: {e}"))
@@ -445,28 +548,56 @@ impl FileStore {
                     report.records += 1;
                 }
             }
+            if !last && version >= 2 && next.is_none() {
+                return Err(FileError::corrupt(
+                    &file,
+                    data.len() as u64,
+                    format!(
+                        "the segment ends without naming {} as the next: it was cut short",
+                        segment_name(n + 1)
+                    ),
+                ));
+            }
             report.segments += 1;
             since_snapshot += data.len() as u64;
-            newest = Some((n, data.len() as u64));
+            newest = Some((n, data.len() as u64, version));
         }
+        // Leftovers of a checkpoint that wrote its snapshot but did not finish removing what it
+        // replaced: older snapshots and segments, runs the snapshot does not list.
+        let leftovers: Vec<String> = names
+            .iter()
+            .filter(|n| {
+                numbered(n, "snapshot-", ".snap").is_some_and(|s| Some(s) != snapshot)
+                    || numbered(n, "segment-", ".log").is_some_and(|s| s < first)
+                    || numbered(n, "run-", ".tbl")
+                        .is_some_and(|r| live.iter().all(|l| l.number != r))
+            })
+            .cloned()
+            .collect();
         dir.remove(&leftovers)?;
-        let (segment, len, file) = match newest {
-            Some((n, len)) => {
+        let (segment, len, version, file) = match newest {
+            Some((n, len, version)) => {
                 let path = dir.file(&segment_name(n));
                 let file = dir.fs.append(&path).map_err(FileError::io("open", &path))?;
-                (n, len, file)
+                (n, len, version, file)
             }
             None => {
                 let n = first;
-                let file = dir.create(&segment_name(n), &frame::header(SEGMENT_MAGIC))?;
-                (n, HEADER_LEN as u64, file)
+                let file = dir.create(&segment_name(n), &frame::header(&SEGMENT))?;
+                (n, HEADER_LEN as u64, SEGMENT.version, file)
             }
         };
+        if snapshot.is_none() {
+            // A store without a snapshot: an empty one names segment 1 (the state before it is
+            // empty), so that a store that lost it is not taken for a new one.
+            snapshot::write(&dir, &snapshot_name(1), &[], &Frozen::default(), &[])?;
+        }
         let log = Log {
             file,
             stats: Stats::default(),
             segment,
             len,
+            version,
             since_snapshot,
             next_run,
         };
@@ -481,6 +612,13 @@ impl FileStore {
             checkpointing: Mutex::new(()),
             _lock: lock,
         };
+        // Checkpoint now when the newest segment is of an older format: it cannot name the
+        // next one; the checkpoint's snapshot names the segment it starts instead.
+        if version < SEGMENT.version {
+            store.checkpoint()?;
+            let n = store.lock_log().segment;
+            report.checkpoint = Some(store.dir.file(&snapshot_name(n)));
+        }
         Ok(Opened { store, report })
     }
 
@@ -715,13 +853,23 @@ impl FileStore {
             .is_some_and(|after| log.since_snapshot >= after)
     }
 
+    /// Starts segment N+1: creates it (durably), then, if segment N is of a format that can,
+    /// ends N with a frame naming N+1, synced before anything is written to N+1: from then on
+    /// N+1 missing is reported. A crash between the two leaves an N+1 that N does not name
+    /// and that holds nothing; opening removes it.
     fn rotate(&self, log: &mut Log) -> Result<(), FileError> {
         let next = log.segment + 1;
-        log.file = self
+        let file = self
             .dir
-            .create(&segment_name(next), &frame::header(SEGMENT_MAGIC))?;
+            .create(&segment_name(next), &frame::header(&SEGMENT))?;
+        if log.version >= 2 {
+            let named = Next { segment: next };
+            self.write_frame(log, &named.payload())?;
+        }
+        log.file = file;
         log.segment = next;
         log.len = HEADER_LEN as u64;
+        log.version = SEGMENT.version;
         Ok(())
     }
 
