@@ -29,6 +29,9 @@
 //!   segment: each one is named, durably and before anything is written to it, by the
 //!   snapshot or the segment before it. What no store can see is in [What opening cannot
 //!   tell](#what-opening-cannot-tell).
+//! - Checkpoints get done even when the process dies during every one: a checkpoint a crash
+//!   stopped is finished by the next open, from where it stopped, so the log an open replays
+//!   stays bounded as long as each process lives through writing one file of a checkpoint.
 //!
 //! # Format
 //!
@@ -61,7 +64,8 @@
 //!   `settle` (id, outcome) or `requeue` (id, at). A frame is written with one `write` and is
 //!   the unit of atomicity: a commit is in the log whole or not at all.
 //! - A segment `N` that has a successor ends with a frame naming it (format 2):
-//!   `{"next": {"segment": N+1}}`.
+//!   `{"next": {"segment": N+1}}`, with `"checkpoint": R` added when a checkpoint starts with
+//!   segment `N+1` and writes runs `R` (and `R+1`, if it merges).
 //! - In a snapshot, frames carry JSON arrays of items: `{"Complaint": {state, history}}` for
 //!   each complaint that stays in memory, `{"Outbox": entry}`, `{"Dead": entry}`; the last
 //!   item of the last frame is `{"End": {complaints, outbox, dead, runs}}` with the counts, so
@@ -115,14 +119,26 @@
 //!    the file and the byte offset: data that was acknowledged is damaged, and the store will
 //!    not guess. So is a segment of format 2 before the newest that does not end by naming
 //!    the next one: it was cut short, even if exactly at a frame boundary.
-//! 5. Remove leftovers of an interrupted checkpoint (older snapshots and segments, runs the
+//! 5. Finish a checkpoint a crash stopped: when a segment's last frame says a checkpoint
+//!    starts with the next segment `M` and there is no `snapshot-M.snap`, memory, once that
+//!    segment is replayed, is exactly the state the checkpoint was writing. Opening writes
+//!    what is missing of it — the run and the merged run unless they are there already (a run
+//!    gets its name only once whole and durable; their numbers are used once), then the
+//!    snapshot — lets go of the complaints it moved, and replays on from `M`
+//!    ([`OpenReport::resumed`]). No file it wrote is written again, so a process killed
+//!    during every checkpoint still gets one done, provided it lives through writing one
+//!    file.
+//! 6. Remove leftovers of an interrupted checkpoint (older snapshots and segments, runs the
 //!    snapshot does not list).
-//! 6. A store without a snapshot (a new one, or one 0.1.0 wrote and never checkpointed) gets
+//! 7. A store without a snapshot (a new one, or one 0.1.0 wrote and never checkpointed) gets
 //!    an empty `snapshot-1.snap`, which names segment 1: a store that lost segment 1 is not
 //!    taken for a new one.
-//! 7. Checkpoint ([`OpenReport::checkpoint`]) if the newest segment is of format 1, which
-//!    cannot name a next segment: the checkpoint's snapshot names the segment it starts, and
-//!    every segment after that is named by the one before.
+//! 8. Checkpoint ([`OpenReport::checkpoint`]) if the log replayed since the last snapshot has
+//!    reached [`Options::checkpoint_after`], rather than leave it to the first append (a
+//!    process killed during every checkpoint then makes progress whether it appends or not),
+//!    or if the newest segment is of format 1, which cannot name a next segment: the
+//!    checkpoint's snapshot names the segment it starts, and every segment after that is
+//!    named by the one before.
 //!
 //! ## What opening cannot tell
 //!
@@ -138,9 +154,10 @@
 //!   each other (a restored backup), or every file removed (an empty directory is a new
 //!   store).
 //! - **Stores written by plaint-file 0.1.0** open as before: their segments (format 1) name no
-//!   successor, so until the first open by this version checkpoints the store (step 7), a
+//!   successor, so until the first open by this version checkpoints the store (step 8), a
 //!   missing newest segment of theirs goes unseen, as it did in 0.1.0. Detection starts with
-//!   the first segment this version writes.
+//!   the first segment this version writes. A checkpoint that 0.1.0 left unfinished is not
+//!   resumed (its segments do not say it started); the checkpoint of step 8 makes a new one.
 //! - Under [`Durability::Buffered`], after an operating-system crash or power cut, anything
 //!   unsynced may be lost or damaged, including the frame that names a segment: such damage
 //!   is reported as corruption, not repaired.

@@ -51,7 +51,7 @@ impl Record {
 }
 
 /// What the last frame of a segment with a successor says (segment format 2): which segment
-/// follows. It is durable before anything is written to
+/// follows, and whether a checkpoint starts there. It is durable before anything is written to
 /// that segment, so a segment that is missing, or cut short at a frame boundary, is told from
 /// the end of a log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,9 +59,13 @@ impl Record {
 pub(crate) struct Next {
     /// The number of the segment that follows.
     pub(crate) segment: u64,
+    /// When a checkpoint starts with that segment: the number of the run it writes (and, for a
+    /// merge, the number after it). Opening finishes such a checkpoint if a crash stopped it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) checkpoint: Option<u64>,
 }
 
-/// The JSON of a [`Next`] frame: `{"next": {"segment": …}}`.
+/// The JSON of a [`Next`] frame: `{"next": {"segment": …, "checkpoint": …}}`.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NextFrame {
@@ -149,11 +153,23 @@ mod tests {
 
     #[test]
     fn next_frames_read_back_and_only_in_format_2() {
-        let next = Next { segment: 7 };
+        let next = Next {
+            segment: 7,
+            checkpoint: Some(3),
+        };
         let payload = next.payload();
-        assert_eq!(&payload[1..], br#"{"next":{"segment":7}}"#.as_slice());
+        assert_eq!(
+            &payload[1..],
+            br#"{"next":{"segment":7,"checkpoint":3}}"#.as_slice()
+        );
         assert!(matches!(decode_frame(&payload, 2), Ok(Frame::Next(n)) if n == next));
         assert!(decode_frame(&payload, 1).is_err());
+        let plain = Next {
+            segment: 8,
+            checkpoint: None,
+        }
+        .payload();
+        assert_eq!(&plain[1..], br#"{"next":{"segment":8}}"#.as_slice());
         let unknown = [&[ENCODING_JSON][..], br#"{"next":{"segment":8,"what":1}}"#].concat();
         assert!(decode_frame(&unknown, 2).is_err());
         let empty = [&[ENCODING_JSON][..], b"[]"].concat();

@@ -75,7 +75,8 @@ impl Options {
     /// replays. The append that crosses the line writes the checkpoint before it returns
     /// (hundreds of milliseconds for 64 MiB of log); other appends wait only while it starts
     /// (see [`FileStore::checkpoint`]). To keep every append short, set `None` and call
-    /// [`FileStore::checkpoint`] from a thread of your own.
+    /// [`FileStore::checkpoint`] from a thread of your own. Opening checkpoints too, before it
+    /// returns, when the log it replayed since the last snapshot has reached this.
     pub fn checkpoint_after(mut self, bytes: Option<u64>) -> Self {
         self.checkpoint_after = bytes;
         self
@@ -103,9 +104,13 @@ pub struct OpenReport {
     /// acknowledged, cut short by a crash. (Or, when a crash stopped a new segment being
     /// started, that segment, which held nothing, removed.)
     pub torn_tail: Option<TornTail>,
+    /// A checkpoint a crash had stopped, which opening finished: the snapshot it wrote. It
+    /// took up the checkpoint where the crash left it, keeping the runs already written.
+    pub resumed: Option<PathBuf>,
     /// A checkpoint opening made once the log was replayed: the snapshot it wrote. Opening
-    /// checkpoints when the newest segment was written by an older version (its format cannot
-    /// name the segment after it; the snapshot names the segment the checkpoint starts).
+    /// checkpoints when the log since the last snapshot has reached
+    /// [`Options::checkpoint_after`] (so that a process killed during every checkpoint still
+    /// compacts), or when the newest segment was written by an older version.
     pub checkpoint: Option<PathBuf>,
 }
 
@@ -380,6 +385,63 @@ fn unfinished_rotation(dir: &Dir, before: u64, newest: u64) -> Result<Option<Tor
     }))
 }
 
+/// The complaints a checkpoint moved into a run, and the versions it moved.
+type Moved = HashMap<ComplaintId, u64>;
+
+/// Writes a checkpoint's files from `view`, the state before segment `n`: a run numbered `run`
+/// of the complaints no clock runs for (and, past [`MAX_RUNS`], run `run + 1` merged from the
+/// newest runs), then snapshot `n` with the rest, the outbox and the live runs. A run of
+/// either number that exists already was written by this same checkpoint before a crash
+/// stopped it (a run gets its name only once whole and durable; the numbers are used once):
+/// it is opened, not written again, so a checkpoint interrupted again and again still gets
+/// done. Returns the live runs after it and the complaints it moved into the run (id →
+/// version).
+fn write_checkpoint(
+    dir: &Dir,
+    n: u64,
+    view: &Frozen,
+    mut live: Vec<Arc<Run>>,
+    run: u64,
+) -> Result<(Vec<Arc<Run>>, Moved), FileError> {
+    let (cold, hot): (Vec<Whole>, Vec<Whole>) = view
+        .complaints
+        .iter()
+        .cloned()
+        .partition(|(state, _)| goes_cold(state));
+    if !cold.is_empty() {
+        live.push(Arc::new(existing_or(dir, run, || {
+            Run::write(dir, run, &cold)
+        })?));
+        let from = merge_from(&live);
+        if from < live.len() {
+            let merged = existing_or(dir, run + 1, || Run::merge(dir, run + 1, &live[from..]))?;
+            live.truncate(from);
+            live.push(Arc::new(merged));
+        }
+    }
+    let numbers: Vec<u64> = live.iter().map(|r| r.number).collect();
+    snapshot::write(dir, &snapshot_name(n), &hot, view, &numbers)?;
+    let moved = cold
+        .iter()
+        .map(|(c, _)| (c.id.clone(), c.version))
+        .collect();
+    Ok((live, moved))
+}
+
+/// Run `number` if it exists, else the one `write` writes.
+fn existing_or(
+    dir: &Dir,
+    number: u64,
+    write: impl FnOnce() -> Result<Run, FileError>,
+) -> Result<Run, FileError> {
+    match Run::open(dir, number) {
+        Err(FileError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            write()
+        }
+        opened => opened,
+    }
+}
+
 impl FileStore {
     /// Opens (creating if needed) the store in `dir`: loads the newest snapshot, replays the
     /// log after it, cuts a torn tail off the newest segment (and says so in the report).
@@ -413,7 +475,7 @@ impl FileStore {
             .list(&dir.path)
             .map_err(FileError::io("list", &dir.path))?;
         // A snapshot or run being written when the last process stopped: never renamed into
-        // place, never needed.
+        // place, never needed, and in the way of finishing its checkpoint.
         let (tmp, names): (Vec<String>, Vec<String>) =
             listed.into_iter().partition(|n| n.ends_with(".tmp"));
         dir.remove(&tmp)?;
@@ -440,7 +502,7 @@ impl FileStore {
             report.snapshot = Some(dir.file(&snapshot_name(n)));
             report.runs = live.len();
         }
-        let next_run = names
+        let mut next_run = names
             .iter()
             .filter_map(|n| numbered(n, "run-", ".tbl"))
             .max()
@@ -471,8 +533,10 @@ impl FileStore {
             report.torn_tail = Some(removed);
         }
 
-        let mut since_snapshot = 0;
+        // Log bytes and records since the newest snapshot (opening may write one).
+        let (mut since_snapshot, mut records_since) = (0, 0);
         let mut newest: Option<(u64, u64, u32)> = None;
+        let mut current = snapshot;
         for (i, &n) in segments.iter().enumerate() {
             let last = i + 1 == segments.len();
             let file = dir.file(&segment_name(n));
@@ -498,6 +562,9 @@ impl FileStore {
             let scan = frame::scan(&data);
             let next = names_next(&data, &scan.frames, version);
             if let Some((next, at)) = next {
+                if next.checkpoint.is_some_and(|run| run >= MAX_NUMBER) {
+                    return Err(FileError::corrupt(&file, at, "an impossible run number"));
+                }
                 if next.segment != n + 1 {
                     return Err(FileError::corrupt(
                         &file,
@@ -546,6 +613,7 @@ impl FileStore {
                         FileError::corrupt(&file, offset, format!("a record does not apply: {e}"))
                     })?;
                     report.records += 1;
+                    records_since += 1;
                 }
             }
             if !last && version >= 2 && next.is_none() {
@@ -561,14 +629,35 @@ impl FileStore {
             report.segments += 1;
             since_snapshot += data.len() as u64;
             newest = Some((n, data.len() as u64, version));
+            if let Some((
+                Next {
+                    checkpoint: Some(run),
+                    ..
+                },
+                _,
+            )) = next
+            {
+                // A checkpoint started with the next segment, and no snapshot says it ended:
+                // a crash stopped it. Memory holds what it was writing (the state before that
+                // segment): finish it, keeping the runs it had written.
+                let view = memory.freeze();
+                let (runs, moved) = write_checkpoint(&dir, n + 1, &view, live, run)?;
+                memory.retain(|c| moved.get(&c.id) != Some(&c.version));
+                live = runs;
+                next_run = next_run.max(run + 2);
+                current = Some(n + 1);
+                report.resumed = Some(dir.file(&snapshot_name(n + 1)));
+                (since_snapshot, records_since) = (0, 0);
+            }
         }
         // Leftovers of a checkpoint that wrote its snapshot but did not finish removing what it
         // replaced: older snapshots and segments, runs the snapshot does not list.
+        let from = current.unwrap_or(1);
         let leftovers: Vec<String> = names
             .iter()
             .filter(|n| {
-                numbered(n, "snapshot-", ".snap").is_some_and(|s| Some(s) != snapshot)
-                    || numbered(n, "segment-", ".log").is_some_and(|s| s < first)
+                numbered(n, "snapshot-", ".snap").is_some_and(|s| Some(s) != current)
+                    || numbered(n, "segment-", ".log").is_some_and(|s| s < from)
                     || numbered(n, "run-", ".tbl")
                         .is_some_and(|r| live.iter().all(|l| l.number != r))
             })
@@ -587,7 +676,7 @@ impl FileStore {
                 (n, HEADER_LEN as u64, SEGMENT.version, file)
             }
         };
-        if snapshot.is_none() {
+        if current.is_none() {
             // A store without a snapshot: an empty one names segment 1 (the state before it is
             // empty), so that a store that lost it is not taken for a new one.
             snapshot::write(&dir, &snapshot_name(1), &[], &Frozen::default(), &[])?;
@@ -612,9 +701,12 @@ impl FileStore {
             checkpointing: Mutex::new(()),
             _lock: lock,
         };
-        // Checkpoint now when the newest segment is of an older format: it cannot name the
-        // next one; the checkpoint's snapshot names the segment it starts instead.
-        if version < SEGMENT.version {
+        // Checkpoint now when the log replayed is due one (so that a process killed during
+        // every checkpoint still gets one done, step by step, whether or not it appends), or
+        // when the newest segment is of an older format (it cannot name the next one; the
+        // checkpoint's snapshot names it instead).
+        let due = records_since > 0 && store.checkpoint_due(&store.lock_log());
+        if due || version < SEGMENT.version {
             store.checkpoint()?;
             let n = store.lock_log().segment;
             report.checkpoint = Some(store.dir.file(&snapshot_name(n)));
@@ -809,7 +901,7 @@ impl FileStore {
                 Err(e) => failure = Some(e),
             }
         } else if failure.is_none() && log.len >= self.options.segment_size {
-            failure = self.rotate(&mut log).err();
+            failure = self.rotate(&mut log, None).err();
         }
         drop(log);
         if let Some(e) = failure {
@@ -854,16 +946,20 @@ impl FileStore {
     }
 
     /// Starts segment N+1: creates it (durably), then, if segment N is of a format that can,
-    /// ends N with a frame naming N+1, synced before anything is written to N+1: from then on
-    /// N+1 missing is reported. A crash between the two leaves an N+1 that N does not name
-    /// and that holds nothing; opening removes it.
-    fn rotate(&self, log: &mut Log) -> Result<(), FileError> {
+    /// ends N with a frame naming N+1 (and `checkpoint`, the run number of a checkpoint that
+    /// starts with N+1), synced before anything is written to N+1: from then on N+1 missing
+    /// is reported. A crash between the two leaves an N+1 that N does not name and that holds
+    /// nothing; opening removes it.
+    fn rotate(&self, log: &mut Log, checkpoint: Option<u64>) -> Result<(), FileError> {
         let next = log.segment + 1;
         let file = self
             .dir
             .create(&segment_name(next), &frame::header(&SEGMENT))?;
         if log.version >= 2 {
-            let named = Next { segment: next };
+            let named = Next {
+                segment: next,
+                checkpoint,
+            };
             self.write_frame(log, &named.payload())?;
         }
         log.file = file;
@@ -873,16 +969,18 @@ impl FileStore {
         Ok(())
     }
 
-    /// A checkpoint's first part, as the writer (nothing is half-applied): starts segment N
-    /// and takes a frozen view of memory (a reference count per complaint), which is what
-    /// the checkpoint writes: the state before segment N.
+    /// A checkpoint's first part, as the writer (nothing is half-applied): starts segment N,
+    /// naming the checkpoint in the frame that names N (so that opening finishes it if a crash
+    /// stops it), and takes a frozen view of memory (a reference count per complaint), which
+    /// is what the checkpoint writes: the state before segment N.
     fn begin_checkpoint(&self, log: &mut Log) -> Result<Pending, FileError> {
-        self.rotate(log)?;
+        let next_run = log.next_run;
+        self.rotate(log, Some(next_run))?;
         log.since_snapshot = HEADER_LEN as u64;
         let pending = Pending {
             segment: log.segment,
             frozen: self.memory.freeze(),
-            next_run: log.next_run,
+            next_run,
         };
         // A new run, and perhaps one merged from the newest runs.
         log.next_run += 2;
@@ -895,27 +993,10 @@ impl FileStore {
     /// runs in place and lets go of the complaints that went to the run and have not changed
     /// since; then removes the files nothing needs.
     fn finish_checkpoint(&self, p: Pending) -> Result<(), FileError> {
-        let (cold, hot): (Vec<Whole>, Vec<Whole>) = p
-            .frozen
-            .complaints
-            .iter()
-            .cloned()
-            .partition(|(state, _)| goes_cold(state));
-        let mut live = self.runs().clone();
-        if !cold.is_empty() {
-            live.push(Arc::new(Run::write(&self.dir, p.next_run, &cold)?));
-            let from = merge_from(&live);
-            if from < live.len() {
-                let merged = Run::merge(&self.dir, p.next_run + 1, &live[from..])?;
-                live.truncate(from);
-                live.push(Arc::new(merged));
-            }
-        }
-        let numbers: Vec<u64> = live.iter().map(|r| r.number).collect();
         let n = p.segment;
-        snapshot::write(&self.dir, &snapshot_name(n), &hot, &p.frozen, &numbers)?;
-        let moved: HashMap<&ComplaintId, u64> =
-            cold.iter().map(|(c, _)| (&c.id, c.version)).collect();
+        let (live, moved) =
+            write_checkpoint(&self.dir, n, &p.frozen, self.runs().clone(), p.next_run)?;
+        let numbers: Vec<u64> = live.iter().map(|r| r.number).collect();
         {
             let mut runs = self.runs.write().unwrap_or_else(|p| p.into_inner());
             *runs = live;
