@@ -6,8 +6,6 @@ use crate::fs::WriteFile;
 use std::ops::Range;
 use std::path::Path;
 
-/// The format version this build writes and reads.
-pub(crate) const FORMAT_VERSION: u32 = 1;
 /// Bytes in a file header: 8 bytes of magic, the format version, 4 reserved zero bytes.
 pub(crate) const HEADER_LEN: usize = 16;
 /// Bytes before a frame's payload.
@@ -15,24 +13,52 @@ pub(crate) const FRAME_OVERHEAD: usize = 8;
 /// The largest payload a frame may carry.
 pub(crate) const MAX_PAYLOAD: usize = 256 << 20;
 
-/// A log segment's magic.
-pub(crate) const SEGMENT_MAGIC: &[u8; 8] = b"PLAINTLG";
-/// A snapshot's magic.
-pub(crate) const SNAPSHOT_MAGIC: &[u8; 8] = b"PLAINTSN";
-/// A run's magic.
-pub(crate) const RUN_MAGIC: &[u8; 8] = b"PLAINTRN";
+/// A kind of file: its magic and the newest format version of it this build reads (and the
+/// one it writes). Every older version, from 1, is read too.
+#[derive(Debug)]
+pub(crate) struct Kind {
+    pub(crate) magic: &'static [u8; 8],
+    pub(crate) version: u32,
+}
 
-/// A file header.
-pub(crate) fn header(magic: &[u8; 8]) -> [u8; HEADER_LEN] {
+/// A log segment. Version 2 ends every segment that has a successor with a frame naming it
+/// (see `record::Next`); version 1 (plaint 0.1.0) has no such frame.
+pub(crate) const SEGMENT: Kind = Kind {
+    magic: b"PLAINTLG",
+    version: 2,
+};
+/// A snapshot.
+pub(crate) const SNAPSHOT: Kind = Kind {
+    magic: b"PLAINTSN",
+    version: 1,
+};
+/// A run.
+pub(crate) const RUN: Kind = Kind {
+    magic: b"PLAINTRN",
+    version: 1,
+};
+
+/// The header of a new file of `kind` (its newest version).
+pub(crate) fn header(kind: &Kind) -> [u8; HEADER_LEN] {
+    header_of(kind, kind.version)
+}
+
+fn header_of(kind: &Kind, version: u32) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
-    h[..8].copy_from_slice(magic);
-    h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h[..8].copy_from_slice(kind.magic);
+    h[8..12].copy_from_slice(&version.to_le_bytes());
     h
 }
 
-/// Checks a file's header.
-pub(crate) fn check_header(data: &[u8], magic: &[u8; 8], file: &Path) -> Result<(), FileError> {
-    if data.len() < HEADER_LEN || &data[..8] != magic {
+/// Whether `data` is the start of a header of `kind` (of any version it reads) cut short, or
+/// a whole one: a file created whose header never became durable whole.
+pub(crate) fn header_prefix(data: &[u8], kind: &Kind) -> bool {
+    data.len() <= HEADER_LEN && (1..=kind.version).any(|v| header_of(kind, v).starts_with(data))
+}
+
+/// Checks a file's header; returns its format version.
+pub(crate) fn check_header(data: &[u8], kind: &Kind, file: &Path) -> Result<u32, FileError> {
+    if data.len() < HEADER_LEN || &data[..8] != kind.magic {
         return Err(FileError::corrupt(
             file,
             0,
@@ -40,14 +66,14 @@ pub(crate) fn check_header(data: &[u8], magic: &[u8; 8], file: &Path) -> Result<
         ));
     }
     let version = u32::from_le_bytes(data[8..12].try_into().expect("4 bytes"));
-    if version != FORMAT_VERSION {
+    if version == 0 || version > kind.version {
         return Err(FileError::UnsupportedFormat {
             file: file.to_path_buf(),
             found: version,
-            supported: FORMAT_VERSION,
+            supported: kind.version,
         });
     }
-    Ok(())
+    Ok(version)
 }
 
 /// Appends one frame carrying `payload` to `out`.
@@ -187,7 +213,7 @@ mod tests {
     use super::*;
 
     fn file(frames: &[&[u8]]) -> Vec<u8> {
-        let mut out = header(SEGMENT_MAGIC).to_vec();
+        let mut out = header(&SEGMENT).to_vec();
         frames.iter().for_each(|f| encode(f, &mut out));
         out
     }
@@ -241,16 +267,43 @@ mod tests {
     #[test]
     fn headers_are_checked() {
         let p = Path::new("x");
-        assert!(check_header(&header(SEGMENT_MAGIC), SEGMENT_MAGIC, p).is_ok());
+        assert_eq!(check_header(&header(&SEGMENT), &SEGMENT, p).unwrap(), 2);
+        assert_eq!(
+            check_header(&header_of(&SEGMENT, 1), &SEGMENT, p).unwrap(),
+            1
+        );
         assert!(matches!(
-            check_header(&header(SNAPSHOT_MAGIC), SEGMENT_MAGIC, p),
+            check_header(&header(&SNAPSHOT), &SEGMENT, p),
             Err(FileError::Corrupt { offset: 0, .. })
         ));
-        let mut h = header(SEGMENT_MAGIC);
-        h[8] = 9;
+        for version in [0, 3, 9] {
+            let h = header_of(&SEGMENT, version);
+            assert!(matches!(
+                check_header(&h, &SEGMENT, p),
+                Err(FileError::UnsupportedFormat { found, supported: 2, .. }) if found == version
+            ));
+        }
+        let h = header_of(&RUN, 2);
         assert!(matches!(
-            check_header(&h, SEGMENT_MAGIC, p),
-            Err(FileError::UnsupportedFormat { found: 9, .. })
+            check_header(&h, &RUN, p),
+            Err(FileError::UnsupportedFormat {
+                found: 2,
+                supported: 1,
+                ..
+            })
         ));
+    }
+
+    #[test]
+    fn header_prefixes() {
+        let h = header(&SEGMENT);
+        for n in 0..=HEADER_LEN {
+            assert!(header_prefix(&h[..n], &SEGMENT), "{n}");
+        }
+        assert!(header_prefix(&header_of(&SEGMENT, 1), &SEGMENT));
+        assert!(!header_prefix(&header(&SNAPSHOT), &SEGMENT));
+        let mut longer = h.to_vec();
+        longer.push(0);
+        assert!(!header_prefix(&longer, &SEGMENT));
     }
 }

@@ -25,7 +25,13 @@
 //! - After any write or sync failure the handle refuses writes ([`FileError::Poisoned`]) until
 //!   it is reopened: after a failed `fsync` the kernel may have dropped the data, and only
 //!   reading the files again tells what is durable.
-//! - Damage is reported, never skipped: see [Opening](#opening).
+//! - Damage is reported, never skipped: see [Opening](#opening). That includes a missing log
+//!   segment: each one is named, durably and before anything is written to it, by the
+//!   snapshot or the segment before it. What no store can see is in [What opening cannot
+//!   tell](#what-opening-cannot-tell).
+//! - Checkpoints get done even when the process dies during every one: a checkpoint a crash
+//!   stopped is finished by the next open, from where it stopped, so the log an open replays
+//!   stays bounded as long as each process lives through writing one file of a checkpoint.
 //!
 //! # Format
 //!
@@ -35,13 +41,16 @@
 //! |------|------|
 //! | `LOCK` | held with an exclusive advisory lock while open |
 //! | `segment-NNNNNNNNNNNNNNNNNNNN.log` | the log, in numbered segments (20 decimal digits) |
-//! | `snapshot-NNNNNNNNNNNNNNNNNNNN.snap` | what memory held before segment `N`, and the live runs |
+//! | `snapshot-NNNNNNNNNNNNNNNNNNNN.snap` | what memory held before segment `N`, and the live runs; segment `N` must exist |
 //! | `run-NNNNNNNNNNNNNNNNNNNN.tbl` | complaints moved out of memory, with their command ids |
 //! | `*.tmp` | a snapshot or run being written; removed on open |
 //!
 //! Every segment, snapshot and run starts with a 16-byte header: 8 bytes of magic (`PLAINTLG`
 //! for a segment, `PLAINTSN` for a snapshot, `PLAINTRN` for a run), the format version as
-//! `u32` little-endian (now `1`) and 4 zero bytes. Then frames follow, back to back:
+//! `u32` little-endian and 4 zero bytes. This version writes segments of format `2` and reads
+//! `1` and `2` (format `1` is plaint-file 0.1.0's: the same, without the frame naming the next
+//! segment); snapshots and runs are at format `1`. A newer version is refused
+//! ([`FileError::UnsupportedFormat`]), never guessed at. Then frames follow, back to back:
 //!
 //! ```text
 //! [len: u32 LE][crc: u32 LE = CRC-32C of payload][payload: len bytes]
@@ -54,6 +63,9 @@
 //!   tagged `"record"`: `append` (complaint, expected_version, command, events, outbox),
 //!   `settle` (id, outcome) or `requeue` (id, at). A frame is written with one `write` and is
 //!   the unit of atomicity: a commit is in the log whole or not at all.
+//! - A segment `N` that has a successor ends with a frame naming it (format 2):
+//!   `{"next": {"segment": N+1}}`, with `"checkpoint": R` added when a checkpoint starts with
+//!   segment `N+1` and writes runs `R` (and `R+1`, if it merges).
 //! - In a snapshot, frames carry JSON arrays of items: `{"Complaint": {state, history}}` for
 //!   each complaint that stays in memory, `{"Outbox": entry}`, `{"Dead": entry}`; the last
 //!   item of the last frame is `{"End": {complaints, outbox, dead, runs}}` with the counts, so
@@ -65,14 +77,18 @@
 //!   version — a Bloom filter over both trees' keys, a footer frame locating the roots and the
 //!   filter, and a 24-byte trailer locating the footer (ending in `PLAINTRE`).
 //!
-//! A new segment starts when the current one passes [`Options::segment_size`]. A checkpoint
+//! A new segment starts when the current one passes [`Options::segment_size`]: segment `N+1`
+//! is created (durably, header only), then segment `N` gets the frame naming `N+1`, synced
+//! before anything is written to `N+1`. So from the moment `N+1` may hold an acknowledged
+//! write, its loss is detectable. A checkpoint
 //! ([`FileStore::checkpoint`], or automatically per [`Options::checkpoint_after`]) starts a
 //! new segment `N` and takes a frozen view of memory — the state before segment `N` — while
 //! appends wait; then, while appends go on into segment `N`, it writes the complaints of that
 //! view that no clock runs for into a new run (and, past four runs, merges the newest runs of
 //! alike size into one, so there are at most four), writes `snapshot-N.snap` with the rest
 //! and the list of live runs, lets go from memory of the complaints it moved that have not
-//! changed since, and removes older segments, snapshots and runs nothing lists. Runs and
+//! changed since, and removes older segments, snapshots and runs nothing lists. Segment `N`
+//! is created before `snapshot-N.snap`, which therefore names it. Runs and
 //! snapshots are written as `*.tmp`, synced, and renamed into place; every create, rename and
 //! removal is followed by a sync of the directory.
 //!
@@ -89,20 +105,67 @@
 //!    snapshot, a missing run or a run cut short is [`FileError::Corrupt`]: they are renamed
 //!    into place only once whole and durable. Damage inside a run is found when the damaged
 //!    part is read, and that read fails with [`FileError::Corrupt`] naming the run and offset.
-//! 3. Replay segments `N, N+1, …` (from 1 without a snapshot) into memory; a gap in the
-//!    numbering is [`FileError::Corrupt`] naming the missing segment.
-//! 4. In the newest segment, a last frame that is cut short or fails its checksum, with no
-//!    valid frame after it, is a torn tail: the write the crash interrupted, never
-//!    acknowledged. It is truncated (durably) and described in [`OpenReport::torn_tail`].
-//!    Any other invalid frame — in an older segment, or with valid frames after it — is
-//!    [`FileError::Corrupt`] with the file and the byte offset: data that was acknowledged is
-//!    damaged, and the store will not guess.
-//! 5. Remove leftovers of an interrupted checkpoint (older snapshots and segments, runs the
+//! 3. Check that the segments that must exist do: segment `N` (the snapshot names it), every
+//!    number after it up to the newest segment, and the segment each one names as its next.
+//!    A missing one is [`FileError::Corrupt`] naming it. One exception: a rotation a crash
+//!    stopped between creating segment `M+1` and naming it in `M` leaves an `M+1` that holds
+//!    no frame and that `M` does not name; nothing was ever written to it, so it is removed
+//!    (and reported in [`OpenReport::torn_tail`]).
+//! 4. Replay segments `N, N+1, …` (from 1 without a snapshot) into memory. In the newest
+//!    segment, a last frame that is cut short or fails its checksum, with no valid frame
+//!    after it, is a torn tail: the write the crash interrupted, never acknowledged. It is
+//!    truncated (durably) and described in [`OpenReport::torn_tail`]. Any other invalid frame
+//!    — in an older segment, or with valid frames after it — is [`FileError::Corrupt`] with
+//!    the file and the byte offset: data that was acknowledged is damaged, and the store will
+//!    not guess. So is a segment of format 2 before the newest that does not end by naming
+//!    the next one: it was cut short, even if exactly at a frame boundary.
+//! 5. Finish a checkpoint a crash stopped: when a segment's last frame says a checkpoint
+//!    starts with the next segment `M` and there is no `snapshot-M.snap`, memory, once that
+//!    segment is replayed, is exactly the state the checkpoint was writing. Opening writes
+//!    what is missing of it — the run and the merged run unless they are there already (a run
+//!    gets its name only once whole and durable; their numbers are used once), then the
+//!    snapshot — lets go of the complaints it moved, and replays on from `M`
+//!    ([`OpenReport::resumed`]). No file it wrote is written again, so a process killed
+//!    during every checkpoint still gets one done, provided it lives through writing one
+//!    file.
+//! 6. Remove leftovers of an interrupted checkpoint (older snapshots and segments, runs the
 //!    snapshot does not list).
+//! 7. A store without a snapshot (a new one, or one 0.1.0 wrote and never checkpointed) gets
+//!    an empty `snapshot-1.snap`, which names segment 1: a store that lost segment 1 is not
+//!    taken for a new one.
+//! 8. Checkpoint ([`OpenReport::checkpoint`]) if the log replayed since the last snapshot has
+//!    reached [`Options::checkpoint_after`], rather than leave it to the first append (a
+//!    process killed during every checkpoint then makes progress whether it appends or not),
+//!    or if the newest segment is of format 1, which cannot name a next segment: the
+//!    checkpoint's snapshot names the segment it starts, and every segment after that is
+//!    named by the one before.
+//!
+//! ## What opening cannot tell
+//!
+//! - **The newest segment cut exactly at a frame boundary** (its last frames gone whole) reads
+//!   as a shorter, valid log. A log cannot vouch for its own end: whatever recorded where it
+//!   ends would itself be the newest write, lost the same way. And the picture is exactly
+//!   what a crash leaves when the writes it interrupted were never synced (and never
+//!   acknowledged), so the store cannot call it damage. SQLite's write-ahead log has the same
+//!   limit: recovery keeps the frames up to the last valid commit frame, and a WAL cut just
+//!   after an earlier commit frame reads as a valid, shorter one. Only something outside the
+//!   directory (a backup, the callers' own records of what was acknowledged) can tell.
+//! - **A whole directory rolled back**: every file replaced by older copies that agree with
+//!   each other (a restored backup), or every file removed (an empty directory is a new
+//!   store).
+//! - **Stores written by plaint-file 0.1.0** open as before: their segments (format 1) name no
+//!   successor, so until the first open by this version checkpoints the store (step 8), a
+//!   missing newest segment of theirs goes unseen, as it did in 0.1.0. Detection starts with
+//!   the first segment this version writes. A checkpoint that 0.1.0 left unfinished is not
+//!   resumed (its segments do not say it started); the checkpoint of step 8 makes a new one.
+//! - Under [`Durability::Buffered`], after an operating-system crash or power cut, anything
+//!   unsynced may be lost or damaged, including the frame that names a segment: such damage
+//!   is reported as corruption, not repaired.
 //!
 //! So opening takes time for the complaints in memory (those with running clocks) and the
 //! log since the last checkpoint, not for the closed complaints and their histories: see the
-//! README's performance section for measured figures.
+//! README's performance section for measured figures. [`OpenReport::segments`] and
+//! [`OpenReport::records`] say how much log an open read.
 
 mod bloom;
 mod btree;

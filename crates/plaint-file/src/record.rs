@@ -1,5 +1,6 @@
 //! What a log frame carries: the records of one group commit, as a versioned payload
-//! (`[encoding: u8 = 1][JSON array of records]`).
+//! (`[encoding: u8 = 1][JSON array of records]`), or, as the last frame of a segment (format
+//! 2), the number of the segment that follows (`[encoding: u8 = 1][{"next": …}]`).
 
 use plaint_core::{
     Append, CommandId, ComplaintId, Notification, NotificationId, Recorded, Settlement, Timestamp,
@@ -49,6 +50,59 @@ impl Record {
     }
 }
 
+/// What the last frame of a segment with a successor says (segment format 2): which segment
+/// follows, and whether a checkpoint starts there. It is durable before anything is written to
+/// that segment, so a segment that is missing, or cut short at a frame boundary, is told from
+/// the end of a log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Next {
+    /// The number of the segment that follows.
+    pub(crate) segment: u64,
+    /// When a checkpoint starts with that segment: the number of the run it writes (and, for a
+    /// merge, the number after it). Opening finishes such a checkpoint if a crash stopped it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) checkpoint: Option<u64>,
+}
+
+/// The JSON of a [`Next`] frame: `{"next": {"segment": …, "checkpoint": …}}`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NextFrame {
+    next: Next,
+}
+
+impl Next {
+    /// The frame's payload.
+    pub(crate) fn payload(self) -> Vec<u8> {
+        json_payload(&NextFrame { next: self })
+    }
+}
+
+/// A log frame, decoded.
+#[derive(Debug)]
+pub(crate) enum Frame {
+    /// The records of one group commit.
+    Records(Vec<Record>),
+    /// The segment that follows (segment format 2 only).
+    Next(Next),
+}
+
+/// Whether a frame of a segment of format `version` is meant as a [`Next`] frame: the records
+/// of a group commit are a JSON array, a `Next` frame an object (a cheap test, before
+/// decoding).
+pub(crate) fn may_be_next(payload: &[u8], version: u32) -> bool {
+    version >= 2 && payload.get(1) == Some(&b'{')
+}
+
+/// Decodes a frame of a segment of format `version`.
+pub(crate) fn decode_frame(payload: &[u8], version: u32) -> Result<Frame, String> {
+    if may_be_next(payload, version) {
+        return decode::<NextFrame>(payload).map(|f| Frame::Next(f.next));
+    }
+    decode(payload).map(Frame::Records)
+}
+
 /// Builds a batch payload from records already in JSON.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
@@ -90,5 +144,36 @@ pub(crate) fn decode<T: for<'de> Deserialize<'de>>(payload: &[u8]) -> Result<T, 
         Some((&ENCODING_JSON, json)) => serde_json::from_slice(json).map_err(|e| e.to_string()),
         Some((other, _)) => Err(format!("unknown payload encoding {other}")),
         None => Err("empty payload".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_frames_read_back_and_only_in_format_2() {
+        let next = Next {
+            segment: 7,
+            checkpoint: Some(3),
+        };
+        let payload = next.payload();
+        assert_eq!(
+            &payload[1..],
+            br#"{"next":{"segment":7,"checkpoint":3}}"#.as_slice()
+        );
+        assert!(matches!(decode_frame(&payload, 2), Ok(Frame::Next(n)) if n == next));
+        assert!(decode_frame(&payload, 1).is_err());
+        let plain = Next {
+            segment: 8,
+            checkpoint: None,
+        }
+        .payload();
+        assert_eq!(&plain[1..], br#"{"next":{"segment":8}}"#.as_slice());
+        let unknown = [&[ENCODING_JSON][..], br#"{"next":{"segment":8,"what":1}}"#].concat();
+        assert!(decode_frame(&unknown, 2).is_err());
+        let empty = [&[ENCODING_JSON][..], b"[]"].concat();
+        assert!(matches!(decode_frame(&empty, 2), Ok(Frame::Records(r)) if r.is_empty()));
+        assert!(matches!(decode_frame(&empty, 1), Ok(Frame::Records(r)) if r.is_empty()));
     }
 }

@@ -17,7 +17,7 @@ use crate::bloom::Bloom;
 use crate::btree::{Builder, ENCODING_BINARY, FrameRef, InnerNodes, Iter, Nodes, Tree};
 use crate::codec::{self, Take};
 use crate::error::FileError;
-use crate::frame::{self, HEADER_LEN, RUN_MAGIC, Writer};
+use crate::frame::{self, HEADER_LEN, RUN, Writer};
 use crate::fs::{Dir, ReadFile};
 use crate::record::{self, json_payload};
 use plaint_core::{
@@ -178,7 +178,7 @@ impl Run {
         let mut header = [0; HEADER_LEN];
         file.read_at(0, &mut header)
             .map_err(FileError::io("read", &path))?;
-        frame::check_header(&header, RUN_MAGIC, &path)?;
+        frame::check_header(&header, &RUN, &path)?;
         let mut trailer = [0; TRAILER_LEN as usize];
         let at = size - TRAILER_LEN;
         file.read_at(at, &mut trailer)
@@ -318,7 +318,7 @@ impl Run {
         let keys = complaints.iter().map(|(_, h)| 1 + h.len() as u64).sum();
         let mut bloom = Bloom::with_capacity(keys);
         let path = dir.file(&name(number));
-        dir.publish(&name(number), &frame::header(RUN_MAGIC), |file| {
+        dir.publish(&name(number), &frame::header(&RUN), |file| {
             let mut w = Writer::new(file, &path, HEADER_LEN as u64);
             let mut tree = Builder::default();
             let mut commands: Vec<(&CommandId, CommandRecord)> = Vec::new();
@@ -359,7 +359,7 @@ impl Run {
     /// of each complaint winning; states and histories are copied as they are.
     pub(crate) fn merge(dir: &Dir, number: u64, inputs: &[Arc<Run>]) -> Result<Self, FileError> {
         let path = dir.file(&name(number));
-        dir.publish(&name(number), &frame::header(RUN_MAGIC), |file| {
+        dir.publish(&name(number), &frame::header(&RUN), |file| {
             let mut w = Writer::new(file, &path, HEADER_LEN as u64);
             let mut tree = Builder::default();
             let keys = inputs.iter().flat_map(|r| [r.complaints, r.commands]);

@@ -23,6 +23,8 @@ struct Sim {
     fail_at: Option<u64>,
     crashed: bool,
     locked: BTreeSet<PathBuf>,
+    /// Every file created, in order.
+    created: Vec<PathBuf>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -97,6 +99,12 @@ impl SimFs {
     /// How many syncs have been asked for so far.
     pub fn syncs(&self) -> u64 {
         self.sim().syncs
+    }
+
+    /// The files created on this file system so far (not on the one it was taken from by
+    /// [`SimFs::after_crash`]), in order: to tell which files an operation wrote.
+    pub fn created(&self) -> Vec<PathBuf> {
+        self.sim().created.clone()
     }
 
     /// Whether the simulated crash has happened.
@@ -255,6 +263,7 @@ impl Fs for SimFs {
         let inode = sim.inodes.len();
         sim.inodes.push(Inode::default());
         sim.names.insert(path.to_path_buf(), inode);
+        sim.created.push(path.to_path_buf());
         Ok(Box::new(SimFile {
             fs: self.clone(),
             inode,

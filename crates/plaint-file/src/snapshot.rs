@@ -3,7 +3,7 @@
 //! opening reads one small file instead of replaying the log.
 
 use crate::error::FileError;
-use crate::frame::{self, HEADER_LEN, SNAPSHOT_MAGIC};
+use crate::frame::{self, HEADER_LEN, SNAPSHOT};
 use crate::fs::Dir;
 use crate::record;
 use plaint_core::{Complaint, OutboxEntry, Recorded};
@@ -61,7 +61,7 @@ pub(crate) fn write(
     runs: &[u64],
 ) -> Result<(), FileError> {
     let path = dir.file(&format!("{name}.tmp"));
-    dir.publish(name, &frame::header(SNAPSHOT_MAGIC), |file| {
+    dir.publish(name, &frame::header(&SNAPSHOT), |file| {
         let mut w = Items {
             out: frame::Writer::new(file, &path, HEADER_LEN as u64),
             batch: record::Batch::default(),
@@ -118,7 +118,7 @@ impl Items<'_> {
 pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<Vec<u64>, FileError> {
     let path = dir.file(name);
     let data = dir.fs.read(&path).map_err(FileError::io("read", &path))?;
-    frame::check_header(&data, SNAPSHOT_MAGIC, &path)?;
+    frame::check_header(&data, &SNAPSHOT, &path)?;
     let scan = frame::scan(&data);
     if let Some((offset, why)) = scan.bad {
         return Err(FileError::corrupt(&path, offset as u64, why));

@@ -3,9 +3,9 @@
 
 use crate::cold::{self, Runs};
 use crate::error::FileError;
-use crate::frame::{self, HEADER_LEN, SEGMENT_MAGIC};
+use crate::frame::{self, HEADER_LEN, SEGMENT};
 use crate::fs::{Dir, Fs, OsFs, WriteFile};
-use crate::record::{self, Batch, Record};
+use crate::record::{self, Batch, Frame, Next, Record};
 use crate::run::Run;
 use crate::snapshot;
 use plaint_core::{
@@ -14,6 +14,7 @@ use plaint_core::{
 };
 use plaint_memory::{Frozen, MemoryStore, Whole};
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
@@ -74,7 +75,8 @@ impl Options {
     /// replays. The append that crosses the line writes the checkpoint before it returns
     /// (hundreds of milliseconds for 64 MiB of log); other appends wait only while it starts
     /// (see [`FileStore::checkpoint`]). To keep every append short, set `None` and call
-    /// [`FileStore::checkpoint`] from a thread of your own.
+    /// [`FileStore::checkpoint`] from a thread of your own. Opening checkpoints too, before it
+    /// returns, when the log it replayed since the last snapshot has reached this.
     pub fn checkpoint_after(mut self, bytes: Option<u64>) -> Self {
         self.checkpoint_after = bytes;
         self
@@ -99,8 +101,17 @@ pub struct OpenReport {
     /// Runs (files of complaints moved out of memory) the snapshot lists; opened, not read.
     pub runs: usize,
     /// A torn tail cut off the newest segment: the last write of the previous run, never
-    /// acknowledged, cut short by a crash.
+    /// acknowledged, cut short by a crash. (Or, when a crash stopped a new segment being
+    /// started, that segment, which held nothing, removed.)
     pub torn_tail: Option<TornTail>,
+    /// A checkpoint a crash had stopped, which opening finished: the snapshot it wrote. It
+    /// took up the checkpoint where the crash left it, keeping the runs already written.
+    pub resumed: Option<PathBuf>,
+    /// A checkpoint opening made once the log was replayed: the snapshot it wrote. Opening
+    /// checkpoints when the log since the last snapshot has reached
+    /// [`Options::checkpoint_after`] (so that a process killed during every checkpoint still
+    /// compacts), or when the newest segment was written by an older version.
+    pub checkpoint: Option<PathBuf>,
 }
 
 /// An unacknowledged, incomplete last write that opening removed.
@@ -226,6 +237,9 @@ struct Log {
     stats: Stats,
     segment: u64,
     len: u64,
+    /// The current segment's format version (1 only for a segment an older version wrote,
+    /// until the checkpoint opening makes).
+    version: u32,
     /// Log bytes since the last snapshot.
     since_snapshot: u64,
     /// The number the next run file gets.
@@ -240,11 +254,18 @@ fn snapshot_name(n: u64) -> String {
     format!("snapshot-{n:020}.snap")
 }
 
+/// Segment, snapshot and run numbers are below this (a store would need billions of years to
+/// get there): a larger one in a file name is not a name plaint writes, and one in a frame is
+/// damage. So a number and the few after it never overflow.
+const MAX_NUMBER: u64 = u64::MAX / 2;
+
+/// The number in a file name `{prefix}{number}{suffix}`, if it is one plaint writes.
 fn numbered(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
     name.strip_prefix(prefix)?
         .strip_suffix(suffix)?
         .parse()
         .ok()
+        .filter(|&n| n < MAX_NUMBER)
 }
 
 /// A checkpoint between its two parts.
@@ -313,6 +334,114 @@ fn merge_from(runs: &[Arc<Run>]) -> usize {
     i
 }
 
+/// The error for a segment that must exist and does not.
+fn missing_segment(dir: &Dir, n: u64, why: &str) -> FileError {
+    FileError::corrupt(
+        dir.file(&segment_name(n)),
+        0,
+        format!("this log segment is missing ({why})"),
+    )
+}
+
+/// The segment a segment's data names as the next (its last valid frame, if that is a
+/// [`Next`]), and where that frame is.
+fn names_next(data: &[u8], frames: &[Range<usize>], version: u32) -> Option<(Next, u64)> {
+    let r = frames.last()?;
+    if !record::may_be_next(&data[r.clone()], version) {
+        return None;
+    }
+    match record::decode_frame(&data[r.clone()], version) {
+        Ok(Frame::Next(next)) => Some((next, (r.start - frame::FRAME_OVERHEAD) as u64)),
+        _ => None,
+    }
+}
+
+/// A rotation that did not finish: segment `newest` holds no frame (its header may even be
+/// cut short) and segment `before` does not end by naming it. A segment is named before
+/// anything is written to it, so nothing was: it is removed, and `before` is the newest
+/// segment again (its torn tail, a `Next` frame cut short, is cut as usual). Returns what was
+/// removed.
+fn unfinished_rotation(dir: &Dir, before: u64, newest: u64) -> Result<Option<TornTail>, FileError> {
+    let file = dir.file(&segment_name(newest));
+    let data = dir.fs.read(&file).map_err(FileError::io("read", &file))?;
+    if !frame::header_prefix(&data, &SEGMENT) {
+        return Ok(None);
+    }
+    let path = dir.file(&segment_name(before));
+    let prev = dir.fs.read(&path).map_err(FileError::io("read", &path))?;
+    let named = frame::check_header(&prev, &SEGMENT, &path)
+        .ok()
+        .and_then(|version| names_next(&prev, &frame::scan(&prev).frames, version))
+        .is_some_and(|(next, _)| next.segment == newest);
+    if named {
+        return Ok(None);
+    }
+    dir.remove(&[segment_name(newest)])?;
+    Ok(Some(TornTail {
+        file,
+        offset: 0,
+        removed: data.len() as u64,
+        why: "a new segment the one before does not name: its rotation did not finish",
+    }))
+}
+
+/// The complaints a checkpoint moved into a run, and the versions it moved.
+type Moved = HashMap<ComplaintId, u64>;
+
+/// Writes a checkpoint's files from `view`, the state before segment `n`: a run numbered `run`
+/// of the complaints no clock runs for (and, past [`MAX_RUNS`], run `run + 1` merged from the
+/// newest runs), then snapshot `n` with the rest, the outbox and the live runs. A run of
+/// either number that exists already was written by this same checkpoint before a crash
+/// stopped it (a run gets its name only once whole and durable; the numbers are used once):
+/// it is opened, not written again, so a checkpoint interrupted again and again still gets
+/// done. Returns the live runs after it and the complaints it moved into the run (id →
+/// version).
+fn write_checkpoint(
+    dir: &Dir,
+    n: u64,
+    view: &Frozen,
+    mut live: Vec<Arc<Run>>,
+    run: u64,
+) -> Result<(Vec<Arc<Run>>, Moved), FileError> {
+    let (cold, hot): (Vec<Whole>, Vec<Whole>) = view
+        .complaints
+        .iter()
+        .cloned()
+        .partition(|(state, _)| goes_cold(state));
+    if !cold.is_empty() {
+        live.push(Arc::new(existing_or(dir, run, || {
+            Run::write(dir, run, &cold)
+        })?));
+        let from = merge_from(&live);
+        if from < live.len() {
+            let merged = existing_or(dir, run + 1, || Run::merge(dir, run + 1, &live[from..]))?;
+            live.truncate(from);
+            live.push(Arc::new(merged));
+        }
+    }
+    let numbers: Vec<u64> = live.iter().map(|r| r.number).collect();
+    snapshot::write(dir, &snapshot_name(n), &hot, view, &numbers)?;
+    let moved = cold
+        .iter()
+        .map(|(c, _)| (c.id.clone(), c.version))
+        .collect();
+    Ok((live, moved))
+}
+
+/// Run `number` if it exists, else the one `write` writes.
+fn existing_or(
+    dir: &Dir,
+    number: u64,
+    write: impl FnOnce() -> Result<Run, FileError>,
+) -> Result<Run, FileError> {
+    match Run::open(dir, number) {
+        Err(FileError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            write()
+        }
+        opened => opened,
+    }
+}
+
 impl FileStore {
     /// Opens (creating if needed) the store in `dir`: loads the newest snapshot, replays the
     /// log after it, cuts a torn tail off the newest segment (and says so in the report).
@@ -341,10 +470,15 @@ impl FileStore {
             _ => FileError::io("lock", &path)(e),
         })?;
         let dir = Dir { fs, path };
-        let names = dir
+        let listed = dir
             .fs
             .list(&dir.path)
             .map_err(FileError::io("list", &dir.path))?;
+        // A snapshot or run being written when the last process stopped: never renamed into
+        // place, never needed, and in the way of finishing its checkpoint.
+        let (tmp, names): (Vec<String>, Vec<String>) =
+            listed.into_iter().partition(|n| n.ends_with(".tmp"));
+        dir.remove(&tmp)?;
         let memory = MemoryStore::new();
         let mut report = OpenReport::default();
 
@@ -368,9 +502,9 @@ impl FileStore {
             report.snapshot = Some(dir.file(&snapshot_name(n)));
             report.runs = live.len();
         }
-        let next_run = names
+        let mut next_run = names
             .iter()
-            .filter_map(|n| numbered(n.trim_end_matches(".tmp"), "run-", ".tbl"))
+            .filter_map(|n| numbered(n, "run-", ".tbl"))
             .max()
             .map_or(1, |n| n + 1);
         let first = snapshot.unwrap_or(1);
@@ -380,34 +514,41 @@ impl FileStore {
             .filter(|&n| n >= first)
             .collect();
         segments.sort_unstable();
-        if let Some(missing) = (first..).zip(&segments).find(|(want, got)| want != *got) {
-            return Err(FileError::corrupt(
-                dir.file(&segment_name(missing.0)),
-                0,
-                "this log segment is missing",
+        // Snapshot N names segment N (it is created before the snapshot is written), and the
+        // numbering has no gaps.
+        if let Some((missing, _)) = (first..).zip(&segments).find(|(want, got)| want != *got) {
+            return Err(missing_segment(&dir, missing, "the numbering has a gap"));
+        }
+        if snapshot.is_some() && segments.is_empty() {
+            return Err(missing_segment(
+                &dir,
+                first,
+                &format!("{} starts with it", snapshot_name(first)),
             ));
         }
-        // Leftovers of an interrupted checkpoint: older snapshots and segments, temporary files.
-        let leftovers: Vec<String> = names
-            .iter()
-            .filter(|n| {
-                n.ends_with(".tmp")
-                    || numbered(n, "snapshot-", ".snap").is_some_and(|s| Some(s) != snapshot)
-                    || numbered(n, "segment-", ".log").is_some_and(|s| s < first)
-                    || numbered(n, "run-", ".tbl")
-                        .is_some_and(|r| live.iter().all(|l| l.number != r))
-            })
-            .cloned()
-            .collect();
+        if let [.., before, newest] = segments[..]
+            && let Some(removed) = unfinished_rotation(&dir, before, newest)?
+        {
+            segments.pop();
+            report.torn_tail = Some(removed);
+        }
 
-        let mut since_snapshot = 0;
-        let mut newest: Option<(u64, u64)> = None;
+        // Log bytes and records since the newest snapshot (opening may write one).
+        let (mut since_snapshot, mut records_since) = (0, 0);
+        let mut newest: Option<(u64, u64, u32)> = None;
+        let mut current = snapshot;
         for (i, &n) in segments.iter().enumerate() {
             let last = i + 1 == segments.len();
             let file = dir.file(&segment_name(n));
             let mut data = dir.fs.read(&file).map_err(FileError::io("read", &file))?;
-            if last && data.len() < HEADER_LEN && frame::header(SEGMENT_MAGIC).starts_with(&data) {
-                // Created but its header never became durable: nothing was ever written to it.
+            if last
+                && snapshot.is_none()
+                && n == 1
+                && data.len() < HEADER_LEN
+                && frame::header_prefix(&data, &SEGMENT)
+            {
+                // A new store's first segment, whose header never became durable: nothing was
+                // written to it.
                 report.torn_tail = Some(TornTail {
                     file: file.clone(),
                     offset: 0,
@@ -417,8 +558,25 @@ impl FileStore {
                 dir.remove(&[segment_name(n)])?;
                 break;
             }
-            frame::check_header(&data, SEGMENT_MAGIC, &file)?;
+            let version = frame::check_header(&data, &SEGMENT, &file)?;
             let scan = frame::scan(&data);
+            let next = names_next(&data, &scan.frames, version);
+            if let Some((next, at)) = next {
+                if next.checkpoint.is_some_and(|run| run >= MAX_NUMBER) {
+                    return Err(FileError::corrupt(&file, at, "an impossible run number"));
+                }
+                if next.segment != n + 1 {
+                    return Err(FileError::corrupt(
+                        &file,
+                        at,
+                        format!("names segment {} as the next, not {}", next.segment, n + 1),
+                    ));
+                }
+                if last {
+                    let why = format!("{} names it as the next", segment_name(n));
+                    return Err(missing_segment(&dir, n + 1, &why));
+                }
+            }
             if let Some((at, why)) = scan.bad {
                 if !(last && scan.torn_tail(&data)) {
                     return Err(FileError::corrupt(&file, at as u64, why));
@@ -434,39 +592,101 @@ impl FileStore {
                 });
                 data.truncate(at);
             }
-            for r in &scan.frames {
+            for (k, r) in scan.frames.iter().enumerate() {
                 let offset = (r.start - frame::FRAME_OVERHEAD) as u64;
-                let records = record::decode::<Vec<Record>>(&data[r.clone()])
+                let frame = record::decode_frame(&data[r.clone()], version)
                     .map_err(|why| FileError::corrupt(&file, offset, why))?;
+                let records = match frame {
+                    Frame::Records(records) => records,
+                    // The last one, checked above.
+                    Frame::Next(_) if k + 1 == scan.frames.len() => continue,
+                    Frame::Next(_) => {
+                        return Err(FileError::corrupt(
+                            &file,
+                            offset,
+                            "frames after the one naming the next segment",
+                        ));
+                    }
+                };
                 for record in records {
                     apply(&memory, &live, record).map_err(|e| {
                         FileError::corrupt(&file, offset, format!("a record does not apply: {e}"))
                     })?;
                     report.records += 1;
+                    records_since += 1;
                 }
+            }
+            if !last && version >= 2 && next.is_none() {
+                return Err(FileError::corrupt(
+                    &file,
+                    data.len() as u64,
+                    format!(
+                        "the segment ends without naming {} as the next: it was cut short",
+                        segment_name(n + 1)
+                    ),
+                ));
             }
             report.segments += 1;
             since_snapshot += data.len() as u64;
-            newest = Some((n, data.len() as u64));
+            newest = Some((n, data.len() as u64, version));
+            if let Some((
+                Next {
+                    checkpoint: Some(run),
+                    ..
+                },
+                _,
+            )) = next
+            {
+                // A checkpoint started with the next segment, and no snapshot says it ended:
+                // a crash stopped it. Memory holds what it was writing (the state before that
+                // segment): finish it, keeping the runs it had written.
+                let view = memory.freeze();
+                let (runs, moved) = write_checkpoint(&dir, n + 1, &view, live, run)?;
+                memory.retain(|c| moved.get(&c.id) != Some(&c.version));
+                live = runs;
+                next_run = next_run.max(run + 2);
+                current = Some(n + 1);
+                report.resumed = Some(dir.file(&snapshot_name(n + 1)));
+                (since_snapshot, records_since) = (0, 0);
+            }
         }
+        // Leftovers of a checkpoint that wrote its snapshot but did not finish removing what it
+        // replaced: older snapshots and segments, runs the snapshot does not list.
+        let from = current.unwrap_or(1);
+        let leftovers: Vec<String> = names
+            .iter()
+            .filter(|n| {
+                numbered(n, "snapshot-", ".snap").is_some_and(|s| Some(s) != current)
+                    || numbered(n, "segment-", ".log").is_some_and(|s| s < from)
+                    || numbered(n, "run-", ".tbl")
+                        .is_some_and(|r| live.iter().all(|l| l.number != r))
+            })
+            .cloned()
+            .collect();
         dir.remove(&leftovers)?;
-        let (segment, len, file) = match newest {
-            Some((n, len)) => {
+        let (segment, len, version, file) = match newest {
+            Some((n, len, version)) => {
                 let path = dir.file(&segment_name(n));
                 let file = dir.fs.append(&path).map_err(FileError::io("open", &path))?;
-                (n, len, file)
+                (n, len, version, file)
             }
             None => {
                 let n = first;
-                let file = dir.create(&segment_name(n), &frame::header(SEGMENT_MAGIC))?;
-                (n, HEADER_LEN as u64, file)
+                let file = dir.create(&segment_name(n), &frame::header(&SEGMENT))?;
+                (n, HEADER_LEN as u64, SEGMENT.version, file)
             }
         };
+        if current.is_none() {
+            // A store without a snapshot: an empty one names segment 1 (the state before it is
+            // empty), so that a store that lost it is not taken for a new one.
+            snapshot::write(&dir, &snapshot_name(1), &[], &Frozen::default(), &[])?;
+        }
         let log = Log {
             file,
             stats: Stats::default(),
             segment,
             len,
+            version,
             since_snapshot,
             next_run,
         };
@@ -481,6 +701,16 @@ impl FileStore {
             checkpointing: Mutex::new(()),
             _lock: lock,
         };
+        // Checkpoint now when the log replayed is due one (so that a process killed during
+        // every checkpoint still gets one done, step by step, whether or not it appends), or
+        // when the newest segment is of an older format (it cannot name the next one; the
+        // checkpoint's snapshot names it instead).
+        let due = records_since > 0 && store.checkpoint_due(&store.lock_log());
+        if due || version < SEGMENT.version {
+            store.checkpoint()?;
+            let n = store.lock_log().segment;
+            report.checkpoint = Some(store.dir.file(&snapshot_name(n)));
+        }
         Ok(Opened { store, report })
     }
 
@@ -671,7 +901,7 @@ impl FileStore {
                 Err(e) => failure = Some(e),
             }
         } else if failure.is_none() && log.len >= self.options.segment_size {
-            failure = self.rotate(&mut log).err();
+            failure = self.rotate(&mut log, None).err();
         }
         drop(log);
         if let Some(e) = failure {
@@ -715,26 +945,42 @@ impl FileStore {
             .is_some_and(|after| log.since_snapshot >= after)
     }
 
-    fn rotate(&self, log: &mut Log) -> Result<(), FileError> {
+    /// Starts segment N+1: creates it (durably), then, if segment N is of a format that can,
+    /// ends N with a frame naming N+1 (and `checkpoint`, the run number of a checkpoint that
+    /// starts with N+1), synced before anything is written to N+1: from then on N+1 missing
+    /// is reported. A crash between the two leaves an N+1 that N does not name and that holds
+    /// nothing; opening removes it.
+    fn rotate(&self, log: &mut Log, checkpoint: Option<u64>) -> Result<(), FileError> {
         let next = log.segment + 1;
-        log.file = self
+        let file = self
             .dir
-            .create(&segment_name(next), &frame::header(SEGMENT_MAGIC))?;
+            .create(&segment_name(next), &frame::header(&SEGMENT))?;
+        if log.version >= 2 {
+            let named = Next {
+                segment: next,
+                checkpoint,
+            };
+            self.write_frame(log, &named.payload())?;
+        }
+        log.file = file;
         log.segment = next;
         log.len = HEADER_LEN as u64;
+        log.version = SEGMENT.version;
         Ok(())
     }
 
-    /// A checkpoint's first part, as the writer (nothing is half-applied): starts segment N
-    /// and takes a frozen view of memory (a reference count per complaint), which is what
-    /// the checkpoint writes: the state before segment N.
+    /// A checkpoint's first part, as the writer (nothing is half-applied): starts segment N,
+    /// naming the checkpoint in the frame that names N (so that opening finishes it if a crash
+    /// stops it), and takes a frozen view of memory (a reference count per complaint), which
+    /// is what the checkpoint writes: the state before segment N.
     fn begin_checkpoint(&self, log: &mut Log) -> Result<Pending, FileError> {
-        self.rotate(log)?;
+        let next_run = log.next_run;
+        self.rotate(log, Some(next_run))?;
         log.since_snapshot = HEADER_LEN as u64;
         let pending = Pending {
             segment: log.segment,
             frozen: self.memory.freeze(),
-            next_run: log.next_run,
+            next_run,
         };
         // A new run, and perhaps one merged from the newest runs.
         log.next_run += 2;
@@ -747,27 +993,10 @@ impl FileStore {
     /// runs in place and lets go of the complaints that went to the run and have not changed
     /// since; then removes the files nothing needs.
     fn finish_checkpoint(&self, p: Pending) -> Result<(), FileError> {
-        let (cold, hot): (Vec<Whole>, Vec<Whole>) = p
-            .frozen
-            .complaints
-            .iter()
-            .cloned()
-            .partition(|(state, _)| goes_cold(state));
-        let mut live = self.runs().clone();
-        if !cold.is_empty() {
-            live.push(Arc::new(Run::write(&self.dir, p.next_run, &cold)?));
-            let from = merge_from(&live);
-            if from < live.len() {
-                let merged = Run::merge(&self.dir, p.next_run + 1, &live[from..])?;
-                live.truncate(from);
-                live.push(Arc::new(merged));
-            }
-        }
-        let numbers: Vec<u64> = live.iter().map(|r| r.number).collect();
         let n = p.segment;
-        snapshot::write(&self.dir, &snapshot_name(n), &hot, &p.frozen, &numbers)?;
-        let moved: HashMap<&ComplaintId, u64> =
-            cold.iter().map(|(c, _)| (&c.id, c.version)).collect();
+        let (live, moved) =
+            write_checkpoint(&self.dir, n, &p.frozen, self.runs().clone(), p.next_run)?;
+        let numbers: Vec<u64> = live.iter().map(|r| r.number).collect();
         {
             let mut runs = self.runs.write().unwrap_or_else(|p| p.into_inner());
             *runs = live;

@@ -351,6 +351,154 @@ fn a_missing_segment_is_corruption() {
     );
 }
 
+/// A store whose log spans several segments, each holding acknowledged commands: 30 steps
+/// in 2 KiB segments, no checkpoint.
+fn segmented(dir: &Path) -> (Options, Vec<PathBuf>) {
+    let options = Options::new().segment_size(2048).checkpoint_after(None);
+    let store = FileStore::open(dir, options.clone()).unwrap().store;
+    drop(fill(store, 30));
+    let segs = segments(dir);
+    assert!(segs.len() >= 3, "{segs:?}");
+    (options, segs)
+}
+
+fn assert_missing(err: &FileError, segment: &Path) {
+    assert!(
+        matches!(err, FileError::Corrupt { file, why, .. } if file == segment && why.contains("missing")),
+        "want {} reported missing, got {err:?}",
+        segment.display()
+    );
+}
+
+/// Review issue 12, item 7: the newest segment deleted used to open as if it had never been
+/// written, losing what it held silently. The segment before it names it.
+#[test]
+fn a_missing_newest_segment_is_corruption_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (options, segs) = segmented(dir.path());
+    let newest = segs.last().unwrap();
+    let before = segs[segs.len() - 2].clone();
+    let saved = [
+        std::fs::read(&before).unwrap(),
+        std::fs::read(newest).unwrap(),
+    ];
+    assert!(saved[1].len() > 16, "the newest segment holds frames");
+    std::fs::remove_file(newest).unwrap();
+    let err = FileStore::open(dir.path(), options.clone()).unwrap_err();
+    assert_missing(&err, newest);
+    // The two newest gone: the first of them is named.
+    std::fs::remove_file(&before).unwrap();
+    let err = FileStore::open(dir.path(), options.clone()).unwrap_err();
+    assert_missing(&err, &before);
+    // Nothing was changed: with the files back, everything is there.
+    assert_eq!(segments(dir.path()), segs[..segs.len() - 2]);
+    std::fs::write(&before, &saved[0]).unwrap();
+    std::fs::write(newest, &saved[1]).unwrap();
+    let store = FileStore::open(dir.path(), options).unwrap().store;
+    check(&store, &(0..30).collect::<Vec<_>>(), &[], 30);
+}
+
+/// A snapshot names the segment that follows it: the only segment after a checkpoint, deleted,
+/// is reported, not taken for an empty log.
+#[test]
+fn a_missing_only_segment_after_a_snapshot_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fill(open(dir.path()), 30);
+    store.checkpoint().unwrap();
+    let (engine, _) = engine(store);
+    (30..36).for_each(|i| step(&engine, i).unwrap());
+    drop(engine);
+    let segs = segments(dir.path());
+    assert_eq!(segs.len(), 1, "{segs:?}");
+    std::fs::remove_file(&segs[0]).unwrap();
+    let err = FileStore::open(dir.path(), Options::new()).unwrap_err();
+    assert_missing(&err, &segs[0]);
+}
+
+/// A store that was never checkpointed: its only segment deleted is not an empty new store.
+#[test]
+fn a_missing_only_segment_of_a_new_store_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(fill(open(dir.path()), 9));
+    let segs = segments(dir.path());
+    assert_eq!(segs.len(), 1, "{segs:?}");
+    std::fs::remove_file(&segs[0]).unwrap();
+    let err = FileStore::open(dir.path(), Options::new()).unwrap_err();
+    assert_missing(&err, &segs[0]);
+}
+
+/// The offsets at which `data`'s frames end (a segment's header is 16 bytes, a frame's 8).
+fn frame_ends(data: &[u8]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut at = 16;
+    while at + 8 <= data.len() {
+        let len = u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+        at += 8 + len;
+        ends.push(at);
+    }
+    ends
+}
+
+/// A segment before the newest, cut exactly at a frame boundary (every frame left in it is
+/// valid), is reported: it no longer names the segment after it.
+#[test]
+fn a_segment_before_the_newest_cut_at_a_frame_boundary_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let (options, segs) = segmented(dir.path());
+    let data = std::fs::read(&segs[0]).unwrap();
+    let ends = frame_ends(&data);
+    assert_eq!(*ends.last().unwrap(), data.len());
+    for &cut in &ends[..ends.len() - 1] {
+        std::fs::write(&segs[0], &data[..cut]).unwrap();
+        let err = FileStore::open(dir.path(), options.clone()).unwrap_err();
+        assert!(
+            matches!(&err, FileError::Corrupt { file, offset, .. } if *file == segs[0] && *offset == cut as u64),
+            "cut at {cut}: {err:?}"
+        );
+        assert_eq!(
+            std::fs::read(&segs[0]).unwrap(),
+            &data[..cut],
+            "nothing was cut"
+        );
+    }
+}
+
+/// The frame naming the next segment is the last of its segment and names the segment after
+/// it; anything else is damage, reported where that frame is.
+#[test]
+fn a_segment_naming_another_next_or_with_frames_after_it_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let (options, segs) = segmented(dir.path());
+    let data: Vec<Vec<u8>> = segs.iter().map(|s| std::fs::read(s).unwrap()).collect();
+    let ends = |d: &[u8]| frame_ends(d);
+    // Where each segment's last frame (the one naming the next) starts.
+    let last_start = |d: &[u8]| {
+        let e = ends(d);
+        e[e.len() - 2]
+    };
+    let named_at = last_start(&data[0]);
+    // Segment 1 ending with segment 2's last frame, which names segment 3.
+    let wrong = [&data[0][..named_at], &data[1][last_start(&data[1])..]].concat();
+    std::fs::write(&segs[0], &wrong).unwrap();
+    let err = FileStore::open(dir.path(), options.clone()).unwrap_err();
+    assert!(
+        matches!(&err, FileError::Corrupt { file, offset, why }
+            if *file == segs[0] && *offset == named_at as u64 && why.contains("not 2")),
+        "{err:?}"
+    );
+    // A frame after it (segment 1's first frame again).
+    let first = &data[0][16..ends(&data[0])[0]];
+    std::fs::write(&segs[0], [&data[0][..], first].concat()).unwrap();
+    let err = FileStore::open(dir.path(), options.clone()).unwrap_err();
+    assert!(
+        matches!(&err, FileError::Corrupt { file, offset, why }
+            if *file == segs[0] && *offset == named_at as u64 && why.contains("after")),
+        "{err:?}"
+    );
+    std::fs::write(&segs[0], &data[0]).unwrap();
+    FileStore::open(dir.path(), options).expect("whole again");
+}
+
 #[test]
 fn a_truncated_snapshot_is_corruption() {
     let dir = tempfile::tempdir().unwrap();
@@ -369,26 +517,36 @@ fn a_truncated_snapshot_is_corruption() {
     }
 }
 
+/// Segments are at format 2 (format 1, plaint 0.1.0's, is still read), snapshots and runs at
+/// 1: anything newer is refused, never guessed at.
 #[test]
 fn a_newer_format_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     drop(open(dir.path()));
-    let seg = segments(dir.path()).pop().unwrap();
-    let mut data = std::fs::read(&seg).unwrap();
-    data[8] = 2;
-    std::fs::write(&seg, &data).unwrap();
-    let err = FileStore::open(dir.path(), Options::new()).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            FileError::UnsupportedFormat {
-                found: 2,
-                supported: 1,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    for (file, newer, supported) in [
+        (segments(dir.path()).pop().unwrap(), 3, 2),
+        (files(dir.path(), "snap").pop().unwrap(), 2, 1),
+    ] {
+        let data = std::fs::read(&file).unwrap();
+        let mut changed = data.clone();
+        changed[8] = newer;
+        std::fs::write(&file, &changed).unwrap();
+        let err = FileStore::open(dir.path(), Options::new()).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                FileError::UnsupportedFormat { file: f, found, supported: s }
+                    if *f == file && *found == u32::from(newer) && *s == supported
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            changed,
+            "nothing was changed"
+        );
+        std::fs::write(&file, &data).unwrap();
+    }
 }
 
 #[test]
