@@ -695,3 +695,34 @@ proptest! {
         catch_up_and_check(&e, &flaky, &clock)?;
     }
 }
+
+/// Review item 13: a notifier that logs `{n:?}` writes no phone number, even when the text
+/// holds one for a recipient with contact access.
+#[test]
+fn debug_output_of_a_notification_masks_its_text() {
+    let n = Notification {
+        id: NotificationId {
+            complaint: testing::complaint_id(),
+            version: 9,
+            kind: NotificationKind::ResultGiven,
+            recipient: Recipient::Complainant,
+            channel: Channel::Callback,
+        },
+        complaint: testing::complaint_id(),
+        recipient: Recipient::Complainant,
+        kind: NotificationKind::ResultGiven,
+        channel: Channel::Callback,
+        text: Some("Call 13812345678 or zhang.san@example.com".into()),
+    };
+    let entry = OutboxEntry {
+        notification: n.clone(),
+        attempts: 0,
+        next_attempt: testing::t(0),
+        last_error: None,
+    };
+    let shown = format!("{n:?} {n:#?} {entry:?}");
+    for secret in ["13812345678", "zhang.san", "5678"] {
+        assert!(!shown.contains(secret), "{secret} leaked in {shown}");
+    }
+    assert!(shown.contains("EXP-1"), "the rest still shows: {shown}");
+}

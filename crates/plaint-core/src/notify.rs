@@ -6,7 +6,11 @@ use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 
 /// One message to deliver. `id` is stable, so a receiver can drop duplicates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its text may hold the complainant's phone or email (for a recipient allowed to see them),
+/// so `Debug` shows only the text's length: a notifier that logs `{n:?}` logs no personal
+/// data.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
     /// Stable id for deduplication.
     pub id: NotificationId,
@@ -22,6 +26,29 @@ pub struct Notification {
     /// locale) when the relay delivers it; `None` in the outbox, or when the rule has no text.
     #[serde(default)]
     pub text: Option<crate::Text>,
+}
+
+impl std::fmt::Debug for Notification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        /// Stands for a text in `Debug` output: its length, never its content.
+        struct Withheld(usize);
+        impl std::fmt::Debug for Withheld {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "<{} characters withheld>", self.0)
+            }
+        }
+        f.debug_struct("Notification")
+            .field("id", &self.id)
+            .field("complaint", &self.complaint)
+            .field("recipient", &self.recipient)
+            .field("kind", &self.kind)
+            .field("channel", &self.channel)
+            .field(
+                "text",
+                &self.text.as_ref().map(|t| Withheld(t.chars().count())),
+            )
+            .finish()
+    }
 }
 
 /// A notification's stable id: the event that caused it, what it says, to whom and how.
