@@ -726,3 +726,93 @@ fn debug_output_of_a_notification_masks_its_text() {
     }
     assert!(shown.contains("EXP-1"), "the rest still shows: {shown}");
 }
+
+/// An engine over `policy` with `rules` as its notification rules (set directly, as an
+/// embedding may), a manual clock at `t(0)` and a recording notifier.
+fn texts_engine(
+    mut policy: Policy,
+    rules: serde_json::Value,
+) -> (
+    Engine<MemoryStore, Arc<RecordingNotifier>, Arc<ManualClock>>,
+    Arc<RecordingNotifier>,
+    Arc<ManualClock>,
+) {
+    policy.notifications = serde_json::from_value(rules).unwrap();
+    let clock = Arc::new(ManualClock::new(testing::t(0)));
+    let notes = Arc::new(RecordingNotifier::new());
+    let e = Engine::builder(MemoryStore::new(), policy)
+        .clock(Arc::clone(&clock))
+        .notifier(Arc::clone(&notes))
+        .build();
+    (e, notes, clock)
+}
+
+/// Delivered texts by notification id.
+fn texts_of(notes: &RecordingNotifier) -> BTreeMap<String, String> {
+    notes
+        .delivered()
+        .into_iter()
+        .map(|n| (n.id.to_string(), n.text.unwrap_or_default().to_string()))
+        .collect()
+}
+
+fn propose(description: &str, amount: Option<Money>) -> Command {
+    Command::Propose {
+        remedy: remedy("compensation"),
+        description: description.into(),
+        amount,
+    }
+}
+
+/// Brings `id` to `proposing` as `tier` (received, triaged, routed to the hub, investigated).
+fn to_proposing<S: Store, N: Notifier, C: Clock>(e: &Engine<S, N, C>, id: &ComplaintId, tier: &str) {
+    let steps = [
+        Command::Receive(Arc::new(testing::intake(testing::t(0)))),
+        Command::Triage {
+            category: path("logistics/delay"),
+            tier: Some(self::tier(tier)),
+            validity: Validity::Valid,
+        },
+        Command::Route {
+            responsibility: Some(responsibility("hub")),
+        },
+        Command::RecordFindings {
+            findings: Findings {
+                summary: "Held at the hub.".into(),
+                records: vec![],
+            },
+            root_cause: None,
+        },
+    ];
+    for (i, c) in steps.into_iter().enumerate() {
+        e.execute(
+            CommandId::new(format!("p{i}")).unwrap(),
+            id,
+            c,
+            &testing::agent(),
+        )
+        .unwrap();
+    }
+}
+
+/// Review item 11: placeholders are substituted in one pass, so staff free text that looks
+/// like a placeholder stays as written.
+#[test]
+fn free_text_is_never_expanded_as_placeholders() {
+    let (e, notes, _) = texts_engine(
+        testing::policy(),
+        serde_json::json!([{ "on": "proposal_offered", "to": ["complainant"],
+                             "text": { "en": "We offer: {proposal}" } }]),
+    );
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "general");
+    let offer = propose("call {phone} or write to {email} ({complaint})", None);
+    e.execute(CommandId::new("o").unwrap(), &id, offer, &testing::agent())
+        .unwrap();
+    e.relay().unwrap();
+    let texts: Vec<String> = texts_of(&notes).into_values().collect();
+    assert_eq!(
+        texts,
+        ["We offer: call {phone} or write to {email} ({complaint})"]
+    );
+}

@@ -5,6 +5,8 @@ use crate::lifecycle::{Event, Next, Recorded};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 
+pub(crate) mod template;
+
 /// One message to deliver. `id` is stable, so a receiver can drop duplicates.
 ///
 /// Its text may hold the complainant's phone or email (for a recipient allowed to see them),
@@ -478,16 +480,24 @@ pub enum NotifyError {
 }
 
 /// Renders a template for one notification: `{complaint}`, `{department}`, `{deadline}`
-/// (the nearest open clock deadline, in the policy's first calendar's zone), `{clock}`,
-/// `{proposal}`, `{amount}`, `{phone}` and `{email}`. The complainant's phone and email are
-/// masked unless the recipient is the complainant or holds a role with contact access.
+/// (the nearest open clock deadline, in the policy's first calendar's zone),
+/// `{deadline:<clock>}` (that clock's, or the first running of `{deadline:<a>|<b>}`),
+/// `{clock}`, `{proposal}`, `{amount}`, `{phone}` and `{email}`. The complainant's phone and
+/// email are masked unless the recipient is the complainant or holds a role with contact
+/// access.
+///
+/// Placeholders are filled in one pass: a value is never read as a template, so staff free
+/// text saying `{phone}` stays as written. A placeholder without a value reads `-`; text that
+/// is no placeholder (`{phnoe}`, which a loaded policy cannot contain) stays as written.
 pub fn render(
     template: &str,
     n: &Notification,
     c: &crate::Complaint,
     policy: &crate::Policy,
 ) -> String {
+    use template::Field;
     let zone = policy.time_zone();
+    let local = |t: crate::Timestamp| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
     let open = c
         .clocks
         .iter()
@@ -512,57 +522,37 @@ pub fn render(
                     x.masked()
                 }
             })
-            .unwrap_or_default()
     };
     let proposal = c.current_proposal();
-    let department = c.responsibility.as_ref().map(|r| {
-        policy
-            .departments
-            .iter()
-            .find(|d| d.key == r.primary)
-            .and_then(|d| d.label.get(&policy.locale))
-            .cloned()
-            .unwrap_or_else(|| r.primary.to_string())
-    });
-    let fields: [(&str, String); 8] = [
-        ("{complaint}", c.id.to_string()),
-        ("{department}", department.unwrap_or_default()),
-        (
-            "{deadline}",
-            open.map(|(d, _)| d.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "{clock}",
-            open.map(|(_, k)| k.to_owned()).unwrap_or_default(),
-        ),
-        (
-            "{proposal}",
-            proposal
-                .map(|p| p.description.to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "{amount}",
-            proposal
-                .and_then(|p| p.amount)
-                .map(|a| a.to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "{phone}",
-            contact(|x| matches!(x, crate::Contact::Phone(_))),
-        ),
-        (
-            "{email}",
-            contact(|x| matches!(x, crate::Contact::Email(_))),
-        ),
-    ];
-    fields
+    template::fill(&template::parse(template), |field| match field {
+        Field::Complaint => Some(c.id.to_string()),
+        Field::Department => c.responsibility.as_ref().map(|r| {
+            policy
+                .departments
+                .iter()
+                .find(|d| d.key == r.primary)
+                .and_then(|d| d.label.get(&policy.locale))
+                .cloned()
+                .unwrap_or_else(|| r.primary.to_string())
+        }),
+        Field::Deadline => open.map(|(d, _)| local(d)),
+        Field::DeadlineOf(keys) => keys.iter().find_map(|k| running_deadline(c, k)).map(local),
+        Field::Clock => open.map(|(_, k)| k.to_owned()),
+        Field::Proposal => proposal.map(|p| p.description.to_string()),
+        Field::Amount => proposal.and_then(|p| p.amount.as_ref()).map(ToString::to_string),
+        Field::Phone => contact(|x| matches!(x, crate::Contact::Phone(_))),
+        Field::Email => contact(|x| matches!(x, crate::Contact::Email(_))),
+    })
+}
+
+/// The deadline of clock `key` if its latest cycle runs (open, not paused).
+fn running_deadline(c: &crate::Complaint, key: &str) -> Option<crate::Timestamp> {
+    c.clocks
         .iter()
-        .fold(template.to_owned(), |text, (key, value)| {
-            text.replace(key, value)
-        })
+        .rev()
+        .find(|k| k.clock.as_str() == key)
+        .filter(|k| k.is_running())
+        .and_then(|k| k.schedule.deadline)
 }
 
 /// A notification in the outbox: written with the events that caused it, delivered by the
