@@ -132,6 +132,29 @@ fn notifications(policy: &Policy, p: &mut Problems) {
                 );
             }
         }
+        for (language, text) in &rule.text {
+            texts(policy, p, &format!("{at}.text.{language}"), text);
+        }
+    }
+}
+
+/// The placeholders of one notification text: each must be one the renderer knows, and a
+/// deadline must name clocks the policy has.
+fn texts(policy: &Policy, p: &mut Problems, path: &str, text: &str) {
+    use crate::notify::template::{Field, Piece, parse};
+    for piece in parse(text) {
+        match piece {
+            Piece::Invalid(_, problem) => p.add(path, problem),
+            Piece::Field(whole, Field::DeadlineOf(keys)) => {
+                for key in keys {
+                    let known = policy.clocks.iter().any(|c| c.key.as_str() == key);
+                    if !known && !p.left_out("clocks", key) {
+                        p.add(path, format!("unknown clock \"{key}\" in {whole}"));
+                    }
+                }
+            }
+            Piece::Text(_) | Piece::Field(..) => {}
+        }
     }
 }
 
