@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use plaint::MemoryStore;
+use plaint_core::notify::Occasion;
 use plaint_core::testing;
 use plaint_core::*;
 use proptest::prelude::*;
@@ -262,7 +263,7 @@ fn catch_up_and_check<S: Store>(
     let mut expected = BTreeSet::new();
     for id in &complaint_ids() {
         let history = e.history(id).unwrap();
-        for n in plaint_core::notify::notifications_for(id, &history, &testing::policy()) {
+        for n in plaint_core::notify::notifications_for(id, None, &history, &testing::policy()) {
             expected.insert(n.id.to_string());
         }
     }
@@ -435,15 +436,15 @@ fn a_role_with_contact_access_sees_the_phone() {
     let me = to(Recipient::Complainant);
     let t = "call {phone}";
     assert_eq!(
-        plaint_core::notify::render(t, &gm, &c, &policy),
+        plaint_core::notify::render(t, &gm, &Occasion::of(&c), &policy),
         "call 13812345678"
     );
     assert_eq!(
-        plaint_core::notify::render(t, &sm, &c, &policy),
+        plaint_core::notify::render(t, &sm, &Occasion::of(&c), &policy),
         "call 1******5678"
     );
     assert_eq!(
-        plaint_core::notify::render(t, &me, &c, &policy),
+        plaint_core::notify::render(t, &me, &Occasion::of(&c), &policy),
         "call 13812345678"
     );
 }
@@ -527,6 +528,7 @@ fn a_callback_task_goes_to_a_role_with_contact_access() {
     );
     let n = plaint_core::notify::notifications_for(
         &ComplaintId::new("EXP-7").unwrap(),
+        None,
         &[Recorded {
             version: 9,
             at: testing::t(0),
@@ -564,7 +566,7 @@ fn a_callback_task_goes_to_a_role_with_contact_access() {
     .unwrap();
     let text = policy.text_for(&n[1]).unwrap();
     assert_eq!(
-        plaint_core::notify::render(text, &n[1], &c, &policy),
+        plaint_core::notify::render(text, &n[1], &Occasion::of(&c), &policy),
         "请致电客户回访投诉 EXP-7（电话 13812345678）。"
     );
 }
@@ -814,5 +816,188 @@ fn free_text_is_never_expanded_as_placeholders() {
     assert_eq!(
         texts,
         ["We offer: call {phone} or write to {email} ({complaint})"]
+    );
+}
+
+/// Review item 9: an approver asked about the first offer reads the first offer, even when
+/// the relay runs only after a second offer replaced it.
+#[test]
+fn a_late_relay_says_what_the_approver_was_asked() {
+    let (e, notes, _) = texts_engine(
+        testing::policy(),
+        serde_json::json!([{ "on": "approval_requested", "to": ["approvers"],
+                             "text": { "en": "Approve {proposal} for {amount}?" } }]),
+    );
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "major");
+    let run = |n: &str, c: Command, who: &Actor| {
+        e.execute(CommandId::new(n).unwrap(), &id, c, who).unwrap()
+    };
+    run("o1", propose("a first offer", Some(cny(10_000))), &testing::agent());
+    let declined = Command::DeclineApproval {
+        reason: "too little".into(),
+    };
+    run("d", declined, &testing::manager());
+    run("o2", propose("a second offer", Some(cny(20_000))), &testing::agent());
+    e.relay().unwrap();
+    let texts: Vec<String> = texts_of(&notes).into_values().collect();
+    assert_eq!(
+        texts,
+        [
+            "Approve a first offer for 100.00 CNY?",
+            "Approve a second offer for 200.00 CNY?"
+        ]
+    );
+}
+
+/// Fails its first `fail` deliveries; records every attempt's text.
+#[derive(Default)]
+struct Attempts {
+    fail: AtomicU32,
+    seen: Mutex<Vec<(String, String)>>,
+}
+
+impl Notifier for Attempts {
+    fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
+        let text = n.text.as_deref().unwrap_or_default().to_owned();
+        self.seen.lock().unwrap().push((n.id.to_string(), text));
+        match self
+            .fail
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))
+        {
+            Ok(_) => Err(NotifyError::Failed("gateway timeout".into())),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// Review item 9: a notification reads the same on every delivery attempt, however the
+/// complaint changed in between.
+#[test]
+fn a_notification_reads_the_same_on_every_delivery() {
+    let mut policy = testing::policy();
+    policy.notifications = serde_json::from_value(serde_json::json!([
+        { "on": "proposal_offered", "to": ["complainant"], "text": { "en": "We offer {proposal}." } }
+    ]))
+    .unwrap();
+    let clock = Arc::new(ManualClock::new(testing::t(0)));
+    let gateway = Arc::new(Attempts::default());
+    let e = Engine::builder(MemoryStore::new(), policy)
+        .clock(Arc::clone(&clock))
+        .notifier(Arc::clone(&gateway))
+        .build();
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "general");
+    let run = |n: &str, c: Command, who: &Actor| {
+        e.execute(CommandId::new(n).unwrap(), &id, c, who).unwrap()
+    };
+    run("o1", propose("a refund of the postage", None), &testing::agent());
+    gateway.fail.store(1, Ordering::SeqCst);
+    assert_eq!(e.relay().unwrap().retrying, 1);
+    let rejected = Command::RejectProposal { reason: None };
+    run("r", rejected, &testing::customer());
+    run("o2", propose("a voucher", None), &testing::agent());
+    clock.advance(chrono::Duration::hours(1));
+    e.relay().unwrap();
+    let seen = gateway.seen.lock().unwrap().clone();
+    let first: Vec<&str> = seen
+        .iter()
+        .filter(|(id, _)| id == &seen[0].0)
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert_eq!(
+        first,
+        [
+            "We offer a refund of the postage.",
+            "We offer a refund of the postage."
+        ]
+    );
+}
+
+/// Review item 10: `{deadline:<clock>}` is that clock's deadline as the moment left it, not
+/// whatever the clock says when the relay runs.
+#[test]
+fn a_named_deadline_is_the_one_of_its_moment() {
+    let (e, notes, clock) = texts_engine(
+        testing::sla_policy(),
+        serde_json::json!([{ "on": "assigned", "to": ["responsible"],
+                             "text": { "en": "Act by {deadline:resolution}." } }]),
+    );
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "general");
+    let c = e.get(&id).unwrap().unwrap();
+    let due = c.clock("resolution").unwrap().schedule.deadline.unwrap();
+    let local = due
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    clock.advance(chrono::Duration::hours(2));
+    let agreed = Command::AgreeDeadline {
+        clock: ClockKey::new("resolution").unwrap(),
+        deadline: due + chrono::Duration::hours(20),
+    };
+    e.execute(CommandId::new("ag").unwrap(), &id, agreed, &testing::manager())
+        .unwrap();
+    e.relay().unwrap();
+    let texts: Vec<String> = texts_of(&notes).into_values().collect();
+    assert_eq!(texts, [format!("Act by {local}.")]);
+}
+
+/// Review item 9, old data: an outbox entry written by 0.1.0 carries no text (that code
+/// rendered at relay time). The relay renders it as of its moment, from the history.
+#[test]
+fn an_old_outbox_entry_without_text_reads_as_of_its_moment() {
+    let mut policy = testing::policy();
+    policy.notifications = serde_json::from_value(serde_json::json!([
+        { "on": "approval_requested", "to": ["approvers"],
+          "text": { "en": "Approve {proposal} for {amount}?" } }
+    ]))
+    .unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let notes = Arc::new(RecordingNotifier::new());
+    let e = Engine::builder(Arc::clone(&store), policy.clone())
+        .clock(ManualClock::new(testing::t(0)))
+        .notifier(Arc::clone(&notes))
+        .build();
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "major");
+    // The first offer as 0.1.0 committed it: its notification without a text.
+    let state = store.load(&id).unwrap().unwrap();
+    let command = CommandId::new("o1").unwrap();
+    let offer = propose("a first offer", Some(cny(10_000)));
+    let events = decide(Some(&state), &policy, offer, &testing::agent(), testing::t(0)).unwrap();
+    let recorded: Vec<Recorded> = events
+        .into_iter()
+        .zip(state.version + 1..)
+        .map(|(event, version)| Recorded {
+            version,
+            at: testing::t(0),
+            actor: testing::agent().id,
+            command: command.clone(),
+            event,
+        })
+        .collect();
+    let mut outbox = plaint_core::notify::notifications_for(&id, Some(&state), &recorded, &policy);
+    assert_eq!(outbox.len(), 1);
+    outbox[0].text = None;
+    let append = Append::new(id.clone(), command, state.version, recorded).with_outbox(outbox);
+    drop(state);
+    store.append(append).unwrap();
+    let run = |n: &str, c: Command, who: &Actor| {
+        e.execute(CommandId::new(n).unwrap(), &id, c, who).unwrap()
+    };
+    let declined = Command::DeclineApproval {
+        reason: "too little".into(),
+    };
+    run("d", declined, &testing::manager());
+    run("o2", propose("a second offer", Some(cny(20_000))), &testing::agent());
+    e.relay().unwrap();
+    let texts: Vec<String> = texts_of(&notes).into_values().collect();
+    assert_eq!(
+        texts,
+        [
+            "Approve a first offer for 100.00 CNY?",
+            "Approve a second offer for 200.00 CNY?"
+        ]
     );
 }
