@@ -1001,3 +1001,294 @@ fn an_old_outbox_entry_without_text_reads_as_of_its_moment() {
         ]
     );
 }
+
+/// Review item 10: at a clock moment, `{clock}` and `{deadline}` are the clock the moment is
+/// about, not the clock with the nearest deadline.
+#[test]
+fn clock_texts_name_their_own_clock_and_deadline() {
+    let (e, notes, clock) = texts_engine(
+        testing::sla_policy(),
+        serde_json::json!([{ "on": "clock_warning", "to": ["responsible"],
+                             "text": { "en": "{clock} is due {deadline}" } }]),
+    );
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "general");
+    let c = e.get(&id).unwrap().unwrap();
+    let local = |key: &str| {
+        c.clock(key)
+            .unwrap()
+            .schedule
+            .deadline
+            .unwrap()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let want: BTreeSet<String> = ["acknowledge", "resolution"]
+        .iter()
+        .map(|k| format!("{k} is due {}", local(k)))
+        .collect();
+    clock.set(testing::t(200));
+    e.tick().unwrap();
+    e.relay().unwrap();
+    let got: BTreeSet<String> = texts_of(&notes).into_values().collect();
+    assert_eq!(got, want);
+}
+
+/// The sample policy with clocks, plus `rules` (TOML `[[notifications]]` tables).
+fn sla_policy_with(rules: &str) -> Result<Policy, PolicyError> {
+    let text = [
+        include_str!("../crates/plaint-core/src/testing/policy.toml"),
+        include_str!("../crates/plaint-core/src/testing/clocks.toml"),
+        rules,
+    ]
+    .concat();
+    Policy::from_toml_str(&text)
+}
+
+/// For every moment, a text made of each placeholder the policy check accepts there
+/// (`name=<{name}>`), so a missing value shows as `<->`.
+fn rules_with_every_accepted_placeholder() -> String {
+    use NotificationKind as K;
+    let kinds = [
+        K::Acknowledged,
+        K::Assigned,
+        K::ApprovalRequested,
+        K::ProposalOffered,
+        K::ResultGiven,
+        K::Closed,
+        K::ClockWarning,
+        K::ClockBreach,
+        K::Escalation,
+        K::OnDuty,
+    ];
+    let candidates = [
+        "complaint",
+        "department",
+        "deadline",
+        "clock",
+        "proposal",
+        "amount",
+        "phone",
+        "email",
+        "deadline:acknowledge",
+        "deadline:resolution",
+        "deadline:follow-up",
+        "deadline:acknowledge|resolution",
+    ];
+    let rule = |kind: K, text: &str| {
+        format!(
+            "\n[[notifications]]\non = \"{}\"\nto = [\"complainant\"]\ntext = {{ en = \"{text}\" }}\n",
+            kind.name()
+        )
+    };
+    let mut rules = String::new();
+    for kind in kinds {
+        let accepted: Vec<String> = candidates
+            .iter()
+            .map(|c| format!("{c}=<{{{c}}}>"))
+            .filter(|t| sla_policy_with(&rule(kind, t)).is_ok())
+            .collect();
+        rules += &rule(kind, &accepted.join(" "));
+    }
+    rules
+}
+
+/// A random command on the sample complaint, with an actor allowed to give it.
+fn any_command(what: u8, n: u8) -> (Command, Actor) {
+    let agent = testing::agent();
+    let offer = |amount| propose("an offer", amount);
+    match what {
+        0 => (
+            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
+            agent,
+        ),
+        1 => (Command::Acknowledge, agent),
+        2 => (
+            Command::Triage {
+                category: path("logistics/delay"),
+                tier: Some(tier(if n % 2 == 0 { "general" } else { "major" })),
+                validity: Validity::Valid,
+            },
+            agent,
+        ),
+        3 => (
+            Command::Route {
+                responsibility: Some(responsibility("hub")),
+            },
+            agent,
+        ),
+        4 => (
+            Command::Reassign {
+                responsibility: responsibility(if n % 2 == 0 { "outlet" } else { "claims" }),
+                reason: "wrong desk".into(),
+            },
+            agent,
+        ),
+        5 => (
+            Command::RecordFindings {
+                findings: Findings {
+                    summary: "found".into(),
+                    records: vec![],
+                },
+                root_cause: None,
+            },
+            agent,
+        ),
+        6 => (offer((n % 2 == 0).then(|| cny(i64::from(n) * 1000))), agent),
+        7 => (Command::Approve { note: None }, testing::general_manager()),
+        8 => (
+            Command::DeclineApproval {
+                reason: "no".into(),
+            },
+            testing::manager(),
+        ),
+        9 => (Command::AcceptProposal { agreement: None }, testing::customer()),
+        10 => (Command::RejectProposal { reason: None }, testing::customer()),
+        11 => (
+            Command::RecordExecution {
+                action: "done".into(),
+                reference: None,
+                finished: true,
+            },
+            agent,
+        ),
+        12 => (
+            Command::GiveFeedback {
+                text: "done".into(),
+            },
+            agent,
+        ),
+        13 => (Command::ConfirmSatisfaction(happy(n % 3 != 0)), testing::customer()),
+        14 => (Command::FollowUp(happy(n % 3 != 0)), agent),
+        15 => (Command::Close, agent),
+        16 => (
+            Command::ChangeTier {
+                tier: tier(if n % 2 == 0 { "general" } else { "major" }),
+                reason: "reassessed".into(),
+            },
+            testing::manager(),
+        ),
+        17 => (
+            Command::ResolveOnTheSpot {
+                remedy: remedy("apology"),
+                description: "sorry".into(),
+            },
+            agent,
+        ),
+        _ => (
+            Command::ReportProgress {
+                note: "working on it".into(),
+            },
+            agent,
+        ),
+    }
+}
+
+/// The `any_command` number of the command that moves a complaint in `stage` on.
+fn natural_next(stage: StageKind, n: u8) -> u8 {
+    use StageKind as S;
+    match stage {
+        S::Received => 2,
+        S::Triaged => 3,
+        S::Investigating => 5,
+        S::Proposing => 6,
+        S::AwaitingApproval => 7,
+        S::AwaitingAgreement => 9,
+        S::Executing => 11,
+        S::Executed => 12,
+        S::AwaitingConfirmation => 13,
+        S::Confirmed if n % 2 == 0 => 14,
+        S::Confirmed | S::FollowedUp => 15,
+        _ => 0,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
+
+    /// The load-time check of placeholders is sound: random command sequences (most refused)
+    /// with time passing and ticks, on a policy whose every rule uses every placeholder the
+    /// check accepts at its moment, never render a missing value — except the deadline of a
+    /// clock that breached and was then paused or re-projected, which its state no longer
+    /// keeps.
+    #[test]
+    fn every_placeholder_the_check_accepts_has_a_value(
+        steps in proptest::collection::vec((0u8..30, 0u8..12, 0u8..4), 1..40),
+    ) {
+        static RULES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let rules = RULES.get_or_init(rules_with_every_accepted_placeholder);
+        let policy = sla_policy_with(rules).unwrap();
+        let clock = Arc::new(ManualClock::new(testing::t(0)));
+        let notes = Arc::new(RecordingNotifier::new());
+        let e = Engine::builder(MemoryStore::new(), policy)
+            .clock(Arc::clone(&clock))
+            .notifier(Arc::clone(&notes))
+            .build();
+        let id = testing::complaint_id();
+        for (i, (what, n, wait)) in steps.into_iter().enumerate() {
+            // A third of the steps take the natural next step, so complaints get far.
+            let what = if what < 20 {
+                what
+            } else {
+                e.get(&id).unwrap().map_or(0, |c| natural_next(c.stage.kind(), n))
+            };
+            let (command, actor) = any_command(what, n);
+            let _ = e.execute(CommandId::new(format!("c{i}")).unwrap(), &id, command, &actor);
+            clock.advance(chrono::Duration::minutes(i64::from(wait) * i64::from(n) * 20));
+            e.tick().unwrap();
+        }
+        e.relay().unwrap();
+        let breached = e
+            .get(&id)
+            .unwrap()
+            .is_some_and(|c| c.clocks.iter().any(|k| k.breached));
+        for n in notes.delivered() {
+            let text = n.text.unwrap_or_default();
+            prop_assert!(!text.is_empty(), "{}", n.id);
+            let missing: Vec<&str> = text
+                .split(' ')
+                .filter(|t| t.ends_with("<->"))
+                .collect();
+            let only_breached_deadlines =
+                breached && missing.iter().all(|t| t.starts_with("deadline:"));
+            prop_assert!(
+                missing.is_empty() || only_breached_deadlines,
+                "{}: {}", n.id, text
+            );
+        }
+    }
+}
+
+/// What the check accepts at each moment, on the sample policy: the analysis behind
+/// `every_placeholder_the_check_accepts_has_a_value` is not vacuous.
+#[test]
+fn the_check_accepts_the_placeholders_each_moment_has() {
+    let rules = rules_with_every_accepted_placeholder();
+    for (moment, want) in [
+        ("acknowledged", "complaint=<{complaint}> phone=<{phone}> email=<{email}>"),
+        (
+            "assigned",
+            "complaint=<{complaint}> department=<{department}> phone=<{phone}> email=<{email}> \
+             deadline:resolution=<{deadline:resolution}> \
+             deadline:acknowledge|resolution=<{deadline:acknowledge|resolution}>",
+        ),
+        (
+            "proposal_offered",
+            "complaint=<{complaint}> department=<{department}> proposal=<{proposal}> \
+             amount=<{amount}> phone=<{phone}> email=<{email}>",
+        ),
+        (
+            "clock_breach",
+            "complaint=<{complaint}> deadline=<{deadline}> clock=<{clock}> phone=<{phone}> \
+             email=<{email}>",
+        ),
+        (
+            "escalation",
+            "complaint=<{complaint}> clock=<{clock}> phone=<{phone}> email=<{email}>",
+        ),
+    ] {
+        let line = format!("on = \"{moment}\"\nto = [\"complainant\"]\ntext = {{ en = \"{want}\" }}");
+        assert!(rules.contains(&line), "{moment}: {rules}");
+    }
+}

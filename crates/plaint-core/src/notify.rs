@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 
 pub(crate) mod template;
+pub(crate) mod values;
 
 /// One message to deliver. `id` is stable, so a receiver can drop duplicates.
 ///
@@ -638,16 +639,28 @@ impl<'a> Occasion<'a> {
     }
 }
 
-/// Renders a template for one notification at its occasion: `{complaint}`, `{department}`,
-/// `{deadline}` (the nearest open clock deadline, in the policy's first calendar's zone),
-/// `{deadline:<clock>}` (that clock's, or the first running of `{deadline:<a>|<b>}`),
-/// `{clock}`, `{proposal}`, `{amount}`, `{phone}` and `{email}`. The complainant's phone and
-/// email are masked unless the recipient is the complainant or holds a role with contact
-/// access.
+/// Renders a template for one notification at its occasion. The placeholders:
 ///
-/// Placeholders are filled in one pass: a value is never read as a template, so staff free
-/// text saying `{phone}` stays as written. A placeholder without a value reads `-`; text that
-/// is no placeholder (`{phnoe}`, which a loaded policy cannot contain) stays as written.
+/// - `{complaint}`: the complaint's id;
+/// - `{department}`: the responsible department's label in the policy's locale;
+/// - `{deadline}`: at a clock warning, breach or on-duty alert, the deadline of its clock (a
+///   breach's: the instant it was due); `{deadline:<clock>}`: that clock's deadline if it
+///   runs;
+///   `{deadline:<a>|<b>}`: the first of these that runs. Local time in the policy's zone
+///   (its first calendar's), as `2026-11-18 17:00`;
+/// - `{clock}`: at a clock moment (warning, breach, escalation, on-duty alert), its clock's
+///   key;
+/// - `{proposal}`, `{amount}`: the current proposal's description and amount (`0.00` in the
+///   policy's currency when it involves no money);
+/// - `{phone}`, `{email}`: the complainant's, masked unless the recipient is the complainant
+///   or holds a role with contact access.
+///
+/// A loaded policy uses each placeholder only at moments where it has a value (checked when
+/// it loads); a value still missing (a complainant without a phone, a clock that breached
+/// and was then paused, whose state keeps no deadline) reads `-`. Placeholders are filled in
+/// one pass: a value is never read as a template, so staff free text saying `{phone}` stays
+/// as written; text that is no placeholder (`{phnoe}`, which a loaded policy cannot contain)
+/// stays as written too.
 pub fn render(
     template: &str,
     n: &Notification,
@@ -658,12 +671,6 @@ pub fn render(
     let c = at.complaint;
     let zone = policy.time_zone();
     let local = |t: crate::Timestamp| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
-    let open = c
-        .clocks
-        .iter()
-        .filter(|k| k.outcome.is_none())
-        .filter_map(|k| k.schedule.deadline.map(|d| (d, k.clock.as_str())))
-        .min();
     let may_see = match &n.recipient {
         Recipient::Complainant => true,
         Recipient::Role { role } => policy.role(role).is_some_and(|r| r.contact_access),
@@ -695,11 +702,18 @@ pub fn render(
                 .cloned()
                 .unwrap_or_else(|| r.primary.to_string())
         }),
-        Field::Deadline => open.map(|(d, _)| local(d)),
+        Field::Deadline => at
+            .deadline
+            .or_else(|| at.clock.and_then(|k| running_deadline(c, k.as_str())))
+            .map(local),
         Field::DeadlineOf(keys) => keys.iter().find_map(|k| running_deadline(c, k)).map(local),
-        Field::Clock => open.map(|(_, k)| k.to_owned()),
+        Field::Clock => at.clock.map(ToString::to_string),
         Field::Proposal => proposal.map(|p| p.description.to_string()),
-        Field::Amount => proposal.and_then(|p| p.amount.as_ref()).map(ToString::to_string),
+        Field::Amount => proposal.map(|p| {
+            p.amount
+                .unwrap_or_else(|| crate::Money::new(0, policy.currency))
+                .to_string()
+        }),
         Field::Phone => contact(|x| matches!(x, crate::Contact::Phone(_))),
         Field::Email => contact(|x| matches!(x, crate::Contact::Email(_))),
     })
