@@ -1292,3 +1292,59 @@ fn the_check_accepts_the_placeholders_each_moment_has() {
         assert!(rules.contains(&line), "{moment}: {rules}");
     }
 }
+
+/// Review item 9, persisted: a text written with its outbox entry survives a reopen of a
+/// FileStore, from the log and from a snapshot, and still describes its moment after the
+/// complaint moved on.
+#[test]
+fn a_text_survives_a_file_store_reopen() {
+    use plaint::file::{FileStore, Options, SimFs, Tear};
+    let mut policy = testing::policy();
+    policy.notifications = serde_json::from_value(serde_json::json!([
+        { "on": "approval_requested", "to": ["approvers"],
+          "text": { "en": "Approve {proposal} for {amount}?" } }
+    ]))
+    .unwrap();
+    for checkpoint in [false, true] {
+        let fs = SimFs::new();
+        let open = |fs: &SimFs| {
+            let options = Options::new().fs(Arc::new(fs.clone()));
+            let store = FileStore::open("/complaints", options).unwrap().store;
+            let notes = Arc::new(RecordingNotifier::new());
+            let e = Engine::builder(store, policy.clone())
+                .clock(ManualClock::new(testing::t(0)))
+                .notifier(Arc::clone(&notes))
+                .build();
+            (e, notes)
+        };
+        let (e, _) = open(&fs);
+        let id = testing::complaint_id();
+        to_proposing(&e, &id, "major");
+        let first = propose("a first offer", Some(cny(10_000)));
+        e.execute(CommandId::new("o1").unwrap(), &id, first, &testing::agent())
+            .unwrap();
+        if checkpoint {
+            e.store().checkpoint().unwrap();
+        }
+        drop(e);
+        let (e, notes) = open(&fs.after_crash(Tear::Lose));
+        let declined = Command::DeclineApproval {
+            reason: "too little".into(),
+        };
+        e.execute(CommandId::new("d").unwrap(), &id, declined, &testing::manager())
+            .unwrap();
+        let second = propose("a second offer", Some(cny(20_000)));
+        e.execute(CommandId::new("o2").unwrap(), &id, second, &testing::agent())
+            .unwrap();
+        e.relay().unwrap();
+        let texts: Vec<String> = texts_of(&notes).into_values().collect();
+        assert_eq!(
+            texts,
+            [
+                "Approve a first offer for 100.00 CNY?",
+                "Approve a second offer for 200.00 CNY?"
+            ],
+            "checkpoint: {checkpoint}"
+        );
+    }
+}
