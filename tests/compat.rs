@@ -36,7 +36,11 @@ fn timelines(store: &dyn Store) -> String {
             );
         }
         let replayed = Complaint::replay(c.id.clone(), &history).unwrap();
-        assert_eq!(replayed, *c, "{}: state is not the fold of its events", c.id);
+        assert_eq!(
+            replayed, *c,
+            "{}: state is not the fold of its events",
+            c.id
+        );
     }
     out
 }

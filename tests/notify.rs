@@ -731,14 +731,12 @@ fn debug_output_of_a_notification_masks_its_text() {
 
 /// An engine over `policy` with `rules` as its notification rules (set directly, as an
 /// embedding may), a manual clock at `t(0)` and a recording notifier.
+type TextsEngine = Engine<MemoryStore, Arc<RecordingNotifier>, Arc<ManualClock>>;
+
 fn texts_engine(
     mut policy: Policy,
     rules: serde_json::Value,
-) -> (
-    Engine<MemoryStore, Arc<RecordingNotifier>, Arc<ManualClock>>,
-    Arc<RecordingNotifier>,
-    Arc<ManualClock>,
-) {
+) -> (TextsEngine, Arc<RecordingNotifier>, Arc<ManualClock>) {
     policy.notifications = serde_json::from_value(rules).unwrap();
     let clock = Arc::new(ManualClock::new(testing::t(0)));
     let notes = Arc::new(RecordingNotifier::new());
@@ -767,7 +765,11 @@ fn propose(description: &str, amount: Option<Money>) -> Command {
 }
 
 /// Brings `id` to `proposing` as `tier` (received, triaged, routed to the hub, investigated).
-fn to_proposing<S: Store, N: Notifier, C: Clock>(e: &Engine<S, N, C>, id: &ComplaintId, tier: &str) {
+fn to_proposing<S: Store, N: Notifier, C: Clock>(
+    e: &Engine<S, N, C>,
+    id: &ComplaintId,
+    tier: &str,
+) {
     let steps = [
         Command::Receive(Arc::new(testing::intake(testing::t(0)))),
         Command::Triage {
@@ -833,12 +835,20 @@ fn a_late_relay_says_what_the_approver_was_asked() {
     let run = |n: &str, c: Command, who: &Actor| {
         e.execute(CommandId::new(n).unwrap(), &id, c, who).unwrap()
     };
-    run("o1", propose("a first offer", Some(cny(10_000))), &testing::agent());
+    run(
+        "o1",
+        propose("a first offer", Some(cny(10_000))),
+        &testing::agent(),
+    );
     let declined = Command::DeclineApproval {
         reason: "too little".into(),
     };
     run("d", declined, &testing::manager());
-    run("o2", propose("a second offer", Some(cny(20_000))), &testing::agent());
+    run(
+        "o2",
+        propose("a second offer", Some(cny(20_000))),
+        &testing::agent(),
+    );
     e.relay().unwrap();
     let texts: Vec<String> = texts_of(&notes).into_values().collect();
     assert_eq!(
@@ -891,7 +901,11 @@ fn a_notification_reads_the_same_on_every_delivery() {
     let run = |n: &str, c: Command, who: &Actor| {
         e.execute(CommandId::new(n).unwrap(), &id, c, who).unwrap()
     };
-    run("o1", propose("a refund of the postage", None), &testing::agent());
+    run(
+        "o1",
+        propose("a refund of the postage", None),
+        &testing::agent(),
+    );
     gateway.fail.store(1, Ordering::SeqCst);
     assert_eq!(e.relay().unwrap().retrying, 1);
     let rejected = Command::RejectProposal { reason: None };
@@ -936,8 +950,13 @@ fn a_named_deadline_is_the_one_of_its_moment() {
         clock: ClockKey::new("resolution").unwrap(),
         deadline: due + chrono::Duration::hours(20),
     };
-    e.execute(CommandId::new("ag").unwrap(), &id, agreed, &testing::manager())
-        .unwrap();
+    e.execute(
+        CommandId::new("ag").unwrap(),
+        &id,
+        agreed,
+        &testing::manager(),
+    )
+    .unwrap();
     e.relay().unwrap();
     let texts: Vec<String> = texts_of(&notes).into_values().collect();
     assert_eq!(texts, [format!("Act by {local}.")]);
@@ -965,7 +984,14 @@ fn an_old_outbox_entry_without_text_reads_as_of_its_moment() {
     let state = store.load(&id).unwrap().unwrap();
     let command = CommandId::new("o1").unwrap();
     let offer = propose("a first offer", Some(cny(10_000)));
-    let events = decide(Some(&state), &policy, offer, &testing::agent(), testing::t(0)).unwrap();
+    let events = decide(
+        Some(&state),
+        &policy,
+        offer,
+        &testing::agent(),
+        testing::t(0),
+    )
+    .unwrap();
     let recorded: Vec<Recorded> = events
         .into_iter()
         .zip(state.version + 1..)
@@ -990,7 +1016,11 @@ fn an_old_outbox_entry_without_text_reads_as_of_its_moment() {
         reason: "too little".into(),
     };
     run("d", declined, &testing::manager());
-    run("o2", propose("a second offer", Some(cny(20_000))), &testing::agent());
+    run(
+        "o2",
+        propose("a second offer", Some(cny(20_000))),
+        &testing::agent(),
+    );
     e.relay().unwrap();
     let texts: Vec<String> = texts_of(&notes).into_values().collect();
     assert_eq!(
@@ -1107,7 +1137,11 @@ fn any_command(what: u8, n: u8) -> (Command, Actor) {
         2 => (
             Command::Triage {
                 category: path("logistics/delay"),
-                tier: Some(tier(if n % 2 == 0 { "general" } else { "major" })),
+                tier: Some(tier(if n.is_multiple_of(2) {
+                    "general"
+                } else {
+                    "major"
+                })),
                 validity: Validity::Valid,
             },
             agent,
@@ -1120,7 +1154,11 @@ fn any_command(what: u8, n: u8) -> (Command, Actor) {
         ),
         4 => (
             Command::Reassign {
-                responsibility: responsibility(if n % 2 == 0 { "outlet" } else { "claims" }),
+                responsibility: responsibility(if n.is_multiple_of(2) {
+                    "outlet"
+                } else {
+                    "claims"
+                }),
                 reason: "wrong desk".into(),
             },
             agent,
@@ -1135,7 +1173,10 @@ fn any_command(what: u8, n: u8) -> (Command, Actor) {
             },
             agent,
         ),
-        6 => (offer((n % 2 == 0).then(|| cny(i64::from(n) * 1000))), agent),
+        6 => (
+            offer((n.is_multiple_of(2)).then(|| cny(i64::from(n) * 1000))),
+            agent,
+        ),
         7 => (Command::Approve { note: None }, testing::general_manager()),
         8 => (
             Command::DeclineApproval {
@@ -1143,8 +1184,14 @@ fn any_command(what: u8, n: u8) -> (Command, Actor) {
             },
             testing::manager(),
         ),
-        9 => (Command::AcceptProposal { agreement: None }, testing::customer()),
-        10 => (Command::RejectProposal { reason: None }, testing::customer()),
+        9 => (
+            Command::AcceptProposal { agreement: None },
+            testing::customer(),
+        ),
+        10 => (
+            Command::RejectProposal { reason: None },
+            testing::customer(),
+        ),
         11 => (
             Command::RecordExecution {
                 action: "done".into(),
@@ -1159,12 +1206,19 @@ fn any_command(what: u8, n: u8) -> (Command, Actor) {
             },
             agent,
         ),
-        13 => (Command::ConfirmSatisfaction(happy(n % 3 != 0)), testing::customer()),
-        14 => (Command::FollowUp(happy(n % 3 != 0)), agent),
+        13 => (
+            Command::ConfirmSatisfaction(happy(!n.is_multiple_of(3))),
+            testing::customer(),
+        ),
+        14 => (Command::FollowUp(happy(!n.is_multiple_of(3))), agent),
         15 => (Command::Close, agent),
         16 => (
             Command::ChangeTier {
-                tier: tier(if n % 2 == 0 { "general" } else { "major" }),
+                tier: tier(if n.is_multiple_of(2) {
+                    "general"
+                } else {
+                    "major"
+                }),
                 reason: "reassessed".into(),
             },
             testing::manager(),
@@ -1198,7 +1252,7 @@ fn natural_next(stage: StageKind, n: u8) -> u8 {
         S::Executing => 11,
         S::Executed => 12,
         S::AwaitingConfirmation => 13,
-        S::Confirmed if n % 2 == 0 => 14,
+        S::Confirmed if n.is_multiple_of(2) => 14,
         S::Confirmed | S::FollowedUp => 15,
         _ => 0,
     }
@@ -1266,7 +1320,10 @@ proptest! {
 fn the_check_accepts_the_placeholders_each_moment_has() {
     let rules = rules_with_every_accepted_placeholder();
     for (moment, want) in [
-        ("acknowledged", "complaint=<{complaint}> phone=<{phone}> email=<{email}>"),
+        (
+            "acknowledged",
+            "complaint=<{complaint}> phone=<{phone}> email=<{email}>",
+        ),
         (
             "assigned",
             "complaint=<{complaint}> department=<{department}> phone=<{phone}> email=<{email}> \
@@ -1288,7 +1345,8 @@ fn the_check_accepts_the_placeholders_each_moment_has() {
             "complaint=<{complaint}> clock=<{clock}> phone=<{phone}> email=<{email}>",
         ),
     ] {
-        let line = format!("on = \"{moment}\"\nto = [\"complainant\"]\ntext = {{ en = \"{want}\" }}");
+        let line =
+            format!("on = \"{moment}\"\nto = [\"complainant\"]\ntext = {{ en = \"{want}\" }}");
         assert!(rules.contains(&line), "{moment}: {rules}");
     }
 }
@@ -1331,11 +1389,21 @@ fn a_text_survives_a_file_store_reopen() {
         let declined = Command::DeclineApproval {
             reason: "too little".into(),
         };
-        e.execute(CommandId::new("d").unwrap(), &id, declined, &testing::manager())
-            .unwrap();
+        e.execute(
+            CommandId::new("d").unwrap(),
+            &id,
+            declined,
+            &testing::manager(),
+        )
+        .unwrap();
         let second = propose("a second offer", Some(cny(20_000)));
-        e.execute(CommandId::new("o2").unwrap(), &id, second, &testing::agent())
-            .unwrap();
+        e.execute(
+            CommandId::new("o2").unwrap(),
+            &id,
+            second,
+            &testing::agent(),
+        )
+        .unwrap();
         e.relay().unwrap();
         let texts: Vec<String> = texts_of(&notes).into_values().collect();
         assert_eq!(

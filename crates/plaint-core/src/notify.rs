@@ -525,7 +525,10 @@ fn write_texts(
                 .count();
         for (i, r) in events.iter().enumerate().take(end).skip(start) {
             if let Some(c) = &state {
-                for f in found.iter_mut().filter(|f| f.at == i && f.deadline.is_none()) {
+                for f in found
+                    .iter_mut()
+                    .filter(|f| f.at == i && f.deadline.is_none())
+                {
                     if let Some(clock) = &f.clock
                         && !matches!(r.event, Event::OnDutyAlerted { .. })
                     {

@@ -73,7 +73,11 @@ pub(crate) fn parse(template: &str) -> Vec<Piece<'_>> {
                 let end = other.map_or(tail.len(), |(j, _)| j);
                 let written = &tail[..end];
                 let shown: String = written.chars().take(24).collect();
-                let more = if shown.len() < written.len() { "…" } else { "" };
+                let more = if shown.len() < written.len() {
+                    "…"
+                } else {
+                    ""
+                };
                 out.push(Piece::Invalid(
                     written,
                     format!(
@@ -215,7 +219,9 @@ mod tests {
 
     #[test]
     fn any_input_parses() {
-        for t in ["", "{", "}", "{{", "}}", "{}", "{:}", "{a:b:c}", "é{ü", "{{{", "}}}"] {
+        for t in [
+            "", "{", "}", "{{", "}}", "{}", "{:}", "{a:b:c}", "é{ü", "{{{", "}}}",
+        ] {
             let p = parse(t);
             let back: String = p
                 .iter()
@@ -223,7 +229,11 @@ mod tests {
                     Piece::Text(t) | Piece::Invalid(t, _) | Piece::Field(t, _) => *t,
                 })
                 .collect();
-            assert_eq!(back.replace(['{', '}'], ""), t.replace(['{', '}'], ""), "{t}");
+            assert_eq!(
+                back.replace(['{', '}'], ""),
+                t.replace(['{', '}'], ""),
+                "{t}"
+            );
         }
     }
 }

@@ -76,7 +76,9 @@ impl<'p> Availability<'p> {
             for e in g.edge_references().filter(|e| g[e.source()] == stage) {
                 let to = g[e.target()];
                 let (next, _) = step.take(&facts, *e.weight(), to);
-                let merged = at.get(&to).map_or_else(|| next.clone(), |old| old.meet(&next));
+                let merged = at
+                    .get(&to)
+                    .map_or_else(|| next.clone(), |old| old.meet(&next));
                 if at.get(&to) != Some(&merged) {
                     at.insert(to, merged);
                     work.push(to);
@@ -113,7 +115,9 @@ impl<'p> Availability<'p> {
     /// complaint can reach has every value).
     pub(crate) fn has(&self, kind: K, field: &Field<'_>) -> bool {
         let all = |f: &dyn Fn(&Values<'p>) -> bool| {
-            self.moments.get(&kind).is_none_or(|ways| ways.iter().all(f))
+            self.moments
+                .get(&kind)
+                .is_none_or(|ways| ways.iter().all(f))
         };
         match field {
             Field::Complaint | Field::Phone | Field::Email => true,
@@ -148,7 +152,12 @@ impl Step<'_> {
         // The events the command surely produces, and those it may: a tick fires whatever
         // fell due, maybe nothing.
         let (sure, may) = if command == C::Tick {
-            let fired = vec![E::ClockWarned, E::ClockBreached, E::RungReached, E::TierChanged];
+            let fired = vec![
+                E::ClockWarned,
+                E::ClockBreached,
+                E::RungReached,
+                E::TierChanged,
+            ];
             (Vec::new(), fired)
         } else {
             let events = events_of(command, to);
@@ -198,9 +207,10 @@ impl Step<'_> {
         if command == C::Tick {
             kinds.extend([K::ClockWarning, K::ClockBreach, K::Escalation]);
         }
-        let alerts = self.policy.clocks.iter().any(|d| {
-            d.after_hours.is_some() && (has(&may, &d.start_on) || has(&may, &d.reset_on))
-        });
+        let alerts =
+            self.policy.clocks.iter().any(|d| {
+                d.after_hours.is_some() && (has(&may, &d.start_on) || has(&may, &d.reset_on))
+            });
         if alerts && !to.is_terminal() {
             kinds.push(K::OnDuty);
         }
@@ -259,7 +269,10 @@ mod tests {
         assert!(a.has(K::ProposalOffered, &Field::Amount));
         assert!(!a.has(K::Assigned, &Field::Proposal));
         assert!(a.has(K::ResultGiven, &Field::Department));
-        assert!(!a.has(K::Closed, &Field::Department), "resolved on the spot");
+        assert!(
+            !a.has(K::Closed, &Field::Department),
+            "resolved on the spot"
+        );
         assert!(!a.has(K::ClockBreach, &Field::Department));
     }
 }
