@@ -648,9 +648,8 @@ impl<'a> Occasion<'a> {
 /// - `{department}`: the responsible department's label in the policy's locale;
 /// - `{deadline}`: at a clock warning, breach or on-duty alert, the deadline of its clock (a
 ///   breach's: the instant it was due); `{deadline:<clock>}`: that clock's deadline if it
-///   runs;
-///   `{deadline:<a>|<b>}`: the first of these that runs. Local time in the policy's zone
-///   (its first calendar's), as `2026-11-18 17:00`;
+///   runs; `{deadline:<a>|<b>}`: the first of these that runs. Local time in the policy's
+///   zone (its first calendar's), as `2026-11-18 17:00`;
 /// - `{clock}`: at a clock moment (warning, breach, escalation, on-duty alert), its clock's
 ///   key;
 /// - `{proposal}`, `{amount}`: the current proposal's description and amount (`0.00` in the
