@@ -95,3 +95,39 @@ fn a_second_run_on_the_same_file_store_applies_nothing_twice() {
         "nothing was applied twice"
     );
 }
+
+/// Every text a scenario's notifications carried is whole: no placeholder left, no value
+/// missing (an empty value leaves two spaces, or a gap before punctuation), no "-" standing
+/// for a missing value (review items 9 and 10: the express acknowledgement read
+/// "我们将于  前答复").
+#[test]
+fn scenario_texts_have_no_gaps() {
+    let runs = [
+        ("express", express::run(memory(), true).unwrap()),
+        ("supermarket", supermarket::run(memory(), true).unwrap()),
+        ("hotel", hotel::run(memory(), true).unwrap()),
+    ];
+    let mut bad = Vec::new();
+    let mut deadlines = 0;
+    for (name, s) in &runs {
+        assert!(!s.texts.0.is_empty(), "{name} sent no texts");
+        for (id, text) in &s.texts.0 {
+            let chars: Vec<char> = text.chars().collect();
+            let lone_dash = chars.iter().enumerate().any(|(i, c)| {
+                *c == '-'
+                    && !(i > 0
+                        && chars[i - 1].is_ascii_alphanumeric()
+                        && chars.get(i + 1).is_some_and(char::is_ascii_alphanumeric))
+            });
+            let gap = ["  ", " 。", " ，", "（ ", " ）", "于 前", " ."]
+                .iter()
+                .any(|g| text.contains(g));
+            if text.contains('{') || text.contains('}') || gap || lone_dash {
+                bad.push(format!("{name} {id}: {text}"));
+            }
+            deadlines += usize::from(text.contains("2026-"));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+    assert!(deadlines > 0, "some texts show a real deadline");
+}

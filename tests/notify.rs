@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use plaint::MemoryStore;
+use plaint_core::notify::Occasion;
 use plaint_core::testing;
 use plaint_core::*;
 use proptest::prelude::*;
@@ -262,7 +263,7 @@ fn catch_up_and_check<S: Store>(
     let mut expected = BTreeSet::new();
     for id in &complaint_ids() {
         let history = e.history(id).unwrap();
-        for n in plaint_core::notify::notifications_for(id, &history, &testing::policy()) {
+        for n in plaint_core::notify::notifications_for(id, None, &history, &testing::policy()) {
             expected.insert(n.id.to_string());
         }
     }
@@ -357,7 +358,7 @@ fn templates_render_in_the_policy_locale_and_mask_contacts() {
         "the department's label in the locale: {assigned}"
     );
     assert!(
-        assigned.contains("138****5678") && !assigned.contains("13812345678"),
+        assigned.contains("1******5678") && !assigned.contains("13812345678"),
         "{assigned}"
     );
     assert!(
@@ -379,7 +380,7 @@ fn templates_render_in_the_policy_locale_and_mask_contacts() {
         .iter()
         .find(|(id, _)| id.contains("role:service-manager/"))
         .unwrap();
-    assert!(to_manager.1.contains("138****5678"), "{to_manager:?}");
+    assert!(to_manager.1.contains("1******5678"), "{to_manager:?}");
     let escalation: Vec<String> = notes
         .delivered()
         .into_iter()
@@ -437,15 +438,15 @@ fn a_role_with_contact_access_sees_the_phone() {
     let me = to(Recipient::Complainant);
     let t = "call {phone}";
     assert_eq!(
-        plaint_core::notify::render(t, &gm, &c, &policy),
+        plaint_core::notify::render(t, &gm, &Occasion::of(&c), &policy),
         "call 13812345678"
     );
     assert_eq!(
-        plaint_core::notify::render(t, &sm, &c, &policy),
-        "call 138****5678"
+        plaint_core::notify::render(t, &sm, &Occasion::of(&c), &policy),
+        "call 1******5678"
     );
     assert_eq!(
-        plaint_core::notify::render(t, &me, &c, &policy),
+        plaint_core::notify::render(t, &me, &Occasion::of(&c), &policy),
         "call 13812345678"
     );
 }
@@ -503,7 +504,7 @@ fn policy_rules_choose_audiences_channels_and_texts() {
         ),
         (
             "N-1/2/acknowledged/role:service-manager/email".to_owned(),
-            "Complaint N-1 acknowledged, phone 138****5678".to_owned(),
+            "Complaint N-1 acknowledged, phone 1******5678".to_owned(),
         ),
     ]);
     assert_eq!(got, want, "routing has no rule, so nobody hears of it");
@@ -529,6 +530,7 @@ fn a_callback_task_goes_to_a_role_with_contact_access() {
     );
     let n = plaint_core::notify::notifications_for(
         &ComplaintId::new("EXP-7").unwrap(),
+        None,
         &[Recorded {
             version: 9,
             at: testing::t(0),
@@ -570,7 +572,7 @@ fn a_callback_task_goes_to_a_role_with_contact_access() {
     .unwrap();
     let text = policy.text_for(&n[1]).unwrap();
     assert_eq!(
-        plaint_core::notify::render(text, &n[1], &c, &policy),
+        plaint_core::notify::render(text, &n[1], &Occasion::of(&c), &policy),
         "请致电客户回访投诉 EXP-7（电话 13812345678）。"
     );
 }
@@ -699,5 +701,724 @@ proptest! {
             e = file_engine(&fs, &flaky, &clock);
         }
         catch_up_and_check(&e, &flaky, &clock)?;
+    }
+}
+
+/// Review item 13: a notifier that logs `{n:?}` writes no phone number, even when the text
+/// holds one for a recipient with contact access.
+#[test]
+fn debug_output_of_a_notification_masks_its_text() {
+    let n = Notification {
+        id: NotificationId {
+            complaint: testing::complaint_id(),
+            version: 9,
+            kind: NotificationKind::ResultGiven,
+            recipient: Recipient::Complainant,
+            channel: Channel::Callback,
+        },
+        complaint: testing::complaint_id(),
+        recipient: Recipient::Complainant,
+        kind: NotificationKind::ResultGiven,
+        channel: Channel::Callback,
+        text: Some("Call 13812345678 or zhang.san@example.com".into()),
+    };
+    let entry = OutboxEntry {
+        notification: n.clone(),
+        attempts: 0,
+        next_attempt: testing::t(0),
+        last_error: None,
+    };
+    let shown = format!("{n:?} {n:#?} {entry:?}");
+    for secret in ["13812345678", "zhang.san", "5678"] {
+        assert!(!shown.contains(secret), "{secret} leaked in {shown}");
+    }
+    assert!(shown.contains("EXP-1"), "the rest still shows: {shown}");
+}
+
+/// An engine over `policy` with `rules` as its notification rules (set directly, as an
+/// embedding may), a manual clock at `t(0)` and a recording notifier.
+type TextsEngine = Engine<MemoryStore, Arc<RecordingNotifier>, Arc<ManualClock>>;
+
+fn texts_engine(
+    mut policy: Policy,
+    rules: serde_json::Value,
+) -> (TextsEngine, Arc<RecordingNotifier>, Arc<ManualClock>) {
+    policy.notifications = serde_json::from_value(rules).unwrap();
+    let clock = Arc::new(ManualClock::new(testing::t(0)));
+    let notes = Arc::new(RecordingNotifier::new());
+    let e = Engine::builder(MemoryStore::new(), policy)
+        .clock(Arc::clone(&clock))
+        .notifier(Arc::clone(&notes))
+        .build();
+    (e, notes, clock)
+}
+
+/// Delivered texts by notification id.
+fn texts_of(notes: &RecordingNotifier) -> BTreeMap<String, String> {
+    notes
+        .delivered()
+        .into_iter()
+        .map(|n| (n.id.to_string(), n.text.unwrap_or_default().to_string()))
+        .collect()
+}
+
+fn propose(description: &str, amount: Option<Money>) -> Command {
+    Command::Propose {
+        remedy: remedy("compensation"),
+        description: description.into(),
+        amount,
+    }
+}
+
+/// Brings `id` to `proposing` as `tier` (received, triaged, routed to the hub, investigated).
+fn to_proposing<S: Store, N: Notifier, C: Clock>(
+    e: &Engine<S, N, C>,
+    id: &ComplaintId,
+    tier: &str,
+) {
+    let steps = [
+        Command::Receive(Arc::new(testing::intake(testing::t(0)))),
+        Command::Triage {
+            category: path("logistics/delay"),
+            tier: Some(self::tier(tier)),
+            validity: Validity::Valid,
+        },
+        Command::Route {
+            responsibility: Some(responsibility("hub")),
+        },
+        Command::RecordFindings {
+            findings: Findings {
+                summary: "Held at the hub.".into(),
+                records: vec![],
+            },
+            root_cause: None,
+        },
+    ];
+    for (i, c) in steps.into_iter().enumerate() {
+        e.execute(
+            CommandId::new(format!("p{i}")).unwrap(),
+            id,
+            c,
+            &testing::agent(),
+        )
+        .unwrap();
+    }
+}
+
+/// Review item 11: placeholders are substituted in one pass, so staff free text that looks
+/// like a placeholder stays as written.
+#[test]
+fn free_text_is_never_expanded_as_placeholders() {
+    let (e, notes, _) = texts_engine(
+        testing::policy(),
+        serde_json::json!([{ "on": "proposal_offered", "to": ["complainant"],
+                             "text": { "en": "We offer: {proposal}" } }]),
+    );
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "general");
+    let offer = propose("call {phone} or write to {email} ({complaint})", None);
+    e.execute(CommandId::new("o").unwrap(), &id, offer, &testing::agent())
+        .unwrap();
+    e.relay().unwrap();
+    let texts: Vec<String> = texts_of(&notes).into_values().collect();
+    assert_eq!(
+        texts,
+        ["We offer: call {phone} or write to {email} ({complaint})"]
+    );
+}
+
+/// Review item 9: an approver asked about the first offer reads the first offer, even when
+/// the relay runs only after a second offer replaced it.
+#[test]
+fn a_late_relay_says_what_the_approver_was_asked() {
+    let (e, notes, _) = texts_engine(
+        testing::policy(),
+        serde_json::json!([{ "on": "approval_requested", "to": ["approvers"],
+                             "text": { "en": "Approve {proposal} for {amount}?" } }]),
+    );
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "major");
+    let run = |n: &str, c: Command, who: &Actor| {
+        e.execute(CommandId::new(n).unwrap(), &id, c, who).unwrap()
+    };
+    run(
+        "o1",
+        propose("a first offer", Some(cny(10_000))),
+        &testing::agent(),
+    );
+    let declined = Command::DeclineApproval {
+        reason: "too little".into(),
+    };
+    run("d", declined, &testing::manager());
+    run(
+        "o2",
+        propose("a second offer", Some(cny(20_000))),
+        &testing::agent(),
+    );
+    e.relay().unwrap();
+    let texts: Vec<String> = texts_of(&notes).into_values().collect();
+    assert_eq!(
+        texts,
+        [
+            "Approve a first offer for 100.00 CNY?",
+            "Approve a second offer for 200.00 CNY?"
+        ]
+    );
+}
+
+/// Fails its first `fail` deliveries; records every attempt's text.
+#[derive(Default)]
+struct Attempts {
+    fail: AtomicU32,
+    seen: Mutex<Vec<(String, String)>>,
+}
+
+impl Notifier for Attempts {
+    fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
+        let text = n.text.as_deref().unwrap_or_default().to_owned();
+        self.seen.lock().unwrap().push((n.id.to_string(), text));
+        match self
+            .fail
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))
+        {
+            Ok(_) => Err(NotifyError::Failed("gateway timeout".into())),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// Review item 9: a notification reads the same on every delivery attempt, however the
+/// complaint changed in between.
+#[test]
+fn a_notification_reads_the_same_on_every_delivery() {
+    let mut policy = testing::policy();
+    policy.notifications = serde_json::from_value(serde_json::json!([
+        { "on": "proposal_offered", "to": ["complainant"], "text": { "en": "We offer {proposal}." } }
+    ]))
+    .unwrap();
+    let clock = Arc::new(ManualClock::new(testing::t(0)));
+    let gateway = Arc::new(Attempts::default());
+    let e = Engine::builder(MemoryStore::new(), policy)
+        .clock(Arc::clone(&clock))
+        .notifier(Arc::clone(&gateway))
+        .build();
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "general");
+    let run = |n: &str, c: Command, who: &Actor| {
+        e.execute(CommandId::new(n).unwrap(), &id, c, who).unwrap()
+    };
+    run(
+        "o1",
+        propose("a refund of the postage", None),
+        &testing::agent(),
+    );
+    gateway.fail.store(1, Ordering::SeqCst);
+    assert_eq!(e.relay().unwrap().retrying, 1);
+    let rejected = Command::RejectProposal { reason: None };
+    run("r", rejected, &testing::customer());
+    run("o2", propose("a voucher", None), &testing::agent());
+    clock.advance(chrono::Duration::hours(1));
+    e.relay().unwrap();
+    let seen = gateway.seen.lock().unwrap().clone();
+    let first: Vec<&str> = seen
+        .iter()
+        .filter(|(id, _)| id == &seen[0].0)
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert_eq!(
+        first,
+        [
+            "We offer a refund of the postage.",
+            "We offer a refund of the postage."
+        ]
+    );
+}
+
+/// Review item 10: `{deadline:<clock>}` is that clock's deadline as the moment left it, not
+/// whatever the clock says when the relay runs.
+#[test]
+fn a_named_deadline_is_the_one_of_its_moment() {
+    let (e, notes, clock) = texts_engine(
+        testing::sla_policy(),
+        serde_json::json!([{ "on": "assigned", "to": ["responsible"],
+                             "text": { "en": "Act by {deadline:resolution}." } }]),
+    );
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "general");
+    let c = e.get(&id).unwrap().unwrap();
+    let due = c.clock("resolution").unwrap().schedule.deadline.unwrap();
+    let local = due
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    clock.advance(chrono::Duration::hours(2));
+    let agreed = Command::AgreeDeadline {
+        clock: ClockKey::new("resolution").unwrap(),
+        deadline: due + chrono::Duration::hours(20),
+    };
+    e.execute(
+        CommandId::new("ag").unwrap(),
+        &id,
+        agreed,
+        &testing::manager(),
+    )
+    .unwrap();
+    e.relay().unwrap();
+    let texts: Vec<String> = texts_of(&notes).into_values().collect();
+    assert_eq!(texts, [format!("Act by {local}.")]);
+}
+
+/// Review item 9, old data: an outbox entry written by 0.1.0 carries no text (that code
+/// rendered at relay time). The relay renders it as of its moment, from the history.
+#[test]
+fn an_old_outbox_entry_without_text_reads_as_of_its_moment() {
+    let mut policy = testing::policy();
+    policy.notifications = serde_json::from_value(serde_json::json!([
+        { "on": "approval_requested", "to": ["approvers"],
+          "text": { "en": "Approve {proposal} for {amount}?" } }
+    ]))
+    .unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let notes = Arc::new(RecordingNotifier::new());
+    let e = Engine::builder(Arc::clone(&store), policy.clone())
+        .clock(ManualClock::new(testing::t(0)))
+        .notifier(Arc::clone(&notes))
+        .build();
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "major");
+    // The first offer as 0.1.0 committed it: its notification without a text.
+    let state = store.load(&id).unwrap().unwrap();
+    let command = CommandId::new("o1").unwrap();
+    let offer = propose("a first offer", Some(cny(10_000)));
+    let events = decide(
+        Some(&state),
+        &policy,
+        offer,
+        &testing::agent(),
+        testing::t(0),
+    )
+    .unwrap();
+    let recorded: Vec<Recorded> = events
+        .into_iter()
+        .zip(state.version + 1..)
+        .map(|(event, version)| Recorded {
+            version,
+            at: testing::t(0),
+            actor: testing::agent().id,
+            command: command.clone(),
+            event,
+        })
+        .collect();
+    let mut outbox = plaint_core::notify::notifications_for(&id, Some(&state), &recorded, &policy);
+    assert_eq!(outbox.len(), 1);
+    outbox[0].text = None;
+    let append = Append::new(id.clone(), command, state.version, recorded).with_outbox(outbox);
+    drop(state);
+    store.append(append).unwrap();
+    let run = |n: &str, c: Command, who: &Actor| {
+        e.execute(CommandId::new(n).unwrap(), &id, c, who).unwrap()
+    };
+    let declined = Command::DeclineApproval {
+        reason: "too little".into(),
+    };
+    run("d", declined, &testing::manager());
+    run(
+        "o2",
+        propose("a second offer", Some(cny(20_000))),
+        &testing::agent(),
+    );
+    e.relay().unwrap();
+    let texts: Vec<String> = texts_of(&notes).into_values().collect();
+    assert_eq!(
+        texts,
+        [
+            "Approve a first offer for 100.00 CNY?",
+            "Approve a second offer for 200.00 CNY?"
+        ]
+    );
+}
+
+/// Review item 10: at a clock moment, `{clock}` and `{deadline}` are the clock the moment is
+/// about, not the clock with the nearest deadline.
+#[test]
+fn clock_texts_name_their_own_clock_and_deadline() {
+    let (e, notes, clock) = texts_engine(
+        testing::sla_policy(),
+        serde_json::json!([{ "on": "clock_warning", "to": ["responsible"],
+                             "text": { "en": "{clock} is due {deadline}" } }]),
+    );
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "general");
+    let c = e.get(&id).unwrap().unwrap();
+    let local = |key: &str| {
+        c.clock(key)
+            .unwrap()
+            .schedule
+            .deadline
+            .unwrap()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let want: BTreeSet<String> = ["acknowledge", "resolution"]
+        .iter()
+        .map(|k| format!("{k} is due {}", local(k)))
+        .collect();
+    clock.set(testing::t(200));
+    e.tick().unwrap();
+    e.relay().unwrap();
+    let got: BTreeSet<String> = texts_of(&notes).into_values().collect();
+    assert_eq!(got, want);
+}
+
+/// The sample policy with clocks, plus `rules` (TOML `[[notifications]]` tables).
+fn sla_policy_with(rules: &str) -> Result<Policy, PolicyError> {
+    let text = [
+        include_str!("../crates/plaint-core/src/testing/policy.toml"),
+        include_str!("../crates/plaint-core/src/testing/clocks.toml"),
+        rules,
+    ]
+    .concat();
+    Policy::from_toml_str(&text)
+}
+
+/// For every moment, a text made of each placeholder the policy check accepts there
+/// (`name=<{name}>`), so a missing value shows as `<->`.
+fn rules_with_every_accepted_placeholder() -> String {
+    use NotificationKind as K;
+    let kinds = [
+        K::Acknowledged,
+        K::Assigned,
+        K::ApprovalRequested,
+        K::ProposalOffered,
+        K::ResultGiven,
+        K::Closed,
+        K::ClockWarning,
+        K::ClockBreach,
+        K::Escalation,
+        K::OnDuty,
+    ];
+    let candidates = [
+        "complaint",
+        "department",
+        "deadline",
+        "clock",
+        "proposal",
+        "amount",
+        "phone",
+        "email",
+        "deadline:acknowledge",
+        "deadline:resolution",
+        "deadline:follow-up",
+        "deadline:acknowledge|resolution",
+    ];
+    let rule = |kind: K, text: &str| {
+        format!(
+            "\n[[notifications]]\non = \"{}\"\nto = [\"complainant\"]\ntext = {{ en = \"{text}\" }}\n",
+            kind.name()
+        )
+    };
+    let mut rules = String::new();
+    for kind in kinds {
+        let accepted: Vec<String> = candidates
+            .iter()
+            .map(|c| format!("{c}=<{{{c}}}>"))
+            .filter(|t| sla_policy_with(&rule(kind, t)).is_ok())
+            .collect();
+        rules += &rule(kind, &accepted.join(" "));
+    }
+    rules
+}
+
+/// A random command on the sample complaint, with an actor allowed to give it.
+fn any_command(what: u8, n: u8) -> (Command, Actor) {
+    let agent = testing::agent();
+    let offer = |amount| propose("an offer", amount);
+    match what {
+        0 => (
+            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
+            agent,
+        ),
+        1 => (Command::Acknowledge, agent),
+        2 => (
+            Command::Triage {
+                category: path("logistics/delay"),
+                tier: Some(tier(if n.is_multiple_of(2) {
+                    "general"
+                } else {
+                    "major"
+                })),
+                validity: Validity::Valid,
+            },
+            agent,
+        ),
+        3 => (
+            Command::Route {
+                responsibility: Some(responsibility("hub")),
+            },
+            agent,
+        ),
+        4 => (
+            Command::Reassign {
+                responsibility: responsibility(if n.is_multiple_of(2) {
+                    "outlet"
+                } else {
+                    "claims"
+                }),
+                reason: "wrong desk".into(),
+            },
+            agent,
+        ),
+        5 => (
+            Command::RecordFindings {
+                findings: Findings {
+                    summary: "found".into(),
+                    records: vec![],
+                },
+                root_cause: None,
+            },
+            agent,
+        ),
+        6 => (
+            offer((n.is_multiple_of(2)).then(|| cny(i64::from(n) * 1000))),
+            agent,
+        ),
+        7 => (Command::Approve { note: None }, testing::general_manager()),
+        8 => (
+            Command::DeclineApproval {
+                reason: "no".into(),
+            },
+            testing::manager(),
+        ),
+        9 => (
+            Command::AcceptProposal { agreement: None },
+            testing::customer(),
+        ),
+        10 => (
+            Command::RejectProposal { reason: None },
+            testing::customer(),
+        ),
+        11 => (
+            Command::RecordExecution {
+                action: "done".into(),
+                reference: None,
+                finished: true,
+            },
+            agent,
+        ),
+        12 => (
+            Command::GiveFeedback {
+                text: "done".into(),
+            },
+            agent,
+        ),
+        13 => (
+            Command::ConfirmSatisfaction(happy(!n.is_multiple_of(3))),
+            testing::customer(),
+        ),
+        14 => (Command::FollowUp(happy(!n.is_multiple_of(3))), agent),
+        15 => (Command::Close, agent),
+        16 => (
+            Command::ChangeTier {
+                tier: tier(if n.is_multiple_of(2) {
+                    "general"
+                } else {
+                    "major"
+                }),
+                reason: "reassessed".into(),
+            },
+            testing::manager(),
+        ),
+        17 => (
+            Command::ResolveOnTheSpot {
+                remedy: remedy("apology"),
+                description: "sorry".into(),
+            },
+            agent,
+        ),
+        _ => (
+            Command::ReportProgress {
+                note: "working on it".into(),
+            },
+            agent,
+        ),
+    }
+}
+
+/// The `any_command` number of the command that moves a complaint in `stage` on.
+fn natural_next(stage: StageKind, n: u8) -> u8 {
+    use StageKind as S;
+    match stage {
+        S::Received => 2,
+        S::Triaged => 3,
+        S::Investigating => 5,
+        S::Proposing => 6,
+        S::AwaitingApproval => 7,
+        S::AwaitingAgreement => 9,
+        S::Executing => 11,
+        S::Executed => 12,
+        S::AwaitingConfirmation => 13,
+        S::Confirmed if n.is_multiple_of(2) => 14,
+        S::Confirmed | S::FollowedUp => 15,
+        _ => 0,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
+
+    /// The load-time check of placeholders is sound: random command sequences (most refused)
+    /// with time passing and ticks, on a policy whose every rule uses every placeholder the
+    /// check accepts at its moment, never render a missing value — except the deadline of a
+    /// clock that breached and was then paused or re-projected, which its state no longer
+    /// keeps.
+    #[test]
+    fn every_placeholder_the_check_accepts_has_a_value(
+        steps in proptest::collection::vec((0u8..30, 0u8..12, 0u8..4), 1..40),
+    ) {
+        static RULES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let rules = RULES.get_or_init(rules_with_every_accepted_placeholder);
+        let policy = sla_policy_with(rules).unwrap();
+        let clock = Arc::new(ManualClock::new(testing::t(0)));
+        let notes = Arc::new(RecordingNotifier::new());
+        let e = Engine::builder(MemoryStore::new(), policy)
+            .clock(Arc::clone(&clock))
+            .notifier(Arc::clone(&notes))
+            .build();
+        let id = testing::complaint_id();
+        for (i, (what, n, wait)) in steps.into_iter().enumerate() {
+            // A third of the steps take the natural next step, so complaints get far.
+            let what = if what < 20 {
+                what
+            } else {
+                e.get(&id).unwrap().map_or(0, |c| natural_next(c.stage.kind(), n))
+            };
+            let (command, actor) = any_command(what, n);
+            let _ = e.execute(CommandId::new(format!("c{i}")).unwrap(), &id, command, &actor);
+            clock.advance(chrono::Duration::minutes(i64::from(wait) * i64::from(n) * 20));
+            e.tick().unwrap();
+        }
+        e.relay().unwrap();
+        let breached = e
+            .get(&id)
+            .unwrap()
+            .is_some_and(|c| c.clocks.iter().any(|k| k.breached));
+        for n in notes.delivered() {
+            let text = n.text.unwrap_or_default();
+            prop_assert!(!text.is_empty(), "{}", n.id);
+            let missing: Vec<&str> = text
+                .split(' ')
+                .filter(|t| t.ends_with("<->"))
+                .collect();
+            let only_breached_deadlines =
+                breached && missing.iter().all(|t| t.starts_with("deadline:"));
+            prop_assert!(
+                missing.is_empty() || only_breached_deadlines,
+                "{}: {}", n.id, text
+            );
+        }
+    }
+}
+
+/// What the check accepts at each moment, on the sample policy: the analysis behind
+/// `every_placeholder_the_check_accepts_has_a_value` is not vacuous.
+#[test]
+fn the_check_accepts_the_placeholders_each_moment_has() {
+    let rules = rules_with_every_accepted_placeholder();
+    for (moment, want) in [
+        (
+            "acknowledged",
+            "complaint=<{complaint}> phone=<{phone}> email=<{email}>",
+        ),
+        (
+            "assigned",
+            "complaint=<{complaint}> department=<{department}> phone=<{phone}> email=<{email}> \
+             deadline:resolution=<{deadline:resolution}> \
+             deadline:acknowledge|resolution=<{deadline:acknowledge|resolution}>",
+        ),
+        (
+            "proposal_offered",
+            "complaint=<{complaint}> department=<{department}> proposal=<{proposal}> \
+             amount=<{amount}> phone=<{phone}> email=<{email}>",
+        ),
+        (
+            "clock_breach",
+            "complaint=<{complaint}> deadline=<{deadline}> clock=<{clock}> phone=<{phone}> \
+             email=<{email}>",
+        ),
+        (
+            "escalation",
+            "complaint=<{complaint}> clock=<{clock}> phone=<{phone}> email=<{email}>",
+        ),
+    ] {
+        let line =
+            format!("on = \"{moment}\"\nto = [\"complainant\"]\ntext = {{ en = \"{want}\" }}");
+        assert!(rules.contains(&line), "{moment}: {rules}");
+    }
+}
+
+/// Review item 9, persisted: a text written with its outbox entry survives a reopen of a
+/// FileStore, from the log and from a snapshot, and still describes its moment after the
+/// complaint moved on.
+#[test]
+fn a_text_survives_a_file_store_reopen() {
+    use plaint::file::{FileStore, Options, SimFs, Tear};
+    let mut policy = testing::policy();
+    policy.notifications = serde_json::from_value(serde_json::json!([
+        { "on": "approval_requested", "to": ["approvers"],
+          "text": { "en": "Approve {proposal} for {amount}?" } }
+    ]))
+    .unwrap();
+    for checkpoint in [false, true] {
+        let fs = SimFs::new();
+        let open = |fs: &SimFs| {
+            let options = Options::new().fs(Arc::new(fs.clone()));
+            let store = FileStore::open("/complaints", options).unwrap().store;
+            let notes = Arc::new(RecordingNotifier::new());
+            let e = Engine::builder(store, policy.clone())
+                .clock(ManualClock::new(testing::t(0)))
+                .notifier(Arc::clone(&notes))
+                .build();
+            (e, notes)
+        };
+        let (e, _) = open(&fs);
+        let id = testing::complaint_id();
+        to_proposing(&e, &id, "major");
+        let first = propose("a first offer", Some(cny(10_000)));
+        e.execute(CommandId::new("o1").unwrap(), &id, first, &testing::agent())
+            .unwrap();
+        if checkpoint {
+            e.store().checkpoint().unwrap();
+        }
+        drop(e);
+        let (e, notes) = open(&fs.after_crash(Tear::Lose));
+        let declined = Command::DeclineApproval {
+            reason: "too little".into(),
+        };
+        e.execute(
+            CommandId::new("d").unwrap(),
+            &id,
+            declined,
+            &testing::manager(),
+        )
+        .unwrap();
+        let second = propose("a second offer", Some(cny(20_000)));
+        e.execute(
+            CommandId::new("o2").unwrap(),
+            &id,
+            second,
+            &testing::agent(),
+        )
+        .unwrap();
+        e.relay().unwrap();
+        let texts: Vec<String> = texts_of(&notes).into_values().collect();
+        assert_eq!(
+            texts,
+            [
+                "Approve a first offer for 100.00 CNY?",
+                "Approve a second offer for 200.00 CNY?"
+            ],
+            "checkpoint: {checkpoint}"
+        );
     }
 }

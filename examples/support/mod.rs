@@ -110,6 +110,19 @@ pub struct Summary {
     pub reopened: usize,
     /// Complaints whose proposals went through more than one round.
     pub renegotiated: usize,
+    /// The text of every notification delivered with one, by notification id.
+    pub texts: Texts,
+}
+
+/// Notification texts by notification id. `Debug` shows only how many there are: the texts
+/// hold phone numbers (`print` shows them, as the notifier got them).
+#[derive(Default)]
+pub struct Texts(pub BTreeMap<String, String>);
+
+impl std::fmt::Debug for Texts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} texts", self.0.len())
+    }
 }
 
 impl Run {
@@ -268,7 +281,8 @@ impl Run {
         CommandId::new(format!("cmd-{:04}", self.seq)).expect("a valid id")
     }
 
-    /// Prints every complaint's timeline in local time, then the notifications.
+    /// Prints every complaint's timeline in local time, then the notifications (with the
+    /// text of those that have one, as the notifier received it).
     pub fn print(&self) -> Res<()> {
         for id in &self.ids {
             let c = self.engine.get(id)?.ok_or("missing")?;
@@ -287,15 +301,29 @@ impl Run {
             }
         }
         self.engine.relay()?;
-        println!("\nnotifications: {}", self.notes.delivered().len());
+        let delivered = self.notes.delivered();
+        println!("\nnotifications: {}", delivered.len());
+        for n in delivered {
+            if let Some(text) = &n.text {
+                println!("  {}: {text}", n.id);
+            }
+        }
         Ok(())
     }
 
     /// What the scenario ended with.
     pub fn summary(&self) -> Res<Summary> {
+        self.engine.relay()?;
         let mut s = Summary {
             refused: self.refused,
             fired: self.fired,
+            texts: Texts(
+                self.notes
+                    .delivered()
+                    .into_iter()
+                    .filter_map(|n| Some((n.id.to_string(), n.text?.to_string())))
+                    .collect(),
+            ),
             ..Summary::default()
         };
         for id in &self.ids {

@@ -52,11 +52,16 @@ impl Contact {
         }
     }
 
-    /// The value with everything but a few identifying characters replaced by `*`.
+    /// The value with everything but a few identifying characters replaced by `*`. A phone
+    /// number keeps at most its last four and first three digits, and never more than half
+    /// of them (a number of fewer than seven digits is masked whole); separators (`+`, `-`,
+    /// spaces, brackets, dots) stay, anything else is masked.
     ///
     /// ```
     /// use plaint_core::Contact;
-    /// assert_eq!(Contact::Phone("13812345678".into()).masked(), "138****5678");
+    /// assert_eq!(Contact::Phone("13812345678".into()).masked(), "1******5678");
+    /// assert_eq!(Contact::Phone("12345678".into()).masked(), "****5678");
+    /// assert_eq!(Contact::Phone("+86 138-1234-5678".into()).masked(), "+86 ***-****-5678");
     /// assert_eq!(Contact::Email("zhang.san@example.com".into()).masked(), "z***@example.com");
     /// ```
     pub fn masked(&self) -> String {
@@ -74,14 +79,33 @@ impl Contact {
     }
 }
 
+/// Masks a phone number so that at least half its digits are hidden: of `n` digits (`n` at
+/// least 7) it shows `n / 2`, the last four first and then up to three at the front.
 fn mask_phone(v: &str) -> String {
-    let chars: Vec<char> = v.chars().collect();
-    if chars.len() < 8 {
-        return "*".repeat(chars.len().max(3));
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    if digits < 7 {
+        return "*".repeat(v.chars().count().max(3));
     }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}****{tail}")
+    let visible = digits / 2;
+    let tail = visible.min(4);
+    let head = (visible - tail).min(3);
+    let mut seen = 0;
+    v.chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                seen += 1;
+                if seen <= head || seen > digits - tail {
+                    return c;
+                }
+                return '*';
+            }
+            if matches!(c, '+' | '-' | ' ' | '(' | ')' | '.') {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
 }
 
 impl fmt::Debug for Contact {
@@ -121,7 +145,24 @@ mod tests {
         for secret in ["13812345678", "zhang.san", "Long Road", "San"] {
             assert!(!shown.contains(secret), "{secret} leaked in {shown}");
         }
-        assert!(shown.contains("138****5678"));
+        assert!(shown.contains("1******5678"));
+    }
+
+    /// Review item 14: at least half the digits of a phone number of any length are hidden.
+    #[test]
+    fn phone_masks_hide_at_least_half_of_the_digits() {
+        for n in 1..=20usize {
+            let number: String = "1234567890".chars().cycle().take(n).collect();
+            let masked = Contact::Phone(number.clone()).masked();
+            let shown = masked.chars().filter(char::is_ascii_digit).count();
+            assert!(
+                2 * shown <= n,
+                "{number} masks to {masked}: {shown} of {n} digits shown"
+            );
+        }
+        let masked = Contact::Phone("+86 138-1234-5678".into()).masked();
+        let shown = masked.chars().filter(char::is_ascii_digit).count();
+        assert!(2 * shown <= 13, "{masked}");
     }
 
     #[test]

@@ -255,7 +255,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             };
             let expected = state.as_ref().map_or(0, |c| c.version);
             let notifications = if self.notifier.is_enabled() {
-                notifications_for(id, &recorded, policy)
+                notifications_for(id, state.as_deref(), &recorded, policy)
             } else {
                 Vec::new()
             };
@@ -362,7 +362,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 };
             let expected = state.version;
             let notifications = if self.notifier.is_enabled() {
-                notifications_for(id, &recorded, policy)
+                notifications_for(id, Some(&state), &recorded, policy)
             } else {
                 Vec::new()
             };
@@ -468,17 +468,31 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Ok(report)
     }
 
-    /// The notification with its text from the complaint's policy, if its rule has one.
+    /// The notification as it is delivered. Its text was rendered when the command that
+    /// caused it was decided ([`notifications_for`]); an entry without one whose rule has a
+    /// text was written by plaint 0.1.0, which rendered at delivery: it is rendered now as of
+    /// its moment, from the history (or, should the history not have its event, from the
+    /// current state, as 0.1.0 did).
     fn render(&self, mut n: crate::Notification) -> Result<crate::Notification, EngineError> {
+        if n.text.is_some() {
+            return Ok(n);
+        }
         let Some(c) = self.store.load(&n.complaint)? else {
             return Ok(n);
         };
         let Ok(policy) = self.policy(&c) else {
             return Ok(n);
         };
-        if let Some(template) = policy.text_for(&n) {
-            n.text = Some(crate::notify::render(template, &n, &c, policy).into());
-        }
+        let Some(template) = policy.text_for(&n) else {
+            return Ok(n);
+        };
+        let history = self.store.history(&n.complaint)?;
+        n.text = Some(
+            crate::notify::text_from_history(&n, &history, policy).unwrap_or_else(|| {
+                let at = crate::notify::Occasion::of(&c);
+                crate::notify::render(template, &n, &at, policy).into()
+            }),
+        );
         Ok(n)
     }
 

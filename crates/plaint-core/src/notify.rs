@@ -1,12 +1,19 @@
 //! The notification port: what the engine tells people, the `Notifier` trait, and test notifiers.
 
-use crate::id::{ComplaintId, DepartmentKey, RoleKey};
+use crate::id::{ClockKey, ComplaintId, DepartmentKey, RoleKey};
 use crate::lifecycle::{Event, Next, Recorded};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 
+pub(crate) mod template;
+pub(crate) mod values;
+
 /// One message to deliver. `id` is stable, so a receiver can drop duplicates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its text may hold the complainant's phone or email (for a recipient allowed to see them),
+/// so `Debug` shows only the text's length: a notifier that logs `{n:?}` logs no personal
+/// data.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
     /// Stable id for deduplication.
     pub id: NotificationId,
@@ -19,9 +26,34 @@ pub struct Notification {
     /// How it reaches them.
     pub channel: Channel,
     /// The message, rendered from the text of the policy's notification rule (in the policy's
-    /// locale) when the relay delivers it; `None` in the outbox, or when the rule has no text.
+    /// locale) when the command that caused it was decided, so every delivery reads the same;
+    /// `None` when the rule has no text (the notifier composes its own). Outbox entries
+    /// written by plaint 0.1.0 have `None` too: the relay renders those from the history.
     #[serde(default)]
     pub text: Option<crate::Text>,
+}
+
+impl std::fmt::Debug for Notification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        /// Stands for a text in `Debug` output: its length, never its content.
+        struct Withheld(usize);
+        impl std::fmt::Debug for Withheld {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "<{} characters withheld>", self.0)
+            }
+        }
+        f.debug_struct("Notification")
+            .field("id", &self.id)
+            .field("complaint", &self.complaint)
+            .field("recipient", &self.recipient)
+            .field("kind", &self.kind)
+            .field("channel", &self.channel)
+            .field(
+                "text",
+                &self.text.as_ref().map(|t| Withheld(t.chars().count())),
+            )
+            .finish()
+    }
 }
 
 /// A notification's stable id: the event that caused it, what it says, to whom and how.
@@ -299,13 +331,16 @@ impl NotificationKind {
     }
 }
 
-/// A moment an event calls for telling someone: what, who by default, and the department
-/// and role the event itself names.
+/// A moment an event calls for telling someone: what, who by default, the department and
+/// role the event itself names, and for a clock moment the clock and (a breach) the instant
+/// it was due.
 struct Moment {
     kind: NotificationKind,
     defaults: Vec<Recipient>,
     department: Option<DepartmentKey>,
     named: Option<RoleKey>,
+    clock: Option<ClockKey>,
+    due: Option<crate::Timestamp>,
 }
 
 impl Moment {
@@ -315,6 +350,17 @@ impl Moment {
             defaults,
             department: None,
             named: None,
+            clock: None,
+            due: None,
+        }
+    }
+
+    /// This moment, about `clock`.
+    fn about(self, clock: &ClockKey, due: Option<crate::Timestamp>) -> Self {
+        Self {
+            clock: Some(clock.clone()),
+            due,
+            ..self
         }
     }
 }
@@ -351,21 +397,30 @@ fn moments(event: &Event) -> Vec<Moment> {
             vec![Moment::new(K::ResultGiven, vec![Recipient::Complainant])]
         }
         Event::Closed { .. } => vec![Moment::new(K::Closed, vec![Recipient::Complainant])],
-        Event::ClockWarned { .. } => {
-            vec![Moment::new(K::ClockWarning, vec![Recipient::Responsible])]
+        Event::ClockWarned { clock, .. } => {
+            vec![Moment::new(K::ClockWarning, vec![Recipient::Responsible]).about(clock, None)]
         }
-        Event::ClockBreached { notify, .. } => {
+        Event::ClockBreached {
+            clock, due, notify, ..
+        } => {
             let mut defaults = vec![Recipient::Responsible];
             defaults.extend(notify.iter().map(role));
-            vec![Moment {
-                named: notify.clone(),
-                ..Moment::new(K::ClockBreach, defaults)
-            }]
+            vec![
+                Moment {
+                    named: notify.clone(),
+                    ..Moment::new(K::ClockBreach, defaults)
+                }
+                .about(clock, Some(*due)),
+            ]
         }
         Event::RungReached {
-            notify: Some(r), ..
-        } => vec![named(K::Escalation, vec![role(r)], r)],
-        Event::OnDutyAlerted { role: r, .. } => vec![named(K::OnDuty, vec![role(r)], r)],
+            clock,
+            notify: Some(r),
+            ..
+        } => vec![named(K::Escalation, vec![role(r)], r).about(clock, None)],
+        Event::OnDutyAlerted { clock, role: r } => {
+            vec![named(K::OnDuty, vec![role(r)], r).about(clock, None)]
+        }
         _ => vec![],
     }
 }
@@ -373,48 +428,160 @@ fn moments(event: &Event) -> Vec<Moment> {
 /// The notifications a command's events on complaint `id` call for under `policy`: its
 /// `notifications` rules (who, by which channel) when it has any, else the built-in ones
 /// (each moment's natural recipients, by [`Channel::default_for`]).
+///
+/// Each notification whose rule has a text gets it now, rendered from the complaint as the
+/// command that caused it left it: `before` (the state the command was decided on; `None`
+/// for a receipt) with the command's events folded on. Rendering when the command is decided
+/// is what makes a text describe its moment: a relay that runs late, or delivers again after
+/// a failure, sends the same words. It costs a copy of the complaint and the rendering, and
+/// only for commands that notify someone with a text: an engine without a notifier never
+/// calls this, and one whose rules have no texts never copies. The alternative, replaying
+/// the history at relay time, would cost a history read per delivery; the relay does that
+/// only for entries written by 0.1.0 ([`text_from_history`]).
+///
+/// `events` may span several commands (a whole history): each is rendered as of the end of
+/// its own command.
 pub fn notifications_for(
     id: &ComplaintId,
+    before: Option<&crate::Complaint>,
     events: &[Recorded],
     policy: &crate::Policy,
 ) -> Vec<Notification> {
-    let mut out: Vec<Notification> = Vec::new();
-    let mut push = |version: u64, kind: NotificationKind, recipient: Recipient, channel| {
-        let nid = NotificationId {
-            complaint: id.clone(),
-            version,
-            kind,
-            recipient: recipient.clone(),
-            channel,
-        };
-        if out.iter().all(|n| n.id != nid) {
-            out.push(Notification {
-                id: nid,
-                complaint: id.clone(),
-                recipient,
-                kind,
-                channel,
-                text: None,
-            });
-        }
-    };
-    for r in events {
+    let mut found: Vec<Found> = Vec::new();
+    for (at, r) in events.iter().enumerate() {
         for m in moments(&r.event) {
+            let mut push = |recipient: Recipient, channel| {
+                let nid = NotificationId {
+                    complaint: id.clone(),
+                    version: r.version,
+                    kind: m.kind,
+                    recipient: recipient.clone(),
+                    channel,
+                };
+                if found.iter().all(|f| f.n.id != nid) {
+                    found.push(Found {
+                        n: Notification {
+                            id: nid,
+                            complaint: id.clone(),
+                            recipient,
+                            kind: m.kind,
+                            channel,
+                            text: None,
+                        },
+                        at,
+                        clock: m.clock.clone(),
+                        deadline: m.due,
+                    });
+                }
+            };
             if policy.notifications.is_empty() {
                 for rec in &m.defaults {
-                    push(r.version, m.kind, rec.clone(), Channel::default_for(rec));
+                    push(rec.clone(), Channel::default_for(rec));
                 }
                 continue;
             }
             for rule in policy.notifications.iter().filter(|x| x.on == m.kind) {
                 for rec in rule.to.iter().filter_map(|a| a.resolve(&m)) {
                     let channel = rule.channel.unwrap_or_else(|| Channel::default_for(&rec));
-                    push(r.version, m.kind, rec, channel);
+                    push(rec, channel);
                 }
             }
         }
     }
-    out
+    if found.iter().any(|f| policy.text_for(&f.n).is_some()) {
+        write_texts(&mut found, id, before, events, policy);
+    }
+    found.into_iter().map(|f| f.n).collect()
+}
+
+/// A notification being derived: the index of its event, and the clock its moment is about
+/// with that clock's deadline at the moment, once known.
+struct Found {
+    n: Notification,
+    at: usize,
+    clock: Option<ClockKey>,
+    deadline: Option<crate::Timestamp>,
+}
+
+/// Folds `events` onto `before` one command at a time and renders the texts of the
+/// notifications each command caused, from the complaint as it left it. A clock moment's
+/// deadline is taken just before its event (a warning's clock may be re-projected later in
+/// the same tick); a breach carries its own.
+fn write_texts(
+    found: &mut [Found],
+    id: &ComplaintId,
+    before: Option<&crate::Complaint>,
+    events: &[Recorded],
+    policy: &crate::Policy,
+) {
+    let mut state: Option<crate::Complaint> = before.cloned();
+    let mut start = 0;
+    while start < events.len() {
+        let command = &events[start].command;
+        let end = start
+            + events[start..]
+                .iter()
+                .take_while(|r| &r.command == command)
+                .count();
+        for (i, r) in events.iter().enumerate().take(end).skip(start) {
+            if let Some(c) = &state {
+                for f in found
+                    .iter_mut()
+                    .filter(|f| f.at == i && f.deadline.is_none())
+                {
+                    if let Some(clock) = &f.clock
+                        && !matches!(r.event, Event::OnDutyAlerted { .. })
+                    {
+                        f.deadline = running_deadline(c, clock.as_str());
+                    }
+                }
+            }
+            match &mut state {
+                Some(c) => c.apply(r),
+                None => state = crate::Complaint::open(id.clone(), r),
+            }
+        }
+        if let Some(c) = &state {
+            for f in found.iter_mut().filter(|f| (start..end).contains(&f.at)) {
+                if let Some(template) = policy.text_for(&f.n) {
+                    let at = Occasion {
+                        complaint: c,
+                        clock: f.clock.as_ref(),
+                        deadline: f.deadline,
+                    };
+                    f.n.text = Some(render(template, &f.n, &at, policy).into());
+                }
+            }
+        }
+        start = end;
+    }
+}
+
+/// The text of notification `n` as the command that caused it left its complaint, from the
+/// complaint's `history`: how the relay renders an outbox entry written without its text (by
+/// plaint 0.1.0, which rendered when delivering). `None` when the history lacks the event or
+/// the policy gives the notification no text.
+pub fn text_from_history(
+    n: &Notification,
+    history: &[Recorded],
+    policy: &crate::Policy,
+) -> Option<crate::Text> {
+    let at = history.iter().position(|r| r.version == n.id.version)?;
+    let command = &history[at].command;
+    let start = history[..at]
+        .iter()
+        .rposition(|r| &r.command != command)
+        .map_or(0, |i| i + 1);
+    let end = at
+        + history[at..]
+            .iter()
+            .take_while(|r| &r.command == command)
+            .count();
+    let before = crate::Complaint::replay(n.complaint.clone(), &history[..start]);
+    notifications_for(&n.complaint, before.as_ref(), &history[start..end], policy)
+        .into_iter()
+        .find(|m| m.id == n.id)?
+        .text
 }
 
 /// Delivers notifications (SMS, email, a queue…). It may be slow or fail.
@@ -450,23 +617,62 @@ pub enum NotifyError {
     Failed(String),
 }
 
-/// Renders a template for one notification: `{complaint}`, `{department}`, `{deadline}`
-/// (the nearest open clock deadline, in the policy's first calendar's zone), `{clock}`,
-/// `{proposal}`, `{amount}`, `{phone}` and `{email}`. The complainant's phone and email are
-/// masked unless the recipient is the complainant or holds a role with contact access.
+/// What a notification's text may tell: the complaint as the command that caused the
+/// notification left it and, for a clock moment (warning, breach, escalation, on-duty
+/// alert), the clock it is about and that clock's deadline at the moment.
+#[derive(Debug, Clone, Copy)]
+pub struct Occasion<'a> {
+    /// The complaint right after the command that caused the notification.
+    pub complaint: &'a crate::Complaint,
+    /// The clock a clock moment is about.
+    pub clock: Option<&'a ClockKey>,
+    /// That clock's deadline at the moment (a breach's: the instant it was due); when `None`,
+    /// the clock's running deadline in `complaint`.
+    pub deadline: Option<crate::Timestamp>,
+}
+
+impl<'a> Occasion<'a> {
+    /// The moment of a notification about no clock, as `complaint` shows it.
+    pub fn of(complaint: &'a crate::Complaint) -> Self {
+        Self {
+            complaint,
+            clock: None,
+            deadline: None,
+        }
+    }
+}
+
+/// Renders a template for one notification at its occasion. The placeholders:
+///
+/// - `{complaint}`: the complaint's id;
+/// - `{department}`: the responsible department's label in the policy's locale;
+/// - `{deadline}`: at a clock warning, breach or on-duty alert, the deadline of its clock (a
+///   breach's: the instant it was due); `{deadline:<clock>}`: that clock's deadline if it
+///   runs; `{deadline:<a>|<b>}`: the first of these that runs. Local time in the policy's
+///   zone (its first calendar's), as `2026-11-18 17:00`;
+/// - `{clock}`: at a clock moment (warning, breach, escalation, on-duty alert), its clock's
+///   key;
+/// - `{proposal}`, `{amount}`: the current proposal's description and amount (`0.00` in the
+///   policy's currency when it involves no money);
+/// - `{phone}`, `{email}`: the complainant's, masked unless the recipient is the complainant
+///   or holds a role with contact access.
+///
+/// A loaded policy uses each placeholder only at moments where it has a value (checked when
+/// it loads); a value still missing (a complainant without a phone, a clock that breached
+/// and was then paused, whose state keeps no deadline) reads `-`. Placeholders are filled in
+/// one pass: a value is never read as a template, so staff free text saying `{phone}` stays
+/// as written; text that is no placeholder (`{phnoe}`, which a loaded policy cannot contain)
+/// stays as written too.
 pub fn render(
     template: &str,
     n: &Notification,
-    c: &crate::Complaint,
+    at: &Occasion<'_>,
     policy: &crate::Policy,
 ) -> String {
+    use template::Field;
+    let c = at.complaint;
     let zone = policy.time_zone();
-    let open = c
-        .clocks
-        .iter()
-        .filter(|k| k.outcome.is_none())
-        .filter_map(|k| k.schedule.deadline.map(|d| (d, k.clock.as_str())))
-        .min();
+    let local = |t: crate::Timestamp| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
     let may_see = match &n.recipient {
         Recipient::Complainant => true,
         Recipient::Role { role } => policy.role(role).is_some_and(|r| r.contact_access),
@@ -485,57 +691,44 @@ pub fn render(
                     x.masked()
                 }
             })
-            .unwrap_or_default()
     };
     let proposal = c.current_proposal();
-    let department = c.responsibility.as_ref().map(|r| {
-        policy
-            .departments
-            .iter()
-            .find(|d| d.key == r.primary)
-            .and_then(|d| d.label.get(&policy.locale))
-            .cloned()
-            .unwrap_or_else(|| r.primary.to_string())
-    });
-    let fields: [(&str, String); 8] = [
-        ("{complaint}", c.id.to_string()),
-        ("{department}", department.unwrap_or_default()),
-        (
-            "{deadline}",
-            open.map(|(d, _)| d.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "{clock}",
-            open.map(|(_, k)| k.to_owned()).unwrap_or_default(),
-        ),
-        (
-            "{proposal}",
-            proposal
-                .map(|p| p.description.to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "{amount}",
-            proposal
-                .and_then(|p| p.amount)
-                .map(|a| a.to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "{phone}",
-            contact(|x| matches!(x, crate::Contact::Phone(_))),
-        ),
-        (
-            "{email}",
-            contact(|x| matches!(x, crate::Contact::Email(_))),
-        ),
-    ];
-    fields
+    template::fill(&template::parse(template), |field| match field {
+        Field::Complaint => Some(c.id.to_string()),
+        Field::Department => c.responsibility.as_ref().map(|r| {
+            policy
+                .departments
+                .iter()
+                .find(|d| d.key == r.primary)
+                .and_then(|d| d.label.get(&policy.locale))
+                .cloned()
+                .unwrap_or_else(|| r.primary.to_string())
+        }),
+        Field::Deadline => at
+            .deadline
+            .or_else(|| at.clock.and_then(|k| running_deadline(c, k.as_str())))
+            .map(local),
+        Field::DeadlineOf(keys) => keys.iter().find_map(|k| running_deadline(c, k)).map(local),
+        Field::Clock => at.clock.map(ToString::to_string),
+        Field::Proposal => proposal.map(|p| p.description.to_string()),
+        Field::Amount => proposal.map(|p| {
+            p.amount
+                .unwrap_or_else(|| crate::Money::new(0, policy.currency))
+                .to_string()
+        }),
+        Field::Phone => contact(|x| matches!(x, crate::Contact::Phone(_))),
+        Field::Email => contact(|x| matches!(x, crate::Contact::Email(_))),
+    })
+}
+
+/// The deadline of clock `key` if its latest cycle runs (open, not paused).
+fn running_deadline(c: &crate::Complaint, key: &str) -> Option<crate::Timestamp> {
+    c.clocks
         .iter()
-        .fold(template.to_owned(), |text, (key, value)| {
-            text.replace(key, value)
-        })
+        .rev()
+        .find(|k| k.clock.as_str() == key)
+        .filter(|k| k.is_running())
+        .and_then(|k| k.schedule.deadline)
 }
 
 /// A notification in the outbox: written with the events that caused it, delivered by the

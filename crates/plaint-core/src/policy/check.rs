@@ -133,6 +133,78 @@ fn notifications(policy: &Policy, p: &mut Problems) {
             }
         }
     }
+    if policy.notifications.iter().all(|r| r.text.is_empty()) {
+        return;
+    }
+    let values = crate::notify::values::Availability::of(policy);
+    for (i, rule) in policy.notifications.iter().enumerate() {
+        for (language, text) in &rule.text {
+            let path = format!("notifications[{i}].text.{language}");
+            texts(policy, &values, p, &path, rule.on, text);
+        }
+    }
+}
+
+/// The placeholders of one notification text at moment `on`: each must be one the renderer
+/// knows, a deadline must name clocks the policy has, and each must have a value at that
+/// moment (`values`).
+fn texts(
+    policy: &Policy,
+    values: &crate::notify::values::Availability<'_>,
+    p: &mut Problems,
+    path: &str,
+    on: crate::notify::NotificationKind,
+    text: &str,
+) {
+    use crate::notify::template::{Field, Piece, parse};
+    for piece in parse(text) {
+        let (whole, field) = match piece {
+            Piece::Invalid(_, problem) => {
+                p.add(path, problem);
+                continue;
+            }
+            Piece::Text(_) => continue,
+            Piece::Field(whole, field) => (whole, field),
+        };
+        if let Field::DeadlineOf(keys) = &field {
+            let unknown: Vec<&&str> = keys
+                .iter()
+                .filter(|k| !policy.clocks.iter().any(|c| c.key.as_str() == **k))
+                .collect();
+            for key in &unknown {
+                if !p.left_out("clocks", key) {
+                    p.add(path, format!("unknown clock \"{key}\" in {whole}"));
+                }
+            }
+            if !unknown.is_empty() {
+                continue;
+            }
+        }
+        if !values.has(on, &field) {
+            let why = match field {
+                Field::Deadline if on == crate::notify::NotificationKind::Escalation => {
+                    ": an escalation comes after its clock's deadline was missed (say \
+                     {clock}, or name a clock that runs: {deadline:<clock>})"
+                }
+                Field::Deadline => {
+                    ": only a clock moment (warning, breach, on-duty alert) has a clock of its \
+                     own; name one, as in {deadline:<clock>}"
+                }
+                Field::Clock => {
+                    ": only a clock moment (warning, breach, escalation, on-duty alert) is \
+                     about a clock"
+                }
+                _ => "",
+            };
+            p.add(
+                path,
+                format!(
+                    "placeholder {whole} has no value for moment \"{}\"{why}",
+                    on.name()
+                ),
+            );
+        }
+    }
 }
 
 fn routing(policy: &Policy, p: &mut Problems) {

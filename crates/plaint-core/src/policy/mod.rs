@@ -140,8 +140,15 @@ fn five() -> u32 {
 /// text = { zh = "投诉 {complaint} 已超时", en = "Complaint {complaint} is late" }
 /// ```
 ///
-/// Placeholders: `{complaint}`, `{department}`, `{deadline}`, `{clock}`, `{proposal}`,
-/// `{amount}`, `{phone}`, `{email}`.
+/// Placeholders: `{complaint}`, `{department}`, `{proposal}`, `{amount}`, `{phone}`,
+/// `{email}`, a clock's deadline `{deadline:<clock>}` (or the first that runs of
+/// `{deadline:<a>|<b>}`) and, at a clock moment (warning, breach, escalation, on-duty alert),
+/// `{clock}`: its clock, and `{deadline}`: its clock's deadline (a breach's: the instant it
+/// was due; not at an escalation, which comes after the deadline was missed). `{{` and `}}`
+/// write braces. The text is rendered
+/// as the command that caused the moment left the complaint; a placeholder that may have no
+/// value at the moment (a department before routing, a deadline of a clock that may be
+/// stopped or paused) is a problem when the policy loads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationRule {

@@ -1,0 +1,278 @@
+//! Which placeholders have a value at which moment, worked out when a policy loads from the
+//! lifecycle graph and the policy's clocks, so a text using one without a value is a policy
+//! problem rather than a gap in an SMS.
+//!
+//! A text is rendered from the complaint as the command that caused its moment left it. The
+//! analysis walks every way a complaint can reach each moment (every edge of the transition
+//! graph, with the events it produces) and keeps what holds on all of them: a department once
+//! a complaint is routed, a proposal once one is made, and each clock's deadline while the
+//! clock surely runs — started (for every tier: a clock without a target for a tier does not
+//! run for it), not stopped, not paused in the stage the moment leads to. It is sound and
+//! deliberately simple: what it accepts always has a value, except a clock that breached and
+//! was then paused or re-projected, whose state keeps no deadline (that reads `-`).
+
+use super::NotificationKind as K;
+use super::template::Field;
+use crate::lifecycle::graph::{TransitionGraph, events_of};
+use crate::lifecycle::{CommandKind as C, EventKind as E, StageKind as S};
+use crate::policy::Policy;
+use crate::sla::ClockDef;
+use petgraph::visit::EdgeRef;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What surely holds in a stage, however the complaint got there: indexes are into the
+/// policy's clocks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Facts {
+    department: bool,
+    proposal: bool,
+    /// Clocks with an open cycle.
+    open: BTreeSet<usize>,
+    /// Clocks that have had a cycle (a reset restarts a stopped one).
+    started: BTreeSet<usize>,
+}
+
+impl Facts {
+    /// What holds on both ways.
+    fn meet(&self, other: &Facts) -> Facts {
+        Facts {
+            department: self.department && other.department,
+            proposal: self.proposal && other.proposal,
+            open: self.open.intersection(&other.open).copied().collect(),
+            started: self.started.intersection(&other.started).copied().collect(),
+        }
+    }
+}
+
+/// The values a text has on one way of reaching a moment.
+#[derive(Debug)]
+struct Values<'p> {
+    department: bool,
+    proposal: bool,
+    /// Clocks that run (with a deadline) right after the command.
+    running: BTreeSet<&'p str>,
+}
+
+/// The moments a policy's complaints can reach, each with the values its texts have on
+/// every way of reaching it.
+#[derive(Debug)]
+pub(crate) struct Availability<'p> {
+    moments: BTreeMap<K, Vec<Values<'p>>>,
+}
+
+impl<'p> Availability<'p> {
+    /// Works the moments out for `policy`.
+    pub(crate) fn of(policy: &'p Policy) -> Self {
+        let graph = TransitionGraph::new();
+        let g = graph.graph();
+        let step = Step { policy };
+        // A must-analysis to a fixed point: what holds in each stage on every way into it.
+        let mut at: BTreeMap<S, Facts> = BTreeMap::new();
+        let (first, _) = step.take(&Facts::default(), C::Receive, S::Received);
+        at.insert(S::Received, first);
+        let mut work = vec![S::Received];
+        while let Some(stage) = work.pop() {
+            let facts = at[&stage].clone();
+            for e in g.edge_references().filter(|e| g[e.source()] == stage) {
+                let to = g[e.target()];
+                let (next, _) = step.take(&facts, *e.weight(), to);
+                let merged = at
+                    .get(&to)
+                    .map_or_else(|| next.clone(), |old| old.meet(&next));
+                if at.get(&to) != Some(&merged) {
+                    at.insert(to, merged);
+                    work.push(to);
+                }
+            }
+        }
+        let mut moments: BTreeMap<K, Vec<Values<'p>>> = BTreeMap::new();
+        let mut record = |facts: &Facts, command: C, to: S| {
+            let (after, kinds) = step.take(facts, command, to);
+            for kind in kinds {
+                moments.entry(kind).or_default().push(Values {
+                    department: after.department,
+                    proposal: after.proposal,
+                    running: after
+                        .open
+                        .iter()
+                        .map(|&i| &policy.clocks[i])
+                        .filter(|d| !d.pause_while.contains(&to))
+                        .map(|d| d.key.as_str())
+                        .collect(),
+                });
+            }
+        };
+        record(&Facts::default(), C::Receive, S::Received);
+        for e in g.edge_references() {
+            if let Some(facts) = at.get(&g[e.source()]) {
+                record(facts, *e.weight(), g[e.target()]);
+            }
+        }
+        Self { moments }
+    }
+
+    /// Whether `field` has a value at every occurrence of moment `kind` (a moment no
+    /// complaint can reach has every value).
+    pub(crate) fn has(&self, kind: K, field: &Field<'_>) -> bool {
+        let all = |f: &dyn Fn(&Values<'p>) -> bool| {
+            self.moments
+                .get(&kind)
+                .is_none_or(|ways| ways.iter().all(f))
+        };
+        match field {
+            Field::Complaint | Field::Phone | Field::Email => true,
+            Field::Department => all(&|v| v.department),
+            Field::Proposal | Field::Amount => all(&|v| v.proposal),
+            Field::Clock => is_clock_moment(kind),
+            // An escalation comes after the deadline was missed, and a re-projection since
+            // (a rung that raised the tier) may have left the clock without one.
+            Field::Deadline => is_clock_moment(kind) && kind != K::Escalation,
+            Field::DeadlineOf(keys) => all(&|v| keys.iter().any(|k| v.running.contains(k))),
+        }
+    }
+}
+
+/// Whether a moment is about one clock (its `{clock}` and `{deadline}`).
+pub(crate) fn is_clock_moment(kind: K) -> bool {
+    matches!(
+        kind,
+        K::ClockWarning | K::ClockBreach | K::Escalation | K::OnDuty
+    )
+}
+
+/// One command taking a complaint to a stage, as the analysis sees it.
+struct Step<'p> {
+    policy: &'p Policy,
+}
+
+impl Step<'_> {
+    /// What holds after `command` takes a complaint where `facts` hold to `to`, and the
+    /// moments it may call for.
+    fn take(&self, facts: &Facts, command: C, to: S) -> (Facts, Vec<K>) {
+        // The events the command surely produces, and those it may: a tick fires whatever
+        // fell due, maybe nothing.
+        let (sure, may) = if command == C::Tick {
+            let fired = vec![
+                E::ClockWarned,
+                E::ClockBreached,
+                E::RungReached,
+                E::TierChanged,
+            ];
+            (Vec::new(), fired)
+        } else {
+            let events = events_of(command, to);
+            (events.clone(), events)
+        };
+        let has = |events: &[E], list: &[E]| events.iter().any(|e| list.contains(e));
+        let mut after = Facts {
+            department: facts.department || has(&sure, &[E::Routed, E::Reassigned]),
+            proposal: facts.proposal || has(&sure, &[E::RemedyProposed]),
+            open: BTreeSet::new(),
+            started: facts.started.clone(),
+        };
+        for (i, def) in self.policy.clocks.iter().enumerate() {
+            if to.is_terminal() {
+                continue; // every clock stops
+            }
+            // Open before: it stays open unless it may stop (a reset restarts it instead).
+            let keeps = has(&sure, &def.reset_on) || !has(&may, &def.stop_on);
+            // Not open before: it opens if it surely starts (or restarts after a cycle).
+            let restarts = has(&sure, &def.reset_on) && facts.started.contains(&i);
+            let starts = self.always_has_target(def) && (has(&sure, &def.start_on) || restarts);
+            if keeps && (facts.open.contains(&i) || starts) {
+                after.open.insert(i);
+                after.started.insert(i);
+            }
+        }
+        let mut kinds = Vec::new();
+        if has(&may, &[E::Acknowledged]) {
+            kinds.push(K::Acknowledged);
+        }
+        if has(&may, &[E::Routed, E::Reassigned]) {
+            kinds.push(K::Assigned);
+        }
+        if has(&may, &[E::RemedyProposed, E::ApprovalGranted]) {
+            match to {
+                S::AwaitingApproval => kinds.push(K::ApprovalRequested),
+                S::AwaitingAgreement => kinds.push(K::ProposalOffered),
+                _ => {}
+            }
+        }
+        if has(&may, &[E::FeedbackGiven]) {
+            kinds.push(K::ResultGiven);
+        }
+        if has(&may, &[E::Closed]) {
+            kinds.push(K::Closed);
+        }
+        if command == C::Tick {
+            kinds.extend([K::ClockWarning, K::ClockBreach, K::Escalation]);
+        }
+        let alerts =
+            self.policy.clocks.iter().any(|d| {
+                d.after_hours.is_some() && (has(&may, &d.start_on) || has(&may, &d.reset_on))
+            });
+        if alerts && !to.is_terminal() {
+            kinds.push(K::OnDuty);
+        }
+        (after, kinds)
+    }
+
+    /// Whether `def` has a target for every complaint: for every tier, or for every channel.
+    fn always_has_target(&self, def: &ClockDef) -> bool {
+        let tiers = self
+            .policy
+            .tiers
+            .iter()
+            .all(|t| def.targets.contains_key(&t.key));
+        let channels = !self.policy.channels.is_empty()
+            && self
+                .policy
+                .channels
+                .iter()
+                .all(|c| def.channel_targets.contains_key(&c.key));
+        tiers || channels
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deadline(key: &str) -> Field<'_> {
+        Field::DeadlineOf(vec![key])
+    }
+
+    #[test]
+    fn the_sample_policy_s_clocks_run_where_they_should() {
+        let text = [
+            include_str!("../testing/policy.toml"),
+            include_str!("../testing/clocks.toml"),
+        ]
+        .concat();
+        let policy = Policy::from_toml_str(&text).expect("the sample policy loads");
+        let a = Availability::of(&policy);
+        // Routing starts the resolution clock; it runs through a reassignment.
+        assert!(a.has(K::Assigned, &deadline("resolution")));
+        // Acknowledging stops the acknowledgement clock.
+        assert!(!a.has(K::Acknowledged, &deadline("acknowledge")));
+        // The complainant decides while resolution is paused.
+        assert!(!a.has(K::ProposalOffered, &deadline("resolution")));
+        assert!(a.has(K::ApprovalRequested, &deadline("resolution")));
+        // Feedback stops it.
+        assert!(!a.has(K::ResultGiven, &deadline("resolution")));
+        // The follow-up clock runs for major complaints only.
+        assert!(!a.has(K::Closed, &deadline("follow-up")));
+        assert!(a.has(K::ClockBreach, &Field::Deadline));
+        assert!(!a.has(K::Escalation, &Field::Deadline));
+        assert!(a.has(K::Escalation, &Field::Clock));
+        assert!(!a.has(K::Closed, &Field::Deadline));
+        assert!(a.has(K::ProposalOffered, &Field::Amount));
+        assert!(!a.has(K::Assigned, &Field::Proposal));
+        assert!(a.has(K::ResultGiven, &Field::Department));
+        assert!(
+            !a.has(K::Closed, &Field::Department),
+            "resolved on the spot"
+        );
+        assert!(!a.has(K::ClockBreach, &Field::Department));
+    }
+}
