@@ -998,17 +998,14 @@ fn an_old_outbox_entry_without_text_reads_as_of_its_moment() {
         testing::t(0),
     )
     .unwrap();
-    let recorded: Vec<Recorded> = events
-        .into_iter()
-        .zip(state.version + 1..)
-        .map(|(event, version)| Recorded {
-            version,
-            at: testing::t(0),
-            actor: testing::agent().id,
-            command: command.clone(),
-            event,
-        })
-        .collect();
+    let recorded = Recorded::numbered(
+        events,
+        state.version,
+        testing::t(0),
+        &testing::agent(),
+        &command,
+        None,
+    );
     let mut outbox = plaint_core::notify::notifications_for(&id, Some(&state), &recorded, &policy);
     assert_eq!(outbox.len(), 1);
     outbox[0].text = None;
