@@ -67,7 +67,6 @@ fn run_direct(policy: &Policy, (id, cmds): Input) -> Complaint {
                 actor: actor.id.clone(),
                 actor_kind: None,
                 command: cid.clone(),
-                request: None,
                 event,
             };
             match &mut state {

@@ -76,11 +76,7 @@ fn a_command_recorded_by_0_1_0_is_answered_only_for_the_same_actor() {
         .build();
     let id = ComplaintId::new("EXP-101").unwrap();
     let history = engine.history(&id).unwrap();
-    assert!(
-        history
-            .iter()
-            .all(|r| r.request.is_none() && r.actor_kind.is_none())
-    );
+    assert!(history.iter().all(|r| r.actor_kind.is_none()));
     let Event::Received { intake, .. } = &history[0].event else {
         panic!("{:?}", history[0].event)
     };
@@ -93,11 +89,14 @@ fn a_command_recorded_by_0_1_0_is_answered_only_for_the_same_actor() {
         )
     };
     let cmd = CommandId::new("cmd-0001").unwrap();
-    // 0.1 kept only the actor id of a request: the same id is answered with the first result.
+    // 0.1 kept only the actor id of who acted: the same id with the same command is answered
+    // with the first result, another actor or another command is not.
     let first = engine
         .execute(cmd.clone(), &id, receive.clone(), &staff("agent-wang"))
         .unwrap();
     assert_eq!(first.version, 2);
-    let other = engine.execute(cmd, &id, receive, &staff("agent-li"));
+    let other = engine.execute(cmd.clone(), &id, receive, &staff("agent-li"));
+    assert!(matches!(other, Err(EngineError::Rejected(_))), "{other:?}");
+    let other = engine.execute(cmd, &id, Command::Acknowledge, &staff("agent-wang"));
     assert!(matches!(other, Err(EngineError::Rejected(_))), "{other:?}");
 }

@@ -278,7 +278,6 @@ impl Store for Racing {
                 testing::t(1),
                 &testing::agent(),
                 &rival,
-                None,
             );
             let rival = Append::new(append.complaint.clone(), rival, state.version, events);
             self.inner.append(rival)?;

@@ -407,7 +407,6 @@ fn a_role_with_contact_access_sees_the_phone() {
             actor: ActorId::new("a").unwrap(),
             actor_kind: None,
             command: CommandId::new("r").unwrap(),
-            request: None,
             event: Event::Received {
                 intake: Arc::new(intake),
                 policy_version: 1,
@@ -537,7 +536,6 @@ fn a_callback_task_goes_to_a_role_with_contact_access() {
             actor: ActorId::new("a").unwrap(),
             actor_kind: None,
             command: CommandId::new("f").unwrap(),
-            request: None,
             event: Event::FeedbackGiven {
                 text: "refunded".into(),
             },
@@ -562,7 +560,6 @@ fn a_callback_task_goes_to_a_role_with_contact_access() {
             actor: ActorId::new("a").unwrap(),
             actor_kind: None,
             command: CommandId::new("r").unwrap(),
-            request: None,
             event: Event::Received {
                 intake: Arc::new(intake),
                 policy_version: 1,
@@ -1004,7 +1001,6 @@ fn an_old_outbox_entry_without_text_reads_as_of_its_moment() {
         testing::t(0),
         &testing::agent(),
         &command,
-        None,
     );
     let mut outbox = plaint_core::notify::notifications_for(&id, Some(&state), &recorded, &policy);
     assert_eq!(outbox.len(), 1);

@@ -67,7 +67,7 @@ fn next_append_with(
     let events = decide(state.as_deref(), policy, command, &actor, now)
         .expect("the suite's commands are legal");
     let expected = state.as_ref().map_or(0, |c| c.version);
-    let recorded = Recorded::numbered(events, expected, now, &actor, &cmd(command_id), None);
+    let recorded = Recorded::numbered(events, expected, now, &actor, &cmd(command_id));
     Append::new(id.clone(), cmd(command_id), expected, recorded)
 }
 

@@ -4,7 +4,7 @@ use crate::actor::Actor;
 use crate::clock::{Clock, SystemClock};
 use crate::complaint::Complaint;
 use crate::id::{CommandId, ComplaintId};
-use crate::lifecycle::{Command, Fingerprint, Recorded, Rejection, decide};
+use crate::lifecycle::{Command, Recorded, Rejection, decide};
 use crate::notify::{
     DiscardNotifier, NotificationId, Notifier, OutboxEntry, Settlement, notifications_for,
 };
@@ -217,8 +217,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// the same complaint — returns the state right after its first application and appends
     /// nothing. The same id with any other request is that request's own answer: its
     /// rejection if `decide` refuses it, [`EngineError::CommandIdReused`] if it would be
-    /// accepted; never the first request's result (see [`Fingerprint`]). Racing commands on
-    /// one complaint are decided again on the fresh state, up to the configured attempts.
+    /// accepted; never the first request's result. (A retry is the same request when its
+    /// actor is the one recorded and `decide`, given it on the state before the first
+    /// application at that application's instant, gives exactly the recorded events: the
+    /// check costs nothing until a command id comes back.) Racing commands on one complaint
+    /// are decided again on the fresh state, up to the configured attempts.
     ///
     /// # Errors
     /// [`EngineError::Rejected`] when `decide` refuses (or, after every attempt lost a race,
@@ -231,28 +234,22 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         command: Command,
         actor: &Actor,
     ) -> Result<Arc<Complaint>, EngineError> {
-        let request = Fingerprint::of(&command, actor);
         let mut last_conflict = (0, 0);
         for _ in 0..self.max_attempts {
             let state = self.store.load(id)?;
-            let (recorded, policy) = match self.decide(
-                state.as_deref(),
-                &command,
-                actor,
-                &command_id,
-                Some(request),
-            ) {
-                Ok(decided) => decided,
-                // A retry of an applied command may no longer be legal: answer it first.
-                Err(rejection) => {
-                    return match self.store.command(&command_id)? {
-                        Some(done) => self
-                            .result_of(id, done, &command_id, request, actor)?
-                            .ok_or(rejection),
-                        None => Err(rejection),
-                    };
-                }
-            };
+            let (recorded, policy) =
+                match self.decide(state.as_deref(), &command, actor, &command_id) {
+                    Ok(decided) => decided,
+                    // A retry of an applied command may no longer be legal: answer it first.
+                    Err(rejection) => {
+                        return match self.store.command(&command_id)? {
+                            Some(done) => self
+                                .result_of(id, done, &command_id, &command, actor)?
+                                .ok_or(rejection),
+                            None => Err(rejection),
+                        };
+                    }
+                };
             let expected = state.as_ref().map_or(0, |c| c.version);
             let notifications = if self.notifier.is_enabled() {
                 notifications_for(id, state.as_deref(), &recorded, policy)
@@ -273,7 +270,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                         StoreError::Malformed("duplicate command without a record".into())
                     })?;
                     return self
-                        .result_of(id, done, &command_id, request, actor)?
+                        .result_of(id, done, &command_id, &command, actor)?
                         .ok_or(EngineError::CommandIdReused {
                             command: command_id,
                         });
@@ -354,12 +351,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             // One firing per complaint version: a racing tick decides the same command id.
             let command_id = CommandId::internal(format!("tick:{id}:{}", state.version));
             let command = Command::Tick { upto };
-            let (recorded, policy) =
-                match self.decide(Some(&state), &command, &system, &command_id, None) {
-                    Ok(decided) => decided,
-                    Err(EngineError::Rejected(Rejection::NothingDue)) => return Ok(Vec::new()),
-                    Err(e) => return Err(e),
-                };
+            let (recorded, policy) = match self.decide(Some(&state), &command, &system, &command_id)
+            {
+                Ok(decided) => decided,
+                Err(EngineError::Rejected(Rejection::NothingDue)) => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
             let expected = state.version;
             let notifications = if self.notifier.is_enabled() {
                 notifications_for(id, Some(&state), &recorded, policy)
@@ -530,7 +527,6 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         command: &Command,
         actor: &Actor,
         command_id: &CommandId,
-        request: Option<Fingerprint>,
     ) -> Result<(Vec<Recorded>, &Policy), EngineError> {
         if let Command::Merge { into } = command {
             self.check_merge_target(into)?;
@@ -542,7 +538,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let now = self.clock.now();
         let events = decide(state, policy, command.clone(), actor, now)?;
         let expected = state.map_or(0, |c| c.version);
-        let recorded = Recorded::numbered(events, expected, now, actor, command_id, request);
+        let recorded = Recorded::numbered(events, expected, now, actor, command_id);
         Ok((recorded, policy))
     }
 
@@ -573,27 +569,46 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// The state right after an already-recorded command, if this is the same request;
     /// `None` when the id was used for another complaint or another request.
     ///
-    /// A command recorded before fingerprints were (0.1) is matched by actor id alone, the
-    /// only part of the request its events kept.
+    /// The same request is the same actor (its kind, roles and department too, where the
+    /// events recorded them; events of 0.1 have only the id) giving a command that `decide`
+    /// turns, on the state before the recorded command and at its instant, into exactly the
+    /// recorded events. `decide` is pure, so the first application passes this check; any
+    /// other command that passes it has the very same effect.
     fn result_of(
         &self,
         id: &ComplaintId,
         done: CommandRecord,
-        command: &CommandId,
-        request: Fingerprint,
+        command_id: &CommandId,
+        command: &Command,
         actor: &Actor,
     ) -> Result<Option<Arc<Complaint>>, EngineError> {
         if &done.complaint != id {
             return Ok(None);
         }
         let history = self.store.history(id)?;
-        let same = match history.iter().find(|r| &r.command == command) {
-            Some(first) => match first.request {
-                Some(recorded) => recorded == request,
-                None => first.actor == actor.id,
-            },
-            None => false,
+        let Some(start) = history.iter().position(|r| &r.command == command_id) else {
+            return Ok(None);
         };
+        let (before, rest) = history.split_at(start);
+        let recorded: Vec<&Recorded> = rest
+            .iter()
+            .take_while(|r| &r.command == command_id)
+            .collect();
+        let first = recorded[0];
+        if first.actor != actor.id || first.actor_kind.as_ref().is_some_and(|k| *k != actor.kind) {
+            return Ok(None);
+        }
+        let state = Complaint::replay(id.clone(), before);
+        let pinned = match (&state, &first.event) {
+            (Some(c), _) => c.policy_version,
+            (None, crate::Event::Received { policy_version, .. }) => *policy_version,
+            (None, _) => return Ok(None),
+        };
+        let Some(policy) = self.policies.get(&pinned) else {
+            return Ok(None);
+        };
+        let same = decide(state.as_ref(), policy, command.clone(), actor, first.at)
+            .is_ok_and(|events| events.iter().eq(recorded.iter().map(|r| &r.event)));
         if !same {
             return Ok(None);
         }

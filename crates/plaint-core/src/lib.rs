@@ -37,8 +37,8 @@ pub use id::{
     IdError, RemedyKey, RoleKey, TierKey,
 };
 pub use lifecycle::{
-    Command, CommandKind, Event, EventKind, Fingerprint, ForbiddenReason, Next, Recorded,
-    Rejection, ReopenCause, Stage, StageKind, TransitionGraph, decide,
+    Command, CommandKind, Event, EventKind, ForbiddenReason, Next, Recorded, Rejection,
+    ReopenCause, Stage, StageKind, TransitionGraph, decide,
 };
 pub use model::*;
 pub use money::{Currency, CurrencyError, Money};

@@ -161,7 +161,6 @@ impl Scenario {
                 self.now,
                 actor,
                 &command,
-                None,
             ));
         }
         self

@@ -72,7 +72,6 @@ fn scratch_fold(
             actor: actor.id.clone(),
             actor_kind: None,
             command: scratch.clone(),
-            request: None,
             event: event.clone(),
         });
     let mut c = match state {

@@ -1,6 +1,5 @@
 //! What happened to a complaint: past-tense `Event`s, and `Recorded` (who, when, which command).
 
-use super::Fingerprint;
 use crate::actor::{Actor, ActorKind};
 use crate::id::{ActorId, ClockKey, CommandId, ComplaintId, RemedyKey, RoleKey, TierKey};
 use crate::model::{
@@ -473,11 +472,6 @@ pub struct Recorded {
     pub actor_kind: Option<ActorKind>,
     /// The command that caused it.
     pub command: CommandId,
-    /// The fingerprint of the request (command and actor) that caused it, on the first event
-    /// of each command: a retried command id is answered only for the same request. `None`
-    /// on a command's later events and in events written before 0.2.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<Fingerprint>,
     /// What happened.
     pub event: Event,
 }
@@ -491,7 +485,7 @@ impl Recorded {
     /// use plaint_core::{Actor, ActorId, CommandId, Event, Recorded, RoleKey};
     /// let agent = Actor::staff(ActorId::new("agent-7")?, vec![RoleKey::new("agent")?], None);
     /// let at = "2026-11-16T09:00:00Z".parse().unwrap();
-    /// let r = Recorded::numbered([Event::Acknowledged], 1, at, &agent, &CommandId::new("c2")?, None);
+    /// let r = Recorded::numbered([Event::Acknowledged], 1, at, &agent, &CommandId::new("c2")?);
     /// assert_eq!(r[0].who(), "agent-7 (staff: agent)");
     /// # Ok::<(), plaint_core::IdError>(())
     /// ```
@@ -508,14 +502,13 @@ impl Recorded {
     }
 
     /// One command's `events` as stored: numbered from `after + 1`, at `at`, by `actor`
-    /// under `command`, the first one carrying `request`.
+    /// under `command`.
     pub fn numbered(
         events: impl IntoIterator<Item = Event>,
         after: u64,
         at: Timestamp,
         actor: &Actor,
         command: &CommandId,
-        request: Option<Fingerprint>,
     ) -> Vec<Recorded> {
         events
             .into_iter()
@@ -526,7 +519,6 @@ impl Recorded {
                 actor: actor.id.clone(),
                 actor_kind: Some(actor.kind.clone()),
                 command: command.clone(),
-                request: (version == after + 1).then_some(request).flatten(),
                 event,
             })
             .collect()

@@ -3,7 +3,6 @@
 mod command;
 mod decide;
 mod event;
-mod fingerprint;
 pub mod graph;
 mod rejection;
 mod stage;
@@ -11,7 +10,6 @@ mod stage;
 pub use command::{Command, CommandKind};
 pub use decide::decide;
 pub use event::{Event, EventKind, Next, Recorded, ReopenCause};
-pub use fingerprint::Fingerprint;
 pub use graph::TransitionGraph;
 pub use rejection::{ForbiddenReason, Rejection};
 pub use stage::{Stage, StageKind};
