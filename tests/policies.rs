@@ -379,6 +379,37 @@ fn every_leaf_category_needs_a_routing_rule() {
     );
 }
 
+/// A general loss complaint received with `intake` under policy version 1, routed to claims
+/// and investigated: ready for a proposal.
+fn investigated_loss(intake: plaint_core::Intake) -> Vec<plaint_core::Event> {
+    use plaint_core::*;
+    vec![
+        Event::Received {
+            intake: std::sync::Arc::new(intake),
+            policy_version: 1,
+        },
+        Event::Triaged {
+            category: CategoryPath::parse("loss").unwrap(),
+            tier: TierKey::new("general").unwrap(),
+            validity: Validity::Valid,
+        },
+        Event::Routed {
+            responsibility: Responsibility {
+                primary: "claims".try_into().unwrap(),
+                collaborating: vec![],
+                party: Party::Internal { unit: "hub".into() },
+            },
+        },
+        Event::FindingsRecorded {
+            findings: Findings {
+                summary: "lost".into(),
+                records: vec![],
+            },
+            root_cause: None,
+        },
+    ]
+}
+
 #[test]
 fn money_in_another_currency_never_meets_a_cap() {
     use plaint_core::testing::Scenario;
@@ -422,31 +453,7 @@ fn money_in_another_currency_never_meets_a_cap() {
     let comp = RemedyKey::new("compensation").unwrap();
     assert!(p.cap(&comp, &intake, &loss).is_ok());
     let refused = Scenario::new(p.clone())
-        .given([
-            Event::Received {
-                intake: std::sync::Arc::new(intake),
-                policy_version: 1,
-            },
-            Event::Triaged {
-                category: loss,
-                tier: TierKey::new("general").unwrap(),
-                validity: Validity::Valid,
-            },
-            Event::Routed {
-                responsibility: Responsibility {
-                    primary: "claims".try_into().unwrap(),
-                    collaborating: vec![],
-                    party: Party::Internal { unit: "hub".into() },
-                },
-            },
-            Event::FindingsRecorded {
-                findings: Findings {
-                    summary: "lost".into(),
-                    records: vec![],
-                },
-                root_cause: None,
-            },
-        ])
+        .given(investigated_loss(intake))
         .when(
             &Actor::staff(
                 ActorId::new("inv-1").unwrap(),
@@ -514,31 +521,7 @@ fn caps_follow_the_intake_and_over_cap_proposals_escalate_or_are_refused() {
             None,
         )
     };
-    let proposing = Scenario::new(p.clone()).given([
-        Event::Received {
-            intake: std::sync::Arc::new(intake),
-            policy_version: 1,
-        },
-        Event::Triaged {
-            category: loss.clone(),
-            tier: TierKey::new("general").unwrap(),
-            validity: Validity::Valid,
-        },
-        Event::Routed {
-            responsibility: Responsibility {
-                primary: "claims".try_into().unwrap(),
-                collaborating: vec![],
-                party: Party::Internal { unit: "hub".into() },
-            },
-        },
-        Event::FindingsRecorded {
-            findings: Findings {
-                summary: "lost".into(),
-                records: vec![],
-            },
-            root_cause: None,
-        },
-    ]);
+    let proposing = Scenario::new(p.clone()).given(investigated_loss(intake));
     let propose = Command::Propose {
         remedy: comp.clone(),
         description: "pay".into(),

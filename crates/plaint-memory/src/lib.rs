@@ -11,26 +11,59 @@ use plaint_core::{
     OutboxEntry, Page, Recorded, Settlement, Store, StoreError, Timestamp,
 };
 use std::collections::{BTreeMap, BTreeSet, hash_map};
+use std::hash::{BuildHasher, Hash};
 use std::ops::Bound;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-/// An in-memory [`Store`]: one lock around a hash map of complaints, the set of their ids in
-/// order (for listing), and a hash map of command ids.
+/// How many ways complaints and command ids are split: commands on different complaints
+/// mostly take different locks.
+const SHARDS: usize = 16;
+
+/// An in-memory [`Store`]. Complaints live in 16 shards by id, and command ids in as
+/// many by command id, each behind its own lock, so that threads working on different
+/// complaints seldom wait for each other; the indexes (ids in order for listing, the
+/// due-timer index, the outbox) sit behind one more lock, taken by an append only when it
+/// changes them (a new complaint, a new due instant, notifications).
+///
+/// Locks are always taken in one order — a complaint shard (several in shard order), then a
+/// command shard (several in shard order), then the indexes — and an append holds its
+/// complaint's shard until the indexes follow it, so a reader that finds a complaint in an
+/// index and then loads it sees the state the index describes.
 ///
 /// ```
 /// use plaint_core::{ListQuery, Store};
 /// let store = plaint_memory::MemoryStore::new();
 /// assert!(store.list(&ListQuery::new()).unwrap().items.is_empty());
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
-    inner: RwLock<Inner>,
+    shards: Box<[RwLock<Shard>]>,
+    commands: Box<[Mutex<HashMap<CommandId, CommandRecord>>]>,
+    index: RwLock<Index>,
+    hasher: foldhash::fast::FixedState,
 }
 
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            commands: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            index: RwLock::default(),
+            hasher: foldhash::fast::FixedState::default(),
+        }
+    }
+}
+
+/// One shard of complaints.
 #[derive(Debug, Default)]
-struct Inner {
+struct Shard {
     complaints: HashMap<ComplaintId, Entry>,
-    /// Every key of `complaints`, ordered, so that `list` pages in id order.
+}
+
+/// What spans the shards.
+#[derive(Debug, Default)]
+struct Index {
+    /// Every complaint id, ordered, so that `list` pages in id order.
     ids: BTreeSet<ComplaintId>,
     /// The due-timer index: `(next_due, id)` of every complaint with something due.
     due: BTreeSet<(Timestamp, ComplaintId)>,
@@ -39,7 +72,27 @@ struct Inner {
     outbox_due: BTreeSet<(Timestamp, NotificationId)>,
     /// Dead letters, oldest first.
     dead: Vec<OutboxEntry>,
-    commands: HashMap<CommandId, CommandRecord>,
+}
+
+impl Index {
+    fn put_outbox(&mut self, entry: OutboxEntry) {
+        let id = entry.notification.id.clone();
+        if let Some(old) = self.outbox.insert(id.clone(), entry.clone()) {
+            self.outbox_due.remove(&(old.next_attempt, id.clone()));
+        }
+        self.outbox_due.insert((entry.next_attempt, id));
+    }
+
+    fn move_due(&mut self, id: &ComplaintId, old: Option<Timestamp>, new: Option<Timestamp>) {
+        if old != new {
+            if let Some(t) = old {
+                self.due.remove(&(t, id.clone()));
+            }
+            if let Some(t) = new {
+                self.due.insert((t, id.clone()));
+            }
+        }
+    }
 }
 
 /// Everything a [`MemoryStore`] held at one moment ([`MemoryStore::freeze`]), shared with it
@@ -65,6 +118,20 @@ struct Entry {
     history: Arc<Vec<Recorded>>,
 }
 
+// A panic while holding a lock cannot leave what it guards half-written (every mutation is
+// checked before it starts), so a poisoned lock is safe to keep using.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
+}
+
+fn lock<T>(lock: &Mutex<T>) -> MutexGuard<'_, T> {
+    lock.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
@@ -73,12 +140,24 @@ impl MemoryStore {
 
     /// How many complaints it holds.
     pub fn len(&self) -> usize {
-        self.read().complaints.len()
+        read(&self.index).ids.len()
     }
 
     /// Whether it holds no complaint.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    fn slot(&self, key: &impl Hash) -> usize {
+        (self.hasher.hash_one(key) as usize) % SHARDS
+    }
+
+    fn shard(&self, id: &ComplaintId) -> &RwLock<Shard> {
+        &self.shards[self.slot(id)]
+    }
+
+    fn commands_of(&self, id: &CommandId) -> &Mutex<HashMap<CommandId, CommandRecord>> {
+        &self.commands[self.slot(id)]
     }
 
     /// Puts a complaint back as it stood, with its history: for stores that keep a
@@ -104,9 +183,8 @@ impl MemoryStore {
         {
             return bad("history is not numbered 1..=version".into());
         }
-        let mut guard = self.write();
-        let inner = &mut *guard;
-        if inner.complaints.contains_key(&state.id) {
+        let mut shard = write(self.shard(&state.id));
+        if shard.complaints.contains_key(&state.id) {
             return bad("already present".into());
         }
         // A command's record is its last event's version.
@@ -117,9 +195,10 @@ impl MemoryStore {
                 _ => commands.push((r.command.clone(), r.version)),
             }
         }
+        let mut all: Vec<_> = self.commands.iter().map(lock).collect();
         if let Some((c, _)) = commands
             .iter()
-            .find(|(c, _)| inner.commands.contains_key(c))
+            .find(|(c, _)| all[self.slot(c)].contains_key(c))
         {
             return bad(format!("command {c} is already recorded"));
         }
@@ -128,14 +207,14 @@ impl MemoryStore {
                 complaint: state.id.clone(),
                 version,
             };
-            inner.commands.insert(command, record);
+            all[self.slot(&command)].insert(command, record);
         }
-        if let Some(t) = state.next_due() {
-            inner.due.insert((t, state.id.clone()));
-        }
-        inner.ids.insert(state.id.clone());
+        drop(all);
+        let mut index = write(&self.index);
+        index.move_due(&state.id, None, state.next_due());
+        index.ids.insert(state.id.clone());
         let history = Arc::new(history);
-        inner
+        shard
             .complaints
             .insert(state.id.clone(), Entry { state, history });
         Ok(())
@@ -143,15 +222,11 @@ impl MemoryStore {
 
     /// Puts an outbox entry back (`dead`: as a dead letter, after those already there).
     pub fn restore_outbox(&self, entry: OutboxEntry, dead: bool) {
-        let mut inner = self.write();
+        let mut index = write(&self.index);
         if dead {
-            inner.dead.push(entry);
+            index.dead.push(entry);
         } else {
-            let id = entry.notification.id.clone();
-            if let Some(old) = inner.outbox.insert(id.clone(), entry.clone()) {
-                inner.outbox_due.remove(&(old.next_attempt, id.clone()));
-            }
-            inner.outbox_due.insert((entry.next_attempt, id));
+            index.put_outbox(entry);
         }
     }
 
@@ -159,62 +234,49 @@ impl MemoryStore {
     /// their place in the indexes (for stores that move complaints to their own files and
     /// keep a `MemoryStore` for the rest). The outbox and dead letters stay.
     pub fn retain(&self, mut keep: impl FnMut(&Complaint) -> bool) {
-        let mut guard = self.write();
-        let inner = &mut *guard;
-        let (mut gone, mut commands) = (Vec::new(), Vec::new());
-        inner.complaints.retain(|id, e| {
-            let kept = keep(&e.state);
-            if !kept {
-                gone.push(id.clone());
-                commands.extend(e.history.iter().map(|r| r.command.clone()));
-                if let Some(t) = e.state.next_due() {
-                    inner.due.remove(&(t, id.clone()));
+        let mut shards: Vec<_> = self.shards.iter().map(write).collect();
+        let mut commands: Vec<_> = self.commands.iter().map(lock).collect();
+        let mut index = write(&self.index);
+        for shard in &mut shards {
+            shard.complaints.retain(|id, e| {
+                let kept = keep(&e.state);
+                if !kept {
+                    for r in e.history.iter() {
+                        commands[self.slot(&r.command)].remove(&r.command);
+                    }
+                    index.move_due(id, e.state.next_due(), None);
+                    index.ids.remove(id);
                 }
-            }
-            kept
-        });
-        for id in &gone {
-            inner.ids.remove(id);
-        }
-        for c in &commands {
-            inner.commands.remove(c);
+                kept
+            });
         }
     }
 
     /// Everything the store holds now, for a snapshot: each complaint (in id order) with its
     /// history, the outbox, the dead letters. Costs a reference count per complaint, not a
-    /// copy, and holds the read lock only that long; later writes leave the view as it was.
+    /// copy, and holds the read locks only that long; later writes leave the view as it was.
     pub fn freeze(&self) -> Frozen {
-        let inner = self.read();
+        let shards: Vec<_> = self.shards.iter().map(read).collect();
+        let index = read(&self.index);
         Frozen {
-            complaints: inner
+            complaints: index
                 .ids
                 .iter()
-                .filter_map(|id| inner.complaints.get(id))
+                .filter_map(|id| shards[self.slot(id)].complaints.get(id))
                 .map(|e| (Arc::clone(&e.state), Arc::clone(&e.history)))
                 .collect(),
-            outbox: inner.outbox.values().cloned().collect(),
-            dead: inner.dead.clone(),
+            outbox: index.outbox.values().cloned().collect(),
+            dead: index.dead.clone(),
         }
-    }
-
-    // A panic while holding the lock cannot leave `Inner` half-written (every mutation is
-    // checked before it starts), so a poisoned lock is safe to keep using.
-    fn read(&self) -> RwLockReadGuard<'_, Inner> {
-        self.inner.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 impl Store for MemoryStore {
     fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
         append.check()?;
-        let mut guard = self.write();
-        let inner = &mut *guard;
-        let entry = inner.complaints.get_mut(&append.complaint);
+        let outbox: Vec<OutboxEntry> = append.outbox_entries().collect();
+        let mut shard = write(self.shard(&append.complaint));
+        let entry = shard.complaints.get_mut(&append.complaint);
         let actual = entry.as_ref().map_or(0, |e| e.state.version);
         if actual != append.expected_version {
             return Err(StoreError::Conflict {
@@ -222,60 +284,57 @@ impl Store for MemoryStore {
                 actual,
             });
         }
-        let hash_map::Entry::Vacant(record) = inner.commands.entry(append.command.clone()) else {
+        let mut commands = lock(self.commands_of(&append.command));
+        let hash_map::Entry::Vacant(record) = commands.entry(append.command.clone()) else {
             return Err(StoreError::DuplicateCommand(append.command));
         };
-        let outbox: Vec<OutboxEntry> = append.outbox_entries().collect();
         // Nothing has changed yet; from here on nothing can fail.
         let old_due = entry.as_ref().and_then(|e| e.state.next_due());
-        let state = match entry {
+        let (state, new) = match entry {
             Some(entry) => {
                 append.apply_to(&mut entry.state);
                 Arc::make_mut(&mut entry.history).extend(append.events);
-                Arc::clone(&entry.state)
+                (Arc::clone(&entry.state), false)
             }
             None => {
                 let state = append.open()?;
-                inner.ids.insert(append.complaint.clone());
-                inner.complaints.insert(
+                shard.complaints.insert(
                     append.complaint.clone(),
                     Entry {
                         state: Arc::clone(&state),
                         history: Arc::new(append.events),
                     },
                 );
-                state
+                (state, true)
             }
         };
-        for entry in outbox {
-            inner
-                .outbox_due
-                .insert((entry.next_attempt, entry.notification.id.clone()));
-            inner.outbox.insert(entry.notification.id.clone(), entry);
-        }
-        let new_due = state.next_due();
-        if old_due != new_due {
-            if let Some(t) = old_due {
-                inner.due.remove(&(t, append.complaint.clone()));
-            }
-            if let Some(t) = new_due {
-                inner.due.insert((t, append.complaint.clone()));
-            }
-        }
         record.insert(CommandRecord {
-            complaint: append.complaint,
+            complaint: append.complaint.clone(),
             version: state.version,
         });
+        drop(commands);
+        let new_due = state.next_due();
+        if new || old_due != new_due || !outbox.is_empty() {
+            let mut index = write(&self.index);
+            if new {
+                index.ids.insert(append.complaint.clone());
+            }
+            index.move_due(&append.complaint, old_due, new_due);
+            for entry in outbox {
+                index.put_outbox(entry);
+            }
+        }
         Ok(state)
     }
 
     fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
-        Ok(self.read().complaints.get(id).map(|e| Arc::clone(&e.state)))
+        let shard = read(self.shard(id));
+        Ok(shard.complaints.get(id).map(|e| Arc::clone(&e.state)))
     }
 
     fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
-        Ok(self
-            .read()
+        let shard = read(self.shard(id));
+        Ok(shard
             .complaints
             .get(id)
             .map(|e| e.history.to_vec())
@@ -283,7 +342,7 @@ impl Store for MemoryStore {
     }
 
     fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        Ok(self.read().commands.get(id).cloned())
+        Ok(lock(self.commands_of(id)).get(id).cloned())
     }
 
     fn due(
@@ -291,8 +350,7 @@ impl Store for MemoryStore {
         upto: Timestamp,
         limit: usize,
     ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
-        Ok(self
-            .read()
+        Ok(read(&self.index)
             .due
             .iter()
             .take_while(|(t, _)| *t <= upto)
@@ -302,7 +360,7 @@ impl Store for MemoryStore {
     }
 
     fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        Ok(self.read().due.first().map(|(t, _)| *t))
+        Ok(read(&self.index).due.first().map(|(t, _)| *t))
     }
 
     fn claim_outbox(
@@ -311,9 +369,9 @@ impl Store for MemoryStore {
         lease: chrono::Duration,
         limit: usize,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        let mut guard = self.write();
-        let inner = &mut *guard;
-        let due: Vec<(Timestamp, NotificationId)> = inner
+        let mut guard = write(&self.index);
+        let index = &mut *guard;
+        let due: Vec<(Timestamp, NotificationId)> = index
             .outbox_due
             .iter()
             .take_while(|(t, _)| *t <= now)
@@ -322,10 +380,10 @@ impl Store for MemoryStore {
             .collect();
         let mut claimed = Vec::with_capacity(due.len());
         for key in due {
-            inner.outbox_due.remove(&key);
-            if let Some(entry) = inner.outbox.get_mut(&key.1) {
+            index.outbox_due.remove(&key);
+            if let Some(entry) = index.outbox.get_mut(&key.1) {
                 entry.next_attempt = now + lease;
-                inner.outbox_due.insert((entry.next_attempt, key.1.clone()));
+                index.outbox_due.insert((entry.next_attempt, key.1.clone()));
                 claimed.push(entry.clone());
             }
         }
@@ -333,12 +391,11 @@ impl Store for MemoryStore {
     }
 
     fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
-        let mut guard = self.write();
-        let inner = &mut *guard;
-        let Some(mut entry) = inner.outbox.remove(id) else {
+        let mut index = write(&self.index);
+        let Some(mut entry) = index.outbox.remove(id) else {
             return Ok(());
         };
-        inner.outbox_due.remove(&(entry.next_attempt, id.clone()));
+        index.outbox_due.remove(&(entry.next_attempt, id.clone()));
         match outcome {
             Settlement::Retry {
                 next_attempt,
@@ -347,13 +404,12 @@ impl Store for MemoryStore {
                 entry.attempts += 1;
                 entry.next_attempt = next_attempt;
                 entry.last_error = Some(error);
-                inner.outbox_due.insert((next_attempt, id.clone()));
-                inner.outbox.insert(id.clone(), entry);
+                index.put_outbox(entry);
             }
             Settlement::Dead { error } => {
                 entry.attempts += 1;
                 entry.last_error = Some(error);
-                inner.dead.push(entry);
+                index.dead.push(entry);
             }
             // Delivered, or anything a newer store version adds: it leaves the outbox.
             _ => {}
@@ -362,40 +418,56 @@ impl Store for MemoryStore {
     }
 
     fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        Ok(self.read().dead.clone())
+        Ok(read(&self.index).dead.clone())
     }
 
     fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
-        let mut guard = self.write();
-        let inner = &mut *guard;
-        let Some(i) = inner.dead.iter().position(|e| &e.notification.id == id) else {
+        let mut index = write(&self.index);
+        let Some(i) = index.dead.iter().position(|e| &e.notification.id == id) else {
             return Ok(false);
         };
-        let mut entry = inner.dead.remove(i);
+        let mut entry = index.dead.remove(i);
         entry.attempts = 0;
         entry.next_attempt = at;
-        inner.outbox_due.insert((at, id.clone()));
-        inner.outbox.insert(id.clone(), entry);
+        index.put_outbox(entry);
         Ok(true)
     }
 
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
-        let inner = self.read();
-        let start = match &query.after {
-            Some(after) => Bound::Excluded(after),
-            None => Bound::Unbounded,
-        };
-        let mut matching = inner
-            .ids
-            .range::<ComplaintId, _>((start, Bound::Unbounded))
-            .filter_map(|id| inner.complaints.get(id).map(|e| &e.state))
-            .filter(|c| query.matches(c));
-        let items: Vec<Arc<Complaint>> = matching.by_ref().take(query.limit).cloned().collect();
-        let next = match matching.next() {
-            Some(_) => items.last().map(|c| c.id.clone()),
-            None => None,
-        };
-        Ok(Page { items, next })
+        // Ids a batch at a time from the index, each complaint from its shard with the index
+        // let go (the lock order puts shards first).
+        let mut items: Vec<Arc<Complaint>> = Vec::with_capacity(query.limit);
+        let mut after = query.after.clone();
+        loop {
+            let batch: Vec<ComplaintId> = {
+                let index = read(&self.index);
+                let start = match &after {
+                    Some(after) => Bound::Excluded(after),
+                    None => Bound::Unbounded,
+                };
+                index
+                    .ids
+                    .range::<ComplaintId, _>((start, Bound::Unbounded))
+                    .take(query.limit + 1)
+                    .cloned()
+                    .collect()
+            };
+            let Some(last) = batch.last().cloned() else {
+                return Ok(Page { items, next: None });
+            };
+            for id in batch {
+                let Some(c) = self.load(&id)? else { continue };
+                if !query.matches(&c) {
+                    continue;
+                }
+                if items.len() == query.limit {
+                    let next = items.last().map(|c| c.id.clone());
+                    return Ok(Page { items, next });
+                }
+                items.push(c);
+            }
+            after = Some(last);
+        }
     }
 }
 
