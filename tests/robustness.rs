@@ -218,6 +218,11 @@ enum Mutation {
     SwapLines(usize, usize),
     /// Nest a value deep in arrays or `not` conditions.
     Nest(usize, u16, bool),
+    /// Parse the document and replace its `i`-th leaf with an extreme value of its kind (an
+    /// integer, a span, a time of day, a date, any string), keeping it well-formed.
+    Leaf(usize, usize),
+    /// Parse the document and duplicate (or remove) the `i`-th array element.
+    Element(usize, bool),
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -238,6 +243,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         1 => i().prop_map(Mutation::DeleteLine),
         1 => (i(), i()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
         1 => (i(), 1u16..400, any::<bool>()).prop_map(|(a, n, arr)| Mutation::Nest(a, n, arr)),
+        8 => (i(), i()).prop_map(|(a, b)| Mutation::Leaf(a, b)),
+        2 => (i(), any::<bool>()).prop_map(|(a, dup)| Mutation::Element(a, dup)),
     ]
 }
 
@@ -458,7 +465,155 @@ fn mutate(text: String, m: &Mutation, json: bool) -> String {
             };
             replace(&text, (a, b), &nested)
         }
+        Mutation::Leaf(i, k) => in_tree(text, json, |doc| {
+            let leaves = count(doc, &|v| !v.is_array() && !v.is_object());
+            if leaves > 0 {
+                let mut n = i % leaves;
+                visit(
+                    doc,
+                    &mut n,
+                    &|v| !v.is_array() && !v.is_object(),
+                    &mut |v| {
+                        *v = extreme(v, k);
+                    },
+                );
+            }
+        }),
+        Mutation::Element(i, dup) => in_tree(text, json, |doc| {
+            let arrays = count(doc, &|v| v.as_array().is_some_and(|a| !a.is_empty()));
+            if arrays > 0 {
+                let mut n = i % arrays;
+                let nonempty = |v: &serde_json::Value| v.as_array().is_some_and(|a| !a.is_empty());
+                visit(doc, &mut n, &nonempty, &mut |v| {
+                    if let Some(a) = v.as_array_mut() {
+                        let k = i / arrays % a.len();
+                        if dup {
+                            let e = a[k].clone();
+                            a.insert(k, e);
+                        } else {
+                            a.remove(k);
+                        }
+                    }
+                });
+            }
+        }),
     }
+}
+
+/// Parses the document, changes it and writes it back in its own format; a document that
+/// no longer parses, or whose change cannot be written, is left as it is.
+fn in_tree(text: String, json: bool, change: impl FnOnce(&mut serde_json::Value)) -> String {
+    let parsed = if json {
+        serde_json::from_str::<serde_json::Value>(&text).ok()
+    } else {
+        toml::from_str::<toml::Value>(&text)
+            .ok()
+            .and_then(|v| serde_json::to_value(v).ok())
+    };
+    let Some(mut doc) = parsed else { return text };
+    change(&mut doc);
+    let written = if json {
+        serde_json::to_string_pretty(&doc).ok()
+    } else {
+        toml::to_string(&doc).ok()
+    };
+    written.unwrap_or(text)
+}
+
+/// How many values of `doc` (itself included) satisfy `pred`.
+fn count(doc: &serde_json::Value, pred: &dyn Fn(&serde_json::Value) -> bool) -> usize {
+    let inner: usize = match doc {
+        serde_json::Value::Array(a) => a.iter().map(|v| count(v, pred)).sum(),
+        serde_json::Value::Object(o) => o.values().map(|v| count(v, pred)).sum(),
+        _ => 0,
+    };
+    inner + usize::from(pred(doc))
+}
+
+/// Calls `f` on the `n`-th value (depth first, children first) that satisfies `pred`.
+fn visit(
+    doc: &mut serde_json::Value,
+    n: &mut usize,
+    pred: &dyn Fn(&serde_json::Value) -> bool,
+    f: &mut dyn FnMut(&mut serde_json::Value),
+) -> bool {
+    let done = match doc {
+        serde_json::Value::Array(a) => a.iter_mut().any(|v| visit(v, n, pred, f)),
+        serde_json::Value::Object(o) => o.values_mut().any(|v| visit(v, n, pred, f)),
+        _ => false,
+    };
+    if done {
+        return true;
+    }
+    if pred(doc) {
+        if *n == 0 {
+            f(doc);
+            return true;
+        }
+        *n -= 1;
+    }
+    false
+}
+
+/// An extreme value of the same kind as `v`: an integer at a limit, a span, a time of day or
+/// a date at the edge of what is accepted, a boolean flipped, or any special string.
+fn extreme(v: &serde_json::Value, k: usize) -> serde_json::Value {
+    use serde_json::Value;
+    let of = |xs: &[&str]| Value::from(xs[k % xs.len()]);
+    match v {
+        Value::Number(_) => {
+            let ints = [
+                0,
+                -1,
+                1,
+                i64::MAX,
+                i64::MIN,
+                i64::from(u32::MAX),
+                i64::from(u32::MAX) + 1,
+                99,
+                100,
+                101,
+                255,
+                256,
+                36_500,
+                36_501,
+            ];
+            Value::from(ints[k % ints.len()])
+        }
+        Value::Bool(b) => Value::from(!b),
+        Value::String(s) if is_span(s) => of(&[
+            "1s",
+            "0s",
+            "36500d",
+            "36499d23h59m59s",
+            "876000h",
+            "36501d",
+            "59s",
+            "1d",
+        ]),
+        Value::String(s) if s.len() == 8 && s.as_bytes().get(2) == Some(&b':') => of(&[
+            "00:00:00", "23:59:59", "23:59:60", "12:00:00", "00:00:01", "24:00:00",
+        ]),
+        Value::String(s) if s.len() == 10 && s.as_bytes().get(4) == Some(&b'-') => of(&[
+            "1970-01-01",
+            "1969-12-31",
+            "2100-12-31",
+            "2101-01-01",
+            "2099-03-29",
+            "9999-12-31",
+            "0001-01-01",
+        ]),
+        _ => {
+            let s = special_strings();
+            Value::from(s[k % s.len()].as_str())
+        }
+    }
+}
+
+fn is_span(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_digit() || "dhms".contains(c))
+        && s.ends_with(['d', 'h', 'm', 's'])
 }
 
 // ---- Extreme values -------------------------------------------------------------------------
