@@ -1457,6 +1457,179 @@ proptest! {
     }
 }
 
+/// One way a stored state can be damaged (a hand-built or corrupted `Complaint`, which
+/// `decide` is given by whoever loads it): every field that holds a count, an instant or a
+/// reference, set to what no fold of events produces.
+#[derive(Debug, Clone)]
+enum Damage {
+    /// Any stage, whatever the rest says.
+    Stage(u8),
+    /// No category, tier, responsibility or proposal; or an unknown tier.
+    Forget(u8),
+    /// Counters at their limits.
+    Counts(u8),
+    /// An intake no receipt would accept (instants, money, texts, an unknown channel).
+    Intake(Raw),
+    /// One clock's numbers and instants at their limits.
+    Clock(usize, u8, i64),
+    /// A clock state for a clock the policy does not have, or a second one for a clock.
+    ExtraClock(usize, bool),
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    prop_oneof![
+        1 => any::<u8>().prop_map(Damage::Stage),
+        1 => any::<u8>().prop_map(Damage::Forget),
+        1 => any::<u8>().prop_map(Damage::Counts),
+        1 => raw(0.0).prop_map(Damage::Intake),
+        3 => (any::<usize>(), any::<u8>(), any::<i64>()).prop_map(|(i, f, x)| Damage::Clock(i, f, x)),
+        1 => (any::<usize>(), any::<bool>()).prop_map(|(i, dup)| Damage::ExtraClock(i, dup)),
+    ]
+}
+
+fn stage(n: u8) -> Stage {
+    match n % 16 {
+        0 => Stage::Received,
+        1 => Stage::Triaged,
+        2 => Stage::Invalid,
+        3 => Stage::Explained,
+        4 => Stage::Investigating,
+        5 => Stage::Proposing,
+        6 => Stage::AwaitingApproval,
+        7 => Stage::AwaitingAgreement,
+        8 => Stage::Executing,
+        9 => Stage::Executed,
+        10 => Stage::AwaitingConfirmation,
+        11 => Stage::Confirmed,
+        12 => Stage::FollowedUp,
+        13 => Stage::Closed {
+            resolution: Resolution::Remedied,
+        },
+        14 => Stage::Withdrawn,
+        _ => Stage::Merged {
+            into: ComplaintId::new("OTHER-1").unwrap(),
+        },
+    }
+}
+
+fn inflict(c: &mut Complaint, d: &Damage, policy: &Policy, pools: &Pools) {
+    match d {
+        Damage::Stage(n) => c.stage = stage(*n),
+        Damage::Forget(n) => match n % 6 {
+            0 => c.category = None,
+            1 => c.tier = None,
+            2 => c.tier = Some(TierKey::new("bogus").unwrap()),
+            3 => c.responsibility = None,
+            4 => c.proposals.clear(),
+            _ => {
+                if let Some(p) = c.proposals.last_mut() {
+                    p.amount = Some(Money::new(i64::MAX, currency("JPY")));
+                    p.proposed_by = ActorId::new("staff-b").unwrap();
+                }
+            }
+        },
+        Damage::Counts(n) => match n % 4 {
+            0 => c.version = u64::MAX,
+            1 => c.reopened = u32::MAX,
+            2 => c.reassignments = u32::MAX,
+            _ => c.version = u64::MAX - 1,
+        },
+        Damage::Intake(r) => {
+            let mut r = r.clone();
+            r.legal = false;
+            c.intake = Arc::new(intake(&r, policy, pools, c.updated_at));
+        }
+        Damage::Clock(i, field, x) => {
+            let n = c.clocks.len().max(1);
+            let Some(st) = c.clocks.get_mut(i % n) else {
+                return;
+            };
+            let now = st.measured_at;
+            let extreme_i64 = [i64::MIN, i64::MAX, 0, -1, *x][usize::from(*field / 16) % 5];
+            let at = instant(field / 16, *x, now);
+            match field % 16 {
+                0 => st.budget = extreme_i64,
+                1 => st.remaining = extreme_i64,
+                2 => st.measured_at = at,
+                3 => st.started_at = at,
+                4 => st.schedule.deadline = Some(at),
+                5 => st.schedule.warning = Some(at),
+                6 => st.schedule.not_before = Some(at),
+                7 => st.schedule.rungs = vec![at; usize::from(*field / 16) % 4],
+                8 => st.cycle = u32::MAX,
+                9 => st.rungs_fired = [0, u32::MAX, 7][usize::from(*field / 16) % 3],
+                10 => {
+                    st.warned = !st.warned;
+                    st.breached = !st.breached;
+                }
+                11 => st.outcome = None,
+                12 => st.pauses.push((at, None)),
+                13 => {
+                    let (lo, hi) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+                    st.pauses.extend(std::iter::repeat_n((lo, Some(hi)), 600));
+                }
+                14 => st.pauses.push((DateTime::<Utc>::MAX_UTC, Some(at))),
+                _ => st.schedule = Default::default(),
+            }
+        }
+        Damage::ExtraClock(i, dup) => {
+            let Some(mut st) = c.clocks.first().cloned() else {
+                return;
+            };
+            st.outcome = None;
+            if !dup {
+                st.clock = ClockKey::new(UNKNOWN[i % UNKNOWN.len()]).unwrap();
+            }
+            c.clocks.push(st);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(100), ..ProptestConfig::default() })]
+
+    /// `decide` on a damaged state (one no history folds to) refuses or decides, and what it
+    /// decides applies; nothing panics.
+    #[test]
+    fn decide_on_damaged_states_never_panics(
+        policy in 0..6usize,
+        history in prop::collection::vec(raw(0.95), 1..30),
+        damages in prop::collection::vec(damage(), 1..5),
+        then in prop::collection::vec(raw(0.5), 1..8),
+    ) {
+        let policy = &shipped()[policy];
+        let mut run = Run::new(policy);
+        for r in &history {
+            run.step(r);
+        }
+        let Some(mut c) = run.state.take() else { return Ok(()) };
+        for d in &damages {
+            inflict(&mut c, d, policy, &run.pools);
+        }
+        let _ = (c.next_due(), c.negotiation_rounds());
+        for st in &c.clocks {
+            let _ = (st.paused_for(run.now), st.is_running(), st.next_due());
+        }
+        let mut now = run.now;
+        for r in &then {
+            let (at, keep) = next_now(r.now.0, r.now.1, now);
+            now = keep;
+            let kind = kind_of(r, Some(&c));
+            let command = command(kind, r, policy, &run.pools, &run.id, at);
+            let actor = actor(r, kind, &run.pools, Some(&c));
+            if let Ok(events) = decide(Some(&c), policy, command, &actor, at) {
+                let cmd = CommandId::new("damaged").unwrap();
+                let recorded = Recorded::numbered(events, c.version.min(u64::MAX - 64), at, &actor, &cmd, None);
+                let _ = notifications_for(&run.id, Some(&c), &recorded, policy);
+                for rec in &recorded {
+                    c.apply(rec);
+                }
+                let _ = c.next_due();
+            }
+        }
+    }
+}
+
 /// The mutator and the command generator reach what they should: over a fixed set of
 /// generated cases, some mutated policies still load and some runs get past triage.
 #[test]
@@ -1586,4 +1759,118 @@ fn back_off_past_the_end_of_time_saturates() {
     // Due again at once: the relay tries until the notification is a dead letter.
     let relay = engine.relay().unwrap();
     assert_eq!((relay.retrying, relay.dead), (7, 1));
+}
+
+/// A state the sample policy with clocks folds `events` to, for damaging by hand.
+fn state_at(stage: StageKind) -> Complaint {
+    testing::Scenario::new(testing::sla_policy())
+        .given(common::events_to(stage, "general"))
+        .state()
+        .unwrap()
+}
+
+/// The sample complaint received under the sample policy with clocks, its acknowledgement
+/// clock running.
+fn received_with_clock() -> Complaint {
+    let intake = Arc::new(testing::intake(testing::t(0)));
+    let agent = testing::agent();
+    let policy = testing::sla_policy();
+    let events = decide(
+        None,
+        &policy,
+        Command::Receive(intake),
+        &agent,
+        testing::t(0),
+    )
+    .unwrap();
+    let cmd = CommandId::new("c-1").unwrap();
+    let recorded = Recorded::numbered(events, 0, testing::t(0), &agent, &cmd, None);
+    let c = Complaint::replay(testing::complaint_id(), &recorded).unwrap();
+    assert_eq!(c.clocks.len(), 1);
+    c
+}
+
+/// Found by `decide_on_damaged_states_never_panics`: a state at version `u64::MAX` (no
+/// history reaches it; a damaged store could hold it) made `decide` overflow numbering the
+/// scratch events it folds to follow the clocks, and `Recorded::numbered` overflow numbering
+/// the events after it. Both saturate.
+#[test]
+fn deciding_at_the_last_version_does_not_overflow() {
+    let mut c = received_with_clock();
+    c.version = u64::MAX;
+    let policy = testing::sla_policy();
+    let agent = testing::agent();
+    let events = decide(
+        Some(&c),
+        &policy,
+        Command::Acknowledge,
+        &agent,
+        testing::t(1),
+    )
+    .unwrap();
+    let cmd = CommandId::new("c-9").unwrap();
+    let recorded = Recorded::numbered(events, c.version, testing::t(1), &agent, &cmd, None);
+    assert!(recorded.len() > 1, "the acknowledgement stops a clock too");
+    assert!(recorded.iter().all(|r| r.version == u64::MAX));
+    for r in &recorded {
+        c.apply(r);
+    }
+    assert!(c.acknowledged_at.is_some());
+}
+
+/// Found alongside: `decide` expected a triaged complaint to have a category when routing by
+/// policy, and a complaint awaiting approval to have a proposal. A damaged state without
+/// them is refused.
+#[test]
+fn routing_or_approving_a_damaged_state_is_refused() {
+    let policy = testing::sla_policy();
+    let mut c = state_at(StageKind::Triaged);
+    c.category = None;
+    let route = Command::Route {
+        responsibility: None,
+    };
+    assert!(matches!(
+        decide(Some(&c), &policy, route, &testing::agent(), testing::t(1)),
+        Err(Rejection::Invalid {
+            field: "responsibility",
+            ..
+        })
+    ));
+    let mut c = state_at(StageKind::AwaitingApproval);
+    c.proposals.clear();
+    let approve = Command::Approve { note: None };
+    let gm = testing::general_manager();
+    assert!(matches!(
+        decide(Some(&c), &policy, approve, &gm, testing::t(1)),
+        Err(Rejection::Invalid {
+            field: "proposal",
+            ..
+        })
+    ));
+}
+
+/// Found by `decide_on_damaged_states_never_panics`: a pause ledger summing past
+/// `Duration::MAX` (600 pauses from the first instant to the last) panicked in
+/// `ClockState::paused_for`; the sum saturates. Counters at their limit saturate in
+/// `Complaint::apply` too.
+#[test]
+fn a_damaged_pause_ledger_and_counters_saturate() {
+    let mut c = received_with_clock();
+    let st = &mut c.clocks[0];
+    let (lo, hi) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+    st.pauses = vec![(lo, Some(hi)); 600];
+    assert_eq!(st.paused_for(testing::t(1)), Duration::MAX);
+    c.reopened = u32::MAX;
+    let reopened = Recorded::numbered(
+        [Event::Reopened {
+            cause: ReopenCause::UnsatisfiedAtFollowUp,
+        }],
+        c.version,
+        testing::t(1),
+        &testing::agent(),
+        &CommandId::new("c-9").unwrap(),
+        None,
+    );
+    c.apply(&reopened[0]);
+    assert_eq!(c.reopened, u32::MAX);
 }

@@ -517,16 +517,17 @@ impl Recorded {
         command: &CommandId,
         request: Option<Fingerprint>,
     ) -> Vec<Recorded> {
+        // Saturating: numbering after a damaged state at the last version must not overflow.
         events
             .into_iter()
-            .zip(after + 1..)
-            .map(|(event, version)| Recorded {
-                version,
+            .zip(1..)
+            .map(|(event, k): (Event, u64)| Recorded {
+                version: after.saturating_add(k),
                 at,
                 actor: actor.id.clone(),
                 actor_kind: Some(actor.kind.clone()),
                 command: command.clone(),
-                request: (version == after + 1).then_some(request).flatten(),
+                request: (k == 1).then_some(request).flatten(),
                 event,
             })
             .collect()
