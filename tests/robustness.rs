@@ -1,12 +1,15 @@
 //! Robustness: no input panics the loader or the engine. Policy documents (the shipped ones,
-//! mutated byte by byte and token by token, as TOML and as JSON) load or are refused; what
-//! loads is drawn as a diagram and driven through a short lifecycle. Random commands with
-//! extreme values (instants at and beyond the ends of time, money at the ends of `i64` and in
-//! other currencies, empty and huge texts, unknown keys, random actors) are decided, applied
-//! and replayed on the shipped policies, directly and through an `Engine`. Every answer must
-//! be an error or a result, and an accepted command's events must replay to the state.
+//! mutated byte by byte, token by token and value by value, as TOML and as JSON) load or are
+//! refused; what loads is drawn as a diagram and driven through a short lifecycle. Random
+//! commands with extreme values (instants at and beyond the ends of time, money at the ends
+//! of `i64` and in other currencies, empty and huge texts, unknown keys, random actors) are
+//! decided, applied and replayed on the shipped policies, directly and through an `Engine`
+//! that ticks and relays; and decided on damaged states no history folds to. Every answer
+//! must be an error or a result, and an accepted command's events must replay to the state.
+//! Each panic these properties found is kept below as a plain test with its smallest input.
 //!
-//! `PROPTEST_CASES` raises the case counts for a longer hunt.
+//! The default case counts keep the file at about ten seconds in a debug build;
+//! `PROPTEST_CASES=5000 cargo test --test robustness` hunts longer (about five minutes).
 
 mod common;
 
@@ -682,7 +685,8 @@ fn currency(s: &str) -> Currency {
 /// another (with another minor unit); with `legal`, none or a plausible one.
 fn money(sel: u8, x: i64, policy: &Policy, legal: bool) -> Option<Money> {
     if legal {
-        return (sel % 3 != 0).then(|| Money::new(x.rem_euclid(100_000), policy.currency));
+        return (!sel.is_multiple_of(3))
+            .then(|| Money::new(x.rem_euclid(100_000), policy.currency));
     }
     let minor = match sel % 9 {
         0 => i64::MIN,
@@ -719,7 +723,7 @@ fn text(sel: u8) -> Text {
 }
 
 fn opt_text(sel: u8) -> Option<Text> {
-    (sel % 3 != 0).then(|| text(sel / 3))
+    (!sel.is_multiple_of(3)).then(|| text(sel / 3))
 }
 
 // ---- Key pools ------------------------------------------------------------------------------
@@ -900,7 +904,7 @@ fn actor(r: &Raw, kind: CommandKind, pools: &Pools, c: Option<&Complaint>) -> Ac
         if kind == CommandKind::Tick {
             return Actor::system();
         }
-        if CommandKind::COMPLAINANT.contains(&kind) && r.who % 2 == 0 {
+        if CommandKind::COMPLAINANT.contains(&kind) && r.who.is_multiple_of(2) {
             let id = c.map_or(COMPLAINANT_ID.to_owned(), |c| {
                 c.intake.complainant.id.to_string()
             });
@@ -998,7 +1002,8 @@ fn intake(r: &Raw, policy: &Policy, pools: &Pools, now: Timestamp) -> Intake {
             waybill: opt_text(r.texts[2]),
             product: None,
             place: opt_text(r.texts[0]),
-            purchased_at: (r.picks[1] % 3 == 0)
+            purchased_at: r.picks[1]
+                .is_multiple_of(3)
                 .then(|| instant(r.now.0, r.now.1, now))
                 .filter(|_| !legal),
             amount_at_stake: m(0),
@@ -1062,7 +1067,7 @@ fn responsibility(r: &Raw, pools: &Pools) -> Responsibility {
 
 fn satisfaction(r: &Raw) -> Satisfaction {
     Satisfaction {
-        satisfied: r.flag || (r.legal && r.texts[0] % 4 != 0),
+        satisfied: r.flag || (r.legal && !r.texts[0].is_multiple_of(4)),
         score: match r.picks[0] % 4 {
             0 => None,
             1 if !r.legal => Some(r.texts[1]),
@@ -1091,8 +1096,8 @@ fn command(
         CommandKind::Acknowledge => Command::Acknowledge,
         CommandKind::Triage => Command::Triage {
             category: category(pools, r.picks[0], legal),
-            tier: (r.picks[1] % 3 != 0).then(|| tier(r.picks[2])),
-            validity: if r.picks[3] % 4 == 0 {
+            tier: (!r.picks[1].is_multiple_of(3)).then(|| tier(r.picks[2])),
+            validity: if r.picks[3].is_multiple_of(4) {
                 Validity::Invalid {
                     reason: InvalidReason::NotResponsible,
                 }
@@ -1108,7 +1113,9 @@ fn command(
             reason: opt_text(r.texts[0]),
         },
         CommandKind::Route => Command::Route {
-            responsibility: (r.picks[0] % 2 == 0).then(|| responsibility(r, pools)),
+            responsibility: r.picks[0]
+                .is_multiple_of(2)
+                .then(|| responsibility(r, pools)),
         },
         CommandKind::Reassign => Command::Reassign {
             responsibility: responsibility(r, pools),
@@ -1119,7 +1126,9 @@ fn command(
                 summary: nonempty(r.texts[0]),
                 records: vec![text(r.texts[1])],
             },
-            root_cause: (r.picks[1] % 2 == 0).then(|| category(pools, r.picks[0], legal)),
+            root_cause: r.picks[1]
+                .is_multiple_of(2)
+                .then(|| category(pools, r.picks[0], legal)),
         },
         CommandKind::Propose => Command::Propose {
             remedy: remedy(r.picks[0]),
@@ -1213,11 +1222,11 @@ fn kind_of(r: &Raw, c: Option<&Complaint>) -> CommandKind {
         )
     };
     let any = || match KINDS[usize::from(r.kind) % KINDS.len()] {
-        k if ends(k) && r.who % 4 != 0 => CommandKind::Tick,
+        k if ends(k) && !r.who.is_multiple_of(4) => CommandKind::Tick,
         k => k,
     };
     let Some(c) = c else {
-        return if r.legal || r.kind % 4 != 0 {
+        return if r.legal || !r.kind.is_multiple_of(4) {
             CommandKind::Receive
         } else {
             any()
@@ -1398,7 +1407,7 @@ fn exercise(policy: &Policy, steps: &[Raw]) {
 // ---- Properties -----------------------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(250), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(400), ..ProptestConfig::default() })]
 
     /// Mutated shipped policies, as TOML and as JSON, load or are refused; what loads is
     /// exercised.
@@ -1428,7 +1437,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(150), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(250), ..ProptestConfig::default() })]
 
     /// Random commands with extreme values, by random actors at random instants, on the
     /// shipped policies: decided, applied and replayed without a panic.
@@ -1445,7 +1454,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(40), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(60), ..ProptestConfig::default() })]
 
     /// The same through an engine over a `MemoryStore`, ticking and relaying.
     #[test]
@@ -1586,7 +1595,7 @@ fn inflict(c: &mut Complaint, d: &Damage, policy: &Policy, pools: &Pools) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(100), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(200), ..ProptestConfig::default() })]
 
     /// `decide` on a damaged state (one no history folds to) refuses or decides, and what it
     /// decides applies; nothing panics.
