@@ -210,7 +210,9 @@ impl Complaint {
                 next,
             } => {
                 self.proposals.push(Proposal {
-                    number: self.proposals.len() as u32 + 1,
+                    number: u32::try_from(self.proposals.len())
+                        .unwrap_or(u32::MAX)
+                        .saturating_add(1),
                     remedy: remedy.clone(),
                     description: description.clone(),
                     amount: *amount,
@@ -276,7 +278,7 @@ impl Complaint {
                 self.stage = Stage::FollowedUp;
             }
             Event::Reopened { .. } => {
-                self.reopened += 1;
+                self.reopened = self.reopened.saturating_add(1);
                 self.follow_up_required = false;
                 self.stage = Stage::Investigating;
             }

@@ -56,7 +56,8 @@ impl DeliveryPolicy {
             .base
             .num_milliseconds()
             .saturating_mul(1i64 << failures.saturating_sub(1).min(30));
-        let wait = exp.min(self.cap.num_milliseconds());
+        // A negative base or cap (a misconfiguration) waits not at all.
+        let wait = exp.min(self.cap.num_milliseconds()).max(0);
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (id, failures).hash(&mut h);
         let jitter = 0.8 + (h.finish() % 4001) as f64 / 10_000.0; // 0.8 ..= 1.2
@@ -414,7 +415,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// a stable id, so a receiver can drop the rare duplicate of at-least-once delivery).
     ///
     /// # Errors
-    /// A store error (what was settled before it stays settled).
+    /// As [`Engine::relay_batch`].
     pub fn relay(&self) -> Result<Relay, EngineError> {
         let mut report = Relay::default();
         loop {
@@ -433,9 +434,23 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// its loop instead of `relay`, which runs until nothing is due.
     ///
     /// # Errors
-    /// A store error (what was settled before it stays settled).
+    /// A store error (what was settled before it stays settled); [`EngineError::Rejected`]
+    /// with [`Rejection::Invalid`] when the clock's `now` lies outside [`crate::EARLIEST`]
+    /// ..= [`crate::LATEST`], as [`Engine::execute`] refuses it (nothing is claimed: a lease
+    /// or back-off from such an instant cannot be computed).
     pub fn relay_batch(&self, limit: usize) -> Result<Relay, EngineError> {
         let now = self.clock.now();
+        if !crate::model::is_supported(now) {
+            return Err(Rejection::Invalid {
+                field: "now",
+                reason: format!(
+                    "{now} is outside {} ..= {}, the instants plaint relays at",
+                    crate::EARLIEST,
+                    crate::LATEST
+                ),
+            }
+            .into());
+        }
         let d = self.delivery;
         let mut report = Relay::default();
         for entry in self.store.claim_outbox(now, d.lease, limit)? {
@@ -455,7 +470,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 Err(e) => {
                     report.retrying += 1;
                     Settlement::Retry {
-                        next_attempt: now + d.backoff(&id, entry.attempts + 1),
+                        next_attempt: now
+                            .checked_add_signed(d.backoff(&id, entry.attempts + 1))
+                            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
                         error: e.to_string(),
                     }
                 }

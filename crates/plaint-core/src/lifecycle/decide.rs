@@ -44,8 +44,9 @@ pub fn decide(
         return invalid("now", out_of_range(now));
     }
     let mut events = decide_command(state, policy, command, actor, now)?;
-    if !policy.clocks.is_empty() {
-        let after = scratch_fold(state, &events, actor, now);
+    if !policy.clocks.is_empty()
+        && let Some(after) = scratch_fold(state, &events, actor, now)
+    {
         let follow = policy
             .clocks()
             .follow(&after, &events, &policy.default_tier, now);
@@ -54,36 +55,31 @@ pub fn decide(
     Ok(events)
 }
 
-/// The state after `events`, for deciding what clocks do (never stored).
+/// The state after `events`, for deciding what clocks do (never stored). `None` only if
+/// `decide_command` broke its promise of a `Received` event first for a new complaint.
 fn scratch_fold(
     state: Option<&Complaint>,
     events: &[Event],
     actor: &Actor,
     now: Timestamp,
-) -> Complaint {
+) -> Option<Complaint> {
     let base = state.map_or(0, |c| c.version);
-    let scratch = crate::CommandId::new("decide").expect("a valid id");
-    let mut it = events
-        .iter()
-        .zip(base + 1..)
-        .map(|(event, version)| super::Recorded {
-            version,
-            at: now,
-            actor: actor.id.clone(),
-            actor_kind: None,
-            command: scratch.clone(),
-            event: event.clone(),
-        });
+    let scratch = crate::CommandId::new("decide").ok()?;
+    // Saturating: a damaged state at the last version must not overflow.
+    let mut it = events.iter().zip(1..).map(|(event, k)| super::Recorded {
+        version: base.saturating_add(k),
+        at: now,
+        actor: actor.id.clone(),
+        actor_kind: None,
+        command: scratch.clone(),
+        event: event.clone(),
+    });
     let mut c = match state {
         Some(c) => c.clone(),
-        None => {
-            let first = it.next().expect("decide returns at least one event");
-            Complaint::open(crate::ComplaintId::new("scratch").expect("valid"), &first)
-                .expect("a new complaint starts with Received")
-        }
+        None => Complaint::open(crate::ComplaintId::new("scratch").ok()?, &it.next()?)?,
     };
     it.for_each(|r| c.apply(&r));
-    c
+    Some(c)
 }
 
 fn decide_command(
@@ -164,10 +160,13 @@ fn decide_open(
             let responsibility = match responsibility {
                 Some(r) => r,
                 None => {
-                    let category = c
-                        .category
-                        .as_ref()
-                        .expect("a triaged complaint has a category");
+                    // A triaged complaint has a category; a damaged state may not.
+                    let Some(category) = c.category.as_ref() else {
+                        return invalid(
+                            "responsibility",
+                            "the complaint has no category to route by; name the department",
+                        );
+                    };
                     match policy.route(category, &tier, &c.intake.channel) {
                         Some(r) => r,
                         None => {
@@ -197,7 +196,7 @@ fn decide_open(
                     ),
                 );
             }
-            let count = c.reassignments + 1;
+            let count = c.reassignments.saturating_add(1);
             vec![Event::Reassigned {
                 responsibility,
                 reason,
@@ -270,9 +269,10 @@ fn decide_open(
             }]
         }
         Command::Approve { note } => {
-            let proposal = c
-                .current_proposal()
-                .expect("awaiting approval has a proposal");
+            // Awaiting approval has a proposal; a damaged state may not.
+            let Some(proposal) = c.current_proposal() else {
+                return invalid("proposal", "there is no proposal to approve");
+            };
             if proposal.proposed_by == actor.id {
                 return forbidden(actor, CommandKind::Approve, ForbiddenReason::OwnProposal);
             }

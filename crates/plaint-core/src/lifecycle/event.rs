@@ -510,11 +510,12 @@ impl Recorded {
         actor: &Actor,
         command: &CommandId,
     ) -> Vec<Recorded> {
+        // Saturating: numbering after a damaged state at the last version must not overflow.
         events
             .into_iter()
-            .zip(after + 1..)
-            .map(|(event, version)| Recorded {
-                version,
+            .zip(1..)
+            .map(|(event, k): (Event, u64)| Recorded {
+                version: after.saturating_add(k),
                 at,
                 actor: actor.id.clone(),
                 actor_kind: Some(actor.kind.clone()),

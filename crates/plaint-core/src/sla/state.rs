@@ -71,12 +71,15 @@ impl ClockState {
         self.outcome.is_none() && self.pauses.last().is_some_and(|p| p.1.is_none())
     }
 
-    /// Total paused time so far (an open pause counts up to `now`).
+    /// Total paused time so far (an open pause counts up to `now`), at most
+    /// [`Duration::MAX`] (a damaged ledger must not overflow the sum).
     pub fn paused_for(&self, now: Timestamp) -> Duration {
         self.pauses
             .iter()
             .map(|(a, b)| b.unwrap_or(now).max(*a) - *a)
-            .fold(Duration::zero(), |x, y| x + y)
+            .fold(Duration::zero(), |x, y| {
+                x.checked_add(&y).unwrap_or(Duration::MAX)
+            })
     }
 
     /// The next instant something of this clock fires, if it is running.
