@@ -382,7 +382,10 @@ impl Store for MemoryStore {
         for key in due {
             index.outbox_due.remove(&key);
             if let Some(entry) = index.outbox.get_mut(&key.1) {
-                entry.next_attempt = now + lease;
+                // Saturating: a caller's extreme `now` or lease must not panic the store.
+                entry.next_attempt = now
+                    .checked_add_signed(lease)
+                    .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
                 index.outbox_due.insert((entry.next_attempt, key.1.clone()));
                 claimed.push(entry.clone());
             }
@@ -475,6 +478,41 @@ impl Store for MemoryStore {
 mod tests {
     use super::*;
     use plaint_core::testing;
+
+    #[test]
+    fn claiming_at_the_end_of_time_does_not_panic() {
+        let engine = plaint_core::Engine::builder(MemoryStore::new(), testing::policy())
+            .clock(plaint_core::ManualClock::new(testing::t(1)))
+            .notifier(plaint_core::RecordingNotifier::new())
+            .build();
+        let receive = plaint_core::Command::Receive(Arc::new(testing::intake(testing::t(0))));
+        let triage = plaint_core::Command::Triage {
+            category: plaint_core::CategoryPath::parse("logistics/delay").unwrap(),
+            tier: Some(plaint_core::TierKey::new("general").unwrap()),
+            validity: plaint_core::Validity::Valid,
+        };
+        let route = plaint_core::Command::Route {
+            responsibility: Some(plaint_core::Responsibility {
+                primary: "hub".try_into().unwrap(),
+                collaborating: vec![],
+                party: plaint_core::Party::Internal {
+                    unit: "hub-3".into(),
+                },
+            }),
+        };
+        for (n, command) in [receive, triage, route].into_iter().enumerate() {
+            let id = ComplaintId::new("C-1").unwrap();
+            let cmd = CommandId::new(format!("c{n}")).unwrap();
+            engine
+                .execute(cmd, &id, command, &testing::agent())
+                .unwrap();
+        }
+        let end = chrono::DateTime::<chrono::Utc>::MAX_UTC;
+        let store = engine.store();
+        let claimed = store.claim_outbox(end, chrono::Duration::MAX, 10).unwrap();
+        assert!(!claimed.is_empty());
+        assert!(claimed.iter().all(|e| e.next_attempt == end));
+    }
 
     #[test]
     fn conformance() {
