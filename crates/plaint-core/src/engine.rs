@@ -440,17 +440,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// or back-off from such an instant cannot be computed).
     pub fn relay_batch(&self, limit: usize) -> Result<Relay, EngineError> {
         let now = self.clock.now();
-        if !crate::model::is_supported(now) {
-            return Err(Rejection::Invalid {
-                field: "now",
-                reason: format!(
-                    "{now} is outside {} ..= {}, the instants plaint relays at",
-                    crate::EARLIEST,
-                    crate::LATEST
-                ),
-            }
-            .into());
-        }
+        crate::model::check_supported("now", now)?;
         let d = self.delivery;
         let mut report = Relay::default();
         for entry in self.store.claim_outbox(now, d.lease, limit)? {
@@ -606,16 +596,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let Some(start) = history.iter().position(|r| &r.command == command_id) else {
             return Ok(None);
         };
-        let (before, rest) = history.split_at(start);
-        let recorded: Vec<&Recorded> = rest
-            .iter()
-            .take_while(|r| &r.command == command_id)
-            .collect();
-        let first = recorded[0];
+        let recorded = &history[Recorded::command_span(&history, start)];
+        let first = &recorded[0];
         if first.actor != actor.id || first.actor_kind.as_ref().is_some_and(|k| *k != actor.kind) {
             return Ok(None);
         }
-        let state = Complaint::replay(id.clone(), before);
+        let state = Complaint::replay(id.clone(), &history[..start]);
         let pinned = match (&state, &first.event) {
             (Some(c), _) => c.policy_version,
             (None, crate::Event::Received { policy_version, .. }) => *policy_version,
@@ -629,13 +615,15 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         if !same {
             return Ok(None);
         }
-        if let Some(c) = self.store.load(id)?
-            && c.version == done.version
-        {
-            return Ok(Some(c));
-        }
-        let upto = history.iter().take_while(|r| r.version <= done.version);
-        Complaint::replay(id.clone(), upto)
+        // The state right after it: the state before, with its events folded on.
+        let after = match state {
+            Some(mut c) => {
+                recorded.iter().for_each(|r| c.apply(r));
+                Some(c)
+            }
+            None => Complaint::replay(id.clone(), recorded),
+        };
+        after
             .map(|c| Some(Arc::new(c)))
             .ok_or_else(|| StoreError::Malformed(format!("history of {id} is empty")).into())
     }

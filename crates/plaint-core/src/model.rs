@@ -33,6 +33,19 @@ pub fn is_supported(t: Timestamp) -> bool {
     (EARLIEST..=LATEST).contains(&t)
 }
 
+/// `Ok` when `t` is supported, else the `Invalid` rejection of `field` that says why.
+pub(crate) fn check_supported(field: &'static str, t: Timestamp) -> Result<(), crate::Rejection> {
+    if is_supported(t) {
+        return Ok(());
+    }
+    Err(crate::Rejection::Invalid {
+        field,
+        reason: format!(
+            "{t} is outside {EARLIEST} ..= {LATEST}, the instants plaint computes deadlines for"
+        ),
+    })
+}
+
 /// Free text (descriptions, reasons, references). An `Arc<str>`: a complaint's state is copied
 /// on every command, and copying text is then a reference-count increment. Build one with
 /// `.into()` from a `&str` or a `Text`.

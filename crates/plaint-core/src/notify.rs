@@ -517,12 +517,7 @@ fn write_texts(
     let mut state: Option<crate::Complaint> = before.cloned();
     let mut start = 0;
     while start < events.len() {
-        let command = &events[start].command;
-        let end = start
-            + events[start..]
-                .iter()
-                .take_while(|r| &r.command == command)
-                .count();
+        let end = Recorded::command_span(events, start).end;
         for (i, r) in events.iter().enumerate().take(end).skip(start) {
             if let Some(c) = &state {
                 for f in found
@@ -567,18 +562,9 @@ pub fn text_from_history(
     policy: &crate::Policy,
 ) -> Option<crate::Text> {
     let at = history.iter().position(|r| r.version == n.id.version)?;
-    let command = &history[at].command;
-    let start = history[..at]
-        .iter()
-        .rposition(|r| &r.command != command)
-        .map_or(0, |i| i + 1);
-    let end = at
-        + history[at..]
-            .iter()
-            .take_while(|r| &r.command == command)
-            .count();
-    let before = crate::Complaint::replay(n.complaint.clone(), &history[..start]);
-    notifications_for(&n.complaint, before.as_ref(), &history[start..end], policy)
+    let span = Recorded::command_span(history, at);
+    let before = crate::Complaint::replay(n.complaint.clone(), &history[..span.start]);
+    notifications_for(&n.complaint, before.as_ref(), &history[span], policy)
         .into_iter()
         .find(|m| m.id == n.id)?
         .text

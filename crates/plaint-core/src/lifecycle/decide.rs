@@ -4,6 +4,7 @@ use super::graph;
 use super::{Command, CommandKind, Event, ForbiddenReason, Next, Rejection, ReopenCause};
 use crate::actor::{Actor, ActorKind};
 use crate::complaint::Complaint;
+use crate::model::check_supported;
 use crate::model::{CategoryPath, Resolution, Satisfaction, Timestamp};
 use crate::money::Money;
 use crate::policy::{OverCap, Policy, role_may};
@@ -40,9 +41,7 @@ pub fn decide(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Vec<Event>, Rejection> {
-    if !crate::model::is_supported(now) {
-        return invalid("now", out_of_range(now));
-    }
+    check_supported("now", now)?;
     let mut events = decide_command(state, policy, command, actor, now)?;
     if !policy.clocks.is_empty()
         && let Some(after) = scratch_fold(state, &events, actor, now)
@@ -420,9 +419,7 @@ fn decide_open(
             vec![Event::ProgressReported { note }]
         }
         Command::AgreeDeadline { clock, deadline } => {
-            if !crate::model::is_supported(deadline) {
-                return invalid("deadline", out_of_range(deadline));
-            }
+            check_supported("deadline", deadline)?;
             if deadline <= now {
                 return invalid("deadline", "an agreed deadline must lie ahead");
             }
@@ -567,14 +564,6 @@ fn cap_of(
         .or_else(|reason| invalid("amount", reason))
 }
 
-fn out_of_range(t: Timestamp) -> String {
-    format!(
-        "{t} is outside {} ..= {}, the instants plaint computes deadlines for",
-        crate::model::EARLIEST,
-        crate::model::LATEST
-    )
-}
-
 /// Whether `amount` exceeds `cap`; a cap in another currency (a complaint stored before
 /// intakes were checked) is refused, never compared.
 fn over_cap(amount: &Money, cap: &Money) -> Result<bool, Rejection> {
@@ -606,16 +595,12 @@ fn check_intake(policy: &Policy, intake: &crate::Intake, now: Timestamp) -> Resu
     if !policy.has_channel(&intake.channel) {
         return invalid("channel", format!("unknown channel \"{}\"", intake.channel));
     }
-    if !crate::model::is_supported(intake.received_at) {
-        return invalid("received_at", out_of_range(intake.received_at));
-    }
+    check_supported("received_at", intake.received_at)?;
     if intake.received_at > now {
         return invalid("received_at", "lies in the future");
     }
-    if let Some(t) = intake.subject.purchased_at
-        && !crate::model::is_supported(t)
-    {
-        return invalid("subject.purchased_at", out_of_range(t));
+    if let Some(t) = intake.subject.purchased_at {
+        check_supported("subject.purchased_at", t)?;
     }
     non_empty("description", &intake.description)?;
     let s = &intake.subject;

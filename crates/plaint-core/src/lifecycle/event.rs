@@ -477,6 +477,24 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// Where in `history` the events of the command that recorded `history[at]` stand
+    /// (a command's events are consecutive).
+    pub(crate) fn command_span(history: &[Recorded], at: usize) -> std::ops::Range<usize> {
+        let Some(command) = history.get(at).map(|r| &r.command) else {
+            return at..at;
+        };
+        let start = history[..at]
+            .iter()
+            .rposition(|r| &r.command != command)
+            .map_or(0, |i| i + 1);
+        let end = at
+            + history[at..]
+                .iter()
+                .take_while(|r| &r.command == command)
+                .count();
+        start..end
+    }
+
     /// Who acted, for audit views: the id and what they acted as — `agent-7 (staff: agent)`,
     /// `cust-1 (complainant)`, `system (system)` — or the id alone in events written before
     /// plaint recorded it.
