@@ -50,14 +50,7 @@ fn a_retried_command_returns_the_first_result_and_appends_nothing() {
     e.execute(cmd("c2"), &id, Command::Acknowledge, &testing::agent())
         .unwrap();
     // The same request again: the first result, untouched by what came later.
-    let again = e
-        .execute(
-            cmd("c1"),
-            &id,
-            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
-            &testing::agent(),
-        )
-        .unwrap();
+    let again = receive(&e, &id, "c1");
     assert_eq!(again, first);
     assert_eq!(again.version, 1);
     assert_eq!(e.history(&id).unwrap().len(), 2);
@@ -147,14 +140,7 @@ fn a_command_id_replay_answers_only_the_same_request() {
     assert!(matches!(err, EngineError::CommandIdReused { .. }), "{err}");
     assert_eq!(store.history(&id).unwrap(), history);
     // The very same request is still answered.
-    let again = e
-        .execute(
-            cmd("c1"),
-            &id,
-            Command::Receive(Arc::new(testing::intake(testing::t(0)))),
-            &testing::agent(),
-        )
-        .unwrap();
+    let again = receive(&e, &id, "c1");
     assert_eq!(again, first);
 }
 

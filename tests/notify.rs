@@ -792,14 +792,26 @@ fn to_proposing<S: Store, N: Notifier, C: Clock>(
         },
     ];
     for (i, c) in steps.into_iter().enumerate() {
-        e.execute(
-            CommandId::new(format!("p{i}")).unwrap(),
-            id,
-            c,
-            &testing::agent(),
-        )
-        .unwrap();
+        run_on(e, id, &format!("p{i}"), c, &testing::agent());
     }
+}
+
+/// Executes `c` on `id` as `who` under command id `n`; it must be accepted.
+fn run_on<S: Store, N: Notifier, C: Clock>(
+    e: &Engine<S, N, C>,
+    id: &ComplaintId,
+    n: &str,
+    c: Command,
+    who: &Actor,
+) -> Arc<Complaint> {
+    e.execute(CommandId::new(n).unwrap(), id, c, who).unwrap()
+}
+
+/// `t` as the texts show it: Shanghai local time to the minute.
+fn shanghai(t: Timestamp) -> String {
+    t.with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// Review item 11: placeholders are substituted in one pass, so staff free text that looks
@@ -835,9 +847,7 @@ fn a_late_relay_says_what_the_approver_was_asked() {
     );
     let id = testing::complaint_id();
     to_proposing(&e, &id, "major");
-    let run = |n: &str, c: Command, who: &Actor| {
-        e.execute(CommandId::new(n).unwrap(), &id, c, who).unwrap()
-    };
+    let run = |n: &str, c: Command, who: &Actor| run_on(&e, &id, n, c, who);
     run(
         "o1",
         propose("a first offer", Some(cny(10_000))),
@@ -901,9 +911,7 @@ fn a_notification_reads_the_same_on_every_delivery() {
         .build();
     let id = testing::complaint_id();
     to_proposing(&e, &id, "general");
-    let run = |n: &str, c: Command, who: &Actor| {
-        e.execute(CommandId::new(n).unwrap(), &id, c, who).unwrap()
-    };
+    let run = |n: &str, c: Command, who: &Actor| run_on(&e, &id, n, c, who);
     run(
         "o1",
         propose("a refund of the postage", None),
@@ -944,10 +952,7 @@ fn a_named_deadline_is_the_one_of_its_moment() {
     to_proposing(&e, &id, "general");
     let c = e.get(&id).unwrap().unwrap();
     let due = c.clock("resolution").unwrap().schedule.deadline.unwrap();
-    let local = due
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .format("%Y-%m-%d %H:%M")
-        .to_string();
+    let local = shanghai(due);
     clock.advance(chrono::Duration::hours(2));
     let agreed = Command::AgreeDeadline {
         clock: ClockKey::new("resolution").unwrap(),
@@ -1008,9 +1013,7 @@ fn an_old_outbox_entry_without_text_reads_as_of_its_moment() {
     let append = Append::new(id.clone(), command, state.version, recorded).with_outbox(outbox);
     drop(state);
     store.append(append).unwrap();
-    let run = |n: &str, c: Command, who: &Actor| {
-        e.execute(CommandId::new(n).unwrap(), &id, c, who).unwrap()
-    };
+    let run = |n: &str, c: Command, who: &Actor| run_on(&e, &id, n, c, who);
     let declined = Command::DeclineApproval {
         reason: "too little".into(),
     };
@@ -1043,16 +1046,7 @@ fn clock_texts_name_their_own_clock_and_deadline() {
     let id = testing::complaint_id();
     to_proposing(&e, &id, "general");
     let c = e.get(&id).unwrap().unwrap();
-    let local = |key: &str| {
-        c.clock(key)
-            .unwrap()
-            .schedule
-            .deadline
-            .unwrap()
-            .with_timezone(&chrono_tz::Asia::Shanghai)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
-    };
+    let local = |key: &str| shanghai(c.clock(key).unwrap().schedule.deadline.unwrap());
     let want: BTreeSet<String> = ["acknowledge", "resolution"]
         .iter()
         .map(|k| format!("{k} is due {}", local(k)))

@@ -855,35 +855,7 @@ fn raw(legal_weight: f64) -> impl Strategy<Value = Raw> {
         )
 }
 
-const KINDS: [CommandKind; 27] = [
-    CommandKind::Receive,
-    CommandKind::Acknowledge,
-    CommandKind::Triage,
-    CommandKind::Explain,
-    CommandKind::AcceptExplanation,
-    CommandKind::RejectExplanation,
-    CommandKind::Route,
-    CommandKind::Reassign,
-    CommandKind::RecordFindings,
-    CommandKind::Propose,
-    CommandKind::Approve,
-    CommandKind::DeclineApproval,
-    CommandKind::AcceptProposal,
-    CommandKind::RejectProposal,
-    CommandKind::RecordExecution,
-    CommandKind::GiveFeedback,
-    CommandKind::ConfirmSatisfaction,
-    CommandKind::FollowUp,
-    CommandKind::Close,
-    CommandKind::ResolveOnTheSpot,
-    CommandKind::Withdraw,
-    CommandKind::Merge,
-    CommandKind::ChangeTier,
-    CommandKind::AddEvidence,
-    CommandKind::ReportProgress,
-    CommandKind::AgreeDeadline,
-    CommandKind::Tick,
-];
+const KINDS: [CommandKind; 27] = CommandKind::ALL;
 
 const COMPLAINANT_ID: &str = "cust-1";
 

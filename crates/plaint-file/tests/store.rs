@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{check, command_id, complaint_id, engine, step};
+use common::{check, command_id, complaint_id, engine, files, step};
 use plaint_core::{ListQuery, Store};
 use plaint_file::{Durability, FileError, FileStore, Options, SimFs};
 use std::path::{Path, PathBuf};
@@ -52,17 +52,6 @@ fn fill(store: FileStore, n: u64) -> FileStore {
     }
     engine.relay().expect("relay runs");
     engine.into_store()
-}
-
-/// The store's files ending in `.{extension}`, in order.
-fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == extension))
-        .collect();
-    v.sort();
-    v
 }
 
 fn segments(dir: &Path) -> Vec<PathBuf> {

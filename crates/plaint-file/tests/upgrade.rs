@@ -4,9 +4,12 @@
 //! The store is the root package's fixture (`tests/fixtures/store-0.1.0`: a snapshot, a run,
 //! two segments), read, never changed.
 
+mod common;
+
+use common::files;
 use plaint_core::{ListQuery, Store};
 use plaint_file::{FileError, FileStore, Options};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A copy of the fixture store (opening takes the directory's lock and writes).
 fn copy_of_fixture() -> tempfile::TempDir {
@@ -17,16 +20,6 @@ fn copy_of_fixture() -> tempfile::TempDir {
         std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
     }
     dir
-}
-
-fn named(dir: &Path, extension: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == extension))
-        .collect();
-    v.sort();
-    v
 }
 
 /// Every complaint, its history and its recorded commands, to compare two opens.
@@ -50,7 +43,7 @@ fn version(file: &Path) -> u32 {
 #[test]
 fn a_0_1_0_store_opens_is_checkpointed_and_then_names_its_segments() {
     let dir = copy_of_fixture();
-    let old = named(dir.path(), "log");
+    let old = files(dir.path(), "log");
     assert_eq!(old.len(), 2);
     assert!(
         old.iter().all(|s| version(s) == 1),
@@ -70,7 +63,7 @@ fn a_0_1_0_store_opens_is_checkpointed_and_then_names_its_segments() {
         .clone()
         .expect("opening checkpointed");
     assert!(snapshot.ends_with("snapshot-00000000000000000009.snap"));
-    let segments = named(dir.path(), "log");
+    let segments = files(dir.path(), "log");
     assert_eq!(segments.len(), 1);
     assert!(segments[0].ends_with("segment-00000000000000000009.log"));
     assert_eq!(version(&segments[0]), 2);
@@ -104,9 +97,9 @@ fn an_upgrade_stopped_before_its_snapshot_is_made_again() {
     // Put the directory back as a crash before the snapshot's rename would leave it: the old
     // files, and the new segment 9, which segment 8 (format 1) cannot name.
     let fresh = copy_of_fixture();
-    for f in named(dir.path(), "snap")
+    for f in files(dir.path(), "snap")
         .into_iter()
-        .chain(named(dir.path(), "tbl"))
+        .chain(files(dir.path(), "tbl"))
     {
         std::fs::remove_file(f).unwrap();
     }
@@ -114,7 +107,7 @@ fn an_upgrade_stopped_before_its_snapshot_is_made_again() {
         let e = e.unwrap();
         std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
     }
-    assert_eq!(named(dir.path(), "log").len(), 3);
+    assert_eq!(files(dir.path(), "log").len(), 3);
     let opened = FileStore::open(dir.path(), Options::new()).unwrap();
     let removed = opened
         .report

@@ -206,6 +206,37 @@ pub enum CommandKind {
 }
 
 impl CommandKind {
+    /// Every command kind, in declaration order.
+    pub const ALL: [CommandKind; 27] = [
+        Self::Receive,
+        Self::Acknowledge,
+        Self::Triage,
+        Self::Explain,
+        Self::AcceptExplanation,
+        Self::RejectExplanation,
+        Self::Route,
+        Self::Reassign,
+        Self::RecordFindings,
+        Self::Propose,
+        Self::Approve,
+        Self::DeclineApproval,
+        Self::AcceptProposal,
+        Self::RejectProposal,
+        Self::RecordExecution,
+        Self::GiveFeedback,
+        Self::ConfirmSatisfaction,
+        Self::FollowUp,
+        Self::Close,
+        Self::ResolveOnTheSpot,
+        Self::Withdraw,
+        Self::Merge,
+        Self::ChangeTier,
+        Self::AddEvidence,
+        Self::ReportProgress,
+        Self::AgreeDeadline,
+        Self::Tick,
+    ];
+
     /// Commands a complainant may give on their own complaint.
     pub const COMPLAINANT: [CommandKind; 7] = [
         Self::AcceptExplanation,

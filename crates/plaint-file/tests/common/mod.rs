@@ -8,6 +8,7 @@ use plaint_core::{
     Party, RecordingNotifier, Responsibility, Store, TierKey, Validity, testing,
 };
 use plaint_file::FileStore;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub type Eng = Engine<FileStore, Arc<RecordingNotifier>, Arc<ManualClock>>;
@@ -92,4 +93,15 @@ pub fn check(store: &FileStore, acked: &[u64], maybe: &[u64], upto: u64) {
             "state is not the fold of history"
         );
     }
+}
+
+/// The store's files ending in `.{extension}`, in order.
+pub fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
+        .collect();
+    v.sort();
+    v
 }
