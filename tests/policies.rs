@@ -720,3 +720,26 @@ mod never_panics {
         }
     }
 }
+
+/// A policy in the first format (no `format` key) or a newer one is refused as a whole, with
+/// what changed; it is never read under rules it was not written for.
+#[test]
+fn other_formats_are_refused_with_what_changed() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policies/express.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let old = text.replacen("format = 2\n", "", 1);
+    let err = Policy::from_toml_str(&old).unwrap_err();
+    assert_eq!(err, PolicyError::Format { found: None });
+    let msg = err.to_string();
+    assert!(msg.contains("format 1 (it has no `format` key)"), "{msg}");
+    assert!(msg.contains("re-projects every running clock"), "{msg}");
+    let newer = text.replacen("format = 2\n", "format = 3\n", 1);
+    let err = Policy::from_toml_str(&newer).unwrap_err();
+    assert_eq!(err, PolicyError::Format { found: Some(3) });
+    assert!(err.to_string().contains("newer than format 2"), "{err}");
+    let bad = text.replacen("format = 2\n", "format = \"two\"\n", 1);
+    match Policy::from_toml_str(&bad) {
+        Err(PolicyError::Invalid(p)) => assert_eq!(p[0].path, "format"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 /// The top-level keys of a policy document.
 const KNOWN: &[&str] = &[
+    "format",
     "id",
     "version",
     "name",
@@ -131,6 +132,22 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         p.add(".", "a policy is a table of sections");
         return Err(PolicyError::Invalid(p.0));
     };
+    // The format first: an older document is refused as a whole, with what changed, rather
+    // than with the problems its old constructs would cause.
+    let format = match doc.get("format") {
+        None => return Err(PolicyError::Format { found: None }),
+        Some(v) => match v.as_u64().and_then(|f| u32::try_from(f).ok()) {
+            Some(f) if f == Policy::FORMAT => f,
+            Some(f) => return Err(PolicyError::Format { found: Some(f) }),
+            None => {
+                p.add(
+                    "format",
+                    "must be a whole number (this release reads format 2)",
+                );
+                return Err(PolicyError::Invalid(p.0));
+            }
+        },
+    };
     for key in doc.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
         p.add(key.clone(), "unknown section");
     }
@@ -199,6 +216,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         }])
     })?;
     let policy = Policy {
+        format,
         id,
         version,
         name,

@@ -19,6 +19,9 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
+    /// The policy language's version this document is written in: [`Policy::FORMAT`]. A
+    /// document in another format is refused ([`PolicyError::Format`]), never guessed at.
+    pub format: u32,
     /// A stable name for the procedure (`acme-express`).
     pub id: String,
     /// The policy version; each complaint stays pinned to the version it was opened under.
@@ -484,6 +487,17 @@ impl StepRule {
 }
 
 impl Policy {
+    /// The policy format this release reads (the document's `format = 2`).
+    pub const FORMAT: u32 = 2;
+
+    /// What changed from each older format, for the error that refuses it: the same file
+    /// means different deadlines under the new rules, so it is refused until someone looks.
+    pub(crate) const FORMAT_CHANGES: &'static [&'static str] = &[
+        "format 2: a tier change by triage re-projects every running clock onto the new tier's target \
+         (format 1 kept the default tier's target for good); add `format = 2` once the clocks \
+         mean what you want under that rule",
+    ];
+
     /// Loads a policy from TOML and checks it, reporting every problem found.
     ///
     /// # Errors
@@ -701,9 +715,42 @@ pub enum PolicyError {
     /// The text is not a TOML or JSON document at all.
     #[error("policy does not parse: {0}")]
     Parse(String),
+    /// The document is written in another format of the policy language than this release
+    /// reads: an older one (`found` below [`Policy::FORMAT`]; `None` for the first format,
+    /// which had no `format` key) with what changed since, or a newer one.
+    #[error("{}", format_message(*.found))]
+    Format {
+        /// The document's format (`None`: format 1, written before the key existed).
+        found: Option<u32>,
+    },
     /// The document parses but has problems: all of them, in document order.
     #[error("{} problem(s) in the policy:\n{}", .0.len(), Problem::lines(.0))]
     Invalid(Vec<Problem>),
+}
+
+fn format_message(found: Option<u32>) -> String {
+    let have = found.unwrap_or(1);
+    if have > Policy::FORMAT {
+        return format!(
+            "the policy is written in format {have}, newer than format {} which this release reads",
+            Policy::FORMAT
+        );
+    }
+    let changes: Vec<&str> = Policy::FORMAT_CHANGES
+        .iter()
+        .skip((have as usize).saturating_sub(1))
+        .copied()
+        .collect();
+    format!(
+        "the policy is written in format {have}{}; this release reads format {}. What changed:\n  {}",
+        if found.is_none() {
+            " (it has no `format` key)"
+        } else {
+            ""
+        },
+        Policy::FORMAT,
+        changes.join("\n  ")
+    )
 }
 
 /// One problem in a policy document: where, and a plain sentence.
