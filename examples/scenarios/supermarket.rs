@@ -107,8 +107,8 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
         "MART-3 routed to quality",
     )?;
 
-    // 4. Spoiled milk made a family ill, reported at 21:50: urgent by rule, the general
-    //    manager on duty is alerted after closing, compensation follows the food-safety cap.
+    // 4. Spoiled milk made a family ill, reported at 21:50: urgent by rule, so the general
+    //    manager is alerted at once, day or night; compensation follows the food-safety cap.
     run.at("2026-12-30 21:50")?;
     let mut i = intake(
         "c-104",
@@ -134,8 +134,8 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
         .engine
         .history(&"MART-4".try_into()?)?
         .iter()
-        .any(|r| matches!(r.event, Event::OnDutyAlerted { .. }));
-    expect(alerted, "the on-duty general manager was alerted")?;
+        .any(|r| matches!(r.event, Event::AlertedAtOnce { .. }));
+    expect(alerted, "the general manager was alerted at once")?;
     run.after(10);
     let c = run.ok("MART-4", route(), &clerk)?;
     expect(

@@ -326,7 +326,9 @@ impl Complaint {
             | Event::ClockStopped { .. }
             | Event::ClockWarned { .. }
             | Event::ClockBreached { .. } => self.clock_event(rec),
-            Event::OnDutyAlerted { .. } | Event::ProgressReported { .. } => {}
+            Event::OnDutyAlerted { .. }
+            | Event::AlertedAtOnce { .. }
+            | Event::ProgressReported { .. } => {}
         }
     }
 

@@ -311,6 +311,8 @@ pub enum NotificationKind {
     Escalation,
     /// An urgent complaint arrived after hours.
     OnDuty,
+    /// A clock whose target is "at once" started: its role is alerted.
+    AtOnce,
 }
 
 impl NotificationKind {
@@ -327,6 +329,7 @@ impl NotificationKind {
             Self::ClockBreach => "clock_breach",
             Self::Escalation => "escalation",
             Self::OnDuty => "on_duty",
+            Self::AtOnce => "at_once",
         }
     }
 }
@@ -420,6 +423,9 @@ fn moments(event: &Event) -> Vec<Moment> {
         } => vec![named(K::Escalation, vec![role(r)], r).about(clock, None)],
         Event::OnDutyAlerted { clock, role: r } => {
             vec![named(K::OnDuty, vec![role(r)], r).about(clock, None)]
+        }
+        Event::AlertedAtOnce { clock, role: r } => {
+            vec![named(K::AtOnce, vec![role(r)], r).about(clock, None)]
         }
         _ => vec![],
     }
@@ -525,7 +531,10 @@ fn write_texts(
                     .filter(|f| f.at == i && f.deadline.is_none())
                 {
                     if let Some(clock) = &f.clock
-                        && !matches!(r.event, Event::OnDutyAlerted { .. })
+                        && !matches!(
+                            r.event,
+                            Event::OnDutyAlerted { .. } | Event::AlertedAtOnce { .. }
+                        )
                     {
                         f.deadline = running_deadline(c, clock.as_str());
                     }

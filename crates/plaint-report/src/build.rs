@@ -46,6 +46,8 @@ pub struct ReportBuilder<'p> {
     tiers: BTreeMap<String, u64>,
     channels: BTreeMap<String, u64>,
     compliance: BTreeMap<(String, String), Compliance>,
+    /// How long stopped cycles ran, per compliance row.
+    handling: BTreeMap<(String, String), Minutes>,
     first_response: Minutes,
     resolution: Minutes,
     satisfaction: SatisfactionCounts,
@@ -81,6 +83,7 @@ impl<'p> ReportBuilder<'p> {
             tiers: BTreeMap::new(),
             channels: BTreeMap::new(),
             compliance: BTreeMap::new(),
+            handling: BTreeMap::new(),
             first_response: Minutes::default(),
             resolution: Minutes::default(),
             satisfaction: SatisfactionCounts::default(),
@@ -218,6 +221,8 @@ impl<'p> ReportBuilder<'p> {
     fn clocks(&mut self, tier: &str, history: &[Recorded]) -> Vec<(bool, bool, bool)> {
         #[derive(Default)]
         struct Cycle {
+            started: Option<Timestamp>,
+            stopped: Option<Timestamp>,
             warned: bool,
             breached: bool,
             outcome: Option<ClockOutcome>,
@@ -237,9 +242,13 @@ impl<'p> ReportBuilder<'p> {
             };
             let c = cycles.entry((clock.to_string(), *cycle)).or_default();
             match &r.event {
+                Event::ClockStarted { at, .. } => c.started = Some(*at),
                 Event::ClockWarned { .. } => c.warned = true,
                 Event::ClockBreached { .. } => c.breached = true,
-                Event::ClockStopped { outcome, .. } => c.outcome = Some(*outcome),
+                Event::ClockStopped { outcome, .. } => {
+                    c.outcome = Some(*outcome);
+                    c.stopped = Some(r.at);
+                }
                 Event::ClockPaused { .. } => c.pause_start = Some(r.at),
                 Event::ClockResumed { .. } => {
                     if let Some(from) = c.pause_start.take() {
@@ -251,6 +260,12 @@ impl<'p> ReportBuilder<'p> {
         }
         let mut out = Vec::new();
         for ((clock, _), c) in cycles {
+            if let (Some(from), Some(to)) = (c.started, c.stopped) {
+                self.handling
+                    .entry((clock.clone(), tier.to_owned()))
+                    .or_default()
+                    .add(to - from - chrono::Duration::seconds(c.paused));
+            }
             let row = self
                 .compliance
                 .entry((clock.clone(), tier.to_owned()))
@@ -404,7 +419,18 @@ impl<'p> ReportBuilder<'p> {
             departments: self.departments,
             tiers: self.tiers,
             channels: self.channels,
-            compliance: self.compliance.into_values().collect(),
+            compliance: {
+                let handling = self.handling;
+                self.compliance
+                    .into_iter()
+                    .map(|(key, mut row)| {
+                        if let Some(m) = handling.get(&key) {
+                            row.handling = m.summary();
+                        }
+                        row
+                    })
+                    .collect()
+            },
             first_response: self.first_response.summary(),
             resolution: self.resolution.summary(),
             satisfaction,

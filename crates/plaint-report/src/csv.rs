@@ -69,6 +69,19 @@ impl Report {
                 w.row("compliance", &key, m, v);
             }
             w.row("compliance", &key, "paused_minutes", c.paused_minutes);
+            w.row("compliance", &key, "handled_count", c.handling.count);
+            w.opt(
+                "compliance",
+                &key,
+                "handled_median_minutes",
+                c.handling.median_minutes,
+            );
+            w.opt(
+                "compliance",
+                &key,
+                "handled_p90_minutes",
+                c.handling.p90_minutes,
+            );
         }
         for (key, d) in [
             ("first_response", &r.first_response),

@@ -61,12 +61,12 @@ impl Report {
 
         let _ = writeln!(
             out,
-            "\n## Time limits\n\n| clock | tier | cycles | met | early | breached | running | warned | paused | met % |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "\n## Time limits\n\n| clock | tier | cycles | met | early | breached | running | warned | paused | met % | handled in (median) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for c in &r.compliance {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 c.clock,
                 c.tier,
                 c.cycles,
@@ -76,7 +76,8 @@ impl Report {
                 c.running,
                 c.warned,
                 minutes(Some(c.paused_minutes)),
-                percent(c.met_percent())
+                percent(c.met_percent()),
+                minutes(c.handling.median_minutes)
             );
         }
 

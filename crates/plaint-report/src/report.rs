@@ -86,6 +86,10 @@ pub struct Compliance {
     pub warned: u64,
     /// Time spent paused, in minutes (an open pause counts up to the period's end).
     pub paused_minutes: i64,
+    /// How long the stopped cycles ran, from start to stop less paused time: what an
+    /// "at once" clock, which has no deadline to meet, is judged by.
+    #[serde(default)]
+    pub handling: Durations,
 }
 
 impl Compliance {

@@ -408,8 +408,20 @@ fn counts(pairs: &[(&str, u64)]) -> std::collections::BTreeMap<String, u64> {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
 
-fn row(clock: &str, tier: &str, c: [u64; 6], paused_minutes: i64) -> Compliance {
+/// A compliance row; `handled` is (stopped cycles, median, 90th percentile in minutes).
+fn row(
+    clock: &str,
+    tier: &str,
+    c: [u64; 6],
+    paused_minutes: i64,
+    handled: (u64, i64, i64),
+) -> Compliance {
     let mut row = Compliance::default();
+    (
+        row.handling.count,
+        row.handling.median_minutes,
+        row.handling.p90_minutes,
+    ) = (handled.0, Some(handled.1), Some(handled.2));
     row.clock = clock.into();
     row.tier = tier.into();
     [
@@ -482,12 +494,46 @@ fn every_figure_of_the_fixture_month() {
     // N09 used 58 h and N23 is past its deadline (breached), N24 still running; N14 used 29 h
     // of 24 (breached); N15 has a second cycle after its reopen. Paused: N01 2 h, N03 1 h,
     // N05 3 h, N08 1 h; N16 5 h.
+    //
+    // Handled in (stopped cycles, median, 90th percentile; nearest rank). Acknowledge:
+    // general 5, 10 ×15, 15, 20, 25, 35, 40, 70 min (the first responses below without the
+    // majors and N21): the 11th is 10, the 20th 35; major N13 10, N14 20, N15 10, N16 10,
+    // N17 10: the 3rd is 10, the 5th 20; untriaged N21 10 (acknowledged) and N22 180
+    // (withdrawn at 13:00), N25 still running. Resolution (routing at +2 h to feedback, less
+    // the pause): general N04 N08 6 h; N02 N10 N11 N26 N27 N28 N29 N30 8 h; N06 N12 10 h;
+    // N01 16, N07 24, N03 27, N05 35, N09 58 h (17; N23 and N24 still running): the 9th is
+    // 8 h, the 16th 35 h; major N15 4 h (its second cycle) and 8 h, N17 6, N13 8, N16 13,
+    // N14 29 h: the 3rd is 8 h, the 6th 29 h.
     let compliance = vec![
-        row("acknowledge", "general", [22, 21, 0, 1, 0, 3], 0),
-        row("acknowledge", "major", [5, 5, 0, 0, 0, 0], 0),
-        row("acknowledge", "untriaged", [3, 1, 0, 2, 0, 2], 0),
-        row("resolution", "general", [19, 16, 0, 2, 1, 0], 420),
-        row("resolution", "major", [6, 5, 0, 1, 0, 0], 300),
+        row(
+            "acknowledge",
+            "general",
+            [22, 21, 0, 1, 0, 3],
+            0,
+            (22, 10, 35),
+        ),
+        row("acknowledge", "major", [5, 5, 0, 0, 0, 0], 0, (5, 10, 20)),
+        row(
+            "acknowledge",
+            "untriaged",
+            [3, 1, 0, 2, 0, 2],
+            0,
+            (2, 10, 180),
+        ),
+        row(
+            "resolution",
+            "general",
+            [19, 16, 0, 2, 1, 0],
+            420,
+            (17, 480, 2100),
+        ),
+        row(
+            "resolution",
+            "major",
+            [6, 5, 0, 1, 0, 0],
+            300,
+            (6, 480, 1740),
+        ),
     ];
     assert_eq!(r.compliance, compliance);
 

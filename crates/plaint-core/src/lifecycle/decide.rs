@@ -46,9 +46,13 @@ pub fn decide(
     if !policy.clocks.is_empty()
         && let Some(after) = scratch_fold(state, &events, actor, now)
     {
-        let follow = policy
-            .clocks()
-            .follow(&after, &events, &policy.default_tier, now);
+        let follow = policy.clocks().follow(
+            state.and_then(|c| c.tier.as_ref()),
+            &after,
+            &events,
+            &policy.default_tier,
+            now,
+        );
         events.extend(follow);
     }
     Ok(events)

@@ -287,6 +287,14 @@ pub enum Event {
         /// The on-duty role.
         role: RoleKey,
     },
+    /// A clock whose target is "at once" started (or its complaint's tier now says "at
+    /// once"): its `breach_notify` role is alerted.
+    AlertedAtOnce {
+        /// Which clock.
+        clock: ClockKey,
+        /// The role alerted.
+        role: RoleKey,
+    },
 }
 
 /// An [`Event`] without its data: what clock definitions start, stop and reset on.
@@ -343,6 +351,7 @@ pub enum EventKind {
     ClockBreached,
     RungReached,
     OnDutyAlerted,
+    AlertedAtOnce,
 }
 
 impl EventKind {
@@ -385,6 +394,7 @@ impl EventKind {
             Self::ClockBreached => "clock_breached",
             Self::RungReached => "rung_reached",
             Self::OnDutyAlerted => "on_duty_alerted",
+            Self::AlertedAtOnce => "alerted_at_once",
         }
     }
 }
@@ -429,6 +439,7 @@ impl Event {
             Event::ClockBreached { .. } => EventKind::ClockBreached,
             Event::RungReached { .. } => EventKind::RungReached,
             Event::OnDutyAlerted { .. } => EventKind::OnDutyAlerted,
+            Event::AlertedAtOnce { .. } => EventKind::AlertedAtOnce,
         }
     }
 }
@@ -809,6 +820,9 @@ impl std::fmt::Display for EventLine<'_> {
             }
             Event::OnDutyAlerted { clock, role } => {
                 write!(f, "after hours: on-duty {role} alerted ({clock})")
+            }
+            Event::AlertedAtOnce { clock, role } => {
+                write!(f, "{role} alerted at once ({clock})")
             }
         }
     }

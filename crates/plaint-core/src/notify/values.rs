@@ -126,17 +126,26 @@ impl<'p> Availability<'p> {
             Field::Clock => is_clock_moment(kind),
             // An escalation comes after the deadline was missed, and a re-projection since
             // (a rung that raised the tier) may have left the clock without one.
-            Field::Deadline => is_clock_moment(kind) && kind != K::Escalation,
+            // An at-once clock has no deadline.
+            Field::Deadline => is_clock_moment(kind) && !matches!(kind, K::Escalation | K::AtOnce),
             Field::DeadlineOf(keys) => all(&|v| keys.iter().any(|k| v.running.contains(k))),
         }
     }
+}
+
+/// Whether some target of `def` is "at once" (it then may run without a deadline).
+fn is_at_once(def: &ClockDef) -> bool {
+    def.targets
+        .values()
+        .chain(def.channel_targets.values())
+        .any(|t| matches!(t, crate::sla::Target::AtOnce))
 }
 
 /// Whether a moment is about one clock (its `{clock}` and `{deadline}`).
 pub(crate) fn is_clock_moment(kind: K) -> bool {
     matches!(
         kind,
-        K::ClockWarning | K::ClockBreach | K::Escalation | K::OnDuty
+        K::ClockWarning | K::ClockBreach | K::Escalation | K::OnDuty | K::AtOnce
     )
 }
 
@@ -180,7 +189,10 @@ impl Step<'_> {
             let restarts = has(&sure, &def.reset_on) && facts.started.contains(&i);
             let starts = self.always_has_target(def) && (has(&sure, &def.start_on) || restarts);
             if keeps && (facts.open.contains(&i) || starts) {
-                after.open.insert(i);
+                // An at-once clock runs without a deadline to name.
+                if !is_at_once(def) {
+                    after.open.insert(i);
+                }
                 after.started.insert(i);
             }
         }
@@ -213,6 +225,16 @@ impl Step<'_> {
             });
         if alerts && !to.is_terminal() {
             kinds.push(K::OnDuty);
+        }
+        // An at-once clock alerts when it starts, or when a new tier puts it at once.
+        let at_once = self.policy.clocks.iter().any(|d| {
+            is_at_once(d)
+                && (has(&may, &d.start_on)
+                    || has(&may, &d.reset_on)
+                    || has(&may, &[E::Triaged, E::TierChanged]))
+        });
+        if at_once && !to.is_terminal() {
+            kinds.push(K::AtOnce);
         }
         (after, kinds)
     }

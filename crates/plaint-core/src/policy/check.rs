@@ -104,7 +104,10 @@ fn notifications(policy: &Policy, p: &mut Problems) {
                 Audience::Role(r) => role(p, policy, &path, r),
                 Audience::Department(d) => department(p, policy, &path, d),
                 Audience::Named
-                    if !matches!(rule.on, K::ClockBreach | K::Escalation | K::OnDuty) =>
+                    if !matches!(
+                        rule.on,
+                        K::ClockBreach | K::Escalation | K::OnDuty | K::AtOnce
+                    ) =>
                 {
                     p.add(
                         path.clone(),
@@ -330,7 +333,16 @@ fn clocks(policy: &Policy, p: &mut Problems) {
             if let Some(t) = tier_key {
                 tier(p, policy, &path, t);
             }
-            let needs_calendar = !matches!(target, Target::Elapsed(_) | Target::Window { .. });
+            let needs_calendar = !matches!(
+                target,
+                Target::Elapsed(_) | Target::Window { .. } | Target::AtOnce
+            );
+            if matches!(target, Target::AtOnce) && c.breach_notify.is_none() {
+                p.add(
+                    path.clone(),
+                    "an at-once target alerts the clock's breach_notify role when it starts: name one",
+                );
+            }
             if needs_calendar && !calendar {
                 p.add(
                     path.clone(),
@@ -348,13 +360,13 @@ fn clocks(policy: &Policy, p: &mut Problems) {
                     );
                 }
                 Target::Elapsed(s) | Target::Business(s) if s.seconds() == 0 => {
-                    p.add(path, "a zero target is breached at once");
+                    p.add(path, "a zero target is breached at once (for \"handle at once\" write `at_once`)");
                 }
                 Target::WorkingDays(n) | Target::Cutoff { days_after: n, .. } if *n > 36_500 => {
                     p.add(path, format!("{n} days is longer than 100 years"));
                 }
                 Target::WorkingDays(0) => {
-                    p.add(path, "a zero target is breached at once");
+                    p.add(path, "a zero target is breached at once (for \"handle at once\" write `at_once`)");
                 }
                 _ => {}
             }

@@ -2,7 +2,7 @@
 //! and firing clocks, as pure functions of the definitions, the state and `now`.
 
 use super::state::Due;
-use super::{ClockDef, ClockOutcome, ClockState, Schedule, Target, Warning};
+use super::{ClockDef, ClockOutcome, ClockState, CountFrom, Schedule, Target, Warning};
 use crate::calendar::{BusinessCalendar, Calendars};
 use crate::id::{ClockKey, TierKey};
 use crate::lifecycle::{Event, EventKind};
@@ -74,6 +74,7 @@ impl<'a> Clocks<'a> {
         let m = self.measure(def, target);
         let cal = self.calendar(def);
         match *target {
+            Target::AtOnce => (0, None),
             Target::Elapsed(s) | Target::Business(s) => (s.seconds(), None),
             Target::Window {
                 not_before,
@@ -114,7 +115,8 @@ impl<'a> Clocks<'a> {
     ) -> Schedule {
         let m = self.measure(def, target);
         let left = st.remaining;
-        let warning = def.warning.and_then(|w| {
+        let at_once = matches!(target, Target::AtOnce);
+        let warning = def.warning.filter(|_| !at_once).and_then(|w| {
             let margin = match w {
                 Warning::Percent(p) => st.budget.saturating_mul(100 - i64::from(p.min(100))) / 100,
                 Warning::Before(s) => s.seconds(),
@@ -130,7 +132,7 @@ impl<'a> Clocks<'a> {
         };
         Schedule {
             warning,
-            deadline: (!st.breached).then(|| m.add(now, left)),
+            deadline: (!st.breached && !at_once).then(|| m.add(now, left)),
             not_before,
             rungs: def
                 .escalation
@@ -140,21 +142,38 @@ impl<'a> Clocks<'a> {
         }
     }
 
-    /// The clock events that follow from `events` having turned `before` into `after`.
+    /// The clock events that follow from `events` having turned a complaint of tier `before`
+    /// (`None`: the default tier, or a new complaint) into `after`.
+    ///
+    /// Per clock, the command's events are read in order: a start (or reset) trigger starts a
+    /// new cycle, a stop trigger stops it, and where one command matches both, the later
+    /// event wins (an unsatisfied answer that reopens a complaint restarts what the reopening
+    /// starts; a clock that one command would start and then stop does not start: a follow-up
+    /// window with `stop_on = ["reopened"]` does not open on an unsatisfied answer). A
+    /// terminal stage stops every clock. When the effective tier changes — by triage, a tier
+    /// change or an escalation rung — every running clock re-projects onto the new tier's
+    /// target, keeping the time already used.
     pub(crate) fn follow(
         &self,
+        before: Option<&TierKey>,
         after: &crate::Complaint,
         events: &[Event],
         default_tier: &TierKey,
         now: Timestamp,
     ) -> Vec<Event> {
         let kinds: Vec<EventKind> = events.iter().map(Event::kind).collect();
-        let has = |list: &[EventKind]| kinds.iter().any(|k| list.contains(k));
+        // Where in the command's events a trigger list last matches.
+        let last = |list: &[EventKind]| kinds.iter().rposition(|k| list.contains(k));
         let tier = after.tier.clone().unwrap_or_else(|| default_tier.clone());
         let stage = after.stage.kind();
-        let tier_changed = events.iter().find_map(|e| match e {
-            Event::TierChanged { reason, .. } => Some(reason.clone()),
-            _ => None,
+        let tier_changed = (before.unwrap_or(default_tier) != &tier).then(|| {
+            events
+                .iter()
+                .find_map(|e| match e {
+                    Event::TierChanged { reason, .. } => Some(reason.to_string()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "triaged".to_owned())
         });
         let mut out = Vec::new();
         for def in self.defs {
@@ -164,19 +183,26 @@ impl<'a> Clocks<'a> {
                 .get(&after.intake.channel)
                 .or_else(|| def.targets.get(&tier));
             let open = current.filter(|c| c.outcome.is_none());
-            let restart = match open {
-                Some(_) => has(&def.reset_on),
-                None => has(&def.start_on) || (current.is_some() && has(&def.reset_on)),
+            let started = match open {
+                Some(_) => last(&def.reset_on),
+                None if current.is_some() => last(&def.start_on).max(last(&def.reset_on)),
+                None => last(&def.start_on),
             };
-            if restart && !stage.is_terminal() {
+            let stopped = last(&def.stop_on);
+            if started > stopped && !stage.is_terminal() {
                 if let Some(target) = target {
                     let cycle = current.map_or(1, |c| c.cycle.saturating_add(1));
-                    out.extend(self.start(def, target, &tier, cycle, now));
+                    let from = match def.count_from {
+                        CountFrom::FirstReport if cycle == 1 => after.intake.received_at.min(now),
+                        _ => now,
+                    };
+                    out.extend(self.start(def, target, &tier, cycle, from));
                 }
                 continue;
             }
+            // (A clock this command would start and then stop does not start.)
             let Some(st) = open else { continue };
-            if has(&def.stop_on) || stage.is_terminal() {
+            if stopped.is_some() || stage.is_terminal() {
                 out.push(Event::ClockStopped {
                     clock: def.key.clone(),
                     cycle: st.cycle,
@@ -231,12 +257,18 @@ impl<'a> Clocks<'a> {
                     schedule: st.is_running().then(|| self.project(def, t, &next, now)),
                     reason: format!("tier is now {tier}: {reason}").into(),
                 });
+                if let (Target::AtOnce, Some(role)) = (t, &def.breach_notify) {
+                    out.push(Event::AlertedAtOnce {
+                        clock: def.key.clone(),
+                        role: role.clone(),
+                    });
+                }
             }
         }
         out
     }
 
-    /// Events that start a new cycle of `def` at `now`.
+    /// Events that start a new cycle of `def` counting from `now` (the start instant).
     fn start(
         &self,
         def: &ClockDef,
@@ -247,7 +279,12 @@ impl<'a> Clocks<'a> {
     ) -> Vec<Event> {
         let mut out = Vec::new();
         let mut from = now;
-        if let (Some(ah), Some(cal)) = (&def.after_hours, self.calendar(def))
+        if let (Target::AtOnce, Some(role)) = (target, &def.breach_notify) {
+            out.push(Event::AlertedAtOnce {
+                clock: def.key.clone(),
+                role: role.clone(),
+            });
+        } else if let (Some(ah), Some(cal)) = (&def.after_hours, self.calendar(def))
             && !cal.is_open(now)
         {
             if ah.urgent_tiers.contains(tier) {

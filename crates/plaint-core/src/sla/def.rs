@@ -169,12 +169,48 @@ pub struct ClockDef {
     /// The longest an agreed deadline may be from the clock's start (a regulator's limit).
     #[serde(default)]
     pub agreed_max: Option<Span>,
+    /// What the time limit counts from: the event that starts the clock (the default), or
+    /// the moment the customer first reported the complaint (the intake's `received_at`), so
+    /// a call registered two minutes after it came in is not given two extra minutes.
+    ///
+    /// ```toml
+    /// [[clocks]]
+    /// key = "answer-call"
+    /// start_on = ["received"]
+    /// stop_on = ["acknowledged"]
+    /// count_from = "first_report"
+    /// targets = { general = { elapsed = "5m" } }
+    /// ```
+    #[serde(default)]
+    pub count_from: CountFrom,
+}
+
+/// What a clock's time limit counts from.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CountFrom {
+    /// The command that starts the clock (its `now`).
+    #[default]
+    Start,
+    /// The customer's first report: the intake's `received_at`. A cycle that starts later
+    /// (after a reset) counts from its own start.
+    FirstReport,
 }
 
 /// A time limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Target {
+    /// "Handle at once" (立即处理): no deadline to breach; the clock's `breach_notify` role
+    /// is alerted the moment the clock starts (the `at_once` notification moment), escalation rungs count
+    /// from the start, and reports measure how long handling took.
+    ///
+    /// ```toml
+    /// targets = { general = { elapsed = "2h" }, urgent = "at_once" }
+    /// ```
+    AtOnce,
     /// Plain elapsed time ("within 30 minutes").
     Elapsed(Span),
     /// Open time on the clock's calendar ("within 2 working hours").
