@@ -7,7 +7,7 @@ use crate::complaint::Complaint;
 use crate::model::check_supported;
 use crate::model::{CategoryPath, Resolution, Satisfaction, Timestamp};
 use crate::money::Money;
-use crate::policy::{OverCap, Policy, role_may};
+use crate::policy::{OverCap, Policy};
 
 /// Decides a command against a complaint's state.
 ///
@@ -279,10 +279,8 @@ fn decide_open(
             if proposal.proposed_by == actor.id {
                 return forbidden(actor, CommandKind::Approve, ForbiddenReason::OwnProposal);
             }
-            let approving: Vec<&crate::policy::RoleDef> = actor
-                .roles()
-                .iter()
-                .filter_map(|r| policy.role(r))
+            let approving: Vec<&crate::policy::RoleDef> = policy
+                .acting_roles(actor, Some(c))
                 .filter(|r| r.may.contains(&CommandKind::Approve))
                 .collect();
             if !approving
@@ -296,7 +294,7 @@ fn decide_open(
                 );
             }
             if let Some(amount) = proposal.amount {
-                check_approval_limit(policy, actor, amount)?;
+                check_approval_limit(actor, &approving, amount)?;
                 if let Some(cap) = cap_of(policy, c, &proposal.remedy)?
                     && over_cap(&amount, &cap)?
                     && !approving.iter().any(|r| r.approve_over_cap)
@@ -510,8 +508,17 @@ fn authorize(
             }
         }
         ActorKind::Staff { roles, .. } => {
-            if role_may(policy, roles, kind) {
+            if policy
+                .acting_roles(actor, complaint)
+                .any(|r| r.may.contains(&kind))
+            {
                 Ok(())
+            } else if roles
+                .iter()
+                .filter_map(|r| policy.role(r))
+                .any(|r| r.may.contains(&kind))
+            {
+                forbidden(actor, kind, ForbiddenReason::NotResponsible)
             } else {
                 forbidden(actor, kind, ForbiddenReason::NoRole)
             }
@@ -519,14 +526,13 @@ fn authorize(
     }
 }
 
-fn check_approval_limit(policy: &Policy, actor: &Actor, amount: Money) -> Result<(), Rejection> {
-    let limits: Vec<Option<Money>> = actor
-        .roles()
-        .iter()
-        .filter_map(|r| policy.role(r))
-        .filter(|r| r.may.contains(&CommandKind::Approve))
-        .map(|r| r.approval_limit)
-        .collect();
+/// The proposal's amount against the best limit of the actor's `approving` roles.
+fn check_approval_limit(
+    actor: &Actor,
+    approving: &[&crate::policy::RoleDef],
+    amount: Money,
+) -> Result<(), Rejection> {
+    let limits: Vec<Option<Money>> = approving.iter().map(|r| r.approval_limit).collect();
     if limits.iter().any(Option::is_none) {
         return Ok(());
     }

@@ -60,6 +60,10 @@ pub enum ForbiddenReason {
     /// None of the actor's roles grants the command.
     #[error("none of their roles grants it")]
     NoRole,
+    /// A role of theirs grants the command, but only on complaints their department is
+    /// responsible for, and this is not one.
+    #[error("their department is not responsible for this complaint")]
+    NotResponsible,
     /// Complainants may only accept or reject, confirm, add evidence, or withdraw.
     #[error("a complainant may not do this")]
     NotForComplainants,

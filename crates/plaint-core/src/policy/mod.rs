@@ -6,7 +6,9 @@ mod check;
 mod load;
 mod problems;
 
+use crate::actor::{Actor, ActorKind};
 use crate::calendar::Calendars;
+use crate::complaint::Complaint;
 use crate::id::{CategoryKey, ChannelKey, DepartmentKey, RemedyKey, RoleKey, TierKey};
 use crate::lifecycle::CommandKind;
 use crate::model::{CategoryPath, Flag, Intake};
@@ -355,6 +357,49 @@ pub struct RoleDef {
     /// Whether notifications to this role show the complainant's phone and email unmasked.
     #[serde(default)]
     pub contact_access: bool,
+    /// Which complaints the role acts on: every one (the default), or only those its
+    /// holder's department is responsible for, as primary or collaborating department.
+    ///
+    /// ```toml
+    /// [[roles]]
+    /// key = "department-head"
+    /// may = ["approve", "decline_approval"]
+    /// scope = "responsible"
+    /// ```
+    #[serde(default)]
+    pub scope: RoleScope,
+}
+
+/// Which complaints a role acts on.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleScope {
+    /// Every complaint.
+    #[default]
+    Any,
+    /// Only complaints routed to the holder's department (primary or collaborating): a
+    /// complaint not yet routed, or a holder without a department, is out of its scope.
+    Responsible,
+}
+
+impl RoleDef {
+    /// Whether this role reaches `complaint` when held by someone of `department`.
+    pub fn reaches(
+        &self,
+        department: Option<&DepartmentKey>,
+        complaint: Option<&Complaint>,
+    ) -> bool {
+        match self.scope {
+            RoleScope::Any => true,
+            RoleScope::Responsible => {
+                let responsible = complaint.and_then(|c| c.responsibility.as_ref());
+                matches!((department, responsible), (Some(d), Some(r))
+                    if &r.primary == d || r.collaborating.contains(d))
+            }
+        }
+    }
 }
 
 /// A remedy kind, with the caps on the money it may involve.
@@ -778,10 +823,21 @@ impl Problem {
     }
 }
 
-/// The policy's command kinds a role may give, for a quick check: `may(role, kind)`.
-pub(crate) fn role_may(policy: &Policy, roles: &[RoleKey], kind: CommandKind) -> bool {
-    roles
-        .iter()
-        .filter_map(|r| policy.role(r))
-        .any(|r| r.may.contains(&kind))
+impl Policy {
+    /// The roles `actor` holds that reach `complaint` (see [`RoleDef::scope`]); none for a
+    /// complainant or the system.
+    pub fn acting_roles<'a>(
+        &'a self,
+        actor: &'a Actor,
+        complaint: Option<&'a Complaint>,
+    ) -> impl Iterator<Item = &'a RoleDef> + 'a {
+        let (roles, department): (&[RoleKey], _) = match &actor.kind {
+            ActorKind::Staff { roles, department } => (roles, department.as_ref()),
+            _ => (&[], None),
+        };
+        roles
+            .iter()
+            .filter_map(|r| self.role(r))
+            .filter(move |r| r.reaches(department, complaint))
+    }
 }
