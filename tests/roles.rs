@@ -52,7 +52,10 @@ fn a_scoped_role_acts_on_its_own_department_s_complaints() {
 #[test]
 fn a_scoped_role_is_refused_elsewhere_and_nothing_changes() {
     for who in [head(Some("claims")), head(None)] {
-        let err = awaiting_approval().when(&who, approve()).result().unwrap_err();
+        let err = awaiting_approval()
+            .when(&who, approve())
+            .result()
+            .unwrap_err();
         assert!(
             matches!(
                 err,

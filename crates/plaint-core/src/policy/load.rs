@@ -49,23 +49,60 @@ pub(super) fn from_toml(v: toml::Value) -> Value {
     }
 }
 
+/// How many problems one item may report before the rest are left unsaid.
+const PER_ITEM: usize = 16;
+
 impl Problems {
+    /// Reads `v` as a `T`, reporting every problem it has, not only the first: after each
+    /// one the offending value is taken out and the item read again, until it reads or the
+    /// next complaint is only the consequence of a value taken out.
     fn read<T: DeserializeOwned>(&mut self, path: &str, v: &Value) -> Option<T> {
-        match serde_path_to_error::deserialize::<_, T>(v) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                let inner = e.path().to_string();
-                let at = if inner == "." {
-                    path.to_owned()
-                } else if inner.starts_with('[') {
-                    format!("{path}{inner}")
-                } else {
-                    format!("{path}.{inner}")
-                };
-                self.add(at, e.into_inner().to_string());
-                None
+        let mut v = std::borrow::Cow::Borrowed(v);
+        let mut removed: Vec<Vec<Segment>> = Vec::new();
+        for _ in 0..PER_ITEM {
+            let e = match serde_path_to_error::deserialize::<_, T>(&*v) {
+                Ok(t) if removed.is_empty() => return Some(t),
+                Ok(_) => return None,
+                Err(e) => e,
+            };
+            let segments = segments(e.path());
+            let message = e.into_inner().to_string();
+            // A required field taken out: nothing more can be read.
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|m| m.split('`').next());
+            if let Some(field) = missing {
+                let mut gone = segments.clone();
+                gone.push(Segment::Key(field.to_owned()));
+                if removed.contains(&gone) {
+                    return None;
+                }
             }
+            // A complaint about a value that held what was taken out is its consequence:
+            // take that value out too, unsaid.
+            if removed.iter().any(|r| r.starts_with(&segments)) {
+                if segments.is_empty() || !take_out(v.to_mut(), &segments) {
+                    return None;
+                }
+                removed.push(segments);
+                continue;
+            }
+            let inner = e_path(&segments);
+            let at = if inner.is_empty() {
+                path.to_owned()
+            } else if inner.starts_with('[') {
+                format!("{path}{inner}")
+            } else {
+                format!("{path}.{inner}")
+            };
+            let text = explain(&message, v.pointer(&pointer(&segments)), segments.last());
+            self.add(at, text);
+            if segments.is_empty() || !take_out(v.to_mut(), &segments) {
+                return None;
+            }
+            removed.push(segments);
         }
+        None
     }
 
     /// A required field.
@@ -123,6 +160,107 @@ impl Problems {
     }
 }
 
+/// One step of a path into a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+fn segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
+    use serde_path_to_error::Segment as S;
+    path.iter()
+        .filter_map(|s| match s {
+            S::Seq { index } => Some(Segment::Index(*index)),
+            S::Map { key } => Some(Segment::Key(key.clone())),
+            S::Enum { variant } => Some(Segment::Key(variant.clone())),
+            S::Unknown => None,
+        })
+        .collect()
+}
+
+/// The path as the problems print it: `targets.normal`, `[2].key`.
+fn e_path(segments: &[Segment]) -> String {
+    let mut out = String::new();
+    for s in segments {
+        match s {
+            Segment::Key(k) if out.is_empty() => out.push_str(k),
+            Segment::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// The JSON pointer of a path.
+fn pointer(segments: &[Segment]) -> String {
+    segments
+        .iter()
+        .map(|s| match s {
+            Segment::Key(k) => format!("/{}", k.replace('~', "~0").replace('/', "~1")),
+            Segment::Index(i) => format!("/{i}"),
+        })
+        .collect()
+}
+
+/// Removes the value at `segments`; whether there was one.
+fn take_out(v: &mut Value, segments: &[Segment]) -> bool {
+    let Some((last, parent)) = segments.split_last() else {
+        return false;
+    };
+    let Some(parent) = v.pointer_mut(&pointer(parent)) else {
+        return false;
+    };
+    match (parent, last) {
+        (Value::Object(m), Segment::Key(k)) => m.remove(k).is_some(),
+        (Value::Array(a), Segment::Index(i)) if *i < a.len() => {
+            a.remove(*i);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// A deserializer's message in words a policy writer can act on.
+fn explain(message: &str, value: Option<&Value>, last: Option<&Segment>) -> String {
+    // chrono's words for "2026-02-30" or "25:00:00".
+    if message == "input is out of range" {
+        return match value.and_then(Value::as_str) {
+            Some(s) => format!("no such date or time: \"{s}\""),
+            None => "no such date or time".into(),
+        };
+    }
+    // serde's "unknown field `stop_onn`, expected one of `key`, `start_on`, …": name the
+    // near miss instead of the whole list.
+    if let Some((word, expected)) = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))
+        .and_then(|m| m.split_once('`'))
+        && let Some(near) = super::problems::nearest(word, expected.split('`').skip(1).step_by(2))
+        && !KNOWN.contains(&word)
+    {
+        let what = if message.starts_with("unknown field") {
+            "field"
+        } else {
+            "variant"
+        };
+        return format!("unknown {what} `{word}`: did you mean `{near}`?");
+    }
+    if let (Some(field), Some(Segment::Key(_))) = (message.strip_prefix("unknown field `"), last)
+        && let Some(name) = field.split('`').next()
+        && KNOWN.contains(&name)
+    {
+        return format!(
+            "unknown field `{name}`: it is a top-level setting, and in TOML every key after a \
+             `[table]` or `[[table]]` header belongs to that table: write it above the first header"
+        );
+    }
+    message.to_owned()
+}
+
 /// Reads and checks a policy document. Items that do not read are reported and left out; the
 /// semantic checks still run on the rest (so a reference to a left-out item is reported too),
 /// unless a required scalar (`id`, `version`, `currency`, `default_tier`) is missing.
@@ -149,7 +287,13 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         },
     };
     for key in doc.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
-        p.add(key.clone(), "unknown section");
+        match super::problems::nearest(key, KNOWN.iter().copied()) {
+            Some(near) => p.add(
+                key.clone(),
+                format!("unknown section (did you mean `{near}`?)"),
+            ),
+            None => p.add(key.clone(), "unknown section"),
+        }
     }
     let id = p.field(&doc, "id");
     let version = p.field(&doc, "version");
@@ -243,6 +387,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
     if p.0.is_empty() {
         Ok(policy)
     } else {
+        p.suggest(&policy);
         Err(PolicyError::Invalid(p.0))
     }
 }

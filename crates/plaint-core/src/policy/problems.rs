@@ -1,6 +1,6 @@
 //! Problems found in a policy document, collected so that none hides the next.
 
-use super::Problem;
+use super::{Policy, Problem};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -30,4 +30,60 @@ impl Problems {
             message: message.into(),
         });
     }
+
+    /// Adds "did you mean …?" to each `unknown <thing> "<name>"` problem whose name is a
+    /// near miss of a key the policy defines.
+    pub(super) fn suggest(&mut self, policy: &Policy) {
+        for problem in &mut self.0 {
+            let Some((thing, name)) = unknown_key(&problem.message) else {
+                continue;
+            };
+            let keys = keys_of(policy, thing);
+            if let Some(near) = nearest(name, keys.iter().map(String::as_str)) {
+                let hint = format!(" (did you mean \"{near}\"?)");
+                problem.message.push_str(&hint);
+            }
+        }
+    }
+}
+
+/// `unknown tier "nromal"` → `("tier", "nromal")`.
+fn unknown_key(message: &str) -> Option<(&str, &str)> {
+    let rest = message.strip_prefix("unknown ")?;
+    let (thing, rest) = rest.split_once(" \"")?;
+    let (name, _) = rest.split_once('"')?;
+    Some((thing, name))
+}
+
+/// The keys the policy defines for `thing` (`tier`, `role`, …).
+fn keys_of(policy: &Policy, thing: &str) -> Vec<String> {
+    fn keys<T>(items: &[T], key: impl Fn(&T) -> &str) -> Vec<String> {
+        items.iter().map(|i| key(i).to_owned()).collect()
+    }
+    match thing {
+        "tier" => keys(&policy.tiers, |t| t.key.as_str()),
+        "role" => keys(&policy.roles, |r| r.key.as_str()),
+        "department" => keys(&policy.departments, |d| d.key.as_str()),
+        "channel" => keys(&policy.channels, |c| c.key.as_str()),
+        "remedy" => keys(&policy.remedies, |r| r.key.as_str()),
+        "clock" => keys(&policy.clocks, |c| c.key.as_str()),
+        "calendar" => keys(policy.calendars.defs(), |c| c.key.as_str()),
+        _ => Vec::new(),
+    }
+}
+
+/// The candidate closest to `word` when it is a near miss: at most a third of its letters
+/// (at least one) edited, ties to the first.
+pub(super) fn nearest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .filter(|c| *c != word)
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
