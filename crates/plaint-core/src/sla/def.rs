@@ -128,6 +128,28 @@ impl fmt::Debug for Span {
 }
 
 /// One clock as the policy defines it.
+///
+/// How a command moves it: the command's events are read in order; a `start_on` event starts
+/// the clock (a new cycle once it has stopped), a `reset_on` event restarts it from zero,
+/// a `stop_on` event stops it, and when one command matches both a start and a stop the
+/// later event wins — a clock one command would start and then stop does not start (so a
+/// follow-up window with `stop_on = ["followed_up", "reopened"]` does not open on an
+/// unsatisfied answer, which records the answer and then reopens). A closing or withdrawal
+/// stops every clock. The clock runs on the target of the complaint's tier (or, first, its
+/// channel's); when the tier changes — triage, a tier change, an escalation rung — a
+/// running clock keeps the time it has used and re-projects the rest onto the new tier's
+/// target (`ClockReprojected` says why).
+///
+/// ```toml
+/// [[clocks]]
+/// key = "acknowledge"
+/// start_on = ["received"]
+/// stop_on = ["acknowledged"]
+/// count_from = "first_report"
+/// warning = { percent = 50 }
+/// breach_notify = "service-manager"
+/// targets = { general = { elapsed = "1h" }, major = { elapsed = "30m" } }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockDef {
