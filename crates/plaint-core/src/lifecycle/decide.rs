@@ -7,7 +7,7 @@ use crate::complaint::Complaint;
 use crate::model::check_supported;
 use crate::model::{CategoryPath, Resolution, Satisfaction, Timestamp};
 use crate::money::Money;
-use crate::policy::{OverCap, Policy, role_may};
+use crate::policy::{Facts, OverCap, Policy, role_may};
 
 /// Decides a command against a complaint's state.
 ///
@@ -139,7 +139,12 @@ fn decide_open(
             validity,
         } => {
             check_category(policy, &category, "category")?;
-            let tier = tier.unwrap_or_else(|| policy.pick_tier(&c.intake, &category).clone());
+            let tier = tier.unwrap_or_else(|| {
+                let facts = Facts::of(c)
+                    .with_category(&category)
+                    .with_validity(&validity);
+                policy.pick_tier(&facts).clone()
+            });
             if policy.tier_rank(&tier).is_none() {
                 return invalid("tier", format!("unknown tier \"{tier}\""));
             }
@@ -166,7 +171,7 @@ fn decide_open(
                             "the complaint has no category to route by; name the department",
                         );
                     };
-                    match policy.route(category, &tier, &c.intake.channel) {
+                    match policy.route(&Facts::of(c).with_category(category).with_tier(&tier)) {
                         Some(r) => r,
                         None => {
                             return invalid(
@@ -237,9 +242,12 @@ fn decide_open(
             }
             non_empty("description", &description)?;
             let mut escalate = false;
+            let facts = Facts::of(c)
+                .with_tier(&tier)
+                .with_proposal(&remedy, amount.as_ref());
             if let Some(a) = &amount {
                 check_amount(policy, "amount", a)?;
-                if let Some(cap) = cap_of(policy, c, &remedy)?
+                if let Some(cap) = cap_of(policy, &facts, &remedy)?
                     && over_cap(a, &cap)?
                 {
                     match policy
@@ -255,10 +263,10 @@ fn decide_open(
                     }
                 }
             }
-            let next = if escalate || policy.steps.approval.applies(&tier, amount.as_ref()) {
+            let next = if escalate || policy.steps.approval.applies(&facts) {
                 Next::Approval
             } else {
-                after_approval(policy, &tier, amount.as_ref())
+                after_approval(policy, &facts)
             };
             vec![Event::RemedyProposed {
                 remedy,
@@ -291,9 +299,10 @@ fn decide_open(
                     ForbiddenReason::TierNotApprovable { tier },
                 );
             }
+            let facts = Facts::of(c).with_tier(&tier);
             if let Some(amount) = proposal.amount {
                 check_approval_limit(policy, actor, amount)?;
-                if let Some(cap) = cap_of(policy, c, &proposal.remedy)?
+                if let Some(cap) = cap_of(policy, &facts, &proposal.remedy)?
                     && over_cap(&amount, &cap)?
                     && !approving.iter().any(|r| r.approve_over_cap)
                 {
@@ -306,7 +315,7 @@ fn decide_open(
             }
             vec![Event::ApprovalGranted {
                 note,
-                next: after_approval(policy, &tier, proposal.amount.as_ref()),
+                next: after_approval(policy, &facts),
             }]
         }
         Command::DeclineApproval { reason } => {
@@ -334,11 +343,10 @@ fn decide_open(
         Command::ConfirmSatisfaction(satisfaction) => {
             check_satisfaction(&satisfaction)?;
             let satisfied = satisfaction.satisfied;
-            let amount = c.current_proposal().and_then(|p| p.amount);
+            let facts = Facts::of(c).with_tier(&tier).with_answer(satisfied);
             let mut events = vec![Event::SatisfactionRecorded {
                 satisfaction,
-                follow_up_required: satisfied
-                    && policy.steps.follow_up.applies(&tier, amount.as_ref()),
+                follow_up_required: satisfied && policy.steps.follow_up.applies(&facts),
             }];
             if !satisfied {
                 events.push(Event::Reopened {
@@ -477,8 +485,8 @@ fn decide_open(
 }
 
 /// After approval (or when none is needed): to the complainant if negotiation applies.
-fn after_approval(policy: &Policy, tier: &crate::TierKey, amount: Option<&Money>) -> Next {
-    if policy.steps.negotiation.applies(tier, amount) {
+fn after_approval(policy: &Policy, facts: &Facts<'_>) -> Next {
+    if policy.steps.negotiation.applies(facts) {
         Next::Agreement
     } else {
         Next::Execution
@@ -552,15 +560,11 @@ fn check_approval_limit(policy: &Policy, actor: &Actor, amount: Money) -> Result
 /// The cap on `remedy` for this complaint, or why it cannot be computed.
 fn cap_of(
     policy: &Policy,
-    c: &Complaint,
+    facts: &Facts<'_>,
     remedy: &crate::RemedyKey,
 ) -> Result<Option<Money>, Rejection> {
-    let category = c
-        .category
-        .clone()
-        .unwrap_or_else(|| CategoryPath::new(Vec::new()));
     policy
-        .cap(remedy, &c.intake, &category)
+        .cap(remedy, facts)
         .or_else(|reason| invalid("amount", reason))
 }
 
