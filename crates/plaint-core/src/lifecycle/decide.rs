@@ -289,10 +289,11 @@ fn decide_open(
                 .filter_map(|r| policy.role(r))
                 .filter(|r| r.may.contains(&CommandKind::Approve))
                 .collect();
-            if !approving
+            let for_tier: Vec<&&crate::policy::RoleDef> = approving
                 .iter()
-                .any(|r| r.approve_tiers.is_empty() || r.approve_tiers.contains(&tier))
-            {
+                .filter(|r| r.approve_tiers.is_empty() || r.approve_tiers.contains(&tier))
+                .collect();
+            if for_tier.is_empty() {
                 return forbidden(
                     actor,
                     CommandKind::Approve,
@@ -300,6 +301,12 @@ fn decide_open(
                 );
             }
             let facts = Facts::of(c).with_tier(&tier);
+            if !for_tier
+                .iter()
+                .any(|r| r.approve_when.as_ref().is_none_or(|w| w.holds(&facts)))
+            {
+                return forbidden(actor, CommandKind::Approve, ForbiddenReason::NotApprovable);
+            }
             if let Some(amount) = proposal.amount {
                 check_approval_limit(policy, actor, amount)?;
                 if let Some(cap) = cap_of(policy, &facts, &proposal.remedy)?

@@ -80,6 +80,15 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
                 "only the system ticks: remove \"tick\"",
             );
         }
+        if let Some(w) = &role.approve_when {
+            condition(p, policy, &format!("roles[{i}].approve_when"), w);
+            if !role.may.contains(&CommandKind::Approve) {
+                p.add(
+                    format!("roles[{i}].approve_when"),
+                    "the role may not approve",
+                );
+            }
+        }
         if let Some(m) = &role.approval_limit {
             money(p, policy, &format!("roles[{i}].approval_limit"), m);
             if !role.may.contains(&CommandKind::Approve) {

@@ -385,6 +385,16 @@ pub struct RoleDef {
     /// Whether this role may approve a proposal above its remedy's cap (the next level).
     #[serde(default)]
     pub approve_over_cap: bool,
+    /// The proposals this role may approve, besides its tiers and limit: those for which this
+    /// [`Condition`] holds (the complaint with the proposal at hand). Only meaningful with
+    /// `approve` in `may`. A service manager who approves anything but compensation, whatever
+    /// its amount (also when none is stated yet):
+    ///
+    /// ```toml
+    /// approve_when = { not = { remedy = "compensation" } }
+    /// ```
+    #[serde(default)]
+    pub approve_when: Option<Condition>,
     /// Whether notifications to this role show the complainant's phone and email unmasked.
     #[serde(default)]
     pub contact_access: bool,
@@ -548,8 +558,11 @@ impl Policy {
     /// means different deadlines under the new rules, so it is refused until someone looks.
     pub(crate) const FORMAT_CHANGES: &'static [&'static str] = &[
         "format 2: a tier change by triage re-projects every running clock onto the new tier's target \
-         (format 1 kept the default tier's target for good); add `format = 2` once the clocks \
-         mean what you want under that rule",
+         (format 1 kept the default tier's target for good); a condition about a fact not known \
+         yet (an amount at stake the complainant did not state) does not hold, and neither \
+         does its `not` (format 1 read `not = { amount_at_least = … }` as true without an \
+         amount); add `format = 2` once the clocks and conditions mean what you want under \
+         these rules",
     ];
 
     /// Loads a policy from TOML and checks it, reporting every problem found.
