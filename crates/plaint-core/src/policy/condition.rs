@@ -3,6 +3,7 @@
 
 use crate::complaint::Complaint;
 use crate::id::{ChannelKey, DepartmentKey, RemedyKey, TierKey};
+use crate::lifecycle::Stage;
 use crate::model::{CategoryPath, Flag, Intake, Validity};
 use crate::money::Money;
 use serde::{Deserialize, Serialize};
@@ -229,12 +230,19 @@ impl<'a> Facts<'a> {
     /// result.
     pub fn of(c: &'a Complaint) -> Self {
         let proposal = c.current_proposal();
-        // The latest answer: a follow-up call about the current result (given after its
-        // feedback), else the confirmation — unless a new result awaits the answer.
-        let satisfied = match (&c.follow_up, &c.feedback) {
-            (Some(call), Some(result)) if call.at >= result.at => Some(call.satisfaction.satisfied),
-            _ if c.stage == crate::lifecycle::Stage::AwaitingConfirmation => None,
-            _ => c.satisfaction.as_ref().map(|s| s.satisfied),
+        // The latest answer: none while a result awaits it; the confirmation or the call
+        // just given; else the follow-up call about the current result (made after its
+        // feedback), or the confirmation.
+        let confirmed = c.satisfaction.as_ref().map(|s| s.satisfied);
+        let called = c.follow_up.as_ref().map(|f| f.satisfaction.satisfied);
+        let satisfied = match c.stage {
+            Stage::AwaitingConfirmation => None,
+            Stage::Confirmed => confirmed,
+            Stage::FollowedUp => called,
+            _ => match (&c.follow_up, &c.feedback) {
+                (Some(call), Some(result)) if call.at >= result.at => called,
+                _ => confirmed,
+            },
         };
         Self {
             intake: &c.intake,
