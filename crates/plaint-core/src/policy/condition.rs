@@ -43,8 +43,10 @@ use serde::{Deserialize, Serialize};
 /// "refund" }` holds for a proposal of another remedy, never before any proposal, and
 /// `{ any = [{ remedy = "compensation" }, { tier = "major" }] }` holds for a major complaint
 /// before its first proposal. To act on a missing fact, say so with a known one (a flag, a
-/// tier). The atoms of the loader's checks say where a fact can never be known (the
-/// department in a routing rule, which picks it).
+/// tier). The loader refuses an atom about a fact that can never be known where it is
+/// written: in a severity rule the tier (which the rule picks), the department, the remedy, a
+/// proposal's amount and the answer; in a routing rule the department (which the rule picks)
+/// and what comes after routing.
 ///
 /// ```
 /// # use plaint_core::policy::Condition;
