@@ -266,7 +266,7 @@ impl Policy {
 /// ```toml
 /// routing = [
 ///   { category = "loss", primary = "claims" },
-///   # Insured losses of 5,000 CNY or more go to the claims manager.
+///   # Insured losses of 5,000 CNY or more go to management, claims helping.
 ///   { category = "loss", primary = "management", collaborating = ["claims"], when = { all = [
 ///     { insured = true }, { amount_at_least = { minor = 500000, currency = "CNY" } },
 ///   ] } },
