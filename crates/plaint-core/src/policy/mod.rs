@@ -512,9 +512,10 @@ pub struct Steps {
 /// let (major, general) = (TierKey::new("major").unwrap(), TierKey::new("general").unwrap());
 /// let (refund, comp) = (RemedyKey::new("refund").unwrap(), RemedyKey::new("compensation").unwrap());
 /// let at = |tier, remedy, amount| Facts::of_intake(&intake).with_tier(tier).with_proposal(remedy, amount);
+/// let (enough, less) = (Money::new(10_000, cny), Money::new(9_999, cny));
 /// assert!(rule.applies(&at(&major, &refund, None)));
-/// assert!(rule.applies(&at(&general, &refund, Some(&Money::new(10_000, cny)))));
-/// assert!(!rule.applies(&at(&general, &refund, Some(&Money::new(9_999, cny)))));
+/// assert!(rule.applies(&at(&general, &refund, Some(&enough))));
+/// assert!(!rule.applies(&at(&general, &refund, Some(&less))));
 /// assert!(rule.applies(&at(&general, &comp, None)));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
