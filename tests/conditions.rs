@@ -732,3 +732,39 @@ fn the_loader_names_every_key_a_condition_names_that_the_policy_lacks() {
         ]
     );
 }
+
+#[test]
+fn caps_see_the_complaint_as_it_stands() {
+    // A major complaint's compensation may reach ten times the postage, others three times.
+    let mut policy = express();
+    let compensation = policy
+        .remedies
+        .iter_mut()
+        .find(|r| r.key.as_str() == "compensation")
+        .unwrap();
+    compensation.caps.insert(
+        0,
+        Cap {
+            when: Some(condition(r#"tier = "major""#)),
+            basis: Basis::Postage,
+            percent: 1000,
+            minimum: None,
+        },
+    );
+    let mut intake = testing::intake(testing::t(0));
+    intake.subject.postage = Some(cny(1_500));
+    let (major, general) = (tier("major"), tier("general"));
+    let comp = remedy("compensation");
+    let cap = |t| {
+        policy
+            .cap(
+                &comp,
+                &Facts::of_intake(&intake)
+                    .with_tier(t)
+                    .with_proposal(&comp, None),
+            )
+            .unwrap()
+    };
+    assert_eq!(cap(&major), Some(cny(15_000)));
+    assert_eq!(cap(&general), Some(cny(4_500)));
+}
