@@ -2,6 +2,7 @@
 //! reports exactly the problems its `# expect:` lines list, with their paths, all at once (a
 //! line ending in `…` matches a message by its start).
 
+use plaint_core::policy::Facts;
 use plaint_core::{Policy, PolicyError};
 use std::path::Path;
 
@@ -124,22 +125,41 @@ fn severity_rules_pick_the_first_matching_tier() {
     let broken = CategoryPath::parse("product/broken").unwrap();
     let late = CategoryPath::parse("product/late").unwrap();
     assert_eq!(
-        policy.pick_tier(&intake, &broken).as_str(),
+        policy
+            .pick_tier(&Facts::of_intake(&intake).with_category(&broken))
+            .as_str(),
         "normal",
         "the email rule"
     );
     intake.people_affected = Some(3);
-    assert_eq!(policy.pick_tier(&intake, &broken).as_str(), "serious");
     assert_eq!(
-        policy.pick_tier(&intake, &late).as_str(),
+        policy
+            .pick_tier(&Facts::of_intake(&intake).with_category(&broken))
+            .as_str(),
+        "serious"
+    );
+    assert_eq!(
+        policy
+            .pick_tier(&Facts::of_intake(&intake).with_category(&late))
+            .as_str(),
         "normal",
         "prefix must match"
     );
     intake.flags.insert(Flag::Media);
-    assert_eq!(policy.pick_tier(&intake, &late).as_str(), "serious");
+    assert_eq!(
+        policy
+            .pick_tier(&Facts::of_intake(&intake).with_category(&late))
+            .as_str(),
+        "serious"
+    );
     intake.flags.clear();
     intake.subject.amount_at_stake = Some(Money::new(50_000, policy.currency));
-    assert_eq!(policy.pick_tier(&intake, &late).as_str(), "serious");
+    assert_eq!(
+        policy
+            .pick_tier(&Facts::of_intake(&intake).with_category(&late))
+            .as_str(),
+        "serious"
+    );
 }
 
 #[test]
@@ -221,6 +241,22 @@ fn routing_policy() -> Policy {
     Policy::from_toml_str(&format!("{head}\n{ROUTING}\n[[categories]]{tables}")).unwrap()
 }
 
+/// What the routing rules give a complaint of `category` and `tier` from `channel`.
+fn route_at(
+    p: &Policy,
+    category: &plaint_core::CategoryPath,
+    tier: &plaint_core::TierKey,
+    channel: &plaint_core::ChannelKey,
+) -> Option<plaint_core::Responsibility> {
+    let mut intake = plaint_core::testing::intake(plaint_core::testing::t(0));
+    intake.channel = channel.clone();
+    p.route(
+        &Facts::of_intake(&intake)
+            .with_category(category)
+            .with_tier(tier),
+    )
+}
+
 #[test]
 fn routing_rules_pick_the_most_specific_match() {
     use plaint_core::{CategoryPath, ChannelKey, Party, TierKey};
@@ -234,26 +270,26 @@ fn routing_rules_pick_the_most_specific_match() {
         ChannelKey::new("phone").unwrap(),
     );
     let cat = |s| CategoryPath::parse(s).unwrap();
-    let r = p.route(&cat("product/broken"), &normal, &phone).unwrap();
+    let r = route_at(&p, &cat("product/broken"), &normal, &phone).unwrap();
     assert_eq!(
         (r.primary.as_str(), r.collaborating.len()),
         ("workshop", 1),
         "longer category"
     );
-    let r = p.route(&cat("product/broken"), &serious, &phone).unwrap();
+    let r = route_at(&p, &cat("product/broken"), &serious, &phone).unwrap();
     assert_eq!(
         r.primary.as_str(),
         "manager",
         "a tier override beats a longer category"
     );
-    let r = p.route(&cat("product/late"), &normal, &email).unwrap();
+    let r = route_at(&p, &cat("product/late"), &normal, &email).unwrap();
     assert_eq!(
         r.party,
         Party::External {
             partner: "FastCarrier".into()
         }
     );
-    let r = p.route(&cat("product/late"), &normal, &phone).unwrap();
+    let r = route_at(&p, &cat("product/late"), &normal, &phone).unwrap();
     assert_eq!(
         r.party,
         Party::Internal {
@@ -451,7 +487,10 @@ fn money_in_another_currency_never_meets_a_cap() {
     intake.subject.declared_value = Some(krw(1_000_000));
     let loss = CategoryPath::parse("loss").unwrap();
     let comp = RemedyKey::new("compensation").unwrap();
-    assert!(p.cap(&comp, &intake, &loss).is_ok());
+    assert!(
+        p.cap(&comp, &Facts::of_intake(&intake).with_category(&loss))
+            .is_ok()
+    );
     let refused = Scenario::new(p.clone())
         .given(investigated_loss(intake))
         .when(
@@ -492,20 +531,22 @@ fn caps_follow_the_intake_and_over_cap_proposals_escalate_or_are_refused() {
     let loss = CategoryPath::parse("loss").unwrap();
     intake.subject.postage = Some(cny(1_500));
     assert_eq!(
-        p.cap(&comp, &intake, &loss).unwrap(),
+        p.cap(&comp, &Facts::of_intake(&intake).with_category(&loss))
+            .unwrap(),
         Some(cny(4_500)),
         "3 × postage"
     );
     intake.subject.insured = true;
     intake.subject.declared_value = Some(cny(80_000));
     assert_eq!(
-        p.cap(&comp, &intake, &loss).unwrap(),
+        p.cap(&comp, &Facts::of_intake(&intake).with_category(&loss))
+            .unwrap(),
         Some(cny(80_000)),
         "declared value"
     );
     intake.subject.declared_value = None;
     assert!(
-        p.cap(&comp, &intake, &loss)
+        p.cap(&comp, &Facts::of_intake(&intake).with_category(&loss))
             .unwrap_err()
             .contains("DeclaredValue")
     );

@@ -87,7 +87,7 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
         offer(cny(30_000), "Standard-rate compensation"),
         &investigator,
     )?;
-    run.refused("EXP-101", Command::Approve { note: None }, &manager)?; // limit 0: compensation needs the GM
+    run.refused("EXP-101", Command::Approve { note: None }, &manager)?; // compensation is the GM's (approve_when)
     run.after(40);
     run.ok("EXP-101", Command::Approve { note: None }, &gm)?;
     run.after(120);

@@ -47,7 +47,7 @@ pub use notify::{
     Notifier, NotifyError, OutboxEntry, Recipient, RecordingNotifier, Retry, Settlement,
 };
 pub use policy::{
-    Basis, Cap, Condition, NotificationRule, OverCap, Policy, PolicyError, Problem, Reports,
-    RouteRule, Scoring, SeverityRule, StepRule, Steps,
+    Basis, Cap, Condition, Facts, NotificationRule, OverCap, Policy, PolicyError, Problem, Reports,
+    RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
 };
 pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};

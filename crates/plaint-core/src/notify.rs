@@ -293,6 +293,10 @@ pub enum Recipient {
 pub enum NotificationKind {
     /// The complaint was received.
     Acknowledged,
+    /// The complaint was triaged (category, tier and validity set): a desk can be told, as in
+    /// `on = "triaged"`, `to = ["department:food-safety"]`, `when = { category =
+    /// "food-safety" }`. Nobody is told by default.
+    Triaged,
     /// The department is responsible now.
     Assigned,
     /// A proposal waits for approval.
@@ -320,6 +324,7 @@ impl NotificationKind {
     pub fn name(self) -> &'static str {
         match self {
             Self::Acknowledged => "acknowledged",
+            Self::Triaged => "triaged",
             Self::Assigned => "assigned",
             Self::ApprovalRequested => "approval_requested",
             Self::ProposalOffered => "proposal_offered",
@@ -378,6 +383,7 @@ fn moments(event: &Event) -> Vec<Moment> {
     };
     match event {
         Event::Acknowledged => vec![Moment::new(K::Acknowledged, vec![Recipient::Complainant])],
+        Event::Triaged { .. } => vec![Moment::new(K::Triaged, vec![])],
         Event::Routed { responsibility } | Event::Reassigned { responsibility, .. } => {
             let d = responsibility.primary.clone();
             vec![Moment {
@@ -435,13 +441,16 @@ fn moments(event: &Event) -> Vec<Moment> {
 /// `notifications` rules (who, by which channel) when it has any, else the built-in ones
 /// (each moment's natural recipients, by [`Channel::default_for`]).
 ///
-/// Each notification whose rule has a text gets it now, rendered from the complaint as the
-/// command that caused it left it: `before` (the state the command was decided on; `None`
-/// for a receipt) with the command's events folded on. Rendering when the command is decided
+/// A rule with a `when` tells its audiences only when its condition holds for the complaint
+/// as the command that caused the moment left it; each notification whose rule has a text
+/// gets it now, rendered from that same complaint: `before` (the state the command was
+/// decided on; `None` for a receipt) with the command's events folded on. When several rules
+/// would tell the same recipient the same moment by the same channel, one notification goes
+/// out, with the text of the first of them that has one. Rendering when the command is decided
 /// is what makes a text describe its moment: a relay that runs late, or delivers again after
 /// a failure, sends the same words. It costs a copy of the complaint and the rendering, and
-/// only for commands that notify someone with a text: an engine without a notifier never
-/// calls this, and one whose rules have no texts never copies. The alternative, replaying
+/// only for commands that notify someone by a rule with a text or a condition: an engine
+/// without a notifier never calls this, and one whose rules have neither never copies. The alternative, replaying
 /// the history at relay time, would cost a history read per delivery; the relay does that
 /// only for entries written by 0.1.0 ([`text_from_history`]).
 ///
@@ -456,7 +465,7 @@ pub fn notifications_for(
     let mut found: Vec<Found> = Vec::new();
     for (at, r) in events.iter().enumerate() {
         for m in moments(&r.event) {
-            let mut push = |recipient: Recipient, channel| {
+            let mut push = |recipient: Recipient, channel, rule: Option<usize>| {
                 let nid = NotificationId {
                     complaint: id.clone(),
                     version: r.version,
@@ -464,56 +473,80 @@ pub fn notifications_for(
                     recipient: recipient.clone(),
                     channel,
                 };
-                if found.iter().all(|f| f.n.id != nid) {
-                    found.push(Found {
-                        n: Notification {
-                            id: nid,
-                            complaint: id.clone(),
-                            recipient,
-                            kind: m.kind,
-                            channel,
-                            text: None,
-                        },
-                        at,
-                        clock: m.clock.clone(),
-                        deadline: m.due,
-                    });
-                }
+                found.push(Found {
+                    n: Notification {
+                        id: nid,
+                        complaint: id.clone(),
+                        recipient,
+                        kind: m.kind,
+                        channel,
+                        text: None,
+                    },
+                    at,
+                    rule,
+                    clock: m.clock.clone(),
+                    deadline: m.due,
+                    holds: true,
+                });
             };
             if policy.notifications.is_empty() {
                 for rec in &m.defaults {
-                    push(rec.clone(), Channel::default_for(rec));
+                    push(rec.clone(), Channel::default_for(rec), None);
                 }
                 continue;
             }
-            for rule in policy.notifications.iter().filter(|x| x.on == m.kind) {
+            for (i, rule) in policy.notifications.iter().enumerate() {
+                if rule.on != m.kind {
+                    continue;
+                }
                 for rec in rule.to.iter().filter_map(|a| a.resolve(&m)) {
                     let channel = rule.channel.unwrap_or_else(|| Channel::default_for(&rec));
-                    push(rec, channel);
+                    push(rec, channel, Some(i));
                 }
             }
         }
     }
-    if found.iter().any(|f| policy.text_for(&f.n).is_some()) {
-        write_texts(&mut found, id, before, events, policy);
+    let rule = |f: &Found| f.rule.and_then(|i| policy.notifications.get(i));
+    if found
+        .iter()
+        .filter_map(rule)
+        .any(|r| r.when.is_some() || !r.text.is_empty())
+    {
+        decide_and_write(&mut found, id, before, events, policy);
     }
-    found.into_iter().map(|f| f.n).collect()
+    // The first rule that holds makes the notification; its text is the first text among the
+    // rules that hold for it.
+    let mut out: Vec<Notification> = Vec::new();
+    for f in found.into_iter().filter(|f| f.holds) {
+        match out.iter_mut().find(|n| n.id == f.n.id) {
+            Some(n) => {
+                if n.text.is_none() {
+                    n.text = f.n.text;
+                }
+            }
+            None => out.push(f.n),
+        }
+    }
+    out
 }
 
-/// A notification being derived: the index of its event, and the clock its moment is about
-/// with that clock's deadline at the moment, once known.
+/// A notification being derived: the index of its event, the rule that made it (none for a
+/// built-in one), the clock its moment is about with that clock's deadline at the moment,
+/// once known, and whether the rule's condition holds.
 struct Found {
     n: Notification,
     at: usize,
+    rule: Option<usize>,
     clock: Option<ClockKey>,
     deadline: Option<crate::Timestamp>,
+    holds: bool,
 }
 
-/// Folds `events` onto `before` one command at a time and renders the texts of the
-/// notifications each command caused, from the complaint as it left it. A clock moment's
-/// deadline is taken just before its event (a warning's clock may be re-projected later in
-/// the same tick); a breach carries its own.
-fn write_texts(
+/// Folds `events` onto `before` one command at a time and, from the complaint as each command
+/// left it, decides the conditions of the rules that made the notifications the command
+/// caused and renders their texts. A clock moment's deadline is taken just before its event
+/// (a warning's clock may be re-projected later in the same tick); a breach carries its own.
+fn decide_and_write(
     found: &mut [Found],
     id: &ComplaintId,
     before: Option<&crate::Complaint>,
@@ -546,8 +579,17 @@ fn write_texts(
             }
         }
         if let Some(c) = &state {
+            let facts = crate::policy::Facts::of(c);
             for f in found.iter_mut().filter(|f| (start..end).contains(&f.at)) {
-                if let Some(template) = policy.text_for(&f.n) {
+                let Some(rule) = f.rule.and_then(|i| policy.notifications.get(i)) else {
+                    continue;
+                };
+                f.holds = rule.when.as_ref().is_none_or(|w| w.holds(&facts));
+                let text = rule
+                    .text
+                    .get(&policy.locale)
+                    .or_else(|| rule.text.values().next());
+                if let (true, Some(template)) = (f.holds, text) {
                     let at = Occasion {
                         complaint: c,
                         clock: f.clock.as_ref(),

@@ -300,13 +300,7 @@ impl<'p> ReportBuilder<'p> {
         let breaches = cycles.iter().filter(|x| x.0).count() as u64;
         let decided = cycles.iter().filter(|x| x.1).count() as u64;
         let met = cycles.iter().filter(|x| x.2).count() as u64;
-        let tier_points = c
-            .tier
-            .as_ref()
-            .and_then(|t| scoring.per_tier.get(t))
-            .copied()
-            .unwrap_or(0);
-        let points = (tier_points + scoring.per_breach * breaches as i64) as f64;
+        let points = (scoring.complaint_points(c) + scoring.per_breach * breaches as i64) as f64;
         let primary_share = if r.collaborating.is_empty() {
             100.0
         } else {

@@ -7,7 +7,7 @@ use crate::complaint::Complaint;
 use crate::model::check_supported;
 use crate::model::{CategoryPath, Resolution, Satisfaction, Timestamp};
 use crate::money::Money;
-use crate::policy::{OverCap, Policy};
+use crate::policy::{Facts, OverCap, Policy};
 
 /// Decides a command against a complaint's state.
 ///
@@ -143,7 +143,12 @@ fn decide_open(
             validity,
         } => {
             check_category(policy, &category, "category")?;
-            let tier = tier.unwrap_or_else(|| policy.pick_tier(&c.intake, &category).clone());
+            let tier = tier.unwrap_or_else(|| {
+                let facts = Facts::of(c)
+                    .with_category(&category)
+                    .with_validity(&validity);
+                policy.pick_tier(&facts).clone()
+            });
             if policy.tier_rank(&tier).is_none() {
                 return invalid("tier", format!("unknown tier \"{tier}\""));
             }
@@ -170,7 +175,7 @@ fn decide_open(
                             "the complaint has no category to route by; name the department",
                         );
                     };
-                    match policy.route(category, &tier, &c.intake.channel) {
+                    match policy.route(&Facts::of(c).with_category(category).with_tier(&tier)) {
                         Some(r) => r,
                         None => {
                             return invalid(
@@ -241,9 +246,12 @@ fn decide_open(
             }
             non_empty("description", &description)?;
             let mut escalate = false;
+            let facts = Facts::of(c)
+                .with_tier(&tier)
+                .with_proposal(&remedy, amount.as_ref());
             if let Some(a) = &amount {
                 check_amount(policy, "amount", a)?;
-                if let Some(cap) = cap_of(policy, c, &remedy)?
+                if let Some(cap) = cap_of(policy, &facts, &remedy)?
                     && over_cap(a, &cap)?
                 {
                     match policy
@@ -259,10 +267,10 @@ fn decide_open(
                     }
                 }
             }
-            let next = if escalate || policy.steps.approval.applies(&tier, amount.as_ref()) {
+            let next = if escalate || policy.steps.approval.applies(&facts) {
                 Next::Approval
             } else {
-                after_approval(policy, &tier, amount.as_ref())
+                after_approval(policy, &facts)
             };
             vec![Event::RemedyProposed {
                 remedy,
@@ -283,19 +291,29 @@ fn decide_open(
                 .acting_roles(actor, Some(c))
                 .filter(|r| r.may.contains(&CommandKind::Approve))
                 .collect();
-            if !approving
-                .iter()
-                .any(|r| r.approve_tiers.is_empty() || r.approve_tiers.contains(&tier))
-            {
+            let approving: Vec<&crate::policy::RoleDef> = approving
+                .into_iter()
+                .filter(|r| r.approve_tiers.is_empty() || r.approve_tiers.contains(&tier))
+                .collect();
+            if approving.is_empty() {
                 return forbidden(
                     actor,
                     CommandKind::Approve,
                     ForbiddenReason::TierNotApprovable { tier },
                 );
             }
+            // The roles whose condition allows this proposal: their limits and caps count.
+            let facts = Facts::of(c).with_tier(&tier);
+            let approving: Vec<&crate::policy::RoleDef> = approving
+                .into_iter()
+                .filter(|r| r.approve_when.as_ref().is_none_or(|w| w.holds(&facts)))
+                .collect();
+            if approving.is_empty() {
+                return forbidden(actor, CommandKind::Approve, ForbiddenReason::NotApprovable);
+            }
             if let Some(amount) = proposal.amount {
                 check_approval_limit(actor, &approving, amount)?;
-                if let Some(cap) = cap_of(policy, c, &proposal.remedy)?
+                if let Some(cap) = cap_of(policy, &facts, &proposal.remedy)?
                     && over_cap(&amount, &cap)?
                     && !approving.iter().any(|r| r.approve_over_cap)
                 {
@@ -308,7 +326,7 @@ fn decide_open(
             }
             vec![Event::ApprovalGranted {
                 note,
-                next: after_approval(policy, &tier, proposal.amount.as_ref()),
+                next: after_approval(policy, &facts),
             }]
         }
         Command::DeclineApproval { reason } => {
@@ -336,11 +354,10 @@ fn decide_open(
         Command::ConfirmSatisfaction(satisfaction) => {
             check_satisfaction(&satisfaction)?;
             let satisfied = satisfaction.satisfied;
-            let amount = c.current_proposal().and_then(|p| p.amount);
+            let facts = Facts::of(c).with_tier(&tier).with_answer(satisfied);
             let mut events = vec![Event::SatisfactionRecorded {
                 satisfaction,
-                follow_up_required: satisfied
-                    && policy.steps.follow_up.applies(&tier, amount.as_ref()),
+                follow_up_required: satisfied && policy.steps.follow_up.applies(&facts),
             }];
             if !satisfied {
                 events.push(Event::Reopened {
@@ -479,8 +496,8 @@ fn decide_open(
 }
 
 /// After approval (or when none is needed): to the complainant if negotiation applies.
-fn after_approval(policy: &Policy, tier: &crate::TierKey, amount: Option<&Money>) -> Next {
-    if policy.steps.negotiation.applies(tier, amount) {
+fn after_approval(policy: &Policy, facts: &Facts<'_>) -> Next {
+    if policy.steps.negotiation.applies(facts) {
         Next::Agreement
     } else {
         Next::Execution
@@ -562,15 +579,11 @@ fn check_approval_limit(
 /// The cap on `remedy` for this complaint, or why it cannot be computed.
 fn cap_of(
     policy: &Policy,
-    c: &Complaint,
+    facts: &Facts<'_>,
     remedy: &crate::RemedyKey,
 ) -> Result<Option<Money>, Rejection> {
-    let category = c
-        .category
-        .clone()
-        .unwrap_or_else(|| CategoryPath::new(Vec::new()));
     policy
-        .cap(remedy, &c.intake, &category)
+        .cap(remedy, facts)
         .or_else(|reason| invalid("amount", reason))
 }
 

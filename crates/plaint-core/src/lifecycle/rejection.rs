@@ -90,6 +90,10 @@ pub enum ForbiddenReason {
     /// The proposer may not approve their own proposal.
     #[error("they proposed it themselves")]
     OwnProposal,
+    /// None of the actor's approving roles for the tier approves this proposal (the role's
+    /// `approve_when` does not hold).
+    #[error("their roles do not approve this proposal")]
+    NotApprovable,
     /// The amount exceeds every approval limit of the actor's roles.
     #[error("{amount} exceeds their approval limit of {limit}")]
     OverApprovalLimit {

@@ -200,6 +200,9 @@ impl Step<'_> {
         if has(&may, &[E::Acknowledged]) {
             kinds.push(K::Acknowledged);
         }
+        if has(&may, &[E::Triaged]) {
+            kinds.push(K::Triaged);
+        }
         if has(&may, &[E::Routed, E::Reassigned]) {
             kinds.push(K::Assigned);
         }

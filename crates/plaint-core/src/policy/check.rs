@@ -28,7 +28,15 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
     tier(p, policy, "default_tier", &policy.default_tier);
     for (i, rule) in policy.severity.iter().enumerate() {
         tier(p, policy, &format!("severity[{i}].tier"), &rule.tier);
-        condition(p, policy, &format!("severity[{i}].when"), &rule.when);
+        let at = format!("severity[{i}].when");
+        condition(p, policy, &at, &rule.when);
+        never_known(
+            p,
+            &at,
+            &rule.when,
+            SEVERITY_CANNOT_KNOW,
+            "at triage, where severity rules pick the tier",
+        );
     }
     for (name, rule) in [
         ("approval", &policy.steps.approval),
@@ -40,6 +48,9 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
         }
         if let Some(m) = &rule.from_amount {
             money(p, policy, &format!("steps.{name}.from_amount"), m);
+        }
+        if let Some(w) = &rule.when {
+            condition(p, policy, &format!("steps.{name}.when"), w);
         }
     }
     for (i, remedy) in policy.remedies.iter().enumerate() {
@@ -69,6 +80,15 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
                 "only the system ticks: remove \"tick\"",
             );
         }
+        if let Some(w) = &role.approve_when {
+            condition(p, policy, &format!("roles[{i}].approve_when"), w);
+            if !role.may.contains(&CommandKind::Approve) {
+                p.add(
+                    format!("roles[{i}].approve_when"),
+                    "the role may not approve",
+                );
+            }
+        }
         if let Some(m) = &role.approval_limit {
             money(p, policy, &format!("roles[{i}].approval_limit"), m);
             if !role.may.contains(&CommandKind::Approve) {
@@ -87,6 +107,9 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
     if policy.scoring.primary_share > 100 {
         p.add("scoring.primary_share", "a share is at most 100 percent");
     }
+    for (i, rule) in policy.scoring.rules.iter().enumerate() {
+        condition(p, policy, &format!("scoring.rules[{i}].when"), &rule.when);
+    }
     notifications(policy, p);
 }
 
@@ -95,6 +118,9 @@ fn notifications(policy: &Policy, p: &mut Problems) {
     let mut seen = BTreeSet::new();
     for (i, rule) in policy.notifications.iter().enumerate() {
         let at = format!("notifications[{i}]");
+        if let Some(w) = &rule.when {
+            condition(p, policy, &format!("{at}.when"), w);
+        }
         if rule.to.is_empty() {
             p.add(format!("{at}.to"), "a rule must tell someone");
         }
@@ -235,6 +261,17 @@ fn routing(policy: &Policy, p: &mut Problems) {
         {
             p.add(format!("{at}.channel"), format!("unknown channel \"{ch}\""));
         }
+        if let Some(w) = &r.when {
+            let at = format!("{at}.when");
+            condition(p, policy, &at, w);
+            never_known(
+                p,
+                &at,
+                w,
+                ROUTING_CANNOT_KNOW,
+                "when routing picks the department, right after triage",
+            );
+        }
     }
     if policy.routing.is_empty() {
         return;
@@ -248,10 +285,12 @@ fn routing(policy: &Policy, p: &mut Problems) {
         &mut leaves,
     );
     for (path, leaf) in leaves {
-        let covered = policy
-            .routing
-            .iter()
-            .any(|r| r.tier.is_none() && r.channel.is_none() && leaf.starts_with(&r.category));
+        let covered = policy.routing.iter().any(|r| {
+            r.tier.is_none()
+                && r.channel.is_none()
+                && r.when.is_none()
+                && leaf.starts_with(&r.category)
+        });
         if !covered {
             p.add(
                 path,
@@ -450,7 +489,49 @@ fn condition(p: &mut Problems, policy: &Policy, path: &str, c: &Condition) {
             );
         }
         Condition::AmountAtLeast(m) => money(p, policy, &format!("{path}.amount_at_least"), m),
+        Condition::ProposedAtLeast(m) => {
+            money(p, policy, &format!("{path}.proposed_at_least"), m);
+        }
+        Condition::Tier(t) => tier(p, policy, &format!("{path}.tier"), t),
+        Condition::Department(d) => department(p, policy, &format!("{path}.department"), d),
+        Condition::Remedy(r) if !policy.has_remedy(r) && !p.left_out("remedies", r.as_str()) => {
+            p.add(format!("{path}.remedy"), format!("unknown remedy \"{r}\""));
+        }
         _ => {}
+    }
+}
+
+/// What severity rules cannot know: the tier they pick, and what comes after triage.
+const SEVERITY_CANNOT_KNOW: &[&str] = &[
+    "tier",
+    "department",
+    "remedy",
+    "proposed_at_least",
+    "satisfied",
+];
+
+/// What routing rules cannot know: the department they pick, and what comes after routing.
+const ROUTING_CANNOT_KNOW: &[&str] = &["department", "remedy", "proposed_at_least", "satisfied"];
+
+/// Reports each atom of `c` about a fact never known where the condition is evaluated
+/// (`names`): such an atom never holds, and its negation never does either.
+fn never_known(p: &mut Problems, path: &str, c: &Condition, names: &[&str], place: &str) {
+    let mut atoms = Vec::new();
+    c.atoms(path, &mut atoms);
+    for (at, atom) in atoms {
+        if names.contains(&atom.name()) {
+            let fact = match atom {
+                Condition::Tier(_) => "the tier",
+                Condition::Department(_) => "the responsible department",
+                Condition::Remedy(_) => "the remedy",
+                Condition::ProposedAtLeast(_) => "a proposal's amount",
+                _ => "the complainant's answer",
+            };
+            p.add(
+                at,
+                format!("{fact} is never known {place}, so this never holds"),
+            );
+        }
     }
 }
 

@@ -3,15 +3,18 @@
 //! This is the one type the policy file deserializes into; the engine reads nothing else.
 
 mod check;
+mod condition;
 mod load;
 mod problems;
+
+pub use condition::{Condition, Facts};
 
 use crate::actor::{Actor, ActorKind};
 use crate::calendar::Calendars;
 use crate::complaint::Complaint;
 use crate::id::{CategoryKey, ChannelKey, DepartmentKey, RemedyKey, RoleKey, TierKey};
 use crate::lifecycle::CommandKind;
-use crate::model::{CategoryPath, Flag, Intake};
+use crate::model::CategoryPath;
 use crate::money::{Currency, Money};
 use crate::sla::ClockDef;
 use serde::{Deserialize, Serialize};
@@ -99,6 +102,53 @@ pub struct Scoring {
     /// The primary department's share in percent; collaborators split the rest.
     #[serde(default = "hundred_percent")]
     pub primary_share: u32,
+    /// Points a complaint adds when a condition holds for it, as it stands when the report
+    /// is made, on top of its tier's (every rule that holds counts):
+    ///
+    /// ```toml
+    /// [[scoring.rules]]
+    /// when = { category = "food-safety" }   # two more points off for a food-safety case
+    /// points = -2
+    /// ```
+    #[serde(default)]
+    pub rules: Vec<ScoreRule>,
+}
+
+/// Points a complaint scores when `when` holds for it (see [`Scoring::rules`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreRule {
+    /// The condition.
+    pub when: Condition,
+    /// The points (usually negative).
+    pub points: i64,
+}
+
+impl Scoring {
+    /// The points a complaint scores as it stands, before breaches and shares: its tier's
+    /// points plus those of every rule whose condition holds for it.
+    ///
+    /// ```
+    /// # use plaint_core::policy::Scoring;
+    /// let scoring: Scoring = toml::from_str(r#"
+    ///     rules = [{ when = { channel = "hotline" }, points = -2 }, { when = { tier = "major" }, points = -9 }]
+    /// "#).unwrap();
+    /// let c = plaint_core::testing::received(); // by hotline, not triaged: no tier yet
+    /// assert_eq!(scoring.complaint_points(&c), -2);
+    /// ```
+    pub fn complaint_points(&self, c: &crate::Complaint) -> i64 {
+        let facts = Facts::of(c);
+        let tier = c
+            .tier
+            .as_ref()
+            .and_then(|t| self.per_tier.get(t))
+            .copied()
+            .unwrap_or(0);
+        self.rules
+            .iter()
+            .filter(|r| r.when.holds(&facts))
+            .fold(tier, |sum, r| sum.saturating_add(r.points))
+    }
 }
 
 fn hundred_percent() -> u32 {
@@ -167,6 +217,18 @@ pub struct NotificationRule {
     /// The text per language (none: the notifier composes its own).
     #[serde(default)]
     pub text: Labels,
+    /// Only when this holds for the complaint as the command that caused the moment left it
+    /// (a [`Condition`]); always when absent. Copy the general manager on major complaints
+    /// only:
+    ///
+    /// ```toml
+    /// [[notifications]]
+    /// on = "assigned"
+    /// to = ["role:general-manager"]
+    /// when = { tier = "major" }
+    /// ```
+    #[serde(default)]
+    pub when: Option<Condition>,
 }
 
 impl Policy {
@@ -181,7 +243,7 @@ impl Policy {
     }
 
     /// The text for a notification in the policy's locale (or its first language): from the
-    /// first rule that could have produced it.
+    /// first rule that could have produced it, whatever its condition (`when`).
     pub fn text_for(&self, n: &crate::Notification) -> Option<&str> {
         self.notifications
             .iter()
@@ -198,8 +260,20 @@ impl Policy {
 }
 
 /// One routing rule: complaints whose category starts with `category` (and, when given, of
-/// `tier` or from `channel`) go to `primary`, helped by `collaborating`. Among the rules that
-/// match, the one with more conditions wins, then the longer category, then the earlier.
+/// `tier`, from `channel`, and for which `when` holds) go to `primary`, helped by
+/// `collaborating`. Among the rules that match, the one with more conditions wins (`tier`,
+/// `channel` and `when` count one each, whatever `when` says), then the longer category, then
+/// the earlier in the document.
+///
+/// ```toml
+/// routing = [
+///   { category = "loss", primary = "claims" },
+///   # Insured losses of 5,000 CNY or more go to management, claims helping.
+///   { category = "loss", primary = "management", collaborating = ["claims"], when = { all = [
+///     { insured = true }, { amount_at_least = { minor = 500000, currency = "CNY" } },
+///   ] } },
+/// ]
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteRule {
@@ -220,6 +294,10 @@ pub struct RouteRule {
     /// primary department is the internal unit.
     #[serde(default)]
     pub partner: Option<String>,
+    /// Only when this [`Condition`] holds for the complaint being routed (as triage left
+    /// it). The department is what routing picks, so a rule cannot ask for it.
+    #[serde(default)]
+    pub when: Option<Condition>,
 }
 
 /// One severity rule: when `when` holds, the tier is `tier`.
@@ -239,51 +317,6 @@ pub struct SeverityRule {
     pub when: Condition,
     /// The tier it gives.
     pub tier: TierKey,
-}
-
-/// A condition on a complaint being triaged, as structured data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Condition {
-    /// Every one holds.
-    All(Vec<Condition>),
-    /// At least one holds.
-    Any(Vec<Condition>),
-    /// It does not hold.
-    Not(Box<Condition>),
-    /// The category starts with this path.
-    Category(CategoryPath),
-    /// It arrived on this channel.
-    Channel(ChannelKey),
-    /// The amount at stake is at least this.
-    AmountAtLeast(Money),
-    /// The intake carries this flag.
-    Flag(Flag),
-    /// At least this many people are affected.
-    PeopleAtLeast(u32),
-    /// The shipment was (or was not) insured.
-    Insured(bool),
-}
-
-impl Condition {
-    /// Whether the condition holds for an intake triaged into `category`.
-    pub fn holds(&self, intake: &Intake, category: &CategoryPath) -> bool {
-        match self {
-            Condition::All(cs) => cs.iter().all(|c| c.holds(intake, category)),
-            Condition::Any(cs) => cs.iter().any(|c| c.holds(intake, category)),
-            Condition::Not(c) => !c.holds(intake, category),
-            Condition::Category(prefix) => category.starts_with(prefix),
-            Condition::Channel(ch) => &intake.channel == ch,
-            Condition::AmountAtLeast(min) => intake
-                .subject
-                .amount_at_stake
-                .and_then(|a| a.checked_cmp(min))
-                .is_some_and(|o| o.is_ge()),
-            Condition::Flag(f) => intake.flags.contains(f),
-            Condition::PeopleAtLeast(n) => intake.people_affected.is_some_and(|p| p >= *n),
-            Condition::Insured(b) => intake.subject.insured == *b,
-        }
-    }
 }
 
 /// Labels by language tag (`en`, `zh`).
@@ -354,6 +387,16 @@ pub struct RoleDef {
     /// Whether this role may approve a proposal above its remedy's cap (the next level).
     #[serde(default)]
     pub approve_over_cap: bool,
+    /// The proposals this role may approve, besides its tiers and limit: those for which this
+    /// [`Condition`] holds (the complaint with the proposal at hand). Only meaningful with
+    /// `approve` in `may`. A service manager who approves anything but compensation, whatever
+    /// its amount (also when none is stated yet):
+    ///
+    /// ```toml
+    /// approve_when = { not = { remedy = "compensation" } }
+    /// ```
+    #[serde(default)]
+    pub approve_when: Option<Condition>,
     /// Whether notifications to this role show the complainant's phone and email unmasked.
     #[serde(default)]
     pub contact_access: bool,
@@ -493,21 +536,32 @@ pub struct Steps {
     pub follow_up: StepRule,
 }
 
-/// When an optional step applies: for the listed tiers, or when the amount at stake reaches
-/// `from_amount`. The default (nothing listed) never applies.
+/// When an optional step applies: for the listed tiers, when the proposal's amount reaches
+/// `from_amount`, or when `when` holds (any of the three). The default (nothing listed) never
+/// applies. Approval and negotiation are chosen when a proposal is made (and negotiation
+/// again when it is approved), the follow-up when the complainant confirms; the event records
+/// the choice.
 ///
 /// ```
 /// # use plaint_core::*;
+/// # use plaint_core::policy::Facts;
+/// // Major complaints, proposals of 100.00 or more, and any compensation (also one that
+/// // states no amount yet) need approval.
 /// let rule: StepRule = toml::from_str(r#"
 ///     tiers = ["major"]
 ///     from_amount = { minor = 10000, currency = "CNY" }
+///     when = { remedy = "compensation" }
 /// "#).unwrap();
 /// let cny = Currency::new("CNY").unwrap();
-/// let major = TierKey::new("major").unwrap();
-/// let general = TierKey::new("general").unwrap();
-/// assert!(rule.applies(&major, None));
-/// assert!(rule.applies(&general, Some(&Money::new(10_000, cny))));
-/// assert!(!rule.applies(&general, Some(&Money::new(9_999, cny))));
+/// let intake = testing::intake(testing::t(0));
+/// let (major, general) = (TierKey::new("major").unwrap(), TierKey::new("general").unwrap());
+/// let (refund, comp) = (RemedyKey::new("refund").unwrap(), RemedyKey::new("compensation").unwrap());
+/// let at = |tier, remedy, amount| Facts::of_intake(&intake).with_tier(tier).with_proposal(remedy, amount);
+/// let (enough, less) = (Money::new(10_000, cny), Money::new(9_999, cny));
+/// assert!(rule.applies(&at(&major, &refund, None)));
+/// assert!(rule.applies(&at(&general, &refund, Some(&enough))));
+/// assert!(!rule.applies(&at(&general, &refund, Some(&less))));
+/// assert!(rule.applies(&at(&general, &comp, None)));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -515,19 +569,30 @@ pub struct StepRule {
     /// Tiers the step applies to.
     #[serde(default)]
     pub tiers: Vec<TierKey>,
-    /// The step applies to any amount at or above this one.
+    /// The step applies to a proposal of this amount or more.
     #[serde(default)]
     pub from_amount: Option<Money>,
+    /// The step applies when this [`Condition`] holds for the complaint as the choice is
+    /// made (with the proposal at hand, or the answer being given).
+    #[serde(default)]
+    pub when: Option<Condition>,
 }
 
 impl StepRule {
-    /// Whether the step applies to a complaint of `tier` involving `amount`.
-    pub fn applies(&self, tier: &TierKey, amount: Option<&Money>) -> bool {
-        self.tiers.contains(tier)
+    /// Whether the step applies: the tier is listed, the proposal's amount reaches
+    /// `from_amount`, or `when` holds.
+    pub fn applies(&self, facts: &Facts<'_>) -> bool {
+        facts.tier().is_some_and(|t| self.tiers.contains(t))
             || matches!(
-                (amount, &self.from_amount),
+                (facts.proposed(), &self.from_amount),
                 (Some(a), Some(min)) if a.checked_cmp(min).is_some_and(|o| o.is_ge())
             )
+            || self.when.as_ref().is_some_and(|w| w.holds(facts))
+    }
+
+    /// Whether the step can apply at all (something is listed).
+    pub fn is_used(&self) -> bool {
+        !self.tiers.is_empty() || self.from_amount.is_some() || self.when.is_some()
     }
 }
 
@@ -539,8 +604,11 @@ impl Policy {
     /// means different deadlines under the new rules, so it is refused until someone looks.
     pub(crate) const FORMAT_CHANGES: &'static [&'static str] = &[
         "format 2: a tier change by triage re-projects every running clock onto the new tier's target \
-         (format 1 kept the default tier's target for good); add `format = 2` once the clocks \
-         mean what you want under that rule",
+         (format 1 kept the default tier's target for good); a condition about a fact not known \
+         yet (an amount at stake the complainant did not state) does not hold, and neither \
+         does its `not` (format 1 read `not = { amount_at_least = … }` as true without an \
+         amount); add `format = 2` once the clocks and conditions mean what you want under \
+         these rules",
     ];
 
     /// Loads a policy from TOML and checks it, reporting every problem found.
@@ -585,8 +653,10 @@ impl Policy {
     /// ```
     pub fn diagram(&self) -> String {
         use crate::lifecycle::graph::events_of;
-        let used = |r: &StepRule| !r.tiers.is_empty() || r.from_amount.is_some();
-        let (approval, negotiation) = (used(&self.steps.approval), used(&self.steps.negotiation));
+        let (approval, negotiation) = (
+            self.steps.approval.is_used(),
+            self.steps.negotiation.is_used(),
+        );
         crate::TransitionGraph::new().mermaid_with(|from, command, to| {
             let touches = |s: crate::StageKind| from == s || to == s;
             if (!approval && touches(crate::StageKind::AwaitingApproval))
@@ -611,34 +681,37 @@ impl Policy {
         })
     }
 
-    /// The tier the severity rules give an intake triaged into `category`: the first rule
+    /// The tier the severity rules give a complaint being triaged (`facts`: its intake with
+    /// the category and validity triage sets; the tier is not known to them): the first rule
     /// that holds, else the default tier.
-    pub fn pick_tier(&self, intake: &Intake, category: &CategoryPath) -> &TierKey {
+    pub fn pick_tier(&self, facts: &Facts<'_>) -> &TierKey {
+        let facts = facts.without_tier();
         self.severity
             .iter()
-            .find(|r| r.when.holds(intake, category))
+            .find(|r| r.when.holds(&facts))
             .map_or(&self.default_tier, |r| &r.tier)
     }
 
-    /// The responsibility the routing rules give a complaint of `category`, `tier` and
-    /// `channel`, if any rule matches.
-    pub fn route(
-        &self,
-        category: &CategoryPath,
-        tier: &TierKey,
-        channel: &ChannelKey,
-    ) -> Option<crate::model::Responsibility> {
+    /// The responsibility the routing rules give a complaint (`facts`: as triage left it, on
+    /// its tier), if any rule matches; see [`RouteRule`] for which wins.
+    pub fn route(&self, facts: &Facts<'_>) -> Option<crate::model::Responsibility> {
+        let category = facts.category()?;
         let rule = self
             .routing
             .iter()
             .enumerate()
             .filter(|(_, r)| {
                 category.starts_with(&r.category)
-                    && r.tier.as_ref().is_none_or(|t| t == tier)
-                    && r.channel.as_ref().is_none_or(|c| c == channel)
+                    && r.tier.as_ref().is_none_or(|t| facts.tier() == Some(t))
+                    && r.channel
+                        .as_ref()
+                        .is_none_or(|c| &facts.intake().channel == c)
+                    && r.when.as_ref().is_none_or(|w| w.holds(facts))
             })
             .max_by_key(|(i, r)| {
-                let conditions = usize::from(r.tier.is_some()) + usize::from(r.channel.is_some());
+                let conditions = usize::from(r.tier.is_some())
+                    + usize::from(r.channel.is_some())
+                    + usize::from(r.when.is_some());
                 (conditions, r.category.levels().len(), std::cmp::Reverse(*i))
             })?
             .1;
@@ -656,28 +729,24 @@ impl Policy {
         })
     }
 
-    /// The cap on `remedy`'s amount for a complaint of `category`: the first cap whose
-    /// condition holds. `Ok(None)` when the remedy has no cap that applies.
+    /// The cap on `remedy`'s amount for a complaint (`facts`: as it stands, with the
+    /// proposal at hand): the first cap whose condition holds. `Ok(None)` when the remedy has
+    /// no cap that applies.
     ///
     /// # Errors
     /// A sentence when the cap's basis is missing from the intake (and there is no minimum).
-    pub fn cap(
-        &self,
-        remedy: &RemedyKey,
-        intake: &Intake,
-        category: &CategoryPath,
-    ) -> Result<Option<Money>, String> {
+    pub fn cap(&self, remedy: &RemedyKey, facts: &Facts<'_>) -> Result<Option<Money>, String> {
         let Some(def) = self.remedies.iter().find(|r| &r.key == remedy) else {
             return Ok(None);
         };
         let Some(cap) = def
             .caps
             .iter()
-            .find(|c| c.when.as_ref().is_none_or(|w| w.holds(intake, category)))
+            .find(|c| c.when.as_ref().is_none_or(|w| w.holds(facts)))
         else {
             return Ok(None);
         };
-        let s = &intake.subject;
+        let s = &facts.intake().subject;
         let basis = match cap.basis {
             Basis::DeclaredValue => s.declared_value,
             Basis::Postage => s.postage,
