@@ -931,17 +931,18 @@ fn intake(r: &Raw, policy: &Policy, pools: &Pools, now: Timestamp) -> Intake {
         )
     };
     let flags = [
-        Flag::Safety,
-        Flag::Illness,
-        Flag::Media,
-        Flag::Lawyer,
-        Flag::Police,
-        Flag::ConsumerAssociation,
-        Flag::Government,
-        Flag::RegulatorTransfer,
-        Flag::Repeat,
-        Flag::Extreme,
+        "safety",
+        "illness",
+        "media",
+        "lawyer",
+        "police",
+        "consumer_association",
+        "government",
+        "regulator_transfer",
+        "repeat",
+        "extreme",
     ]
+    .map(|f| Flag::new(f).unwrap())
     .into_iter()
     .enumerate()
     .filter(|(i, _)| r.roles & (1 << i) != 0)

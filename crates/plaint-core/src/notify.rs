@@ -311,6 +311,8 @@ pub enum NotificationKind {
     Escalation,
     /// An urgent complaint arrived after hours.
     OnDuty,
+    /// One of the policy's actions was recorded (a rule names it: `on = "action:callback"`).
+    ActionRecorded,
 }
 
 impl NotificationKind {
@@ -327,7 +329,123 @@ impl NotificationKind {
             Self::ClockBreach => "clock_breach",
             Self::Escalation => "escalation",
             Self::OnDuty => "on_duty",
+            Self::ActionRecorded => "action_recorded",
         }
+    }
+}
+
+/// The moment a notification rule reacts to, written as a string: a moment's name
+/// (`"result_given"`, `"clock_breach"`, …; `"action_recorded"`: any action), or
+/// `"action:<key>"`: the policy's action `<key>` was recorded — as a clock's `start_on` names
+/// an action.
+///
+/// ```toml
+/// [[notifications]]
+/// on = "action:progress-report"
+/// to = ["role:service-manager"]
+/// text = { en = "Progress on {complaint} was reported to the desk" }
+/// ```
+///
+/// ```
+/// use plaint_core::notify::{NotificationKind, On};
+/// let on: On = "action:callback".parse().unwrap();
+/// assert_eq!(on, NotificationKind::ActionRecorded);
+/// assert_eq!(on.action.unwrap().as_str(), "callback");
+/// assert_eq!("result_given".parse::<On>().unwrap(), NotificationKind::ResultGiven);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct On {
+    /// The moment.
+    pub kind: NotificationKind,
+    /// For [`NotificationKind::ActionRecorded`], the one action the rule is about (`None`: any).
+    pub action: Option<crate::ActionKey>,
+}
+
+impl On {
+    /// The text the rule is written as.
+    pub fn name(&self) -> String {
+        self.to_string()
+    }
+
+    /// Whether the rule reacts to a moment of `kind` about `action`.
+    pub fn covers(&self, kind: NotificationKind, action: Option<&crate::ActionKey>) -> bool {
+        self.kind == kind
+            && self
+                .action
+                .as_ref()
+                .is_none_or(|want| action == Some(want))
+    }
+}
+
+impl From<NotificationKind> for On {
+    fn from(kind: NotificationKind) -> Self {
+        Self { kind, action: None }
+    }
+}
+
+impl PartialEq<NotificationKind> for On {
+    fn eq(&self, kind: &NotificationKind) -> bool {
+        self.kind == *kind && self.action.is_none()
+    }
+}
+
+impl std::str::FromStr for On {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        use serde::Deserialize as _;
+        use serde::de::IntoDeserializer;
+        if let Some(key) = s.strip_prefix("action:") {
+            return crate::ActionKey::new(key)
+                .map(|k| Self {
+                    kind: NotificationKind::ActionRecorded,
+                    action: Some(k),
+                })
+                .map_err(|e| format!("action \"{key}\": {e}"));
+        }
+        let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+            s.into_deserializer();
+        NotificationKind::deserialize(de)
+            .map(Self::from)
+            .map_err(|e| format!("{e}, or action:<key>"))
+    }
+}
+
+impl TryFrom<String> for On {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<On> for String {
+    fn from(on: On) -> String {
+        on.to_string()
+    }
+}
+
+impl std::fmt::Display for On {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.action {
+            Some(key) => write!(f, "action:{key}"),
+            None => f.write_str(self.kind.name()),
+        }
+    }
+}
+
+impl schemars::JsonSchema for On {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "On".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let kinds = generator.subschema_for::<NotificationKind>();
+        schemars::json_schema!({
+            "description": "A moment's name, or action:<key> (that action was recorded).",
+            "anyOf": [
+                kinds,
+                { "type": "string", "pattern": "^action:[A-Za-z0-9._:/-]{1,64}$" }
+            ]
+        })
     }
 }
 
@@ -341,6 +459,7 @@ struct Moment {
     named: Option<RoleKey>,
     clock: Option<ClockKey>,
     due: Option<crate::Timestamp>,
+    action: Option<crate::ActionKey>,
 }
 
 impl Moment {
@@ -352,6 +471,7 @@ impl Moment {
             named: None,
             clock: None,
             due: None,
+            action: None,
         }
     }
 
@@ -421,6 +541,11 @@ fn moments(event: &Event) -> Vec<Moment> {
         Event::OnDutyAlerted { clock, role: r } => {
             vec![named(K::OnDuty, vec![role(r)], r).about(clock, None)]
         }
+        // Only a policy rule tells anyone of an action: it has no built-in recipients.
+        Event::ActionRecorded { action, .. } => vec![Moment {
+            action: Some(action.clone()),
+            ..Moment::new(K::ActionRecorded, Vec::new())
+        }],
         _ => vec![],
     }
 }
@@ -471,6 +596,7 @@ pub fn notifications_for(
                         at,
                         clock: m.clock.clone(),
                         deadline: m.due,
+                        action: m.action.clone(),
                     });
                 }
             };
@@ -480,7 +606,11 @@ pub fn notifications_for(
                 }
                 continue;
             }
-            for rule in policy.notifications.iter().filter(|x| x.on == m.kind) {
+            for rule in policy
+                .notifications
+                .iter()
+                .filter(|x| x.on.covers(m.kind, m.action.as_ref()))
+            {
                 for rec in rule.to.iter().filter_map(|a| a.resolve(&m)) {
                     let channel = rule.channel.unwrap_or_else(|| Channel::default_for(&rec));
                     push(rec, channel);
@@ -488,7 +618,10 @@ pub fn notifications_for(
             }
         }
     }
-    if found.iter().any(|f| policy.text_for(&f.n).is_some()) {
+    if found
+        .iter()
+        .any(|f| policy.text_of(&f.n, f.action.as_ref()).is_some())
+    {
         write_texts(&mut found, id, before, events, policy);
     }
     found.into_iter().map(|f| f.n).collect()
@@ -501,6 +634,8 @@ struct Found {
     at: usize,
     clock: Option<ClockKey>,
     deadline: Option<crate::Timestamp>,
+    /// The action an action moment is about.
+    action: Option<crate::ActionKey>,
 }
 
 /// Folds `events` onto `before` one command at a time and renders the texts of the
@@ -538,7 +673,7 @@ fn write_texts(
         }
         if let Some(c) = &state {
             for f in found.iter_mut().filter(|f| (start..end).contains(&f.at)) {
-                if let Some(template) = policy.text_for(&f.n) {
+                if let Some(template) = policy.text_of(&f.n, f.action.as_ref()) {
                     let at = Occasion {
                         complaint: c,
                         clock: f.clock.as_ref(),

@@ -104,6 +104,9 @@ fn decide_command(
         return Err(Rejection::AlreadyExists(c.id.clone()));
     }
     authorize(policy, actor, kind, Some(c))?;
+    if let Command::RecordAction { action, .. } = &command {
+        authorize_action(policy, actor, action)?;
+    }
     let from = c.stage.kind();
     if !graph::allows(from, kind) {
         return Err(Rejection::IllegalTransition {
@@ -418,6 +421,44 @@ fn decide_open(
             non_empty("note", &note)?;
             vec![Event::ProgressReported { note }]
         }
+        Command::RecordAction {
+            action,
+            note,
+            document,
+        } => {
+            let Some(def) = policy.action(&action) else {
+                return invalid(
+                    "action",
+                    format!("the policy declares no action \"{action}\""),
+                );
+            };
+            match &note {
+                Some(n) => non_empty("note", n)?,
+                None if def.note_required => {
+                    return invalid("note", format!("\"{action}\" is recorded with a note"));
+                }
+                None => {}
+            }
+            match &document {
+                Some(d) => non_empty("document.reference", &d.reference)?,
+                None if def.document_required => {
+                    return invalid(
+                        "document",
+                        format!("\"{action}\" is recorded with a document"),
+                    );
+                }
+                None => {}
+            }
+            let label = policy
+                .label(&def.label)
+                .map_or_else(|| action.to_string().into(), Into::into);
+            vec![Event::ActionRecorded {
+                action,
+                label,
+                note,
+                document,
+            }]
+        }
         Command::AgreeDeadline { clock, deadline } => {
             check_supported("deadline", deadline)?;
             if deadline <= now {
@@ -505,6 +546,8 @@ fn authorize(
                 _ => forbidden(actor, kind, ForbiddenReason::NotTheirComplaint),
             }
         }
+        // The action's own roles decide, once the action is known (`authorize_action`).
+        ActorKind::Staff { .. } if kind == CommandKind::RecordAction => Ok(()),
         ActorKind::Staff { roles, .. } => {
             if role_may(policy, roles, kind) {
                 Ok(())
@@ -512,6 +555,32 @@ fn authorize(
                 forbidden(actor, kind, ForbiddenReason::NoRole)
             }
         }
+    }
+}
+
+/// Whether staff `actor` may record `action`: the policy must declare it, and one of the
+/// actor's roles must be among its `roles`.
+fn authorize_action(
+    policy: &Policy,
+    actor: &Actor,
+    action: &crate::ActionKey,
+) -> Result<(), Rejection> {
+    let Some(def) = policy.action(action) else {
+        return invalid(
+            "action",
+            format!("the policy declares no action \"{action}\""),
+        );
+    };
+    if actor.roles().iter().any(|r| def.roles.contains(r)) {
+        Ok(())
+    } else {
+        forbidden(
+            actor,
+            CommandKind::RecordAction,
+            ForbiddenReason::ActionNotForRole {
+                action: action.clone(),
+            },
+        )
     }
 }
 
@@ -603,6 +672,12 @@ fn check_intake(policy: &Policy, intake: &crate::Intake, now: Timestamp) -> Resu
         check_supported("subject.purchased_at", t)?;
     }
     non_empty("description", &intake.description)?;
+    if let Some(flag) = intake.flags.iter().find(|f| !policy.has_flag(f)) {
+        return invalid(
+            "flags",
+            format!("the policy declares no flag \"{flag}\""),
+        );
+    }
     let s = &intake.subject;
     for (field, money) in [
         ("subject.amount_at_stake", &s.amount_at_stake),

@@ -1,7 +1,9 @@
 //! What happened to a complaint: past-tense `Event`s, and `Recorded` (who, when, which command).
 
 use crate::actor::{Actor, ActorKind};
-use crate::id::{ActorId, ClockKey, CommandId, ComplaintId, RemedyKey, RoleKey, TierKey};
+use crate::id::{
+    ActionKey, ActorId, ClockKey, CommandId, ComplaintId, RemedyKey, RoleKey, TierKey,
+};
 use crate::model::{
     CategoryPath, DocumentRef, Evidence, Findings, Intake, Resolution, Responsibility,
     Satisfaction, Text, Timestamp, Validity,
@@ -175,6 +177,20 @@ pub enum Event {
         /// What they were told.
         note: Text,
     },
+    /// One of the policy's actions was recorded.
+    ActionRecorded {
+        /// Which action kind.
+        action: ActionKey,
+        /// Its label in the policy's locale, as decided (the key when it has none): what
+        /// timelines and audit views show.
+        label: Text,
+        /// What was done or said.
+        #[serde(default)]
+        note: Option<Text>,
+        /// The document it references.
+        #[serde(default)]
+        document: Option<DocumentRef>,
+    },
     /// A clock started a cycle (its start may be the next opening, after hours).
     ClockStarted {
         /// Which clock.
@@ -343,6 +359,7 @@ pub enum EventKind {
     ClockBreached,
     RungReached,
     OnDutyAlerted,
+    ActionRecorded,
 }
 
 impl EventKind {
@@ -385,6 +402,7 @@ impl EventKind {
             Self::ClockBreached => "clock_breached",
             Self::RungReached => "rung_reached",
             Self::OnDutyAlerted => "on_duty_alerted",
+            Self::ActionRecorded => "action_recorded",
         }
     }
 }
@@ -429,6 +447,7 @@ impl Event {
             Event::ClockBreached { .. } => EventKind::ClockBreached,
             Event::RungReached { .. } => EventKind::RungReached,
             Event::OnDutyAlerted { .. } => EventKind::OnDutyAlerted,
+            Event::ActionRecorded { .. } => EventKind::ActionRecorded,
         }
     }
 }
@@ -736,6 +755,21 @@ impl std::fmt::Display for EventLine<'_> {
                 due(f, ", due", schedule.deadline)
             }
             Event::ProgressReported { note } => write!(f, "progress reported: {note}"),
+            Event::ActionRecorded {
+                label,
+                note,
+                document,
+                ..
+            } => {
+                write!(f, "{label} recorded")?;
+                if let Some(n) = note {
+                    write!(f, ": {n}")?;
+                }
+                match document {
+                    Some(d) => write!(f, " (document {})", d.reference),
+                    None => Ok(()),
+                }
+            }
             Event::Reassigned {
                 responsibility,
                 reason,

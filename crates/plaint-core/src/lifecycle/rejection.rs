@@ -86,6 +86,12 @@ pub enum ForbiddenReason {
     /// The proposer may not approve their own proposal.
     #[error("they proposed it themselves")]
     OwnProposal,
+    /// None of the actor's roles is among those the action lists.
+    #[error("none of their roles records \"{action}\"")]
+    ActionNotForRole {
+        /// The action kind.
+        action: crate::ActionKey,
+    },
     /// The amount exceeds every approval limit of the actor's roles.
     #[error("{amount} exceeds their approval limit of {limit}")]
     OverApprovalLimit {

@@ -2,10 +2,10 @@
 //! and firing clocks, as pure functions of the definitions, the state and `now`.
 
 use super::state::Due;
-use super::{ClockDef, ClockOutcome, ClockState, Schedule, Target, Warning};
+use super::{ClockDef, ClockOutcome, ClockState, Schedule, Target, Trigger, Warning};
 use crate::calendar::{BusinessCalendar, Calendars};
 use crate::id::{ClockKey, TierKey};
-use crate::lifecycle::{Event, EventKind};
+use crate::lifecycle::Event;
 use crate::model::Timestamp;
 use chrono::Duration;
 
@@ -148,8 +148,9 @@ impl<'a> Clocks<'a> {
         default_tier: &TierKey,
         now: Timestamp,
     ) -> Vec<Event> {
-        let kinds: Vec<EventKind> = events.iter().map(Event::kind).collect();
-        let has = |list: &[EventKind]| kinds.iter().any(|k| list.contains(k));
+        // The command's events, a tick's warnings, breaches and rungs among them: a clock
+        // that reacts to another clock's events sees them in the same tick.
+        let has = |list: &[Trigger]| list.iter().any(|t| events.iter().any(|e| t.matches(e)));
         let tier = after.tier.clone().unwrap_or_else(|| default_tier.clone());
         let stage = after.stage.kind();
         let tier_changed = events.iter().find_map(|e| match e {
