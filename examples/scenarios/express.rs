@@ -155,7 +155,17 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
         },
         &agent,
     )?;
-    run.after(60);
+    run.after(50);
+    run.ok(
+        "EXP-101",
+        Command::RecordAction {
+            action: "callback".try_into()?,
+            note: Some("Called Li Si: the money arrived.".into()),
+            document: None,
+        },
+        &agent,
+    )?;
+    run.after(10);
     run.ok("EXP-101", Command::ConfirmSatisfaction(happy(true, 4)), &li)?;
     run.refused("EXP-101", Command::Close, &manager)?; // major: the follow-up comes first
 
@@ -401,7 +411,7 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
         "regulator",
         "Transferred: camera lost.",
     );
-    i.flags.insert(Flag::RegulatorTransfer);
+    i.flags.insert(Flag::new("regulator_transfer").expect("a flag key"));
     run.receive("EXP-106", i, &agent)?;
     run.ok("EXP-106", Command::Acknowledge, &agent)?;
     let c = run.ok("EXP-106", triage("loss", None)?, &agent)?;
