@@ -206,7 +206,11 @@ fn an_action_is_recorded_by_its_roles_kept_on_the_complaint_and_shown_by_label()
     s.clock.set(testing::t(0) + Duration::minutes(10));
     let c = s
         .run(
-            action("callback", Some("Told the customer the parcel is found."), None),
+            action(
+                "callback",
+                Some("Told the customer the parcel is found."),
+                None,
+            ),
             &clerk(),
         )
         .unwrap();
@@ -274,7 +278,10 @@ fn refused_recordings_change_nothing_and_name_what_is_wrong() {
     // An action the policy does not declare.
     assert!(matches!(
         s.rejected(action("fax", None, None), &clerk()),
-        Rejection::Invalid { field: "action", .. }
+        Rejection::Invalid {
+            field: "action",
+            ..
+        }
     ));
     // What the action requires.
     assert!(matches!(
@@ -357,7 +364,9 @@ fn clocks_start_on_a_named_clocks_warning_breach_and_rung_in_the_same_tick() {
 
     let fired = s.tick_at(60);
     assert!(
-        fired.iter().any(|e| matches!(e, Event::ClockBreached { .. })),
+        fired
+            .iter()
+            .any(|e| matches!(e, Event::ClockBreached { .. })),
         "{fired:?}"
     );
     assert!(started(&fired, "late-callback"), "{fired:?}");
@@ -371,8 +380,11 @@ fn clocks_start_on_a_named_clocks_warning_breach_and_rung_in_the_same_tick() {
 
     // The callback stops the late-callback clock in time; the memo the rung watch.
     s.clock.set(testing::t(2) + Duration::minutes(30));
-    s.run(action("callback", Some("Apologised for the delay."), None), &clerk())
-        .unwrap();
+    s.run(
+        action("callback", Some("Apologised for the delay."), None),
+        &clerk(),
+    )
+    .unwrap();
     assert_eq!(
         s.clock_state("late-callback").unwrap().outcome,
         Some(ClockOutcome::Met)
@@ -412,11 +424,21 @@ fn a_clock_does_not_react_to_another_clocks_events() {
             .iter()
             .any(|r| matches!(r.event, Event::ClockBreached { .. }))
     );
-    assert!(e.get(&id).unwrap().unwrap().clock("late-callback").is_none());
+    assert!(
+        e.get(&id)
+            .unwrap()
+            .unwrap()
+            .clock("late-callback")
+            .is_none()
+    );
     clock.set(testing::t(4));
     e.tick().unwrap();
     assert!(
-        e.get(&id).unwrap().unwrap().clock("late-callback").is_some(),
+        e.get(&id)
+            .unwrap()
+            .unwrap()
+            .clock("late-callback")
+            .is_some(),
         "the progress breach starts it"
     );
 }
@@ -444,10 +466,7 @@ fn notification_rules_react_to_one_action_or_to_any() {
     assert_eq!(got.len(), 3, "{got:#?}");
     let to_clerk: Vec<_> = got.iter().filter(|g| g.1.contains("clerk")).collect();
     assert_eq!(to_clerk.len(), 1, "only the callback tells the clerk");
-    assert_eq!(
-        to_clerk[0].2.as_deref(),
-        Some("Callback on ACT-1 recorded")
-    );
+    assert_eq!(to_clerk[0].2.as_deref(), Some("Callback on ACT-1 recorded"));
     assert_eq!(
         got.iter().filter(|g| g.1.contains("service")).count(),
         2,
@@ -544,7 +563,10 @@ fn the_report_counts_actions_by_label() {
     let got: Vec<(&str, u64)> = r.actions.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(got, [("callback to the customer", 2), ("memo", 1)]);
     assert!(r.to_markdown().contains("| callback to the customer | 2 |"));
-    assert!(r.to_csv().contains("action,callback to the customer,recorded,2"));
+    assert!(
+        r.to_csv()
+            .contains("action,callback to the customer,recorded,2")
+    );
 }
 
 #[test]

@@ -171,9 +171,11 @@ fn severity_rules_are_checked() {
 fn triage_without_a_tier_takes_the_severity_rules_tier() {
     use plaint_core::testing::{self, Scenario};
     use plaint_core::*;
-    let policy =
-        minimal_with(r#"flags = [{ key = "illness" }]
-severity = [{ tier = "serious", when = { flag = "illness" } }]"#).unwrap();
+    let policy = minimal_with(
+        r#"flags = [{ key = "illness" }]
+severity = [{ tier = "serious", when = { flag = "illness" } }]"#,
+    )
+    .unwrap();
     let clerk = Actor::staff(
         ActorId::new("clerk-1").unwrap(),
         vec![RoleKey::new("clerk").unwrap()],

@@ -411,7 +411,8 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
         "regulator",
         "Transferred: camera lost.",
     );
-    i.flags.insert(Flag::new("regulator_transfer").expect("a flag key"));
+    i.flags
+        .insert(Flag::new("regulator_transfer").expect("a flag key"));
     run.receive("EXP-106", i, &agent)?;
     run.ok("EXP-106", Command::Acknowledge, &agent)?;
     let c = run.ok("EXP-106", triage("loss", None)?, &agent)?;

@@ -3,8 +3,8 @@
 use crate::id::{ActorId, ComplaintId, TierKey};
 use crate::lifecycle::{Event, Next, Recorded, Stage};
 use crate::model::{
-    ActionRecord, CategoryPath, DocumentRef, Evidence, ExecutionRecord, Findings, FollowUp, Intake, Note,
-    Proposal, Resolution, Response, Responsibility, Satisfaction, Text, Timestamp, Validity,
+    ActionRecord, CategoryPath, DocumentRef, Evidence, ExecutionRecord, Findings, FollowUp, Intake,
+    Note, Proposal, Resolution, Response, Responsibility, Satisfaction, Text, Timestamp, Validity,
 };
 use crate::sla::ClockState;
 use serde::{Deserialize, Serialize};

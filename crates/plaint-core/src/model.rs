@@ -1,8 +1,8 @@
 //! The records a complaint is made of: what was registered, how it was judged and remedied.
 
 use crate::complainant::Complainant;
-use crate::id::{ActorId, CategoryKey, ChannelKey, DepartmentKey, RemedyKey};
 pub use crate::id::Flag;
+use crate::id::{ActorId, CategoryKey, ChannelKey, DepartmentKey, RemedyKey};
 use crate::money::Money;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

@@ -370,11 +370,7 @@ impl On {
 
     /// Whether the rule reacts to a moment of `kind` about `action`.
     pub fn covers(&self, kind: NotificationKind, action: Option<&crate::ActionKey>) -> bool {
-        self.kind == kind
-            && self
-                .action
-                .as_ref()
-                .is_none_or(|want| action == Some(want))
+        self.kind == kind && self.action.as_ref().is_none_or(|want| action == Some(want))
     }
 }
 

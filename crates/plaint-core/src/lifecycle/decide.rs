@@ -673,10 +673,7 @@ fn check_intake(policy: &Policy, intake: &crate::Intake, now: Timestamp) -> Resu
     }
     non_empty("description", &intake.description)?;
     if let Some(flag) = intake.flags.iter().find(|f| !policy.has_flag(f)) {
-        return invalid(
-            "flags",
-            format!("the policy declares no flag \"{flag}\""),
-        );
+        return invalid("flags", format!("the policy declares no flag \"{flag}\""));
     }
     let s = &intake.subject;
     for (field, money) in [

@@ -220,11 +220,9 @@ impl Step<'_> {
         if command == C::Tick {
             kinds.extend([K::ClockWarning, K::ClockBreach, K::Escalation]);
         }
-        let alerts =
-            self.policy.clocks.iter().any(|d| {
-                d.after_hours.is_some()
-                    && (may_fire(&may, &d.start_on) || may_fire(&may, &d.reset_on))
-            });
+        let alerts = self.policy.clocks.iter().any(|d| {
+            d.after_hours.is_some() && (may_fire(&may, &d.start_on) || may_fire(&may, &d.reset_on))
+        });
         if alerts && !to.is_terminal() {
             kinds.push(K::OnDuty);
         }

@@ -7,9 +7,7 @@ mod load;
 mod problems;
 
 use crate::calendar::Calendars;
-use crate::id::{
-    ActionKey, CategoryKey, ChannelKey, DepartmentKey, RemedyKey, RoleKey, TierKey,
-};
+use crate::id::{ActionKey, CategoryKey, ChannelKey, DepartmentKey, RemedyKey, RoleKey, TierKey};
 use crate::lifecycle::CommandKind;
 use crate::model::{CategoryPath, Flag, Intake};
 use crate::money::{Currency, Money};

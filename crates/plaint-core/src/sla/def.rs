@@ -230,7 +230,9 @@ impl Trigger {
     pub fn matches(&self, event: &Event) -> bool {
         match self {
             Self::Event(kind) => event.kind() == *kind,
-            Self::Action(key) => matches!(event, Event::ActionRecorded { action, .. } if action == key),
+            Self::Action(key) => {
+                matches!(event, Event::ActionRecorded { action, .. } if action == key)
+            }
             Self::Clock { kind, clock } => {
                 event.kind() == *kind
                     && matches!(
