@@ -349,7 +349,7 @@ impl NotificationKind {
 /// ```
 /// use plaint_core::notify::{NotificationKind, On};
 /// let on: On = "action:callback".parse().unwrap();
-/// assert_eq!(on, NotificationKind::ActionRecorded);
+/// assert_eq!(on.kind, NotificationKind::ActionRecorded);
 /// assert_eq!(on.action.unwrap().as_str(), "callback");
 /// assert_eq!("result_given".parse::<On>().unwrap(), NotificationKind::ResultGiven);
 /// ```
