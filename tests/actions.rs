@@ -94,6 +94,7 @@ text = { en = "Callback on {complaint} recorded" }
 [[notifications]]
 on = "action_recorded"
 to = ["department:service"]
+text = { en = "{action} on {complaint}" }
 "#;
 
 type TestEngine = Engine<Arc<MemoryStore>, Arc<RecordingNotifier>, Arc<ManualClock>>;
@@ -467,10 +468,18 @@ fn notification_rules_react_to_one_action_or_to_any() {
     let to_clerk: Vec<_> = got.iter().filter(|g| g.1.contains("clerk")).collect();
     assert_eq!(to_clerk.len(), 1, "only the callback tells the clerk");
     assert_eq!(to_clerk[0].2.as_deref(), Some("Callback on ACT-1 recorded"));
+    let to_desk: Vec<Option<&str>> = got
+        .iter()
+        .filter(|g| g.1.contains("service"))
+        .map(|g| g.2.as_deref())
+        .collect();
     assert_eq!(
-        got.iter().filter(|g| g.1.contains("service")).count(),
-        2,
-        "any action tells the service desk"
+        to_desk,
+        [
+            Some("memo on ACT-1"),
+            Some("callback to the customer on ACT-1")
+        ],
+        "any action tells the service desk, naming it"
     );
 }
 
@@ -586,4 +595,45 @@ fn the_express_callback_clock_stops_on_the_callback_action() {
             .stop_on
             .contains(&"action:callback".parse::<Trigger>().unwrap())
     );
+}
+
+#[test]
+fn a_clock_that_resets_on_its_own_breach_starts_its_next_cycle_at_each_breach() {
+    // "Report progress every 4 hours": each missed report is a breach, and the next is due
+    // 4 hours after it.
+    let policy = Policy::from_toml_str(&POLICY.replace(
+        r#"reset_on = ["action:filed"]"#,
+        r#"reset_on = ["action:filed", "clock_breached:progress"]"#,
+    ))
+    .unwrap();
+    let clock = Arc::new(ManualClock::new(testing::t(0)));
+    let e = Engine::builder(Arc::new(MemoryStore::new()), policy)
+        .clock(Arc::clone(&clock))
+        .build();
+    let id = ComplaintId::new("ACT-3").unwrap();
+    e.execute(
+        CommandId::new("r").unwrap(),
+        &id,
+        Command::Receive(Arc::new(intake())),
+        &clerk(),
+    )
+    .unwrap();
+    clock.set(testing::t(4));
+    e.tick().unwrap();
+    let progress = e
+        .get(&id)
+        .unwrap()
+        .unwrap()
+        .clock("progress")
+        .cloned()
+        .unwrap();
+    assert_eq!((progress.cycle, progress.breached), (2, false));
+    assert_eq!(progress.schedule.deadline, Some(testing::t(8)));
+    let breaches = e
+        .history(&id)
+        .unwrap()
+        .iter()
+        .filter(|r| matches!(&r.event, Event::ClockBreached { clock, cycle: 1, .. } if clock.as_str() == "progress"))
+        .count();
+    assert_eq!(breaches, 1, "the first cycle's breach stays on record");
 }

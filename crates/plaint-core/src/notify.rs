@@ -769,6 +769,8 @@ impl<'a> Occasion<'a> {
 ///   zone (its first calendar's), as `2026-11-18 17:00`;
 /// - `{clock}`: at a clock moment (warning, breach, escalation, on-duty alert), its clock's
 ///   key;
+/// - `{action}`: at an action moment (`action_recorded`, `action:<key>`), the action's label
+///   in the policy's locale;
 /// - `{proposal}`, `{amount}`: the current proposal's description and amount (`0.00` in the
 ///   policy's currency when it involves no money);
 /// - `{phone}`, `{email}`: the complainant's, masked unless the recipient is the complainant
@@ -827,6 +829,8 @@ pub fn render(
             .map(local),
         Field::DeadlineOf(keys) => keys.iter().find_map(|k| running_deadline(c, k)).map(local),
         Field::Clock => at.clock.map(ToString::to_string),
+        // The command that recorded an action left it last.
+        Field::Action => c.actions.last().map(|a| a.label.to_string()),
         Field::Proposal => proposal.map(|p| p.description.to_string()),
         Field::Amount => proposal.map(|p| {
             p.amount

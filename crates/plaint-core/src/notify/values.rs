@@ -124,6 +124,7 @@ impl<'p> Availability<'p> {
             Field::Department => all(&|v| v.department),
             Field::Proposal | Field::Amount => all(&|v| v.proposal),
             Field::Clock => is_clock_moment(kind),
+            Field::Action => kind == K::ActionRecorded,
             // An escalation comes after the deadline was missed, and a re-projection since
             // (a rung that raised the tier) may have left the clock without one.
             Field::Deadline => is_clock_moment(kind) && kind != K::Escalation,

@@ -229,6 +229,9 @@ fn texts(
                     ": only a clock moment (warning, breach, escalation, on-duty alert) is \
                      about a clock"
                 }
+                Field::Action => {
+                    ": only an action moment (action_recorded, action:<key>) is about an action"
+                }
                 _ => "",
             };
             p.add(

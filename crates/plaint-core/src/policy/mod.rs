@@ -153,7 +153,8 @@ fn five() -> u32 {
 /// `{email}`, a clock's deadline `{deadline:<clock>}` (or the first that runs of
 /// `{deadline:<a>|<b>}`) and, at a clock moment (warning, breach, escalation, on-duty alert),
 /// `{clock}`: its clock, and `{deadline}`: its clock's deadline (a breach's: the instant it
-/// was due; not at an escalation, which comes after the deadline was missed). `{{` and `}}`
+/// was due; not at an escalation, which comes after the deadline was missed); at an action
+/// moment (`action_recorded`, `action:<key>`), `{action}`: the action's label. `{{` and `}}`
 /// write braces. The text is rendered
 /// as the command that caused the moment left the complaint; a placeholder that may have no
 /// value at the moment (a department before routing, a deadline of a clock that may be
