@@ -111,7 +111,8 @@ fn minimal_with(extra: &str) -> Result<Policy, PolicyError> {
 fn severity_rules_pick_the_first_matching_tier() {
     use plaint_core::{CategoryPath, Flag, Money, testing};
     let policy = minimal_with(
-        r#"severity = [
+        r#"flags = [{ key = "illness" }, { key = "media" }, { key = "repeat" }]
+severity = [
   { tier = "serious", when = { any = [{ flag = "illness" }, { flag = "media" }] } },
   { tier = "serious", when = { all = [{ category = "product/broken" }, { people_at_least = 3 }] } },
   { tier = "serious", when = { amount_at_least = { minor = 50000, currency = "EUR" } } },
@@ -145,7 +146,7 @@ fn severity_rules_pick_the_first_matching_tier() {
         "normal",
         "prefix must match"
     );
-    intake.flags.insert(Flag::Media);
+    intake.flags.insert(Flag::new("media").unwrap());
     assert_eq!(
         policy
             .pick_tier(&Facts::of_intake(&intake).with_category(&late))
@@ -190,15 +191,18 @@ fn severity_rules_are_checked() {
 fn triage_without_a_tier_takes_the_severity_rules_tier() {
     use plaint_core::testing::{self, Scenario};
     use plaint_core::*;
-    let policy =
-        minimal_with(r#"severity = [{ tier = "serious", when = { flag = "illness" } }]"#).unwrap();
+    let policy = minimal_with(
+        r#"flags = [{ key = "illness" }]
+severity = [{ tier = "serious", when = { flag = "illness" } }]"#,
+    )
+    .unwrap();
     let clerk = Actor::staff(
         ActorId::new("clerk-1").unwrap(),
         vec![RoleKey::new("clerk").unwrap()],
         None,
     );
     let mut intake = testing::intake(testing::t(0));
-    intake.flags.insert(Flag::Illness);
+    intake.flags.insert(Flag::new("illness").unwrap());
     let triage = || Command::Triage {
         category: CategoryPath::parse("product/broken").unwrap(),
         tier: None,

@@ -737,6 +737,7 @@ struct Pools {
     clocks: Vec<ClockKey>,
     channels: Vec<ChannelKey>,
     roles: Vec<RoleKey>,
+    actions: Vec<ActionKey>,
 }
 
 const UNKNOWN: &[&str] = &[
@@ -769,6 +770,7 @@ impl Pools {
             clocks: policy.clocks.iter().map(|c| c.key.clone()).collect(),
             channels: policy.channels.iter().map(|c| c.key.clone()).collect(),
             roles: policy.roles.iter().map(|r| r.key.clone()).collect(),
+            actions: policy.actions.iter().map(|a| a.key.clone()).collect(),
         }
     }
 }
@@ -855,7 +857,7 @@ fn raw(legal_weight: f64) -> impl Strategy<Value = Raw> {
         )
 }
 
-const KINDS: [CommandKind; 27] = CommandKind::ALL;
+const KINDS: [CommandKind; CommandKind::ALL.len()] = CommandKind::ALL;
 
 const COMPLAINANT_ID: &str = "cust-1";
 
@@ -931,17 +933,18 @@ fn intake(r: &Raw, policy: &Policy, pools: &Pools, now: Timestamp) -> Intake {
         )
     };
     let flags = [
-        Flag::Safety,
-        Flag::Illness,
-        Flag::Media,
-        Flag::Lawyer,
-        Flag::Police,
-        Flag::ConsumerAssociation,
-        Flag::Government,
-        Flag::RegulatorTransfer,
-        Flag::Repeat,
-        Flag::Extreme,
+        "safety",
+        "illness",
+        "media",
+        "lawyer",
+        "police",
+        "consumer_association",
+        "government",
+        "regulator_transfer",
+        "repeat",
+        "extreme",
     ]
+    .map(|f| Flag::new(f).unwrap())
     .into_iter()
     .enumerate()
     .filter(|(i, _)| r.roles & (1 << i) != 0)
@@ -1172,6 +1175,27 @@ fn command(
                 instant(r.at.0, r.at.1, now)
             },
         },
+        CommandKind::RecordAction => Command::RecordAction {
+            action: key(
+                &pools.actions,
+                |s| ActionKey::new(s).unwrap(),
+                r.picks[1],
+                legal,
+            ),
+            note: if legal {
+                Some(nonempty(r.texts[0]))
+            } else {
+                opt_text(r.texts[0])
+            },
+            document: (r.flag || legal).then(|| DocumentRef {
+                reference: if legal {
+                    nonempty(r.texts[1])
+                } else {
+                    text(r.texts[1])
+                },
+                content_hash: opt_text(r.texts[2]),
+            }),
+        },
         CommandKind::Tick => Command::Tick {
             upto: if legal {
                 now
@@ -1215,6 +1239,7 @@ fn kind_of(r: &Raw, c: Option<&Complaint>) -> CommandKind {
                 | CommandKind::AddEvidence
                 | CommandKind::ChangeTier
                 | CommandKind::ReportProgress
+                | CommandKind::RecordAction
                 | CommandKind::AgreeDeadline
                 | CommandKind::Tick
                 | CommandKind::Reassign

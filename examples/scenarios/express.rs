@@ -155,7 +155,17 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
         },
         &agent,
     )?;
-    run.after(60);
+    run.after(50);
+    run.ok(
+        "EXP-101",
+        Command::RecordAction {
+            action: "callback".try_into()?,
+            note: Some("Called Li Si: the money arrived.".into()),
+            document: None,
+        },
+        &agent,
+    )?;
+    run.after(10);
     run.ok("EXP-101", Command::ConfirmSatisfaction(happy(true, 4)), &li)?;
     run.refused("EXP-101", Command::Close, &manager)?; // major: the follow-up comes first
 
@@ -237,7 +247,20 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
     run.ok("EXP-104", Command::Acknowledge, &agent)?;
     run.ok("EXP-104", triage("delay", None)?, &agent)?;
     run.ok("EXP-104", route.clone(), &agent)?;
-    run.wait(60 * 60, 6 * 60)?; // the service ticks every 6 hours for 2.5 days
+    // The service ticks every 6 hours for 2.5 days; the investigation breaches after two,
+    // and an agent makes the late call the policy asks for.
+    run.wait(48 * 60, 6 * 60)?;
+    run.after(20);
+    run.ok(
+        "EXP-104",
+        Command::RecordAction {
+            action: "callback".try_into()?,
+            note: Some("Apologised: the hub is tracing the parcel.".into()),
+            document: None,
+        },
+        &agent,
+    )?;
+    run.wait(12 * 60 - 20, 6 * 60)?;
     let c = run.get("EXP-104")?;
     expect(
         c.in_ledger && c.tier.as_ref().is_some_and(|t| t.as_str() == "major"),
@@ -401,7 +424,8 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
         "regulator",
         "Transferred: camera lost.",
     );
-    i.flags.insert(Flag::RegulatorTransfer);
+    i.flags
+        .insert(Flag::new("regulator_transfer").expect("a flag key"));
     run.receive("EXP-106", i, &agent)?;
     run.ok("EXP-106", Command::Acknowledge, &agent)?;
     let c = run.ok("EXP-106", triage("loss", None)?, &agent)?;

@@ -186,6 +186,15 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
     run.ok("HTL-4", feedback("Refunded on your bill."), &desk)?;
     run.ok(
         "HTL-4",
+        Command::RecordAction {
+            action: "callback".try_into()?,
+            note: Some("Phoned Ms Novak: she saw the refund on her bill.".into()),
+            document: None,
+        },
+        &duty,
+    )?;
+    run.ok(
+        "HTL-4",
         Command::ConfirmSatisfaction(happy(true, 4)),
         &novak,
     )?;
@@ -269,7 +278,7 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
         "front-desk",
         "Slipped on the wet lobby floor; no warning sign.",
     );
-    i.flags.insert(Flag::Safety);
+    i.flags.insert(Flag::new("safety").expect("a flag key"));
     i.subject.amount_at_stake = Some(cny(60_000));
     run.receive("HTL-6", i, &desk)?;
     run.ok("HTL-6", Command::Acknowledge, &desk)?;

@@ -117,7 +117,7 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
         "service-desk",
         "Milk was sour; two of us were sick overnight.",
     );
-    i.flags.insert(Flag::Illness);
+    i.flags.insert(Flag::new("illness").expect("a flag key"));
     i.people_affected = Some(2);
     i.subject.product = Some("Fresh milk 1 L".into());
     i.subject.price = Some(cny(1_200));
@@ -204,8 +204,10 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
     )?;
     run.ok(
         "MART-4",
-        Command::ReportProgress {
-            note: "Payment is being prepared.".into(),
+        Command::RecordAction {
+            action: "progress-report".try_into()?,
+            note: Some("Payment is being prepared.".into()),
+            document: None,
         },
         &clerk,
     )?;

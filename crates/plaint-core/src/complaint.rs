@@ -3,8 +3,8 @@
 use crate::id::{ActorId, ComplaintId, TierKey};
 use crate::lifecycle::{Event, Next, Recorded, Stage};
 use crate::model::{
-    CategoryPath, DocumentRef, Evidence, ExecutionRecord, Findings, FollowUp, Intake, Note,
-    Proposal, Resolution, Response, Responsibility, Satisfaction, Text, Timestamp, Validity,
+    ActionRecord, CategoryPath, DocumentRef, Evidence, ExecutionRecord, Findings, FollowUp, Intake,
+    Note, Proposal, Resolution, Response, Responsibility, Satisfaction, Text, Timestamp, Validity,
 };
 use crate::sla::ClockState;
 use serde::{Deserialize, Serialize};
@@ -71,6 +71,9 @@ pub struct Complaint {
     pub reassignments: u32,
     /// Whether it was bounced more often than the policy allows.
     pub bounced: bool,
+    /// The actions recorded on it, in order (absent in states stored before actions existed).
+    #[serde(default)]
+    pub actions: Vec<ActionRecord>,
 }
 
 impl Complaint {
@@ -113,6 +116,7 @@ impl Complaint {
             in_ledger: false,
             reassignments: 0,
             bounced: false,
+            actions: Vec::new(),
         })
     }
 
@@ -326,6 +330,19 @@ impl Complaint {
             | Event::ClockStopped { .. }
             | Event::ClockWarned { .. }
             | Event::ClockBreached { .. } => self.clock_event(rec),
+            Event::ActionRecorded {
+                action,
+                label,
+                note,
+                document,
+            } => self.actions.push(ActionRecord {
+                action: action.clone(),
+                label: label.clone(),
+                by: rec.actor.clone(),
+                at: rec.at,
+                note: note.clone(),
+                document: document.clone(),
+            }),
             Event::OnDutyAlerted { .. }
             | Event::AlertedAtOnce { .. }
             | Event::ProgressReported { .. } => {}

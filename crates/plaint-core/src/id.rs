@@ -169,6 +169,18 @@ string_id!(
     /// A remedy kind the policy allows (`refund`, `compensation`, …).
     RemedyKey
 );
+string_id!(
+    /// An action kind the policy declares (`callback`, `progress-report`, …): a step of the
+    /// procedure that is neither a stage nor the complainant's business.
+    ActionKey
+);
+string_id!(
+    /// A severity flag the policy declares (`media`, `lawyer`, `illness`, …): a circumstance
+    /// the receiver notes on the intake and severity rules read. Written as the flag's key,
+    /// as the snake_case names of the fixed flags of plaint 0.1 (`consumer_association`)
+    /// were, so intakes stored by 0.1 read the same.
+    Flag
+);
 
 #[cfg(test)]
 mod tests {

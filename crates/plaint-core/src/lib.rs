@@ -33,8 +33,8 @@ pub use complainant::{Complainant, Contact};
 pub use complaint::Complaint;
 pub use engine::{Engine, EngineBuilder, EngineError, Relay, Tick};
 pub use id::{
-    ActorId, CalendarKey, CategoryKey, ChannelKey, ClockKey, CommandId, ComplaintId, DepartmentKey,
-    IdError, RemedyKey, RoleKey, TierKey,
+    ActionKey, ActorId, CalendarKey, CategoryKey, ChannelKey, ClockKey, CommandId, ComplaintId,
+    DepartmentKey, IdError, RemedyKey, RoleKey, TierKey,
 };
 pub use lifecycle::{
     Command, CommandKind, Event, EventKind, ForbiddenReason, Next, Recorded, Rejection,
@@ -44,10 +44,10 @@ pub use model::*;
 pub use money::{Currency, CurrencyError, Money};
 pub use notify::{
     Audience, Channel, DiscardNotifier, FanOut, Notification, NotificationId, NotificationKind,
-    Notifier, NotifyError, OutboxEntry, Recipient, RecordingNotifier, Retry, Settlement,
+    Notifier, NotifyError, On, OutboxEntry, Recipient, RecordingNotifier, Retry, Settlement,
 };
 pub use policy::{
-    Basis, Cap, Condition, Facts, NotificationRule, OverCap, Policy, PolicyError, Problem, Reports,
-    RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
+    ActionDef, Basis, Cap, Condition, Facts, FlagDef, NotificationRule, OverCap, Policy,
+    PolicyError, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
 };
 pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};

@@ -1,6 +1,7 @@
 //! The records a complaint is made of: what was registered, how it was judged and remedied.
 
 use crate::complainant::Complainant;
+pub use crate::id::Flag;
 use crate::id::{ActorId, CategoryKey, ChannelKey, DepartmentKey, RemedyKey};
 use crate::money::Money;
 use serde::{Deserialize, Serialize};
@@ -75,50 +76,12 @@ pub struct Intake {
     #[serde(default)]
     pub staff_involved: Vec<Text>,
     /// What the receiver noted about it (illness, media, a lawyer…): severity rules read these.
+    /// Each must be one of the policy's declared `flags` (checked at receipt).
     #[serde(default)]
     pub flags: BTreeSet<Flag>,
     /// How many people are affected, when more than the complainant.
     #[serde(default)]
     pub people_affected: Option<u32>,
-}
-
-/// Circumstances that make a complaint more serious (DOMAIN.md §2).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Flag {
-    /// A safety hazard.
-    Safety,
-    /// Someone fell ill (food safety).
-    Illness,
-    /// The media are involved, or exposure is likely.
-    Media,
-    /// A lawyer, or a lawsuit is threatened.
-    Lawyer,
-    /// The police are involved.
-    Police,
-    /// A consumer association is involved.
-    ConsumerAssociation,
-    /// A government body is involved.
-    Government,
-    /// Transferred by a regulator.
-    RegulatorTransfer,
-    /// The complainant or the order complained before.
-    Repeat,
-    /// Extreme behaviour by the complainant.
-    Extreme,
 }
 
 /// References to what the complaint concerns. All optional: a hotel guest has no waybill.
@@ -392,6 +355,24 @@ pub struct ExecutionRecord {
     pub action: Text,
     /// A reference (payment id, new waybill).
     pub reference: Option<Text>,
+}
+
+/// An action the policy declares, as recorded on a complaint (a callback, a progress report
+/// to a desk).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    /// Which action kind.
+    pub action: crate::id::ActionKey,
+    /// Its label in the policy's locale when it was recorded.
+    pub label: Text,
+    /// Who recorded it.
+    pub by: ActorId,
+    /// When.
+    pub at: Timestamp,
+    /// What was done or said.
+    pub note: Option<Text>,
+    /// The document it references.
+    pub document: Option<DocumentRef>,
 }
 
 /// A note given to the complainant (the result, an explanation) by a staff member.

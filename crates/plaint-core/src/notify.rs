@@ -317,6 +317,8 @@ pub enum NotificationKind {
     OnDuty,
     /// A clock whose target is "at once" started: its role is alerted.
     AtOnce,
+    /// One of the policy's actions was recorded (a rule names it: `on = "action:callback"`).
+    ActionRecorded,
 }
 
 impl NotificationKind {
@@ -335,7 +337,119 @@ impl NotificationKind {
             Self::Escalation => "escalation",
             Self::OnDuty => "on_duty",
             Self::AtOnce => "at_once",
+            Self::ActionRecorded => "action_recorded",
         }
+    }
+}
+
+/// The moment a notification rule reacts to, written as a string: a moment's name
+/// (`"result_given"`, `"clock_breach"`, …; `"action_recorded"`: any action), or
+/// `"action:<key>"`: the policy's action `<key>` was recorded — as a clock's `start_on` names
+/// an action.
+///
+/// ```toml
+/// [[notifications]]
+/// on = "action:progress-report"
+/// to = ["role:service-manager"]
+/// text = { en = "Progress on {complaint} was reported to the desk" }
+/// ```
+///
+/// ```
+/// use plaint_core::notify::{NotificationKind, On};
+/// let on: On = "action:callback".parse().unwrap();
+/// assert_eq!(on.kind, NotificationKind::ActionRecorded);
+/// assert_eq!(on.action.unwrap().as_str(), "callback");
+/// assert_eq!("result_given".parse::<On>().unwrap(), NotificationKind::ResultGiven);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct On {
+    /// The moment.
+    pub kind: NotificationKind,
+    /// For [`NotificationKind::ActionRecorded`], the one action the rule is about (`None`: any).
+    pub action: Option<crate::ActionKey>,
+}
+
+impl On {
+    /// The text the rule is written as.
+    pub fn name(&self) -> String {
+        self.to_string()
+    }
+
+    /// Whether the rule reacts to a moment of `kind` about `action`.
+    pub fn covers(&self, kind: NotificationKind, action: Option<&crate::ActionKey>) -> bool {
+        self.kind == kind && self.action.as_ref().is_none_or(|want| action == Some(want))
+    }
+}
+
+impl From<NotificationKind> for On {
+    fn from(kind: NotificationKind) -> Self {
+        Self { kind, action: None }
+    }
+}
+
+impl PartialEq<NotificationKind> for On {
+    fn eq(&self, kind: &NotificationKind) -> bool {
+        self.kind == *kind && self.action.is_none()
+    }
+}
+
+impl std::str::FromStr for On {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        use serde::Deserialize as _;
+        use serde::de::IntoDeserializer;
+        if let Some(key) = s.strip_prefix("action:") {
+            return crate::ActionKey::new(key)
+                .map(|k| Self {
+                    kind: NotificationKind::ActionRecorded,
+                    action: Some(k),
+                })
+                .map_err(|e| format!("action \"{key}\": {e}"));
+        }
+        let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+            s.into_deserializer();
+        NotificationKind::deserialize(de)
+            .map(Self::from)
+            .map_err(|e| format!("{e}, or action:<key>"))
+    }
+}
+
+impl TryFrom<String> for On {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<On> for String {
+    fn from(on: On) -> String {
+        on.to_string()
+    }
+}
+
+impl std::fmt::Display for On {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.action {
+            Some(key) => write!(f, "action:{key}"),
+            None => f.write_str(self.kind.name()),
+        }
+    }
+}
+
+impl schemars::JsonSchema for On {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "On".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let kinds = generator.subschema_for::<NotificationKind>();
+        schemars::json_schema!({
+            "description": "A moment's name, or action:<key> (that action was recorded).",
+            "anyOf": [
+                kinds,
+                { "type": "string", "pattern": "^action:[A-Za-z0-9._:/-]{1,64}$" }
+            ]
+        })
     }
 }
 
@@ -349,6 +463,7 @@ struct Moment {
     named: Option<RoleKey>,
     clock: Option<ClockKey>,
     due: Option<crate::Timestamp>,
+    action: Option<crate::ActionKey>,
 }
 
 impl Moment {
@@ -360,6 +475,7 @@ impl Moment {
             named: None,
             clock: None,
             due: None,
+            action: None,
         }
     }
 
@@ -433,6 +549,11 @@ fn moments(event: &Event) -> Vec<Moment> {
         Event::AlertedAtOnce { clock, role: r } => {
             vec![named(K::AtOnce, vec![role(r)], r).about(clock, None)]
         }
+        // Only a policy rule tells anyone of an action: it has no built-in recipients.
+        Event::ActionRecorded { action, .. } => vec![Moment {
+            action: Some(action.clone()),
+            ..Moment::new(K::ActionRecorded, Vec::new())
+        }],
         _ => vec![],
     }
 }
@@ -496,7 +617,7 @@ pub fn notifications_for(
                 continue;
             }
             for (i, rule) in policy.notifications.iter().enumerate() {
-                if rule.on != m.kind {
+                if !rule.on.covers(m.kind, m.action.as_ref()) {
                     continue;
                 }
                 for rec in rule.to.iter().filter_map(|a| a.resolve(&m)) {
@@ -689,6 +810,8 @@ impl<'a> Occasion<'a> {
 ///   zone (its first calendar's), as `2026-11-18 17:00`;
 /// - `{clock}`: at a clock moment (warning, breach, escalation, on-duty alert), its clock's
 ///   key;
+/// - `{action}`: at an action moment (`action_recorded`, `action:<key>`), the action's label
+///   in the policy's locale;
 /// - `{proposal}`, `{amount}`: the current proposal's description and amount (`0.00` in the
 ///   policy's currency when it involves no money);
 /// - `{phone}`, `{email}`: the complainant's, masked unless the recipient is the complainant
@@ -747,6 +870,8 @@ pub fn render(
             .map(local),
         Field::DeadlineOf(keys) => keys.iter().find_map(|k| running_deadline(c, k)).map(local),
         Field::Clock => at.clock.map(ToString::to_string),
+        // The command that recorded an action left it last.
+        Field::Action => c.actions.last().map(|a| a.label.to_string()),
         Field::Proposal => proposal.map(|p| p.description.to_string()),
         Field::Amount => proposal.map(|p| {
             p.amount

@@ -45,6 +45,7 @@ pub struct ReportBuilder<'p> {
     departments: BTreeMap<String, u64>,
     tiers: BTreeMap<String, u64>,
     channels: BTreeMap<String, u64>,
+    actions: BTreeMap<String, u64>,
     compliance: BTreeMap<(String, String), Compliance>,
     /// How long stopped cycles ran, per compliance row.
     handling: BTreeMap<(String, String), Minutes>,
@@ -82,6 +83,7 @@ impl<'p> ReportBuilder<'p> {
             departments: BTreeMap::new(),
             tiers: BTreeMap::new(),
             channels: BTreeMap::new(),
+            actions: BTreeMap::new(),
             compliance: BTreeMap::new(),
             handling: BTreeMap::new(),
             first_response: Minutes::default(),
@@ -178,6 +180,16 @@ impl<'p> ReportBuilder<'p> {
             .channels
             .entry(c.intake.channel.to_string())
             .or_default() += 1;
+        for a in &c.actions {
+            // The policy's label now, so one action counts under one name; the label it was
+            // recorded under for an action the policy no longer declares.
+            let label = self
+                .policy
+                .action(&a.action)
+                .and_then(|d| self.policy.label(&d.label))
+                .unwrap_or(&a.label);
+            *self.actions.entry(label.to_owned()).or_default() += 1;
+        }
         if let Some(at) = c.acknowledged_at {
             self.first_response.add(at - c.intake.received_at);
         }
@@ -413,6 +425,7 @@ impl<'p> ReportBuilder<'p> {
             departments: self.departments,
             tiers: self.tiers,
             channels: self.channels,
+            actions: self.actions,
             compliance: {
                 let handling = self.handling;
                 self.compliance

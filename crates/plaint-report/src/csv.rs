@@ -56,6 +56,9 @@ impl Report {
                 w.row(section, k, "complaints", n);
             }
         }
+        for (label, n) in &r.actions {
+            w.row("action", label, "recorded", n);
+        }
         for c in &r.compliance {
             let key = format!("{}/{}", c.clock, c.tier);
             for (m, v) in [

@@ -58,6 +58,12 @@ impl Report {
         counts(&mut out, "By department", "department", &r.departments);
         counts(&mut out, "By tier", "tier", &r.tiers);
         counts(&mut out, "By channel", "channel", &r.channels);
+        if !r.actions.is_empty() {
+            let _ = writeln!(out, "\n## Actions\n\n| action | recorded |\n|---|---:|");
+            for (label, n) in &r.actions {
+                let _ = writeln!(out, "| {label} | {n} |");
+            }
+        }
 
         let _ = writeln!(
             out,

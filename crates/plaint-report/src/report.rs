@@ -31,6 +31,10 @@ pub struct Report {
     pub tiers: BTreeMap<String, u64>,
     /// By channel of arrival.
     pub channels: BTreeMap<String, u64>,
+    /// The policy's actions recorded on them (a callback, a progress report to a desk), by
+    /// the action's label in the policy's locale: how many times each was recorded.
+    #[serde(default)]
+    pub actions: BTreeMap<String, u64>,
     /// Time-limit compliance per clock and tier.
     pub compliance: Vec<Compliance>,
     /// Receipt to acknowledgement.

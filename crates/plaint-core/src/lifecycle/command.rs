@@ -1,6 +1,6 @@
 //! What an actor asks the engine to do to one complaint: `Command` and its `CommandKind`.
 
-use crate::id::{ClockKey, ComplaintId, RemedyKey, TierKey};
+use crate::id::{ActionKey, ClockKey, ComplaintId, RemedyKey, TierKey};
 use crate::model::Timestamp;
 use crate::model::{
     CategoryPath, DocumentRef, Evidence, Findings, Intake, Responsibility, Satisfaction, Text,
@@ -143,6 +143,19 @@ pub enum Command {
         /// What they were told.
         note: Text,
     },
+    /// Record one of the actions the policy declares (a callback, a progress report to a
+    /// desk), in any open stage; the stage does not change. The action's `roles` say who may
+    /// record it; its `note_required` and `document_required` what the recording must carry.
+    RecordAction {
+        /// The action kind (a key of the policy's `actions`).
+        action: ActionKey,
+        /// What was done or said.
+        #[serde(default)]
+        note: Option<Text>,
+        /// The document it references (a filed record, a signed form).
+        #[serde(default)]
+        document: Option<DocumentRef>,
+    },
     /// Replace a clock's deadline with one agreed with the complainant (capped by policy).
     AgreeDeadline {
         /// The clock.
@@ -203,11 +216,12 @@ pub enum CommandKind {
     ReportProgress,
     AgreeDeadline,
     Tick,
+    RecordAction,
 }
 
 impl CommandKind {
     /// Every command kind, in declaration order.
-    pub const ALL: [CommandKind; 27] = [
+    pub const ALL: [CommandKind; 28] = [
         Self::Receive,
         Self::Acknowledge,
         Self::Triage,
@@ -235,6 +249,7 @@ impl CommandKind {
         Self::ReportProgress,
         Self::AgreeDeadline,
         Self::Tick,
+        Self::RecordAction,
     ];
 
     /// Commands a complainant may give on their own complaint.
@@ -278,6 +293,7 @@ impl CommandKind {
             Self::ReportProgress => "report_progress",
             Self::AgreeDeadline => "agree_deadline",
             Self::Tick => "tick",
+            Self::RecordAction => "record_action",
         }
     }
 }
@@ -319,6 +335,7 @@ impl Command {
             Command::ReportProgress { .. } => CommandKind::ReportProgress,
             Command::AgreeDeadline { .. } => CommandKind::AgreeDeadline,
             Command::Tick { .. } => CommandKind::Tick,
+            Command::RecordAction { .. } => CommandKind::RecordAction,
         }
     }
 }

@@ -108,6 +108,9 @@ fn decide_command(
         return Err(Rejection::AlreadyExists(c.id.clone()));
     }
     authorize(policy, actor, kind, Some(c))?;
+    if let Command::RecordAction { action, .. } = &command {
+        authorize_action(policy, actor, action, c)?;
+    }
     let from = c.stage.kind();
     if !graph::allows(from, kind) {
         return Err(Rejection::IllegalTransition {
@@ -437,6 +440,44 @@ fn decide_open(
             non_empty("note", &note)?;
             vec![Event::ProgressReported { note }]
         }
+        Command::RecordAction {
+            action,
+            note,
+            document,
+        } => {
+            let Some(def) = policy.action(&action) else {
+                return invalid(
+                    "action",
+                    format!("the policy declares no action \"{action}\""),
+                );
+            };
+            match &note {
+                Some(n) => non_empty("note", n)?,
+                None if def.note_required => {
+                    return invalid("note", format!("\"{action}\" is recorded with a note"));
+                }
+                None => {}
+            }
+            match &document {
+                Some(d) => non_empty("document.reference", &d.reference)?,
+                None if def.document_required => {
+                    return invalid(
+                        "document",
+                        format!("\"{action}\" is recorded with a document"),
+                    );
+                }
+                None => {}
+            }
+            let label = policy
+                .label(&def.label)
+                .map_or_else(|| action.to_string().into(), Into::into);
+            vec![Event::ActionRecorded {
+                action,
+                label,
+                note,
+                document,
+            }]
+        }
         Command::AgreeDeadline { clock, deadline } => {
             check_supported("deadline", deadline)?;
             if deadline <= now {
@@ -524,6 +565,8 @@ fn authorize(
                 _ => forbidden(actor, kind, ForbiddenReason::NotTheirComplaint),
             }
         }
+        // The action's own roles decide, once the action is known (`authorize_action`).
+        ActorKind::Staff { .. } if kind == CommandKind::RecordAction => Ok(()),
         ActorKind::Staff { roles, .. } => {
             if policy
                 .acting_roles(actor, complaint)
@@ -540,6 +583,37 @@ fn authorize(
                 forbidden(actor, kind, ForbiddenReason::NoRole)
             }
         }
+    }
+}
+
+/// Whether staff `actor` may record `action`: the policy must declare it, and one of the
+/// actor's roles that reach the complaint must be among its `roles`.
+fn authorize_action(
+    policy: &Policy,
+    actor: &Actor,
+    action: &crate::ActionKey,
+    c: &Complaint,
+) -> Result<(), Rejection> {
+    let Some(def) = policy.action(action) else {
+        return invalid(
+            "action",
+            format!("the policy declares no action \"{action}\""),
+        );
+    };
+    // Only the roles that reach the complaint (their scope) count.
+    if policy
+        .acting_roles(actor, Some(c))
+        .any(|r| def.roles.contains(&r.key))
+    {
+        Ok(())
+    } else {
+        forbidden(
+            actor,
+            CommandKind::RecordAction,
+            ForbiddenReason::ActionNotForRole {
+                action: action.clone(),
+            },
+        )
     }
 }
 
@@ -626,6 +700,9 @@ fn check_intake(policy: &Policy, intake: &crate::Intake, now: Timestamp) -> Resu
         check_supported("subject.purchased_at", t)?;
     }
     non_empty("description", &intake.description)?;
+    if let Some(flag) = intake.flags.iter().find(|f| !policy.has_flag(f)) {
+        return invalid("flags", format!("the policy declares no flag \"{flag}\""));
+    }
     let s = &intake.subject;
     for (field, money) in [
         ("subject.amount_at_stake", &s.amount_at_stake),

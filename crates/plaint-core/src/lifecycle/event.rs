@@ -1,7 +1,9 @@
 //! What happened to a complaint: past-tense `Event`s, and `Recorded` (who, when, which command).
 
 use crate::actor::{Actor, ActorKind};
-use crate::id::{ActorId, ClockKey, CommandId, ComplaintId, RemedyKey, RoleKey, TierKey};
+use crate::id::{
+    ActionKey, ActorId, ClockKey, CommandId, ComplaintId, RemedyKey, RoleKey, TierKey,
+};
 use crate::model::{
     CategoryPath, DocumentRef, Evidence, Findings, Intake, Resolution, Responsibility,
     Satisfaction, Text, Timestamp, Validity,
@@ -174,6 +176,20 @@ pub enum Event {
     ProgressReported {
         /// What they were told.
         note: Text,
+    },
+    /// One of the policy's actions was recorded.
+    ActionRecorded {
+        /// Which action kind.
+        action: ActionKey,
+        /// Its label in the policy's locale, as decided (the key when it has none): what
+        /// timelines and audit views show.
+        label: Text,
+        /// What was done or said.
+        #[serde(default)]
+        note: Option<Text>,
+        /// The document it references.
+        #[serde(default)]
+        document: Option<DocumentRef>,
     },
     /// A clock started a cycle (its start may be the next opening, after hours).
     ClockStarted {
@@ -352,6 +368,7 @@ pub enum EventKind {
     RungReached,
     OnDutyAlerted,
     AlertedAtOnce,
+    ActionRecorded,
 }
 
 impl EventKind {
@@ -395,6 +412,7 @@ impl EventKind {
             Self::RungReached => "rung_reached",
             Self::OnDutyAlerted => "on_duty_alerted",
             Self::AlertedAtOnce => "alerted_at_once",
+            Self::ActionRecorded => "action_recorded",
         }
     }
 }
@@ -440,6 +458,7 @@ impl Event {
             Event::RungReached { .. } => EventKind::RungReached,
             Event::OnDutyAlerted { .. } => EventKind::OnDutyAlerted,
             Event::AlertedAtOnce { .. } => EventKind::AlertedAtOnce,
+            Event::ActionRecorded { .. } => EventKind::ActionRecorded,
         }
     }
 }
@@ -747,6 +766,21 @@ impl std::fmt::Display for EventLine<'_> {
                 due(f, ", due", schedule.deadline)
             }
             Event::ProgressReported { note } => write!(f, "progress reported: {note}"),
+            Event::ActionRecorded {
+                label,
+                note,
+                document,
+                ..
+            } => {
+                write!(f, "{label} recorded")?;
+                if let Some(n) = note {
+                    write!(f, ": {n}")?;
+                }
+                match document {
+                    Some(d) => write!(f, " (document {})", d.reference),
+                    None => Ok(()),
+                }
+            }
             Event::Reassigned {
                 responsibility,
                 reason,

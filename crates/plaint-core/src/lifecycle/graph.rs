@@ -61,6 +61,7 @@ const IN_ANY_OPEN: &[C] = &[
     C::ReportProgress,
     C::AgreeDeadline,
     C::Tick,
+    C::RecordAction,
 ];
 
 /// The stages `command` may lead to from `from`; empty when the command is illegal there.
@@ -205,6 +206,7 @@ pub fn events_of(command: C, to: S) -> Vec<EventKind> {
         C::ReportProgress => vec![E::ProgressReported],
         C::AgreeDeadline => vec![E::DeadlineAgreed],
         C::Tick => vec![],
+        C::RecordAction => vec![E::ActionRecorded],
     }
 }
 
@@ -268,7 +270,7 @@ mod tests {
     fn every_command_but_receive_has_an_edge() {
         let cmds = all_commands();
         assert!(!cmds.contains(&C::Receive));
-        assert_eq!(cmds.len(), 26);
+        assert_eq!(cmds.len(), C::ALL.len() - 1);
     }
 
     #[test]

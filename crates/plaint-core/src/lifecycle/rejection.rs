@@ -94,6 +94,12 @@ pub enum ForbiddenReason {
     /// `approve_when` does not hold).
     #[error("their roles do not approve this proposal")]
     NotApprovable,
+    /// None of the actor's roles is among those the action lists.
+    #[error("none of their roles records \"{action}\"")]
+    ActionNotForRole {
+        /// The action kind.
+        action: crate::ActionKey,
+    },
     /// The amount exceeds every approval limit of the actor's roles.
     #[error("{amount} exceeds their approval limit of {limit}")]
     OverApprovalLimit {

@@ -4,7 +4,7 @@
 
 /// The placeholders a template may use, for messages.
 pub(crate) const PLACEHOLDERS: &str = "{complaint}, {department}, {deadline}, \
-    {deadline:<clock>}, {clock}, {proposal}, {amount}, {phone} or {email}";
+    {deadline:<clock>}, {clock}, {action}, {proposal}, {amount}, {phone} or {email}";
 
 /// What a placeholder stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub(crate) enum Field<'t> {
     DeadlineOf(Vec<&'t str>),
     /// `{clock}`: the clock a clock moment is about.
     Clock,
+    /// `{action}`: the label of the action an action moment is about.
+    Action,
     /// `{proposal}`: the current proposal's description.
     Proposal,
     /// `{amount}`: the current proposal's amount.
@@ -121,6 +123,7 @@ fn classify<'t>(whole: &'t str, inner: &'t str) -> Piece<'t> {
             }
         },
         "clock" => Field::Clock,
+        "action" => Field::Action,
         "proposal" => Field::Proposal,
         "amount" => Field::Amount,
         "phone" => Field::Phone,

@@ -16,7 +16,7 @@ use super::template::Field;
 use crate::lifecycle::graph::{TransitionGraph, events_of};
 use crate::lifecycle::{CommandKind as C, EventKind as E, StageKind as S};
 use crate::policy::Policy;
-use crate::sla::ClockDef;
+use crate::sla::{ClockDef, Trigger};
 use petgraph::visit::EdgeRef;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -124,6 +124,7 @@ impl<'p> Availability<'p> {
             Field::Department => all(&|v| v.department),
             Field::Proposal | Field::Amount => all(&|v| v.proposal),
             Field::Clock => is_clock_moment(kind),
+            Field::Action => kind == K::ActionRecorded,
             // An escalation comes after the deadline was missed, and a re-projection since
             // (a rung that raised the tier) may have left the clock without one.
             // An at-once clock has no deadline.
@@ -173,6 +174,16 @@ impl Step<'_> {
             (events.clone(), events)
         };
         let has = |events: &[E], list: &[E]| events.iter().any(|e| list.contains(e));
+        // A trigger surely fires when every event of a kind matches it (not a named action or
+        // clock, one of many), and may fire on any event of its kind.
+        let fires = |events: &[E], list: &[Trigger]| {
+            events
+                .iter()
+                .any(|e| list.iter().any(|t| t.matches_every(*e)))
+        };
+        let may_fire = |events: &[E], list: &[Trigger]| {
+            events.iter().any(|e| list.iter().any(|t| t.kind() == *e))
+        };
         let mut after = Facts {
             department: facts.department || has(&sure, &[E::Routed, E::Reassigned]),
             proposal: facts.proposal || has(&sure, &[E::RemedyProposed]),
@@ -184,10 +195,10 @@ impl Step<'_> {
                 continue; // every clock stops
             }
             // Open before: it stays open unless it may stop (a reset restarts it instead).
-            let keeps = has(&sure, &def.reset_on) || !has(&may, &def.stop_on);
+            let keeps = fires(&sure, &def.reset_on) || !may_fire(&may, &def.stop_on);
             // Not open before: it opens if it surely starts (or restarts after a cycle).
-            let restarts = has(&sure, &def.reset_on) && facts.started.contains(&i);
-            let starts = self.always_has_target(def) && (has(&sure, &def.start_on) || restarts);
+            let restarts = fires(&sure, &def.reset_on) && facts.started.contains(&i);
+            let starts = self.always_has_target(def) && (fires(&sure, &def.start_on) || restarts);
             if keeps && (facts.open.contains(&i) || starts) {
                 // An at-once clock runs without a deadline to name.
                 if !is_at_once(def) {
@@ -219,21 +230,23 @@ impl Step<'_> {
         if has(&may, &[E::Closed]) {
             kinds.push(K::Closed);
         }
+        if has(&may, &[E::ActionRecorded]) {
+            kinds.push(K::ActionRecorded);
+        }
         if command == C::Tick {
             kinds.extend([K::ClockWarning, K::ClockBreach, K::Escalation]);
         }
-        let alerts =
-            self.policy.clocks.iter().any(|d| {
-                d.after_hours.is_some() && (has(&may, &d.start_on) || has(&may, &d.reset_on))
-            });
+        let alerts = self.policy.clocks.iter().any(|d| {
+            d.after_hours.is_some() && (may_fire(&may, &d.start_on) || may_fire(&may, &d.reset_on))
+        });
         if alerts && !to.is_terminal() {
             kinds.push(K::OnDuty);
         }
         // An at-once clock alerts when it starts, or when a new tier puts it at once.
         let at_once = self.policy.clocks.iter().any(|d| {
             is_at_once(d)
-                && (has(&may, &d.start_on)
-                    || has(&may, &d.reset_on)
+                && (may_fire(&may, &d.start_on)
+                    || may_fire(&may, &d.reset_on)
                     || has(&may, &[E::Triaged, E::TierChanged]))
         });
         if at_once && !to.is_terminal() {

@@ -5,7 +5,7 @@ use super::problems::Problems;
 use super::{CategoryNode, Condition, Policy};
 use crate::lifecycle::CommandKind;
 use crate::money::Money;
-use crate::sla::{Target, Warning};
+use crate::sla::{Target, Trigger, Warning};
 use std::collections::BTreeSet;
 use std::fmt::Display;
 
@@ -21,6 +21,8 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
         policy.calendars.defs().iter().map(|c| &c.key),
     );
     unique(p, "clocks", policy.clocks.iter().map(|c| &c.key));
+    unique(p, "flags", policy.flags.iter().map(|f| &f.key));
+    unique(p, "actions", policy.actions.iter().map(|a| &a.key));
     categories(p, "categories", &policy.categories);
     if policy.tiers.is_empty() {
         p.add("tiers", "at least one tier is needed");
@@ -99,6 +101,7 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
             }
         }
     }
+    actions(policy, p);
     routing(policy, p);
     clocks(policy, p);
     for t in policy.scoring.per_tier.keys() {
@@ -113,6 +116,35 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
     notifications(policy, p);
 }
 
+fn actions(policy: &Policy, p: &mut Problems) {
+    for (i, action) in policy.actions.iter().enumerate() {
+        if action.roles.is_empty() {
+            p.add(
+                format!("actions[{i}].roles"),
+                "an action needs at least one role that records it",
+            );
+        }
+        for (k, r) in action.roles.iter().enumerate() {
+            role(p, policy, &format!("actions[{i}].roles[{k}]"), r);
+        }
+    }
+    for (i, r) in policy.roles.iter().enumerate() {
+        if r.may.contains(&CommandKind::RecordAction) {
+            p.add(
+                format!("roles[{i}].may"),
+                "each action says which roles record it (actions[].roles): remove \"record_action\"",
+            );
+        }
+    }
+}
+
+/// A clock trigger or notification moment that names an action must name a declared one.
+fn action_ref(p: &mut Problems, policy: &Policy, path: &str, key: &crate::ActionKey) {
+    if policy.action(key).is_none() && !p.left_out("actions", key.as_str()) {
+        p.add(path, format!("unknown action \"{key}\""));
+    }
+}
+
 fn notifications(policy: &Policy, p: &mut Problems) {
     use crate::notify::{Audience, Channel, NotificationKind as K};
     let mut seen = BTreeSet::new();
@@ -120,6 +152,9 @@ fn notifications(policy: &Policy, p: &mut Problems) {
         let at = format!("notifications[{i}]");
         if let Some(w) = &rule.when {
             condition(p, policy, &format!("{at}.when"), w);
+        }
+        if let Some(key) = &rule.on.action {
+            action_ref(p, policy, &format!("{at}.on"), key);
         }
         if rule.to.is_empty() {
             p.add(format!("{at}.to"), "a rule must tell someone");
@@ -131,7 +166,7 @@ fn notifications(policy: &Policy, p: &mut Problems) {
                 Audience::Department(d) => department(p, policy, &path, d),
                 Audience::Named
                     if !matches!(
-                        rule.on,
+                        rule.on.kind,
                         K::ClockBreach | K::Escalation | K::OnDuty | K::AtOnce
                     ) =>
                 {
@@ -149,7 +184,7 @@ fn notifications(policy: &Policy, p: &mut Problems) {
                 Audience::Complainant => Channel::Sms,
                 _ => Channel::InApp,
             });
-            if !seen.insert((rule.on, a.clone(), channel)) {
+            if !seen.insert((rule.on.clone(), a.clone(), channel)) {
                 p.add(
                     path,
                     format!(
@@ -169,7 +204,7 @@ fn notifications(policy: &Policy, p: &mut Problems) {
     for (i, rule) in policy.notifications.iter().enumerate() {
         for (language, text) in &rule.text {
             let path = format!("notifications[{i}].text.{language}");
-            texts(policy, &values, p, &path, rule.on, text);
+            texts(policy, &values, p, &path, rule.on.kind, text);
         }
     }
 }
@@ -222,6 +257,9 @@ fn texts(
                 Field::Clock => {
                     ": only a clock moment (warning, breach, escalation, on-duty alert) is \
                      about a clock"
+                }
+                Field::Action => {
+                    ": only an action moment (action_recorded, action:<key>) is about an action"
                 }
                 _ => "",
             };
@@ -327,10 +365,29 @@ fn clocks(policy: &Policy, p: &mut Problems) {
                 "a clock needs at least one event to start on",
             );
         }
+        for (name, list) in [
+            ("start_on", &c.start_on),
+            ("stop_on", &c.stop_on),
+            ("reset_on", &c.reset_on),
+        ] {
+            for (k, t) in list.iter().enumerate() {
+                let path = format!("{at}.{name}[{k}]");
+                match t {
+                    Trigger::Action(key) => action_ref(p, policy, &path, key),
+                    Trigger::Clock { clock, .. }
+                        if !policy.clocks.iter().any(|d| &d.key == clock)
+                            && !p.left_out("clocks", clock.as_str()) =>
+                    {
+                        p.add(path, format!("unknown clock \"{clock}\""));
+                    }
+                    _ => {}
+                }
+            }
+        }
         for e in c.start_on.iter().filter(|e| c.stop_on.contains(e)) {
             p.add(
                 format!("{at}.stop_on"),
-                format!("\"{}\" both starts and stops the clock", e.name()),
+                format!("\"{e}\" both starts and stops the clock"),
             );
         }
         for ch in c.channel_targets.keys() {
@@ -496,6 +553,9 @@ fn condition(p: &mut Problems, policy: &Policy, path: &str, c: &Condition) {
         Condition::Department(d) => department(p, policy, &format!("{path}.department"), d),
         Condition::Remedy(r) if !policy.has_remedy(r) && !p.left_out("remedies", r.as_str()) => {
             p.add(format!("{path}.remedy"), format!("unknown remedy \"{r}\""));
+        }
+        Condition::Flag(f) if !policy.has_flag(f) && !p.left_out("flags", f.as_str()) => {
+            p.add(format!("{path}.flag"), format!("unknown flag \"{f}\""));
         }
         _ => {}
     }

@@ -20,11 +20,13 @@ const KNOWN: &[&str] = &[
     "categories",
     "tiers",
     "default_tier",
+    "flags",
     "severity",
     "departments",
     "routing",
     "max_reassignments",
     "roles",
+    "actions",
     "remedies",
     "steps",
     "calendars",
@@ -304,11 +306,13 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
     let categories = p.items(&doc, "categories", true);
     let tiers = p.items(&doc, "tiers", true);
     let default_tier = p.field(&doc, "default_tier");
+    let flags = p.items(&doc, "flags", false);
     let severity = p.items(&doc, "severity", false);
     let departments = p.items(&doc, "departments", true);
     let routing = p.items(&doc, "routing", false);
     let max_reassignments = p.optional(&doc, "max_reassignments");
     let roles = p.items(&doc, "roles", true);
+    let actions = p.items(&doc, "actions", false);
     let remedies = p.items(&doc, "remedies", true);
     let steps = p.optional(&doc, "steps");
     let calendar_defs: Vec<CalendarDef> = p.items(&doc, "calendars", false);
@@ -370,11 +374,13 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         categories,
         tiers,
         default_tier,
+        flags,
         severity,
         departments,
         routing,
         max_reassignments,
         roles,
+        actions,
         remedies,
         steps,
         calendars,

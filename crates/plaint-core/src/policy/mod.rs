@@ -12,9 +12,9 @@ pub use condition::{Condition, Facts};
 use crate::actor::{Actor, ActorKind};
 use crate::calendar::Calendars;
 use crate::complaint::Complaint;
-use crate::id::{CategoryKey, ChannelKey, DepartmentKey, RemedyKey, RoleKey, TierKey};
+use crate::id::{ActionKey, CategoryKey, ChannelKey, DepartmentKey, RemedyKey, RoleKey, TierKey};
 use crate::lifecycle::CommandKind;
-use crate::model::CategoryPath;
+use crate::model::{CategoryPath, Flag};
 use crate::money::{Currency, Money};
 use crate::sla::ClockDef;
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,9 @@ pub struct Policy {
     pub tiers: Vec<TierDef>,
     /// The tier a triage gets when it names none and no severity rule matches.
     pub default_tier: TierKey,
+    /// The severity flags a receiver may note on an intake (see [`FlagDef`]).
+    #[serde(default)]
+    pub flags: Vec<FlagDef>,
     /// Rules that pick the tier at triage when the triager names none: first match wins.
     #[serde(default)]
     pub severity: Vec<SeverityRule>,
@@ -60,6 +63,9 @@ pub struct Policy {
     pub max_reassignments: Option<u32>,
     /// Staff roles and what each may do.
     pub roles: Vec<RoleDef>,
+    /// The action kinds the procedure names (see [`ActionDef`]).
+    #[serde(default)]
+    pub actions: Vec<ActionDef>,
     /// Remedy kinds the policy allows.
     pub remedies: Vec<RemedyDef>,
     /// Which optional steps apply.
@@ -199,7 +205,8 @@ fn five() -> u32 {
 /// `{email}`, a clock's deadline `{deadline:<clock>}` (or the first that runs of
 /// `{deadline:<a>|<b>}`) and, at a clock moment (warning, breach, escalation, on-duty alert),
 /// `{clock}`: its clock, and `{deadline}`: its clock's deadline (a breach's: the instant it
-/// was due; not at an escalation, which comes after the deadline was missed). `{{` and `}}`
+/// was due; not at an escalation, which comes after the deadline was missed); at an action
+/// moment (`action_recorded`, `action:<key>`), `{action}`: the action's label. `{{` and `}}`
 /// write braces. The text is rendered
 /// as the command that caused the moment left the complaint; a placeholder that may have no
 /// value at the moment (a department before routing, a deadline of a clock that may be
@@ -207,8 +214,8 @@ fn five() -> u32 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationRule {
-    /// The moment.
-    pub on: crate::notify::NotificationKind,
+    /// The moment (see [`crate::notify::On`]: a moment's name, or `action:<key>`).
+    pub on: crate::notify::On,
     /// Who is told.
     pub to: Vec<crate::notify::Audience>,
     /// How; by default SMS for the complainant and in-app for staff.
@@ -245,9 +252,18 @@ impl Policy {
     /// The text for a notification in the policy's locale (or its first language): from the
     /// first rule that could have produced it, whatever its condition (`when`).
     pub fn text_for(&self, n: &crate::Notification) -> Option<&str> {
+        self.text_of(n, None)
+    }
+
+    /// [`Policy::text_for`] a notification whose moment is about `action` (a rule may name it).
+    pub(crate) fn text_of(
+        &self,
+        n: &crate::Notification,
+        action: Option<&ActionKey>,
+    ) -> Option<&str> {
         self.notifications
             .iter()
-            .filter(|r| r.on == n.kind)
+            .filter(|r| r.on.covers(n.kind, action))
             .filter(|r| {
                 r.channel
                     .unwrap_or_else(|| crate::notify::Channel::default_for(&n.recipient))
@@ -356,6 +372,68 @@ pub struct TierDef {
     /// Its names.
     #[serde(default)]
     pub label: Labels,
+}
+
+/// A severity flag the policy declares: a circumstance the receiver notes on the intake
+/// (`Intake::flags`) and severity rules and conditions read (`{ flag = "media" }`). An intake
+/// may carry only declared flags (a receipt with another is refused as `Invalid`, field
+/// `flags`), and a condition may name only declared flags (checked when the policy loads).
+///
+/// ```
+/// # use plaint_core::policy::FlagDef;
+/// let flag: FlagDef = toml::from_str(r#"
+///     key = "media"
+///     label = { zh = "媒体介入", en = "the media are involved" }
+/// "#).unwrap();
+/// assert_eq!(flag.key.as_str(), "media");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlagDef {
+    /// Its key, as intakes carry it (`media`, `consumer_association`).
+    pub key: Flag,
+    /// Its names.
+    #[serde(default)]
+    pub label: Labels,
+}
+
+/// An action kind the procedure names: a step that is neither a stage nor the complainant's
+/// business — a callback to the customer, a progress report to an internal desk, a record
+/// filed for a manager's instruction, a result handed back from one department to another.
+///
+/// Staff whose roles the action lists record one with `Command::RecordAction` (command kind
+/// `record_action`, which no role's `may` lists: the action's `roles` say who records it) in
+/// any open stage, from receipt until the complaint is closed, withdrawn or merged; it changes
+/// no stage. Clocks start, stop or reset on it (`start_on = ["action:callback"]`),
+/// notification rules react to it (`on = "action:callback"`), and the audit trail and the
+/// reports show it by its label in the policy's locale.
+///
+/// ```
+/// # use plaint_core::policy::ActionDef;
+/// let action: ActionDef = toml::from_str(r#"
+///     key = "callback"
+///     label = { zh = "回电", en = "callback to the customer" }
+///     roles = ["agent", "service-manager"]
+///     note_required = true
+/// "#).unwrap();
+/// assert!(action.note_required && !action.document_required);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionDef {
+    /// Its key, as commands, clock triggers and notification rules name it.
+    pub key: ActionKey,
+    /// Its names; timelines and reports show the one in the policy's locale.
+    #[serde(default)]
+    pub label: Labels,
+    /// The roles that may record it (at least one).
+    pub roles: Vec<RoleKey>,
+    /// Whether a recording must say what was done or said (a note).
+    #[serde(default)]
+    pub note_required: bool,
+    /// Whether a recording must reference a document (a filed record, a signed form).
+    #[serde(default)]
+    pub document_required: bool,
 }
 
 /// A department.
@@ -607,8 +685,9 @@ impl Policy {
          (format 1 kept the default tier's target for good); a condition about a fact not known \
          yet (an amount at stake the complainant did not state) does not hold, and neither \
          does its `not` (format 1 read `not = { amount_at_least = … }` as true without an \
-         amount); add `format = 2` once the clocks and conditions mean what you want under \
-         these rules",
+         amount); severity flags are the policy's own (declare each flag an intake may carry \
+         and a condition names in `flags`); add `format = 2` once the clocks and conditions \
+         mean what you want under these rules",
     ];
 
     /// Loads a policy from TOML and checks it, reporting every problem found.
@@ -667,10 +746,10 @@ impl Policy {
             let events = events_of(command, to);
             let mut label = String::new();
             for c in &self.clocks {
-                if c.start_on.iter().any(|e| events.contains(e)) {
+                if c.start_on.iter().any(|t| events.contains(&t.kind())) {
                     label.push_str(&format!(" ⏱ {}", c.key));
                 }
-                if c.stop_on.iter().any(|e| events.contains(e)) {
+                if c.stop_on.iter().any(|t| events.contains(&t.kind())) {
                     label.push_str(&format!(" ⏹ {}", c.key));
                 }
                 if c.pause_while.contains(&to) && from != to {
@@ -794,6 +873,24 @@ impl Policy {
     /// Whether the policy allows this remedy kind.
     pub fn has_remedy(&self, key: &RemedyKey) -> bool {
         self.remedies.iter().any(|r| &r.key == key)
+    }
+
+    /// Whether the policy declares this severity flag.
+    pub fn has_flag(&self, flag: &Flag) -> bool {
+        self.flags.iter().any(|f| &f.key == flag)
+    }
+
+    /// The action kind's definition, if the policy declares it.
+    pub fn action(&self, key: &ActionKey) -> Option<&ActionDef> {
+        self.actions.iter().find(|a| &a.key == key)
+    }
+
+    /// The label in the policy's locale (or its first language), if there is one.
+    pub fn label<'a>(&self, labels: &'a Labels) -> Option<&'a str> {
+        labels
+            .get(&self.locale)
+            .or_else(|| labels.values().next())
+            .map(String::as_str)
     }
 
     /// The clock arithmetic of this policy.

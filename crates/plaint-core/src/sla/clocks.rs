@@ -2,10 +2,10 @@
 //! and firing clocks, as pure functions of the definitions, the state and `now`.
 
 use super::state::Due;
-use super::{ClockDef, ClockOutcome, ClockState, CountFrom, Schedule, Target, Warning};
+use super::{ClockDef, ClockOutcome, ClockState, CountFrom, Schedule, Target, Trigger, Warning};
 use crate::calendar::{BusinessCalendar, Calendars};
 use crate::id::{ClockKey, TierKey};
-use crate::lifecycle::{Event, EventKind};
+use crate::lifecycle::Event;
 use crate::model::Timestamp;
 use chrono::Duration;
 
@@ -161,9 +161,14 @@ impl<'a> Clocks<'a> {
         default_tier: &TierKey,
         now: Timestamp,
     ) -> Vec<Event> {
-        let kinds: Vec<EventKind> = events.iter().map(Event::kind).collect();
-        // Where in the command's events a trigger list last matches.
-        let last = |list: &[EventKind]| kinds.iter().rposition(|k| list.contains(k));
+        // Where in the command's events (a tick's warnings, breaches and rungs among them: a
+        // clock that reacts to another clock's events sees them in the same tick) a trigger
+        // list last matches.
+        let last = |list: &[Trigger]| {
+            events
+                .iter()
+                .rposition(|e| list.iter().any(|t| t.matches(e)))
+        };
         let tier = after.tier.clone().unwrap_or_else(|| default_tier.clone());
         let stage = after.stage.kind();
         let tier_changed = (before.unwrap_or(default_tier) != &tier).then(|| {

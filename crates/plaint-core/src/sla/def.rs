@@ -1,7 +1,7 @@
 //! How the policy defines clocks: targets, warnings, escalation rungs, after-hours rules.
 
-use crate::id::{CalendarKey, ClockKey, RoleKey, TierKey};
-use crate::lifecycle::{EventKind, StageKind};
+use crate::id::{ActionKey, CalendarKey, ClockKey, RoleKey, TierKey};
+use crate::lifecycle::{Event, EventKind, StageKind};
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -155,16 +155,16 @@ impl fmt::Debug for Span {
 pub struct ClockDef {
     /// Its key.
     pub key: ClockKey,
-    /// Events that start it (or start a new cycle once it has stopped).
-    pub start_on: Vec<EventKind>,
-    /// Events that stop it.
-    pub stop_on: Vec<EventKind>,
+    /// What starts it (or starts a new cycle once it has stopped): see [`Trigger`].
+    pub start_on: Vec<Trigger>,
+    /// What stops it: see [`Trigger`].
+    pub stop_on: Vec<Trigger>,
     /// Stages during which it is paused (waiting on the complainant).
     #[serde(default)]
     pub pause_while: Vec<StageKind>,
-    /// Events that restart it from zero as a new cycle.
+    /// What restarts it from zero as a new cycle: see [`Trigger`].
     #[serde(default)]
-    pub reset_on: Vec<EventKind>,
+    pub reset_on: Vec<Trigger>,
     /// The calendar business time is measured on; none means elapsed time.
     #[serde(default)]
     pub calendar: Option<CalendarKey>,
@@ -219,6 +219,176 @@ pub enum CountFrom {
     /// The customer's first report: the intake's `received_at`. A cycle that starts later
     /// (after a reset) counts from its own start.
     FirstReport,
+}
+
+/// What a clock starts, stops or resets on (`start_on`, `stop_on`, `reset_on`), written as a
+/// string:
+///
+/// - an event's name: `"routed"`, `"feedback_given"`, `"clock_breached"` (any clock's breach),
+///   `"action_recorded"` (any action);
+/// - `"action:<key>"`: the policy's action `<key>` was recorded (see `actions`);
+/// - `"clock_warned:<clock>"`, `"clock_breached:<clock>"`, `"rung_reached:<clock>"`: the
+///   warning, the breach or an escalation rung of the clock `<clock>` (the same clock too: a
+///   clock that resets on its own breach starts its next cycle at each breach). These fire when
+///   the engine ticks, and the clocks that react to them start, stop or reset in the same tick.
+///
+/// The loader refuses an unknown action or clock, with its path.
+///
+/// ```toml
+/// [[clocks]]
+/// key = "callback"
+/// start_on = ["clock_breached:investigation"]   # late: call the customer back
+/// stop_on = ["action:callback"]
+/// targets = { general = { elapsed = "2h" } }
+/// ```
+///
+/// ```
+/// use plaint_core::sla::Trigger;
+/// let t: Trigger = "clock_breached:investigation".parse().unwrap();
+/// assert_eq!(t.to_string(), "clock_breached:investigation");
+/// assert!("routed".parse::<Trigger>().is_ok());
+/// assert!("action:callback".parse::<Trigger>().is_ok());
+/// assert!("clock_started:investigation".parse::<Trigger>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+#[non_exhaustive]
+pub enum Trigger {
+    /// Any event of this kind.
+    Event(EventKind),
+    /// The action with this key was recorded.
+    Action(ActionKey),
+    /// The clock `clock` warned, breached or reached a rung (`kind` is one of
+    /// [`EventKind::ClockWarned`], [`EventKind::ClockBreached`], [`EventKind::RungReached`]).
+    Clock {
+        /// The kind of the clock's event.
+        kind: EventKind,
+        /// The clock.
+        clock: ClockKey,
+    },
+}
+
+impl Trigger {
+    /// The event kinds a trigger of another clock may name.
+    const CLOCK_KINDS: [EventKind; 3] = [
+        EventKind::ClockWarned,
+        EventKind::ClockBreached,
+        EventKind::RungReached,
+    ];
+
+    /// Whether `event` is what this trigger waits for.
+    pub fn matches(&self, event: &Event) -> bool {
+        match self {
+            Self::Event(kind) => event.kind() == *kind,
+            Self::Action(key) => {
+                matches!(event, Event::ActionRecorded { action, .. } if action == key)
+            }
+            Self::Clock { kind, clock } => {
+                event.kind() == *kind
+                    && matches!(
+                        event,
+                        Event::ClockWarned { clock: c, .. }
+                            | Event::ClockBreached { clock: c, .. }
+                            | Event::RungReached { clock: c, .. } if c == clock
+                    )
+            }
+        }
+    }
+
+    /// The kind of event this trigger waits for.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Self::Event(kind) | Self::Clock { kind, .. } => *kind,
+            Self::Action(_) => EventKind::ActionRecorded,
+        }
+    }
+
+    /// Whether every event of kind `kind` matches (not only some of them: a named action or
+    /// clock is one of many).
+    pub fn matches_every(&self, kind: EventKind) -> bool {
+        matches!(self, Self::Event(k) if *k == kind)
+    }
+}
+
+impl std::str::FromStr for Trigger {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let event = |name: &str| {
+            use serde::de::IntoDeserializer;
+            let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+                name.into_deserializer();
+            EventKind::deserialize(de).map_err(|e| {
+                format!(
+                    "{e}; or action:<key>, clock_warned:<clock>, clock_breached:<clock> or \
+                     rung_reached:<clock>"
+                )
+            })
+        };
+        match s.split_once(':') {
+            None => event(s).map(Self::Event),
+            Some(("action", key)) => ActionKey::new(key)
+                .map(Self::Action)
+                .map_err(|e| format!("action \"{key}\": {e}")),
+            Some((name, clock)) => {
+                let kind = event(name)?;
+                if !Self::CLOCK_KINDS.contains(&kind) {
+                    return Err(format!(
+                        "\"{s}\": a named clock's warning, breach or rung can be a trigger \
+                         (clock_warned:<clock>, clock_breached:<clock>, rung_reached:<clock>), \
+                         not its {name}"
+                    ));
+                }
+                let clock = ClockKey::new(clock).map_err(|e| format!("clock \"{clock}\": {e}"))?;
+                Ok(Self::Clock { kind, clock })
+            }
+        }
+    }
+}
+
+impl TryFrom<String> for Trigger {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Trigger> for String {
+    fn from(t: Trigger) -> String {
+        t.to_string()
+    }
+}
+
+impl From<EventKind> for Trigger {
+    fn from(kind: EventKind) -> Self {
+        Self::Event(kind)
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Event(kind) => f.write_str(kind.name()),
+            Self::Action(key) => write!(f, "action:{key}"),
+            Self::Clock { kind, clock } => write!(f, "{}:{clock}", kind.name()),
+        }
+    }
+}
+
+impl schemars::JsonSchema for Trigger {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Trigger".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let events = generator.subschema_for::<EventKind>();
+        schemars::json_schema!({
+            "description": "An event's name, action:<key>, or clock_warned:<clock>, clock_breached:<clock>, rung_reached:<clock>.",
+            "anyOf": [
+                events,
+                { "type": "string", "pattern": "^action:[A-Za-z0-9._:/-]{1,64}$" },
+                { "type": "string", "pattern": "^(clock_warned|clock_breached|rung_reached):[A-Za-z0-9._:/-]{1,64}$" }
+            ]
+        })
+    }
 }
 
 /// A time limit.
