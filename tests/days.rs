@@ -169,7 +169,10 @@ fn a_day_window_counts_dates_not_multiples_of_24_hours() {
         office(),
         &[
             ("follow-up", "day_window = { from = 5, to = 7 }".into()),
-            ("old", "window = { not_before = \"5d\", not_after = \"7d\" }".into()),
+            (
+                "old",
+                "window = { not_before = \"5d\", not_after = \"7d\" }".into(),
+            ),
         ],
     );
     // The result on Monday 16 Nov at 16:00: day 5 is Saturday 21, day 7 Monday 23.
@@ -184,6 +187,53 @@ fn a_day_window_counts_dates_not_multiples_of_24_hours() {
 }
 
 #[test]
+fn a_day_window_flags_a_call_before_day_5_and_breaches_after_day_7_closes() {
+    use plaint::MemoryStore;
+    use plaint_core::sla::ClockOutcome;
+    use plaint_core::{CommandId, ComplaintId, Engine, ManualClock};
+    let p = policy_with(
+        office(),
+        &[("follow-up", "day_window = { from = 5, to = 7 }".into())],
+    );
+    let start = sh(2026, 11, 16, 16, 0);
+    for (at, outcome) in [
+        (sh(2026, 11, 20, 23, 59), ClockOutcome::Early),
+        (sh(2026, 11, 21, 0, 0), ClockOutcome::Met),
+        (sh(2026, 11, 23, 17, 30), ClockOutcome::Met),
+        (sh(2026, 11, 23, 17, 31), ClockOutcome::Breached),
+    ] {
+        let clock = Arc::new(ManualClock::new(start));
+        let e = Engine::builder(Arc::new(MemoryStore::new()), p.clone())
+            .clock(Arc::clone(&clock))
+            .build();
+        let id = ComplaintId::new("D").unwrap();
+        let receive = Command::Receive(Arc::new(testing::intake(start)));
+        e.execute(
+            CommandId::new("1").unwrap(),
+            &id,
+            receive,
+            &testing::agent(),
+        )
+        .unwrap();
+        clock.set(at);
+        // The clock stops on the acknowledgement, standing in for the follow-up call.
+        let c = e
+            .execute(
+                CommandId::new("2").unwrap(),
+                &id,
+                Command::Acknowledge,
+                &testing::agent(),
+            )
+            .unwrap();
+        assert_eq!(
+            c.clock("follow-up").unwrap().outcome,
+            Some(outcome),
+            "acted at {at}"
+        );
+    }
+}
+
+#[test]
 fn the_same_time_of_day_reading_is_opt_in_and_exact() {
     let p = policy_with(
         office(),
@@ -194,7 +244,10 @@ fn the_same_time_of_day_reading_is_opt_in_and_exact() {
     );
     // From Monday 08:00 (closed): Tuesday 08:00 itself, not Monday's closing time.
     let all = started(&p, sh(2026, 11, 16, 8, 0));
-    assert_eq!(schedule(&all, "same").deadline, Some(sh(2026, 11, 17, 8, 0)));
+    assert_eq!(
+        schedule(&all, "same").deadline,
+        Some(sh(2026, 11, 17, 8, 0))
+    );
     // From Friday 15:00: Wednesday 15:00.
     let all = started(&p, sh(2026, 11, 20, 15, 0));
     assert_eq!(
@@ -209,10 +262,7 @@ fn an_always_open_unit_s_days_end_at_midnight() {
     def.always_open = true;
     let p = policy_with(
         def,
-        &[
-            ("d", "days = 1".into()),
-            ("w", "working_days = 2".into()),
-        ],
+        &[("d", "days = 1".into()), ("w", "working_days = 2".into())],
     );
     let all = started(&p, sh(2026, 11, 16, 16, 0));
     // 24:00 of Tuesday (Wednesday 00:00) and of Wednesday: holidays do not close it.
@@ -245,16 +295,52 @@ fn hours_that_a_dst_change_skips_are_no_opening() {
         mon: vec![hours("09:00:00", "17:00:00")],
         ..WeekHours::default()
     };
-    let p = policy_with(def, &[("w", "working_days = 1".into()), ("d", "days = 1".into())]);
+    let p = policy_with(
+        def,
+        &[("w", "working_days = 1".into()), ("d", "days = 1".into())],
+    );
     let utc = |s: &str| s.parse::<Timestamp>().unwrap();
     // Sunday 29 March 2026 goes from 02:00 straight to 03:00: its 02:00–02:30 never happens,
     // so the next day the unit opens is Monday (17:00 CEST).
     let all = started(&p, utc("2026-03-28T09:00:00Z"));
-    assert_eq!(schedule(&all, "w").deadline, Some(utc("2026-03-30T15:00:00Z")));
-    assert_eq!(schedule(&all, "d").deadline, Some(utc("2026-03-30T15:00:00Z")));
+    assert_eq!(
+        schedule(&all, "w").deadline,
+        Some(utc("2026-03-30T15:00:00Z"))
+    );
+    assert_eq!(
+        schedule(&all, "d").deadline,
+        Some(utc("2026-03-30T15:00:00Z"))
+    );
     // A week later the Sunday opens, and closes at 02:30 CEST.
     let all = started(&p, utc("2026-04-04T08:00:00Z"));
-    assert_eq!(schedule(&all, "w").deadline, Some(utc("2026-04-05T00:30:00Z")));
+    assert_eq!(
+        schedule(&all, "w").deadline,
+        Some(utc("2026-04-05T00:30:00Z"))
+    );
+}
+
+#[test]
+fn day_counts_at_the_ends_of_time_do_not_panic() {
+    use chrono::DateTime;
+    let mut always = office();
+    always.always_open = true;
+    for def in [office(), always] {
+        let cal = plaint_core::BusinessCalendar::new(&def).unwrap();
+        for t in [
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+            sh(2100, 12, 31, 23, 0),
+        ] {
+            for n in [0, 1, 36_500, u32::MAX] {
+                let wd = cal.end_of_working_days(t, n);
+                let d = cal.end_of_days(t, n);
+                let s = cal.start_of_day(t, n);
+                if n > 0 && t.timestamp() > 0 && t.timestamp() < 16_000_000_000 {
+                    assert!(wd > t && d > t && s > t, "{t} {n}");
+                }
+            }
+        }
+    }
 }
 
 // ---- Against the reference, on random calendars ------------------------------------------
@@ -296,37 +382,34 @@ fn calendar_def() -> impl Strategy<Value = CalendarDef> {
         proptest::collection::vec((date_in_window(), office_hours()), 0..6),
         0u32..10,
     )
-        .prop_filter_map(
-            "never open",
-            |(z, week, holidays, overrides, always)| {
-                if week.iter().all(Vec::is_empty) {
-                    return None;
-                }
-                let [mon, tue, wed, thu, fri, sat, sun] = <[Vec<Hours>; 7]>::try_from(week).ok()?;
-                let mut seen = std::collections::BTreeSet::new();
-                let overrides = overrides
-                    .into_iter()
-                    .filter(|(d, _)| !holidays.contains(d) && seen.insert(*d))
-                    .map(|(date, hours)| DayOverride { date, hours })
-                    .collect();
-                Some(CalendarDef {
-                    key: CalendarKey::new("c").unwrap(),
-                    time_zone: ZONES[z].into(),
-                    always_open: always == 0,
-                    week: WeekHours {
-                        mon,
-                        tue,
-                        wed,
-                        thu,
-                        fri,
-                        sat,
-                        sun,
-                    },
-                    holidays: holidays.into_iter().collect(),
-                    overrides,
-                })
-            },
-        )
+        .prop_filter_map("never open", |(z, week, holidays, overrides, always)| {
+            if week.iter().all(Vec::is_empty) {
+                return None;
+            }
+            let [mon, tue, wed, thu, fri, sat, sun] = <[Vec<Hours>; 7]>::try_from(week).ok()?;
+            let mut seen = std::collections::BTreeSet::new();
+            let overrides = overrides
+                .into_iter()
+                .filter(|(d, _)| !holidays.contains(d) && seen.insert(*d))
+                .map(|(date, hours)| DayOverride { date, hours })
+                .collect();
+            Some(CalendarDef {
+                key: CalendarKey::new("c").unwrap(),
+                time_zone: ZONES[z].into(),
+                always_open: always == 0,
+                week: WeekHours {
+                    mon,
+                    tue,
+                    wed,
+                    thu,
+                    fri,
+                    sat,
+                    sun,
+                },
+                holidays: holidays.into_iter().collect(),
+                overrides,
+            })
+        })
 }
 
 fn start_in_window() -> impl Strategy<Value = Timestamp> {
@@ -423,13 +506,23 @@ fn no_warning_where_days_are_days_or_hours_are_meant() {
     let mut always = office();
     always.always_open = true;
     for (calendar, target) in [
-        (always, "window = { not_before = \"1d\", not_after = \"3d\" }"),
+        (
+            always,
+            "window = { not_before = \"1d\", not_after = \"3d\" }",
+        ),
         (office(), "day_window = { from = 5, to = 7 }"),
         (office(), "business = \"16h\""),
-        (office(), "window = { not_before = \"2h\", not_after = \"4h\" }"),
+        (
+            office(),
+            "window = { not_before = \"2h\", not_after = \"4h\" }",
+        ),
         (office(), "working_days = 2"),
     ] {
-        assert_eq!(warnings_of(calendar, target), Vec::<String>::new(), "{target}");
+        assert_eq!(
+            warnings_of(calendar, target),
+            Vec::<String>::new(),
+            "{target}"
+        );
     }
 }
 
@@ -444,4 +537,3 @@ fn the_shipped_policies_load_without_warnings() {
         assert_eq!(policy.warnings(), vec![], "{}", policy.id);
     }
 }
-

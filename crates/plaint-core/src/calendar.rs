@@ -479,7 +479,8 @@ impl BusinessCalendar {
         loop {
             if left > self.week_working_days
                 && self.plain(date + 1, date + 7)
-                && !(opens && zone.changes_between(zone.utc(date * DAY), zone.utc((date + 9) * DAY)))
+                && !(opens
+                    && zone.changes_between(zone.utc(date * DAY), zone.utc((date + 9) * DAY)))
             {
                 left -= self.week_working_days;
                 date += 7;
