@@ -23,6 +23,20 @@
 //!   of day and moves to the `n`-th working day after the start's date (a working day has
 //!   at least one interval starting on it): "3 working days from Friday 15:00" is Wednesday
 //!   15:00 when Monday to Friday are working days.
+//! - Periods in days are counted as the law counts them (Civil Code of the PRC arts. 201–204,
+//!   the rule of most legal systems): the day a period starts does not count; it ends at the
+//!   end of its last day, which is the close of business where the unit keeps business hours
+//!   (the latest end of the hours starting on that day, a night shift's next morning
+//!   included) and 24:00 on an always-open calendar; a last day on which the unit does not
+//!   open (a weekend, a holiday) gives way to the next day on which it does.
+//!   [`end_of_working_days`](BusinessCalendar::end_of_working_days)`(start, n)` ends on the
+//!   `n`-th day after the start's date on which the unit opens: "1 working day" from Monday
+//!   08:00, before opening, ends at Tuesday's closing time.
+//!   [`end_of_days`](BusinessCalendar::end_of_days)`(start, n)` ends on the `n`-th date after
+//!   the start's, or the next day the unit opens.
+//!   [`start_of_day`](BusinessCalendar::start_of_day)`(start, n)` is the local midnight
+//!   beginning the `n`-th date after the start's. Hours lying wholly inside a DST gap (02:00–
+//!   02:30 on a spring-forward night) have no real length and are no opening.
 //! - [`next_cutoff`](BusinessCalendar::next_cutoff)`(start, 17:00)` is 17:00 local on the first
 //!   working day whose 17:00 is not before `start`.
 //!
@@ -42,7 +56,7 @@
 //! by the rule they follow (the last or n-th weekday of the month), as the tz database's
 //! open-ended rules do.
 //! No input panics or runs away: instants before 1900 or after 2499 are taken as those
-//! ends, business durations as at most 100 years and working days as at most 36,500.
+//! ends, business durations as at most 100 years and day counts as at most 36,500.
 
 use crate::id::CalendarKey;
 use crate::model::Timestamp;
@@ -406,27 +420,102 @@ impl BusinessCalendar {
         if n == 0 {
             return start;
         }
-        let n = n.min(MAX_WORKING_DAYS);
         let local = self.zone.local(seconds(start));
-        let (mut date, secs) = (local.div_euclid(DAY), local.rem_euclid(DAY));
-        if self.always_open {
-            return at(self.zone.utc((date + i64::from(n)) * DAY + secs));
+        let (date, secs) = (local.div_euclid(DAY), local.rem_euclid(DAY));
+        let date = self.nth_day_after(date, n, false);
+        at(self.zone.utc(date * DAY + secs))
+    }
+
+    /// The end of a period of `n` working days from `start`, as the law counts it: the
+    /// start's own (local) date does not count, the `n`-th day after it on which the unit
+    /// opens is the last day, and the period ends at that day's close of business (24:00 on an
+    /// always-open calendar). `n` = 0 is `start` itself.
+    pub fn end_of_working_days(&self, start: Timestamp, n: u32) -> Timestamp {
+        if n == 0 {
+            return start;
         }
-        let mut left = n;
+        let date = self.zone.local(seconds(start)).div_euclid(DAY);
+        let last = self.nth_day_after(date, n, true);
+        at(self.close_of(last).expect("the last day opens"))
+    }
+
+    /// The end of a period of `n` days from `start`, as the law counts it: the start's own
+    /// (local) date does not count, so the `n`-th date after it is the last day; a last day
+    /// on which the unit does not open (a weekend, a holiday) gives way to the next day on
+    /// which it does; the period ends at that day's close of business (24:00 on an
+    /// always-open calendar). `n` = 0 is `start` itself.
+    pub fn end_of_days(&self, start: Timestamp, n: u32) -> Timestamp {
+        if n == 0 {
+            return start;
+        }
+        let n = n.min(MAX_WORKING_DAYS);
+        let mut last = self.zone.local(seconds(start)).div_euclid(DAY) + i64::from(n);
         loop {
-            if left > self.week_working_days && self.plain(date + 1, date + 7) {
+            if let Some(close) = self.close_of(last) {
+                return at(close);
+            }
+            last += 1;
+        }
+    }
+
+    /// The start (local midnight, or the end of a DST gap at midnight) of the `n`-th date
+    /// after `start`'s local date: day 0 is the start's own date.
+    pub fn start_of_day(&self, start: Timestamp, n: u32) -> Timestamp {
+        let n = n.min(MAX_WORKING_DAYS);
+        let date = self.zone.local(seconds(start)).div_euclid(DAY) + i64::from(n);
+        at(self.zone.utc(date * DAY))
+    }
+
+    /// The `n`-th day after `date` (days since 1970-01-01) that is a working day, for `n` ≥ 1
+    /// (at most [`MAX_WORKING_DAYS`]): a day with hours, or, when `opens`, a day with hours
+    /// of real length (see [`Self::close_of`]). Weeks without holidays, overrides or DST
+    /// changes are skipped whole.
+    fn nth_day_after(&self, mut date: i64, n: u32, opens: bool) -> i64 {
+        let mut left = n.clamp(1, MAX_WORKING_DAYS);
+        if self.always_open {
+            return date + i64::from(left);
+        }
+        let zone = &self.zone;
+        loop {
+            if left > self.week_working_days
+                && self.plain(date + 1, date + 7)
+                && !(opens
+                    && zone.changes_between(zone.utc(date * DAY), zone.utc((date + 9) * DAY)))
+            {
                 left -= self.week_working_days;
                 date += 7;
                 continue;
             }
             date += 1;
-            if !self.spans_of(date).is_empty() {
+            let working = if opens {
+                self.close_of(date).is_some()
+            } else {
+                !self.spans_of(date).is_empty()
+            };
+            if working {
                 left -= 1;
                 if left == 0 {
-                    return at(self.zone.utc(date * DAY + secs));
+                    return date;
                 }
             }
         }
+    }
+
+    /// The close of business of day `day` as a UTC second: the latest end of the intervals
+    /// starting on it that have real length (an interval wholly inside a DST gap is no
+    /// opening), or the next local midnight on an always-open calendar; `None` when the unit
+    /// does not open that day.
+    fn close_of(&self, day: i64) -> Option<i64> {
+        if self.always_open {
+            return Some(self.zone.utc((day + 1) * DAY));
+        }
+        let base = day * DAY;
+        self.spans_of(day)
+            .iter()
+            .map(|&(a, b)| (self.zone.utc(base + a), self.zone.utc(base + b)))
+            .filter(|(s, e)| e > s)
+            .map(|(_, e)| e)
+            .max()
     }
 
     /// `time` (local) on the first working day on which that moment is not before `start`.

@@ -2,7 +2,7 @@
 //! limits are consistent. Each problem is reported with its path; none stops the others.
 
 use super::problems::Problems;
-use super::{CategoryNode, Condition, Policy};
+use super::{CategoryNode, Condition, Policy, Problem};
 use crate::lifecycle::CommandKind;
 use crate::money::Money;
 use crate::sla::{Target, Trigger, Warning};
@@ -429,21 +429,41 @@ fn clocks(policy: &Policy, p: &mut Problems) {
             if let Some(t) = tier_key {
                 tier(p, policy, &path, t);
             }
-            let needs_calendar = !matches!(
-                target,
-                Target::Elapsed(_) | Target::Window { .. } | Target::AtOnce
-            );
+            let needs_calendar = match target {
+                Target::Elapsed(_) | Target::Window { .. } | Target::AtOnce => None,
+                Target::Days(_) | Target::DayWindow { .. } => Some(
+                    "day counts need the clock's calendar: its time zone says where a day ends",
+                ),
+                _ => Some("business, working-day and cut-off targets need the clock's calendar"),
+            };
+            if let (Some(message), false) = (needs_calendar, calendar) {
+                p.add(path.clone(), message);
+            }
             if matches!(target, Target::AtOnce) && c.breach_notify.is_none() {
                 p.add(
                     path.clone(),
                     "an at-once target alerts the clock's breach_notify role when it starts: name one",
                 );
             }
-            if needs_calendar && !calendar {
-                p.add(
-                    path.clone(),
-                    "business, working-day and cut-off targets need the clock's calendar",
-                );
+            if let Target::DayWindow { from, to } = *target {
+                if to == 0 {
+                    p.add(
+                        format!("{path}.day_window.to"),
+                        "a window must end on day 1 or later (day 0 is the start's date)",
+                    );
+                }
+                if to > 36_500 {
+                    p.add(
+                        format!("{path}.day_window.to"),
+                        format!("{to} days is longer than 100 years"),
+                    );
+                }
+                if from > to {
+                    p.add(
+                        format!("{path}.day_window"),
+                        format!("from (day {from}) must not be after to (day {to})"),
+                    );
+                }
             }
             match target {
                 Target::Window {
@@ -458,10 +478,15 @@ fn clocks(policy: &Policy, p: &mut Problems) {
                 Target::Elapsed(s) | Target::Business(s) if s.seconds() == 0 => {
                     p.add(path, "a zero target is breached at once (for \"handle at once\" write `at_once`)");
                 }
-                Target::WorkingDays(n) | Target::Cutoff { days_after: n, .. } if *n > 36_500 => {
+                Target::WorkingDays(n)
+                | Target::WorkingDaysSameTime(n)
+                | Target::Days(n)
+                | Target::Cutoff { days_after: n, .. }
+                    if *n > 36_500 =>
+                {
                     p.add(path, format!("{n} days is longer than 100 years"));
                 }
-                Target::WorkingDays(0) => {
+                Target::WorkingDays(0) | Target::WorkingDaysSameTime(0) | Target::Days(0) => {
                     p.add(path, "a zero target is breached at once (for \"handle at once\" write `at_once`)");
                 }
                 _ => {}
@@ -643,4 +668,70 @@ fn money(p: &mut Problems, policy: &Policy, path: &str, m: &Money) {
             format!("{m} is not in the policy's currency {}", policy.currency),
         );
     }
+}
+
+/// Traps a policy can be loaded with but probably does not mean: on a calendar with business
+/// hours, a span counts open time, so a window or business target of whole days is days of 24
+/// open hours, not days as the law counts them.
+pub(super) fn warnings(policy: &Policy) -> Vec<Problem> {
+    let mut p = Problems::default();
+    for (i, c) in policy.clocks.iter().enumerate() {
+        let Some(key) = &c.calendar else { continue };
+        let business_hours = policy
+            .calendars
+            .defs()
+            .iter()
+            .any(|d| &d.key == key && !d.always_open);
+        if !business_hours {
+            continue;
+        }
+        let days = |s: crate::sla::Span| {
+            let secs = s.seconds();
+            (secs > 0 && secs % 86_400 == 0).then_some(secs / 86_400)
+        };
+        let by_tier = c.targets.iter().map(|(k, t)| (format!("targets.{k}"), t));
+        let by_channel = c
+            .channel_targets
+            .iter()
+            .map(|(k, t)| (format!("channel_targets.{k}"), t));
+        for (sub, target) in by_tier.chain(by_channel) {
+            let path = format!("clocks[{i}].{sub}");
+            match *target {
+                Target::Window {
+                    not_before,
+                    not_after,
+                } => {
+                    if let Some(to) = days(not_after) {
+                        let from = not_before.seconds() / 86_400;
+                        p.add(
+                            format!("{path}.window"),
+                            format!(
+                                "on calendar \"{key}\" the window counts open time: \
+                                 {not_before}..{not_after} is {}..{} open hours, not days; \
+                                 for days as the law counts them write \
+                                 `day_window = {{ from = {from}, to = {to} }}`",
+                                not_before.seconds() / 3600,
+                                not_after.seconds() / 3600,
+                            ),
+                        );
+                    }
+                }
+                Target::Business(s) => {
+                    if let Some(n) = days(s) {
+                        p.add(
+                            path,
+                            format!(
+                                "on calendar \"{key}\" `business = \"{s}\"` is {} open hours, \
+                                 not {n} days; for days as the law counts them write \
+                                 `working_days = {n}` or `days = {n}`",
+                                s.seconds() / 3600
+                            ),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    p.0
 }

@@ -682,13 +682,25 @@ impl Policy {
     /// means different deadlines under the new rules, so it is refused until someone looks.
     pub(crate) const FORMAT_CHANGES: &'static [&'static str] = &[
         "format 2: a tier change by triage re-projects every running clock onto the new tier's target \
-         (format 1 kept the default tier's target for good); a condition about a fact not known \
-         yet (an amount at stake the complainant did not state) does not hold, and neither \
-         does its `not` (format 1 read `not = { amount_at_least = … }` as true without an \
-         amount); severity flags are the policy's own (declare each flag an intake may carry \
-         and a condition names in `flags`); add `format = 2` once the clocks and conditions \
-         mean what you want under these rules",
+         (format 1 kept the default tier's target for good); `working_days = n` now counts as \
+         the law does — the start's date does not count, the deadline is the closing time of \
+         the n-th following working day (format 1: the same time of day n working days later, \
+         now `working_days_same_time = n`), and `days = n` and `day_window = { from, to }` \
+         count dates the same way; a condition about a fact not known yet (an amount at stake \
+         the complainant did not state) does not hold, and neither does its `not` (format 1 \
+         read `not = { amount_at_least = … }` as true without an amount); severity flags are \
+         the policy's own (declare each flag an intake may carry and a condition names in \
+         `flags`); add `format = 2` once the clocks and conditions mean what you want under \
+         these rules",
     ];
+
+    /// Things this policy can be loaded with but probably does not mean, each with its path
+    /// and a suggestion (`clocks[4].targets.major.window: on calendar "office" the window
+    /// counts open time: 5d..7d is 120..168 open hours, not days; …`). Loading does not fail
+    /// on them; a tool that loads a policy for people should show them.
+    pub fn warnings(&self) -> Vec<Problem> {
+        check::warnings(self)
+    }
 
     /// Loads a policy from TOML and checks it, reporting every problem found.
     ///

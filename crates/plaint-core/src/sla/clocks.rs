@@ -7,7 +7,7 @@ use crate::calendar::{BusinessCalendar, Calendars};
 use crate::id::{ClockKey, TierKey};
 use crate::lifecycle::Event;
 use crate::model::Timestamp;
-use chrono::Duration;
+use chrono::{Duration, NaiveTime};
 
 /// How a clock measures time: a calendar, or elapsed time.
 enum Measure<'a> {
@@ -57,7 +57,14 @@ pub(crate) struct Clocks<'a> {
 impl<'a> Clocks<'a> {
     fn measure(&self, def: &ClockDef, target: &Target) -> Measure<'a> {
         match (target, &def.calendar) {
-            (Target::Elapsed(_), _) | (_, None) => Measure::Elapsed,
+            (
+                Target::Elapsed(_)
+                | Target::Days(_)
+                | Target::DayWindow { .. }
+                | Target::WorkingDaysSameTime(_),
+                _,
+            )
+            | (_, None) => Measure::Elapsed,
             (_, Some(key)) => match self.calendars.get(key) {
                 Some(c) => Measure::Calendar(c),
                 None => Measure::Elapsed,
@@ -70,9 +77,22 @@ impl<'a> Clocks<'a> {
     }
 
     /// The budget (measured seconds) and the window's opening offset of `target` from `start`.
+    /// A day target's due instant is where the law puts it, and the measure gives it back
+    /// exactly: in elapsed time trivially, in open time because a close of business is the
+    /// end of open time.
     fn budget(&self, def: &ClockDef, target: &Target, start: Timestamp) -> (i64, Option<i64>) {
         let m = self.measure(def, target);
         let cal = self.calendar(def);
+        // Without a calendar (refused by the checks, kept total here) days are UTC dates.
+        let midnight = |n: u32| {
+            let day = start.date_naive().and_time(NaiveTime::MIN).and_utc();
+            plus(day, i64::from(n) * 86_400)
+        };
+        let end_of_days = |n: u32| match cal {
+            Some(c) => c.end_of_days(start, n),
+            None if n == 0 => start,
+            None => midnight(n.saturating_add(1)),
+        };
         match *target {
             Target::AtOnce => (0, None),
             Target::Elapsed(s) | Target::Business(s) => (s.seconds(), None),
@@ -80,7 +100,20 @@ impl<'a> Clocks<'a> {
                 not_before,
                 not_after,
             } => (not_after.seconds(), Some(not_before.seconds())),
+            Target::DayWindow { from, to } => {
+                let opens = cal.map_or(midnight(from), |c| c.start_of_day(start, from));
+                let due = end_of_days(to);
+                (m.between(start, due), Some(m.between(start, opens).max(0)))
+            }
+            Target::Days(n) => (m.between(start, end_of_days(n)), None),
             Target::WorkingDays(n) => {
+                let due = match cal {
+                    Some(c) => c.end_of_working_days(start, n),
+                    None => end_of_days(n),
+                };
+                (m.between(start, due), None)
+            }
+            Target::WorkingDaysSameTime(n) => {
                 let due = cal.map_or(plus(start, i64::from(n) * 86_400), |c| {
                     c.add_working_days(start, n)
                 });
@@ -124,9 +157,10 @@ impl<'a> Clocks<'a> {
             (!st.warned).then(|| m.add(now, left.saturating_sub(margin)))
         });
         let not_before = match target {
-            Target::Window { not_before, .. } => {
+            Target::Window { .. } | Target::DayWindow { .. } => {
                 let used = st.budget.saturating_sub(left);
-                Some(m.add(now, not_before.seconds().saturating_sub(used)))
+                let (_, opens) = self.budget(def, target, st.started_at);
+                opens.map(|o| m.add(now, o.saturating_sub(used)))
             }
             _ => None,
         };

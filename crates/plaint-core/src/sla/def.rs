@@ -392,6 +392,23 @@ impl schemars::JsonSchema for Trigger {
 }
 
 /// A time limit.
+///
+/// Targets counted in days follow the law's rule (Civil Code of the PRC arts. 201–204, as
+/// most legal systems count): the day the clock starts does not count; the period ends at the
+/// end of its last day — the close of business on the clock's calendar (24:00 when it is
+/// always open); a last day on which the calendar does not open moves to the next day on
+/// which it does. See [`crate::calendar`] for the exact rules.
+///
+/// ```
+/// use plaint_core::sla::Target;
+/// let t: std::collections::BTreeMap<String, Target> = toml::from_str(r#"
+///     reply = { working_days = 3 }
+///     refund = { days = 7 }
+///     follow_up = { day_window = { from = 5, to = 7 } }
+///     callback = { working_days_same_time = 1 }
+/// "#).unwrap();
+/// assert_eq!(t["follow_up"], Target::DayWindow { from: 5, to: 7 });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Target {
@@ -405,10 +422,29 @@ pub enum Target {
     AtOnce,
     /// Plain elapsed time ("within 30 minutes").
     Elapsed(Span),
-    /// Open time on the clock's calendar ("within 2 working hours").
+    /// Open time on the clock's calendar ("within 2 working hours"): `business = "2h"`. A
+    /// day here is 24 hours of open time (three working days of 8 hours); for days as the
+    /// law counts them write `working_days` or `days`.
     Business(Span),
-    /// The same time of day `n` working days later ("within 3 working days").
+    /// `n` working days as the law counts them ("within 3 working days"):
+    /// `working_days = 3`. The start's date does not count; the deadline is the closing time
+    /// of the `n`-th following day on which the calendar opens. From Monday 08:00, before
+    /// opening, `working_days = 1` is due at Tuesday's closing time; from Friday 17:45 it is
+    /// due at Monday's. Measured in open time (pauses, warnings and rungs count working
+    /// hours). Needs the clock's calendar.
     WorkingDays(u32),
+    /// `n` working days read as "the same time of day `n` working days later", for a
+    /// procedure that means exactly that: `working_days_same_time = 3` from Friday 15:00 is
+    /// due on Wednesday at 15:00, whether or not the calendar is open then. Measured in
+    /// elapsed time, so the deadline is that instant exactly. Needs the clock's calendar.
+    WorkingDaysSameTime(u32),
+    /// `n` calendar days as the law counts them ("within 7 days"): `days = 7`. The start's
+    /// date does not count; the deadline is the end of the `n`-th date after it — its
+    /// closing time on the clock's calendar (24:00 when always open) — or, when the calendar
+    /// does not open that day (a weekend, a holiday), the close of the next day it opens.
+    /// Measured in elapsed time: the days run through nights and weekends. Needs the
+    /// clock's calendar (its time zone says where a day ends).
+    Days(u32),
     /// A local time of day on a working day ("by 17:00", "by 17:00 the next working day").
     Cutoff {
         /// The local time.
@@ -418,13 +454,27 @@ pub enum Target {
         #[serde(default)]
         days_after: u32,
     },
-    /// Act between `not_before` and `not_after` (measured like business time): acting too
-    /// early is flagged, not acting by `not_after` breaches.
+    /// Act between `not_before` and `not_after`, spans from the start measured like business
+    /// time on the clock's calendar (elapsed time without one):
+    /// `window = { not_before = "2h", not_after = "4h" }`. Acting too early is flagged, not
+    /// acting by `not_after` breaches. For days, write a `day_window`: on a business calendar
+    /// `"5d"` here is 120 hours of open time (the loader warns).
     Window {
         /// The earliest proper moment.
         not_before: Span,
         /// The latest.
         not_after: Span,
+    },
+    /// Act between day `from` and day `to` after the start, counting dates as the law does
+    /// ("follow up between day 5 and day 7 after the result"):
+    /// `day_window = { from = 5, to = 7 }`. Acting before day `from` begins (local midnight;
+    /// day 0 is the start's date) is flagged; not acting by the end of day `to` — counted
+    /// like `days = to` — breaches. Measured in elapsed time. Needs the clock's calendar.
+    DayWindow {
+        /// The first proper day (0: the start's date).
+        from: u32,
+        /// The last proper day, at least 1 and not before `from`.
+        to: u32,
     },
 }
 

@@ -7,9 +7,11 @@
 //! that changed the clock, so replay never recomputes them. Each instant fires once: firing
 //! is an event keyed (clock, cycle, rung), and a fired item is never due again.
 //!
-//! Time is *measured* on the clock's calendar for business, working-day, cut-off and window
-//! targets, and as plain elapsed time for elapsed targets (or when the clock names no
-//! calendar).
+//! Time is *measured* on the clock's calendar for business, working-day, cut-off and (span)
+//! window targets, and as plain elapsed time for elapsed targets, for the calendar-day
+//! targets (`days`, `day_window`, `working_days_same_time`: the calendar only says where
+//! their days end), and when the clock names no calendar. A day target's deadline is where
+//! the law puts it (see [`Target`]) and the measure gives it back exactly.
 
 mod clocks;
 mod def;
