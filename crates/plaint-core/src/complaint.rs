@@ -3,8 +3,9 @@
 use crate::id::{ActorId, ComplaintId, TierKey};
 use crate::lifecycle::{Event, Next, Recorded, Stage};
 use crate::model::{
-    CategoryPath, DocumentRef, Evidence, ExecutionRecord, Findings, FollowUp, Intake, Note,
-    Proposal, Resolution, Response, Responsibility, Satisfaction, Text, Timestamp, Validity,
+    CategoryPath, Consultation, DocumentRef, Evidence, ExecutionRecord, Findings, FollowUp, Intake,
+    Note, PointsAdjustment, Proposal, Resolution, Response, Responsibility, Satisfaction, Text,
+    Timestamp, Validity,
 };
 use crate::sla::ClockState;
 use serde::{Deserialize, Serialize};
@@ -71,6 +72,13 @@ pub struct Complaint {
     pub reassignments: u32,
     /// Whether it was bounced more often than the policy allows.
     pub bounced: bool,
+    /// The answer it got as a consultation, and its conversion into a complaint; `None` for
+    /// a contact registered as a complaint from the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consultation: Option<Consultation>,
+    /// Adjustments of the points it costs its departments, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points_adjustments: Vec<PointsAdjustment>,
 }
 
 impl Complaint {
@@ -113,6 +121,8 @@ impl Complaint {
             in_ledger: false,
             reassignments: 0,
             bounced: false,
+            consultation: None,
+            points_adjustments: Vec::new(),
         })
     }
 
@@ -133,6 +143,13 @@ impl Complaint {
             .iter()
             .filter(|p| p.response.is_some())
             .count()
+    }
+
+    /// The sum of its points adjustments (saturating).
+    pub fn points_adjusted(&self) -> i64 {
+        self.points_adjustments
+            .iter()
+            .fold(0i64, |sum, a| sum.saturating_add(a.points))
     }
 
     /// The current (latest) proposal.
@@ -329,6 +346,27 @@ impl Complaint {
             Event::OnDutyAlerted { .. }
             | Event::AlertedAtOnce { .. }
             | Event::ProgressReported { .. } => {}
+            Event::Consulted { answer } => {
+                self.consultation = Some(Consultation {
+                    answer: note(answer),
+                    converted: None,
+                });
+                self.stage = Stage::Consultation;
+            }
+            Event::ConvertedToComplaint { reason } => {
+                if let Some(c) = &mut self.consultation {
+                    c.converted = Some(note(reason));
+                }
+                self.stage = Stage::Received;
+            }
+            Event::PointsAdjusted { points, reason } => {
+                self.points_adjustments.push(PointsAdjustment {
+                    points: *points,
+                    reason: reason.clone(),
+                    by: rec.actor.clone(),
+                    at: rec.at,
+                })
+            }
         }
     }
 

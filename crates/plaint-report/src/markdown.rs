@@ -53,6 +53,14 @@ impl Report {
             r.validity.invalid,
             r.validity.undecided
         );
+        let c = &r.consultations;
+        if c.answered > 0 || c.converted > 0 {
+            let _ = writeln!(
+                out,
+                "\n{} consultations answered at first contact (not complaints); {} of the complaints began as a consultation.",
+                c.answered, c.converted
+            );
+        }
         counts(&mut out, "Where they are now", "stage", &r.stages);
         counts(&mut out, "By category", "category", &r.categories);
         counts(&mut out, "By department", "department", &r.departments);
