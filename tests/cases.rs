@@ -420,7 +420,7 @@ fn reports_count_consultations_apart_from_complaints() {
     assert_eq!(r.channels.get("hotline"), Some(&2));
     assert_eq!(r.repeats.complaints.len(), 1, "k3 repeats k2, not k1");
     assert!(r.to_markdown().contains(
-        "1 consultations answered at first contact (not complaints); 1 of the complaints began as a consultation."
+        "Consultations answered at first contact (not complaints): 1. Complaints that began as a consultation: 1."
     ));
     assert!(r.to_csv().contains("consultations,,answered,1\r\n"));
 }

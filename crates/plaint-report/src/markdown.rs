@@ -57,7 +57,7 @@ impl Report {
         if c.answered > 0 || c.converted > 0 {
             let _ = writeln!(
                 out,
-                "\n{} consultations answered at first contact (not complaints); {} of the complaints began as a consultation.",
+                "\nConsultations answered at first contact (not complaints): {}. Complaints that began as a consultation: {}.",
                 c.answered, c.converted
             );
         }

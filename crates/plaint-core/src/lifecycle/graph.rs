@@ -70,7 +70,7 @@ const IN_ANY_OPEN: &[C] = &[
 
 /// The stages `command` may lead to from `from`; empty when the command is illegal there.
 /// `Receive` and `Consult` are not in the table: they apply only to a complaint that does not
-/// exist yet. The commands of "any open stage" apply where a complaint is being handled
+/// exist yet. The commands of "any open stage" (`IN_ANY_OPEN`, `FROM_ANY_OPEN`) apply where a complaint is being handled
 /// ([`S::is_handling`]): not in terminal stages, nor in a consultation.
 pub fn targets(from: S, command: C) -> Vec<S> {
     if IN_ANY_STAGE.contains(&command) {
@@ -151,7 +151,8 @@ impl TransitionGraph {
     }
 
     /// The lifecycle as a Mermaid state diagram. Commands that apply in every open stage are
-    /// drawn once, from a pseudo-state "any open stage".
+    /// drawn once, from a pseudo-state "any stage in handling" (not terminal, not a
+    /// consultation); `adjust_points` also loops on each terminal stage.
     pub fn to_mermaid(&self) -> String {
         self.mermaid_with(|_, _, _| Some(String::new()))
     }
@@ -186,7 +187,7 @@ impl TransitionGraph {
                 }
             }
         }
-        out.push_str("    state \"any open stage\" as open\n");
+        out.push_str("    state \"any stage in handling\" as open\n");
         for (command, to) in FROM_ANY_OPEN {
             out.push_str(&format!("    open --> {} : {command}\n", mermaid_id(*to)));
         }

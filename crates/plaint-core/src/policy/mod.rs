@@ -372,7 +372,23 @@ pub struct DepartmentDef {
 pub struct RoleDef {
     /// Its key.
     pub key: RoleKey,
-    /// Commands a holder of this role may give.
+    /// Commands a holder of this role may give. Besides the lifecycle's steps: `consult`
+    /// records a question answered at first contact as a consultation (no complaint, no
+    /// clocks, counted apart in reports); `convert_to_complaint` turns a consultation the
+    /// customer disputes into a complaint, for good (clocks on `received` start then; with
+    /// `count_from = "first_report"` they count from the first contact); `adjust_points`
+    /// adjusts a case's points with a reason (added before they are split by share; allowed
+    /// on finished complaints too). A complainant can give none of these.
+    ///
+    /// ```toml
+    /// [[roles]]
+    /// key = "agent"
+    /// may = ["receive", "acknowledge", "consult"]
+    ///
+    /// [[roles]]
+    /// key = "service-manager"
+    /// may = ["convert_to_complaint", "adjust_points"]
+    /// ```
     pub may: BTreeSet<CommandKind>,
     /// The largest proposal amount this role may approve; absent means no limit.
     /// Only meaningful with `approve` in `may`.
