@@ -350,7 +350,13 @@ fn a_conversion_is_for_good() {
     // It is handled as any complaint now.
     let c = s.run("k1", Command::Acknowledge, &agent());
     assert!(c.acknowledged_at.is_some());
-    assert!(!TransitionGraph::new().reachable(StageKind::Received, StageKind::Consultation));
+    let graph = TransitionGraph::new();
+    assert!(!graph.reachable(StageKind::Received, StageKind::Consultation));
+    assert!(graph.has_edge(
+        StageKind::Consultation,
+        CommandKind::ConvertToComplaint,
+        StageKind::Received
+    ));
 }
 
 #[test]
@@ -474,6 +480,11 @@ fn an_adjustment_joins_the_case_points_before_they_are_split() {
         &lead(),
     );
     assert_eq!(c.stage, Stage::Withdrawn, "adjusting keeps the stage");
+    assert!(TransitionGraph::new().has_edge(
+        StageKind::Withdrawn,
+        CommandKind::AdjustPoints,
+        StageKind::Withdrawn
+    ));
     assert_eq!(c.points_adjusted(), -4);
     let r = s.report();
     let points = |d: &str| r.scores.iter().find(|x| x.department == d).unwrap().points;
@@ -547,4 +558,68 @@ fn a_state_written_before_consultations_and_adjustments_still_reads() {
     let back: Complaint = serde_json::from_value(json).unwrap();
     assert_eq!(back.consultation, None);
     assert!(back.points_adjustments.is_empty());
+}
+
+/// A complaint closed by 0.1.0 and moved into a run on disk takes an adjustment (the monthly
+/// assessment comes after closing), and the report counts it.
+#[test]
+fn a_complaint_closed_by_0_1_0_takes_an_adjustment_from_a_file_store() {
+    use plaint::file::{FileStore, Options};
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-0.1.0");
+    for e in std::fs::read_dir(fixture).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    let text = include_str!("../examples/policies/express.toml");
+    let policy = Policy::from_toml_str(text).unwrap();
+    let id = cid("EXP-101");
+    let points = |store: &dyn Store| {
+        let r = Report::from_store(store, &policy, Period::month(2026, 11).unwrap()).unwrap();
+        r.scores
+            .iter()
+            .find(|d| d.department == "claims")
+            .unwrap()
+            .points
+    };
+    let before = {
+        let store = FileStore::open(dir.path(), Options::new()).unwrap().store;
+        assert_eq!(
+            store.load(&id).unwrap().unwrap().stage.kind(),
+            StageKind::Closed
+        );
+        let before = points(&store);
+        let engine = Engine::builder(store, policy.clone())
+            .clock(ManualClock::new("2026-12-01T00:00:00Z".parse().unwrap()))
+            .build();
+        let gm = staff("gm-zhao", "general-manager");
+        let c = engine
+            .execute(
+                CommandId::new("assess-1").unwrap(),
+                &id,
+                Command::AdjustPoints {
+                    points: 5,
+                    reason: "the customer's own packing".into(),
+                },
+                &gm,
+            )
+            .unwrap();
+        assert_eq!(c.stage.kind(), StageKind::Closed);
+        before
+    };
+    let store = FileStore::open(dir.path(), Options::new()).unwrap().store;
+    let c = store.load(&id).unwrap().unwrap();
+    assert_eq!(c.points_adjusted(), 5);
+    assert_eq!(
+        Complaint::replay(id.clone(), &store.history(&id).unwrap()).as_ref(),
+        Some(&*c)
+    );
+    // claims is the primary department of EXP-101 (70 %): +5 × 0.7.
+    assert!(
+        (points(&store) - before - 3.5).abs() < 1e-9,
+        "{} → {}",
+        before,
+        points(&store)
+    );
 }
