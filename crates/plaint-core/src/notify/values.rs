@@ -303,4 +303,28 @@ mod tests {
         );
         assert!(!a.has(K::ClockBreach, &Field::Department));
     }
+
+    #[test]
+    fn a_converted_consultation_runs_what_starts_on_receipt() {
+        // A whole-case clock from receipt: it runs when a complaint is assigned, also when
+        // the complaint began as a consultation (the conversion is its receipt)…
+        let clock = r#"
+[[clocks]]
+key = "case"
+start_on = ["received"]
+stop_on = ["closed"]
+targets = { general = { elapsed = "72h" }, major = { elapsed = "24h" } }
+"#;
+        let text = [include_str!("../testing/policy.toml"), clock].concat();
+        let consults = text.replacen("\"receive\", ", "\"receive\", \"consult\", ", 1);
+        let policy = Policy::from_toml_str(&consults).expect("the policy loads");
+        assert!(policy.roles[0].may.contains(&C::Consult));
+        let a = Availability::of(&policy);
+        assert!(a.has(K::Assigned, &deadline("case")));
+        // …but not a clock that starts on the consultation's own events: none runs there.
+        let on_consulted = clock.replace("[\"received\"]", "[\"consulted\"]");
+        let text = [include_str!("../testing/policy.toml"), &on_consulted].concat();
+        let policy = Policy::from_toml_str(&text).expect("the policy loads");
+        assert!(!Availability::of(&policy).has(K::Assigned, &deadline("case")));
+    }
 }
