@@ -31,6 +31,8 @@ fn express_week_ends_as_planned() {
             ("EXP-104", "closed"),
             ("EXP-105", "closed"),
             ("EXP-106", "merged"),
+            ("EXP-107", "consultation"),
+            ("EXP-108", "closed"),
         ]
     );
     assert_eq!((s.breached, s.in_ledger, s.reopened), (1, 1, 1));

@@ -333,9 +333,10 @@ fn random_runs_reach_every_stage() {
         }
         seen.insert(store.load(&id).unwrap().unwrap().stage.kind());
     }
+    // The runs begin with a receipt; a consultation is the other entry (tests/cases.rs).
     let missing: Vec<_> = StageKind::ALL
         .iter()
-        .filter(|s| !seen.contains(s))
+        .filter(|s| **s != StageKind::Consultation && !seen.contains(s))
         .collect();
     assert!(missing.is_empty(), "never reached: {missing:?}");
 }

@@ -1203,6 +1203,21 @@ fn command(
                 instant(r.at.0, r.at.1, now)
             },
         },
+        CommandKind::Consult => Command::Consult {
+            intake: Arc::new(intake(r, policy, pools, now)),
+            answer: nonempty(r.texts[1]),
+        },
+        CommandKind::ConvertToComplaint => Command::ConvertToComplaint {
+            reason: nonempty(r.texts[0]),
+        },
+        CommandKind::AdjustPoints => Command::AdjustPoints {
+            points: if legal {
+                r.money.1.rem_euclid(20) - 10
+            } else {
+                r.money.1
+            },
+            reason: nonempty(r.texts[0]),
+        },
         other => panic!("no generator for {other}"),
     }
 }
@@ -1223,7 +1238,12 @@ fn kind_of(r: &Raw, c: Option<&Complaint>) -> CommandKind {
     };
     let Some(c) = c else {
         return if r.legal || !r.kind.is_multiple_of(4) {
-            CommandKind::Receive
+            // Now and then a contact is answered as a consultation.
+            if r.kind % 8 == 1 {
+                CommandKind::Consult
+            } else {
+                CommandKind::Receive
+            }
         } else {
             any()
         };
@@ -1249,7 +1269,7 @@ fn kind_of(r: &Raw, c: Option<&Complaint>) -> CommandKind {
         KINDS
             .iter()
             .copied()
-            .filter(|&k| k != CommandKind::Receive)
+            .filter(|&k| !matches!(k, CommandKind::Receive | CommandKind::Consult))
             .filter(|&k| plaint_core::lifecycle::graph::allows(c.stage.kind(), k))
             .filter(|&k| pred(k))
             .collect()

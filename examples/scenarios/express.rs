@@ -441,6 +441,54 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
         &agent,
     )?;
 
+    // 7. A question answered on the hotline: a consultation, not a complaint.
+    run.at("2026-11-20 11:00")?;
+    let question = |who, name, phone| {
+        intake(
+            who,
+            name,
+            phone,
+            "hotline",
+            "Where is my parcel? Tracking has not moved since yesterday.",
+        )
+    };
+    run.consult(
+        "EXP-107",
+        question("cust-0107", "Wu Shi", "13900007777"),
+        "It left the hub this morning; delivery is due tomorrow.",
+        &agent,
+    )?;
+    // 8. The same answer, disputed: the customer was promised delivery today. The service
+    //    manager turns it into a complaint (received when the customer first called); it is
+    //    resolved on the spot with an apology.
+    run.consult(
+        "EXP-108",
+        question("cust-0108", "Zheng Ba", "13900008888"),
+        "It left the hub this morning; delivery is due tomorrow.",
+        &agent,
+    )?;
+    run.after(20);
+    let c = run.ok(
+        "EXP-108",
+        Command::ConvertToComplaint {
+            reason: "the courier promised delivery today".into(),
+        },
+        &manager,
+    )?;
+    expect(
+        c.clock("acknowledge").is_some(),
+        "a converted consultation is acknowledged on the complaint's clock",
+    )?;
+    run.ok("EXP-108", Command::Acknowledge, &agent)?;
+    run.ok(
+        "EXP-108",
+        Command::ResolveOnTheSpot {
+            remedy: "apology".try_into()?,
+            description: "Apologised; the outlet delivers tonight.".into(),
+        },
+        &agent,
+    )?;
+
     // Follow-ups inside their windows (day 5 to 7), then the ledger closes.
     run.at("2026-11-23 14:00")?;
     run.tick()?;
@@ -455,6 +503,15 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
     expect(
         late.clock("investigation").and_then(|k| k.outcome) == Some(ClockOutcome::Breached),
         "EXP-104 breached",
+    )?;
+    // The monthly assessment: the hub's backlog that week was the storm's, not the outlet's.
+    run.ok(
+        "EXP-104",
+        Command::AdjustPoints {
+            points: 2,
+            reason: "storm backlog at the hub; the missed limit is waived".into(),
+        },
+        &gm,
     )?;
     if !quiet {
         run.print()?;

@@ -182,6 +182,27 @@ impl Run {
         self.ok(id, Command::Receive(Arc::new(intake)), by)
     }
 
+    /// Records a contact answered now as a consultation (no complaint).
+    pub fn consult(
+        &mut self,
+        id: &str,
+        mut intake: Intake,
+        answer: &str,
+        by: &Actor,
+    ) -> Res<Arc<Complaint>> {
+        intake.received_at = self.now();
+        self.ids.push(ComplaintId::new(id)?);
+        let answer = answer.into();
+        self.ok(
+            id,
+            Command::Consult {
+                intake: Arc::new(intake),
+                answer,
+            },
+            by,
+        )
+    }
+
     /// A command the scenario expects to be accepted.
     pub fn ok(&mut self, id: &str, command: Command, actor: &Actor) -> Res<Arc<Complaint>> {
         let cmd = self.next_id();

@@ -3,8 +3,9 @@
 use crate::id::{ActorId, ComplaintId, TierKey};
 use crate::lifecycle::{Event, Next, Recorded, Stage};
 use crate::model::{
-    ActionRecord, CategoryPath, DocumentRef, Evidence, ExecutionRecord, Findings, FollowUp, Intake,
-    Note, Proposal, Resolution, Response, Responsibility, Satisfaction, Text, Timestamp, Validity,
+    ActionRecord, CategoryPath, Consultation, DocumentRef, Evidence, ExecutionRecord, Findings,
+    FollowUp, Intake, Note, PointsAdjustment, Proposal, Resolution, Response, Responsibility,
+    Satisfaction, Text, Timestamp, Validity,
 };
 use crate::sla::ClockState;
 use serde::{Deserialize, Serialize};
@@ -74,6 +75,13 @@ pub struct Complaint {
     /// The actions recorded on it, in order (absent in states stored before actions existed).
     #[serde(default)]
     pub actions: Vec<ActionRecord>,
+    /// The answer it got as a consultation, and its conversion into a complaint; `None` for
+    /// a contact registered as a complaint from the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consultation: Option<Consultation>,
+    /// Adjustments of the points it costs its departments, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points_adjustments: Vec<PointsAdjustment>,
 }
 
 impl Complaint {
@@ -117,6 +125,8 @@ impl Complaint {
             reassignments: 0,
             bounced: false,
             actions: Vec::new(),
+            consultation: None,
+            points_adjustments: Vec::new(),
         })
     }
 
@@ -137,6 +147,13 @@ impl Complaint {
             .iter()
             .filter(|p| p.response.is_some())
             .count()
+    }
+
+    /// The sum of its points adjustments (saturating).
+    pub fn points_adjusted(&self) -> i64 {
+        self.points_adjustments
+            .iter()
+            .fold(0i64, |sum, a| sum.saturating_add(a.points))
     }
 
     /// The current (latest) proposal.
@@ -346,6 +363,27 @@ impl Complaint {
             Event::OnDutyAlerted { .. }
             | Event::AlertedAtOnce { .. }
             | Event::ProgressReported { .. } => {}
+            Event::Consulted { answer } => {
+                self.consultation = Some(Consultation {
+                    answer: note(answer),
+                    converted: None,
+                });
+                self.stage = Stage::Consultation;
+            }
+            Event::ConvertedToComplaint { reason } => {
+                if let Some(c) = &mut self.consultation {
+                    c.converted = Some(note(reason));
+                }
+                self.stage = Stage::Received;
+            }
+            Event::PointsAdjusted { points, reason } => {
+                self.points_adjustments.push(PointsAdjustment {
+                    points: *points,
+                    reason: reason.clone(),
+                    by: rec.actor.clone(),
+                    at: rec.at,
+                })
+            }
         }
     }
 

@@ -386,6 +386,30 @@ pub struct Note {
     pub text: Text,
 }
 
+/// A contact answered at first contact and accepted as a consultation, and its conversion
+/// into a complaint if the customer disputed the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consultation {
+    /// The answer given, by whom and when.
+    pub answer: Note,
+    /// Who turned it into a complaint, when and why (what the customer disputes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converted: Option<Note>,
+}
+
+/// An adjustment of the points a complaint costs its departments, by an authorised role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointsAdjustment {
+    /// Points added (negative costs more).
+    pub points: i64,
+    /// Why.
+    pub reason: Text,
+    /// Who adjusted them.
+    pub by: ActorId,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// How satisfied the complainant said they were (at confirmation, follow-up or survey).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Satisfaction {

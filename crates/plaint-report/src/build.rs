@@ -4,8 +4,8 @@
 use crate::Period;
 use crate::quantiles::Minutes;
 use crate::report::{
-    Compliance, Day, DepartmentScore, LedgerEntry, Recurring, Repeats, Report, SatisfactionCounts,
-    ValidityCounts,
+    Compliance, ConsultationCounts, Day, DepartmentScore, LedgerEntry, Recurring, Repeats, Report,
+    SatisfactionCounts, ValidityCounts,
 };
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
@@ -38,6 +38,7 @@ pub struct ReportBuilder<'p> {
     /// The period's end, for open pauses.
     end: Timestamp,
     received: u64,
+    consultations: ConsultationCounts,
     validity: ValidityCounts,
     stages: BTreeMap<String, u64>,
     categories: BTreeMap<String, u64>,
@@ -76,6 +77,7 @@ impl<'p> ReportBuilder<'p> {
             previous: period.previous(),
             end,
             received: 0,
+            consultations: ConsultationCounts::default(),
             validity: ValidityCounts::default(),
             stages: BTreeMap::new(),
             categories: BTreeMap::new(),
@@ -108,13 +110,19 @@ impl<'p> ReportBuilder<'p> {
     /// Whether [`ReportBuilder::add`] needs this complaint's history: when it was received in
     /// the period, or may have ledger entries in it.
     pub fn wants_history(&self, c: &Complaint) -> bool {
-        self.received_in_period(c) || (c.in_ledger && self.date(c.updated_at) >= self.period.from)
+        (self.received_in_period(c) && c.stage.kind() != StageKind::Consultation)
+            || (c.in_ledger && self.date(c.updated_at) >= self.period.from)
     }
 
     /// Adds one complaint: its state, and its history if [`ReportBuilder::wants_history`]
     /// said so (otherwise pass an empty slice).
     pub fn add(&mut self, c: &Complaint, history: &[Recorded]) {
         let received = self.date(c.intake.received_at);
+        // A consultation is no complaint: counted apart, and nothing else.
+        if c.stage.kind() == StageKind::Consultation {
+            self.consultations.answered += u64::from(self.period.contains(received));
+            return;
+        }
         if let Some(closed) = c.closed_at.filter(|_| c.stage.kind() == StageKind::Closed)
             && let Some(day) = self.daily.get_mut(&self.date(closed))
         {
@@ -141,6 +149,7 @@ impl<'p> ReportBuilder<'p> {
             return;
         }
         self.received += 1;
+        self.consultations.converted += u64::from(c.consultation.is_some());
         if let Some(day) = self.daily.get_mut(&received) {
             day.0 += 1;
         }
@@ -229,8 +238,8 @@ impl<'p> ReportBuilder<'p> {
     }
 
     /// Each clock cycle of the complaint, classified, into the compliance table; returns the
-    /// cycles as (breached, decided, met).
-    fn clocks(&mut self, tier: &str, history: &[Recorded]) -> Vec<(bool, bool, bool)> {
+    /// cycles as (clock, breached, decided, met).
+    fn clocks(&mut self, tier: &str, history: &[Recorded]) -> Vec<(String, bool, bool, bool)> {
         #[derive(Default)]
         struct Cycle {
             started: Option<Timestamp>,
@@ -272,6 +281,7 @@ impl<'p> ReportBuilder<'p> {
         }
         let mut out = Vec::new();
         for ((clock, _), c) in cycles {
+            let name = clock.clone();
             if let (Some(from), Some(to)) = (c.started, c.stopped) {
                 self.handling
                     .entry((clock.clone(), tier.to_owned()))
@@ -300,19 +310,26 @@ impl<'p> ReportBuilder<'p> {
                 (false, None) => row.running += 1,
             }
             let met = !breached && c.outcome == Some(ClockOutcome::Met);
-            out.push((breached, breached || c.outcome.is_some(), met));
+            out.push((name, breached, breached || c.outcome.is_some(), met));
         }
         out
     }
 
-    /// The complaint's points to its departments by share of responsibility.
-    fn score(&mut self, c: &Complaint, cycles: &[(bool, bool, bool)]) {
+    /// The complaint's points to its departments by share of responsibility: its tier's, each
+    /// breach's (by clock) and its adjustments, split by share.
+    fn score(&mut self, c: &Complaint, cycles: &[(String, bool, bool, bool)]) {
         let Some(r) = &c.responsibility else { return };
         let scoring = &self.policy.scoring;
-        let breaches = cycles.iter().filter(|x| x.0).count() as u64;
-        let decided = cycles.iter().filter(|x| x.1).count() as u64;
-        let met = cycles.iter().filter(|x| x.2).count() as u64;
-        let points = (scoring.complaint_points(c) + scoring.per_breach * breaches as i64) as f64;
+        let breaches = cycles.iter().filter(|x| x.1).count() as u64;
+        let decided = cycles.iter().filter(|x| x.2).count() as u64;
+        let met = cycles.iter().filter(|x| x.3).count() as u64;
+        let breach_points = cycles.iter().filter(|x| x.1).fold(0i64, |sum, x| {
+            sum.saturating_add(scoring.breach_points(&x.0))
+        });
+        let points = scoring
+            .complaint_points(c)
+            .saturating_add(breach_points)
+            .saturating_add(c.points_adjusted()) as f64;
         let primary_share = if r.collaborating.is_empty() {
             100.0
         } else {
@@ -419,6 +436,7 @@ impl<'p> ReportBuilder<'p> {
             period: self.period,
             zone: self.zone.name().to_owned(),
             received: self.received,
+            consultations: self.consultations,
             validity: self.validity,
             stages: self.stages,
             categories: self.categories,

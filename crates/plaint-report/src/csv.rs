@@ -42,6 +42,10 @@ impl Report {
         w.row("period", &r.policy, "to", r.period.to);
         w.row("period", &r.policy, "zone", &r.zone);
         w.row("total", "", "received", r.received);
+        if r.consultations.answered > 0 || r.consultations.converted > 0 {
+            w.row("consultations", "", "answered", r.consultations.answered);
+            w.row("consultations", "", "converted", r.consultations.converted);
+        }
         w.row("validity", "valid", "complaints", r.validity.valid);
         w.row("validity", "invalid", "complaints", r.validity.invalid);
         w.row("validity", "undecided", "complaints", r.validity.undecided);

@@ -24,7 +24,7 @@ pub use build::ReportBuilder;
 pub use period::Period;
 pub use quantiles::Durations;
 pub use report::{
-    Compliance, Day, DepartmentScore, LedgerEntry, Recurring, Repeats, Report, SatisfactionCounts,
-    ValidityCounts,
+    Compliance, ConsultationCounts, Day, DepartmentScore, LedgerEntry, Recurring, Repeats, Report,
+    SatisfactionCounts, ValidityCounts,
 };
 pub use svg::{Chart, months_svg};

@@ -53,6 +53,14 @@ impl Report {
             r.validity.invalid,
             r.validity.undecided
         );
+        let c = &r.consultations;
+        if c.answered > 0 || c.converted > 0 {
+            let _ = writeln!(
+                out,
+                "\nConsultations answered at first contact (not complaints): {}. Complaints that began as a consultation: {}.",
+                c.answered, c.converted
+            );
+        }
         counts(&mut out, "Where they are now", "stage", &r.stages);
         counts(&mut out, "By category", "category", &r.categories);
         counts(&mut out, "By department", "department", &r.departments);

@@ -17,8 +17,11 @@ pub struct Report {
     pub period: Period,
     /// The IANA time zone dates are read in.
     pub zone: String,
-    /// Complaints received.
+    /// Complaints received (consultations are not complaints: see `consultations`).
     pub received: u64,
+    /// Contacts answered at first contact as consultations, counted apart from complaints.
+    #[serde(default)]
+    pub consultations: ConsultationCounts,
     /// Valid, invalid, not yet judged.
     pub validity: ValidityCounts,
     /// Where they are now, by stage.
@@ -53,6 +56,16 @@ pub struct Report {
     pub ledger: Vec<LedgerEntry>,
     /// Received and closed per day.
     pub daily: Vec<Day>,
+}
+
+/// Consultations whose first contact fell in the period.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConsultationCounts {
+    /// Answered and accepted as consultations (no complaint).
+    pub answered: u64,
+    /// Converted into complaints since (these are counted in `received` as well).
+    pub converted: u64,
 }
 
 /// Validity judgements.
@@ -171,7 +184,8 @@ pub struct DepartmentScore {
     pub decided_cycles: u64,
     /// … and of those, the ones met.
     pub met_cycles: u64,
-    /// Points: per tier and per breach, times its share of responsibility.
+    /// Points: per tier and per breach (`per_breach_of` the clock, else `per_breach`), plus
+    /// each case's adjustments, times its share of responsibility.
     pub points: f64,
 }
 

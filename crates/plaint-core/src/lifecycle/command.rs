@@ -168,6 +168,33 @@ pub enum Command {
         /// Fire what is due at or before this instant.
         upto: Timestamp,
     },
+    /// Record a contact answered at first contact and accepted as a consultation (a question
+    /// answered on the spot is no complaint): the new record goes to the `consultation`
+    /// stage, where no clock runs, and is counted apart in reports. Its events are `Received`
+    /// (the first contact) and `Consulted` (the answer).
+    Consult {
+        /// The contact, as a complaint's intake (`received_at` is the first contact).
+        intake: std::sync::Arc<Intake>,
+        /// The answer given.
+        answer: Text,
+    },
+    /// Turn a consultation whose answer the customer disputes into a complaint, for good: it
+    /// goes to `received` and keeps the first contact as its `received_at`. Clocks that start
+    /// on `received` start now (and a clock with `count_from = "first_report"` counts from the
+    /// first contact). Staff record it: a complainant disputes by contacting the company.
+    ConvertToComplaint {
+        /// What the customer disputes (required; it is audited).
+        reason: Text,
+    },
+    /// Adjust the points the complaint costs its departments in reports (the procedures say
+    /// "adjustable per case"): added to the complaint's points before they are split by share
+    /// of responsibility. Allowed in every stage but a consultation, closed ones included.
+    AdjustPoints {
+        /// Points to add (negative costs more; not zero).
+        points: i64,
+        /// Why (required; it is audited).
+        reason: Text,
+    },
 }
 
 /// A [`Command`] without its data: what a policy grants to roles, and the edges of the
@@ -217,11 +244,14 @@ pub enum CommandKind {
     AgreeDeadline,
     Tick,
     RecordAction,
+    Consult,
+    ConvertToComplaint,
+    AdjustPoints,
 }
 
 impl CommandKind {
     /// Every command kind, in declaration order.
-    pub const ALL: [CommandKind; 28] = [
+    pub const ALL: [CommandKind; 31] = [
         Self::Receive,
         Self::Acknowledge,
         Self::Triage,
@@ -250,6 +280,9 @@ impl CommandKind {
         Self::AgreeDeadline,
         Self::Tick,
         Self::RecordAction,
+        Self::Consult,
+        Self::ConvertToComplaint,
+        Self::AdjustPoints,
     ];
 
     /// Commands a complainant may give on their own complaint.
@@ -294,6 +327,9 @@ impl CommandKind {
             Self::AgreeDeadline => "agree_deadline",
             Self::Tick => "tick",
             Self::RecordAction => "record_action",
+            Self::Consult => "consult",
+            Self::ConvertToComplaint => "convert_to_complaint",
+            Self::AdjustPoints => "adjust_points",
         }
     }
 }
@@ -336,6 +372,9 @@ impl Command {
             Command::AgreeDeadline { .. } => CommandKind::AgreeDeadline,
             Command::Tick { .. } => CommandKind::Tick,
             Command::RecordAction { .. } => CommandKind::RecordAction,
+            Command::Consult { .. } => CommandKind::Consult,
+            Command::ConvertToComplaint { .. } => CommandKind::ConvertToComplaint,
+            Command::AdjustPoints { .. } => CommandKind::AdjustPoints,
         }
     }
 }

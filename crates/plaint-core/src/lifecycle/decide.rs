@@ -11,8 +11,8 @@ use crate::policy::{Facts, OverCap, Policy};
 
 /// Decides a command against a complaint's state.
 ///
-/// `state` is `None` for a complaint that does not exist yet: only [`Command::Receive`]
-/// applies then. Returns the events to append (at least one), or the reason for refusing.
+/// `state` is `None` for a complaint that does not exist yet: only [`Command::Receive`] and
+/// [`Command::Consult`] apply then. Returns the events to append (at least one), or the reason for refusing.
 /// Pure: no I/O, no clock (time is `now`), no randomness.
 ///
 /// # Errors
@@ -43,19 +43,41 @@ pub fn decide(
 ) -> Result<Vec<Event>, Rejection> {
     check_supported("now", now)?;
     let mut events = decide_command(state, policy, command, actor, now)?;
+    // A consultation runs no clock (graph::clock_triggers_of says the same to the analyses).
     if !policy.clocks.is_empty()
         && let Some(after) = scratch_fold(state, &events, actor, now)
+        && after.stage.kind() != crate::StageKind::Consultation
     {
+        let triggers = as_triggers(&after, &events);
         let follow = policy.clocks().follow(
             state.and_then(|c| c.tier.as_ref()),
             &after,
-            &events,
+            triggers.as_deref().unwrap_or(&events),
             &policy.default_tier,
             now,
         );
         events.extend(follow);
     }
     Ok(events)
+}
+
+/// The events as clock triggers see them, when they differ: a consultation converted into a
+/// complaint is received as one then, so what starts on `received` starts at the conversion
+/// (and a clock counting from the first report counts from the intake's `received_at`, the
+/// first contact). `None` when the events are their own triggers.
+fn as_triggers(after: &Complaint, events: &[Event]) -> Option<Vec<Event>> {
+    let at = events
+        .iter()
+        .position(|e| matches!(e, Event::ConvertedToComplaint { .. }))?;
+    let mut triggers = events.to_vec();
+    triggers.insert(
+        at + 1,
+        Event::Received {
+            intake: std::sync::Arc::clone(&after.intake),
+            policy_version: after.policy_version,
+        },
+    );
+    Some(triggers)
 }
 
 /// The state after `events`, for deciding what clocks do (never stored). `None` only if
@@ -94,17 +116,26 @@ fn decide_command(
 ) -> Result<Vec<Event>, Rejection> {
     let kind = command.kind();
     let Some(c) = state else {
-        let Command::Receive(intake) = command else {
-            return Err(Rejection::NotFound);
+        let (intake, answer) = match command {
+            Command::Receive(intake) => (intake, None),
+            Command::Consult { intake, answer } => (intake, Some(answer)),
+            _ => return Err(Rejection::NotFound),
         };
         authorize(policy, actor, kind, None)?;
         check_intake(policy, &intake, now)?;
-        return Ok(vec![Event::Received {
+        if let Some(answer) = &answer {
+            non_empty("answer", answer)?;
+        }
+        let received = Event::Received {
             intake,
             policy_version: policy.version,
-        }]);
+        };
+        return Ok(match answer {
+            None => vec![received],
+            Some(answer) => vec![received, Event::Consulted { answer }],
+        });
     };
-    if kind == CommandKind::Receive {
+    if matches!(kind, CommandKind::Receive | CommandKind::Consult) {
         return Err(Rejection::AlreadyExists(c.id.clone()));
     }
     authorize(policy, actor, kind, Some(c))?;
@@ -133,7 +164,7 @@ fn decide_open(
         .clone()
         .unwrap_or_else(|| policy.default_tier.clone());
     let events = match command {
-        Command::Receive(_) => unreachable!("handled by decide"),
+        Command::Receive(_) | Command::Consult { .. } => unreachable!("handled by decide"),
         Command::Acknowledge => {
             if c.acknowledged_at.is_some() {
                 return invalid("acknowledged", "the complaint was already acknowledged");
@@ -532,9 +563,28 @@ fn decide_open(
             events.extend(raises);
             events
         }
+        Command::ConvertToComplaint { reason } => {
+            non_empty("reason", &reason)?;
+            vec![Event::ConvertedToComplaint { reason }]
+        }
+        Command::AdjustPoints { points, reason } => {
+            if points == 0 || points.unsigned_abs() > MAX_POINTS_ADJUSTMENT {
+                return invalid(
+                    "points",
+                    format!(
+                        "an adjustment is not zero and at most {MAX_POINTS_ADJUSTMENT} points either way"
+                    ),
+                );
+            }
+            non_empty("reason", &reason)?;
+            vec![Event::PointsAdjusted { points, reason }]
+        }
     };
     Ok(events)
 }
+
+/// The largest adjustment of a case's points one command may make, either way.
+const MAX_POINTS_ADJUSTMENT: u64 = 1_000_000;
 
 /// After approval (or when none is needed): to the complainant if negotiation applies.
 fn after_approval(policy: &Policy, facts: &Facts<'_>) -> Next {

@@ -311,6 +311,25 @@ pub enum Event {
         /// The role alerted.
         role: RoleKey,
     },
+    /// A contact was answered at first contact and accepted as a consultation (it follows
+    /// the `Received` that records the contact).
+    Consulted {
+        /// The answer given.
+        answer: Text,
+    },
+    /// A consultation became a complaint, for good (the customer disputed the answer). Clock
+    /// triggers read it as `received`.
+    ConvertedToComplaint {
+        /// What the customer disputes.
+        reason: Text,
+    },
+    /// The complaint's points were adjusted for this case.
+    PointsAdjusted {
+        /// Points added (negative costs more).
+        points: i64,
+        /// Why.
+        reason: Text,
+    },
 }
 
 /// An [`Event`] without its data: what clock definitions start, stop and reset on.
@@ -369,6 +388,9 @@ pub enum EventKind {
     OnDutyAlerted,
     AlertedAtOnce,
     ActionRecorded,
+    Consulted,
+    ConvertedToComplaint,
+    PointsAdjusted,
 }
 
 impl EventKind {
@@ -413,6 +435,9 @@ impl EventKind {
             Self::OnDutyAlerted => "on_duty_alerted",
             Self::AlertedAtOnce => "alerted_at_once",
             Self::ActionRecorded => "action_recorded",
+            Self::Consulted => "consulted",
+            Self::ConvertedToComplaint => "converted_to_complaint",
+            Self::PointsAdjusted => "points_adjusted",
         }
     }
 }
@@ -459,6 +484,9 @@ impl Event {
             Event::OnDutyAlerted { .. } => EventKind::OnDutyAlerted,
             Event::AlertedAtOnce { .. } => EventKind::AlertedAtOnce,
             Event::ActionRecorded { .. } => EventKind::ActionRecorded,
+            Event::Consulted { .. } => EventKind::Consulted,
+            Event::ConvertedToComplaint { .. } => EventKind::ConvertedToComplaint,
+            Event::PointsAdjusted { .. } => EventKind::PointsAdjusted,
         }
     }
 }
@@ -857,6 +885,13 @@ impl std::fmt::Display for EventLine<'_> {
             }
             Event::AlertedAtOnce { clock, role } => {
                 write!(f, "{role} alerted at once ({clock})")
+            }
+            Event::Consulted { answer } => write!(f, "answered as a consultation: {answer}"),
+            Event::ConvertedToComplaint { reason } => {
+                write!(f, "consultation converted into a complaint ({reason})")
+            }
+            Event::PointsAdjusted { points, reason } => {
+                write!(f, "points adjusted by {points:+} ({reason})")
             }
         }
     }

@@ -48,7 +48,12 @@ const FLOW: &[(S, C, &[S])] = &[
     ),
     (S::Confirmed, C::Close, &[S::Closed]),
     (S::FollowedUp, C::Close, &[S::Closed]),
+    (S::Consultation, C::ConvertToComplaint, &[S::Received]),
 ];
+
+/// Commands that apply in every stage but a consultation, closed ones included, and keep the
+/// stage (a case's points are adjusted when departments are assessed, often after closing).
+const IN_ANY_STAGE: &[C] = &[C::AdjustPoints];
 
 /// Commands that apply in every open stage and lead to the same target from each.
 const FROM_ANY_OPEN: &[(C, S)] = &[(C::Withdraw, S::Withdrawn), (C::Merge, S::Merged)];
@@ -65,10 +70,23 @@ const IN_ANY_OPEN: &[C] = &[
 ];
 
 /// The stages `command` may lead to from `from`; empty when the command is illegal there.
-/// `Receive` is not in the table: it applies only to a complaint that does not exist yet.
+/// `Receive` and `Consult` are not in the table: they apply only to a complaint that does not
+/// exist yet. The commands of "any open stage" (`IN_ANY_OPEN`, `FROM_ANY_OPEN`) apply where a complaint is being handled
+/// ([`S::is_handling`]): not in terminal stages, nor in a consultation.
 pub fn targets(from: S, command: C) -> Vec<S> {
-    if from.is_terminal() {
-        return Vec::new();
+    if IN_ANY_STAGE.contains(&command) {
+        return if from == S::Consultation {
+            Vec::new()
+        } else {
+            vec![from]
+        };
+    }
+    if !from.is_handling() {
+        return FLOW
+            .iter()
+            .filter(|(f, c, _)| *f == from && *c == command)
+            .flat_map(|(_, _, to)| to.iter().copied())
+            .collect();
     }
     if IN_ANY_OPEN.contains(&command) {
         return vec![from];
@@ -84,10 +102,12 @@ pub fn targets(from: S, command: C) -> Vec<S> {
 
 /// Whether `command` is legal in stage `from` (as `targets` is non-empty, without allocating).
 pub fn allows(from: S, command: C) -> bool {
-    !from.is_terminal()
-        && (IN_ANY_OPEN.contains(&command)
-            || FROM_ANY_OPEN.iter().any(|(c, _)| *c == command)
-            || FLOW.iter().any(|(f, c, _)| *f == from && *c == command))
+    if IN_ANY_STAGE.contains(&command) {
+        return from != S::Consultation;
+    }
+    (from.is_handling()
+        && (IN_ANY_OPEN.contains(&command) || FROM_ANY_OPEN.iter().any(|(c, _)| *c == command)))
+        || FLOW.iter().any(|(f, c, _)| *f == from && *c == command)
 }
 
 /// The lifecycle as a petgraph graph: one node per [`S`], one edge per (from, command, to).
@@ -103,7 +123,7 @@ impl TransitionGraph {
         let mut graph = DiGraph::new();
         let nodes: BTreeMap<S, NodeIndex> =
             S::ALL.iter().map(|&s| (s, graph.add_node(s))).collect();
-        for &from in S::ALL.iter().filter(|s| !s.is_terminal()) {
+        for &from in &S::ALL {
             for (command, to) in all_commands()
                 .into_iter()
                 .flat_map(|c| targets(from, c).into_iter().map(move |t| (c, t)))
@@ -132,20 +152,29 @@ impl TransitionGraph {
     }
 
     /// The lifecycle as a Mermaid state diagram. Commands that apply in every open stage are
-    /// drawn once, from a pseudo-state "any open stage".
+    /// drawn once, from a pseudo-state "any stage in handling" (not terminal, not a
+    /// consultation); `adjust_points` also loops on each terminal stage.
     pub fn to_mermaid(&self) -> String {
         self.mermaid_with(|_, _, _| Some(String::new()))
     }
 
     /// The diagram with a say over each edge of the flow: `edge(from, command, to)` returns
     /// `None` to leave the edge out, or text to append to its label. Receipt is offered as
-    /// `(received, receive, received)`.
+    /// `(received, receive, received)`, a consultation as `(consultation, consult,
+    /// consultation)`.
     pub fn mermaid_with(&self, edge: impl Fn(S, C, S) -> Option<String>) -> String {
         let mut out = String::from("stateDiagram-v2\n");
         if let Some(extra) = edge(S::Received, C::Receive, S::Received) {
             out.push_str(&format!(
                 "    [*] --> {} : receive{extra}\n",
                 mermaid_id(S::Received)
+            ));
+        }
+        let consults = edge(S::Consultation, C::Consult, S::Consultation);
+        if let Some(extra) = &consults {
+            out.push_str(&format!(
+                "    [*] --> {} : consult{extra}\n",
+                mermaid_id(S::Consultation)
             ));
         }
         for (from, command, tos) in FLOW {
@@ -159,14 +188,26 @@ impl TransitionGraph {
                 }
             }
         }
-        out.push_str("    state \"any open stage\" as open\n");
+        out.push_str("    state \"any stage in handling\" as open\n");
         for (command, to) in FROM_ANY_OPEN {
             out.push_str(&format!("    open --> {} : {command}\n", mermaid_id(*to)));
         }
-        let keep: Vec<&str> = IN_ANY_OPEN.iter().map(|c| c.name()).collect();
+        let keep: Vec<&str> = IN_ANY_OPEN
+            .iter()
+            .chain(IN_ANY_STAGE)
+            .map(|c| c.name())
+            .collect();
         out.push_str(&format!("    open --> open : {}\n", keep.join(", ")));
+        let anywhere: Vec<&str> = IN_ANY_STAGE.iter().map(|c| c.name()).collect();
         for s in S::ALL.iter().filter(|s| s.is_terminal()) {
-            out.push_str(&format!("    {} --> [*]\n", mermaid_id(*s)));
+            out.push_str(&format!(
+                "    {0} --> {0} : {1}\n    {0} --> [*]\n",
+                mermaid_id(*s),
+                anywhere.join(", ")
+            ));
+        }
+        if consults.is_some() {
+            out.push_str(&format!("    {} --> [*]\n", mermaid_id(S::Consultation)));
         }
         out
     }
@@ -207,6 +248,21 @@ pub fn events_of(command: C, to: S) -> Vec<EventKind> {
         C::AgreeDeadline => vec![E::DeadlineAgreed],
         C::Tick => vec![],
         C::RecordAction => vec![E::ActionRecorded],
+        C::Consult => vec![E::Received, E::Consulted],
+        C::ConvertToComplaint => vec![E::ConvertedToComplaint],
+        C::AdjustPoints => vec![E::PointsAdjusted],
+    }
+}
+
+/// The event kinds clock triggers see when `command` takes the edge to `to`: its events,
+/// except that a consultation runs no clock (its `received` starts nothing) and a
+/// conversion into a complaint reads as `received` (what starts on receipt starts then).
+/// `decide` follows the same rule.
+pub fn clock_triggers_of(command: C, to: S) -> Vec<EventKind> {
+    match command {
+        C::Consult => Vec::new(),
+        C::ConvertToComplaint => vec![EventKind::ConvertedToComplaint, EventKind::Received],
+        _ => events_of(command, to),
     }
 }
 
@@ -220,11 +276,12 @@ fn mermaid_id(s: S) -> &'static str {
     s.name()
 }
 
-/// Every command kind except `Receive`, which has no source stage.
+/// Every command kind except `Receive` and `Consult`, which have no source stage.
 fn all_commands() -> Vec<C> {
     let mut v: Vec<C> = FLOW.iter().map(|(_, c, _)| *c).collect();
     v.extend(FROM_ANY_OPEN.iter().map(|(c, _)| *c));
     v.extend_from_slice(IN_ANY_OPEN);
+    v.extend_from_slice(IN_ANY_STAGE);
     v.sort();
     v.dedup();
     v
@@ -235,11 +292,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_stage_is_reachable_from_receipt() {
+    fn every_stage_is_reachable_from_an_entry_stage() {
         let g = TransitionGraph::new();
         for s in S::ALL {
-            assert!(g.reachable(S::Received, s), "{s} unreachable");
+            assert!(
+                S::ENTRY.iter().any(|&e| g.reachable(e, s)),
+                "{s} unreachable"
+            );
         }
+        // A conversion is for good: no way leads back to a consultation.
+        assert!(!g.reachable(S::Received, S::Consultation));
+        assert!(g.reachable(S::Consultation, S::Received));
     }
 
     #[test]
@@ -254,29 +317,46 @@ mod tests {
     }
 
     #[test]
-    fn terminal_stages_have_no_exit() {
+    fn terminal_stages_have_no_exit_and_only_points_are_adjusted_there() {
         let g = TransitionGraph::new();
         for s in S::ALL.iter().filter(|s| s.is_terminal()) {
-            assert_eq!(
-                g.graph
-                    .neighbors_directed(g.nodes[s], petgraph::Direction::Outgoing)
-                    .count(),
-                0
-            );
+            let out: Vec<(S, C)> = g
+                .graph
+                .edges_directed(g.nodes[s], petgraph::Direction::Outgoing)
+                .map(|e| (g.graph[petgraph::visit::EdgeRef::target(&e)], *e.weight()))
+                .collect();
+            assert_eq!(out, vec![(*s, C::AdjustPoints)], "{s}");
         }
+    }
+
+    #[test]
+    fn a_consultation_only_converts() {
+        let g = TransitionGraph::new();
+        let out: Vec<C> = g
+            .graph
+            .edges_directed(g.nodes[&S::Consultation], petgraph::Direction::Outgoing)
+            .map(|e| *e.weight())
+            .collect();
+        assert_eq!(out, vec![C::ConvertToComplaint]);
+        assert!(!allows(S::Consultation, C::Withdraw));
+        assert!(!allows(S::Consultation, C::Tick));
+        assert!(!allows(S::Consultation, C::AdjustPoints));
+        assert!(allows(S::Closed, C::AdjustPoints));
+        assert!(!allows(S::Closed, C::Acknowledge));
     }
 
     #[test]
     fn every_command_but_receive_has_an_edge() {
         let cmds = all_commands();
         assert!(!cmds.contains(&C::Receive));
-        assert_eq!(cmds.len(), C::ALL.len() - 1);
+        assert!(!cmds.contains(&C::Consult));
+        assert_eq!(cmds.len(), C::ALL.len() - 2);
     }
 
     #[test]
     fn allows_agrees_with_targets() {
         for from in S::ALL {
-            for c in all_commands().into_iter().chain([C::Receive]) {
+            for c in all_commands().into_iter().chain([C::Receive, C::Consult]) {
                 assert_eq!(allows(from, c), !targets(from, c).is_empty(), "{from} {c}");
             }
         }

@@ -47,6 +47,10 @@ pub enum Stage {
         /// The complaint it was merged into.
         into: ComplaintId,
     },
+    /// A contact answered at first contact and accepted as a consultation (咨询): no complaint,
+    /// no clocks, counted apart in reports. Only [`crate::Command::ConvertToComplaint`] leaves
+    /// it, to `received`, for good.
+    Consultation,
 }
 
 /// A [`Stage`] without its data: the nodes of the transition graph.
@@ -82,11 +86,12 @@ pub enum StageKind {
     Closed,
     Withdrawn,
     Merged,
+    Consultation,
 }
 
 impl StageKind {
-    /// Every stage kind, in lifecycle order.
-    pub const ALL: [StageKind; 16] = [
+    /// Every stage kind, in lifecycle order (consultations last: they stand beside it).
+    pub const ALL: [StageKind; 17] = [
         Self::Received,
         Self::Triaged,
         Self::Invalid,
@@ -103,11 +108,22 @@ impl StageKind {
         Self::Closed,
         Self::Withdrawn,
         Self::Merged,
+        Self::Consultation,
     ];
+
+    /// The stages a complaint can begin in: `received` (by `receive`) and `consultation` (by
+    /// `consult`).
+    pub const ENTRY: [StageKind; 2] = [Self::Received, Self::Consultation];
 
     /// True for stages nothing leaves: closed, withdrawn, merged.
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Closed | Self::Withdrawn | Self::Merged)
+    }
+
+    /// True for the stages of a complaint being handled: neither terminal nor a
+    /// consultation. Only these run clocks and take the commands of "any open stage".
+    pub fn is_handling(self) -> bool {
+        !self.is_terminal() && self != Self::Consultation
     }
 
     /// The snake_case name used in policies, errors and diagrams.
@@ -129,6 +145,7 @@ impl StageKind {
             Self::Closed => "closed",
             Self::Withdrawn => "withdrawn",
             Self::Merged => "merged",
+            Self::Consultation => "consultation",
         }
     }
 }
@@ -159,6 +176,7 @@ impl Stage {
             Stage::Closed { .. } => StageKind::Closed,
             Stage::Withdrawn => StageKind::Withdrawn,
             Stage::Merged { .. } => StageKind::Merged,
+            Stage::Consultation => StageKind::Consultation,
         }
     }
 

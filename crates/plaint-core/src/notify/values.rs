@@ -13,7 +13,7 @@
 
 use super::NotificationKind as K;
 use super::template::Field;
-use crate::lifecycle::graph::{TransitionGraph, events_of};
+use crate::lifecycle::graph::{TransitionGraph, clock_triggers_of};
 use crate::lifecycle::{CommandKind as C, EventKind as E, StageKind as S};
 use crate::policy::Policy;
 use crate::sla::{ClockDef, Trigger};
@@ -68,9 +68,13 @@ impl<'p> Availability<'p> {
         let step = Step { policy };
         // A must-analysis to a fixed point: what holds in each stage on every way into it.
         let mut at: BTreeMap<S, Facts> = BTreeMap::new();
-        let (first, _) = step.take(&Facts::default(), C::Receive, S::Received);
-        at.insert(S::Received, first);
-        let mut work = vec![S::Received];
+        // A complaint begins received, or as a consultation.
+        let entries = [(C::Receive, S::Received), (C::Consult, S::Consultation)];
+        for (command, stage) in entries {
+            let (first, _) = step.take(&Facts::default(), command, stage);
+            at.insert(stage, first);
+        }
+        let mut work = S::ENTRY.to_vec();
         while let Some(stage) = work.pop() {
             let facts = at[&stage].clone();
             for e in g.edge_references().filter(|e| g[e.source()] == stage) {
@@ -102,7 +106,9 @@ impl<'p> Availability<'p> {
                 });
             }
         };
-        record(&Facts::default(), C::Receive, S::Received);
+        for (command, stage) in entries {
+            record(&Facts::default(), command, stage);
+        }
         for e in g.edge_references() {
             if let Some(facts) = at.get(&g[e.source()]) {
                 record(facts, *e.weight(), g[e.target()]);
@@ -170,7 +176,7 @@ impl Step<'_> {
             ];
             (Vec::new(), fired)
         } else {
-            let events = events_of(command, to);
+            let events = clock_triggers_of(command, to);
             (events.clone(), events)
         };
         let has = |events: &[E], list: &[E]| events.iter().any(|e| list.contains(e));
@@ -191,8 +197,8 @@ impl Step<'_> {
             started: facts.started.clone(),
         };
         for (i, def) in self.policy.clocks.iter().enumerate() {
-            if to.is_terminal() {
-                continue; // every clock stops
+            if !to.is_handling() {
+                continue; // every clock stops (a consultation runs none)
             }
             // Open before: it stays open unless it may stop (a reset restarts it instead).
             let keeps = fires(&sure, &def.reset_on) || !may_fire(&may, &def.stop_on);
@@ -239,7 +245,7 @@ impl Step<'_> {
         let alerts = self.policy.clocks.iter().any(|d| {
             d.after_hours.is_some() && (may_fire(&may, &d.start_on) || may_fire(&may, &d.reset_on))
         });
-        if alerts && !to.is_terminal() {
+        if alerts && to.is_handling() {
             kinds.push(K::OnDuty);
         }
         // An at-once clock alerts when it starts, or when a new tier puts it at once.
@@ -249,7 +255,7 @@ impl Step<'_> {
                     || may_fire(&may, &d.reset_on)
                     || has(&may, &[E::Triaged, E::TierChanged]))
         });
-        if at_once && !to.is_terminal() {
+        if at_once && to.is_handling() {
             kinds.push(K::AtOnce);
         }
         (after, kinds)
@@ -312,5 +318,29 @@ mod tests {
             "resolved on the spot"
         );
         assert!(!a.has(K::ClockBreach, &Field::Department));
+    }
+
+    #[test]
+    fn a_converted_consultation_runs_what_starts_on_receipt() {
+        // A whole-case clock from receipt: it runs when a complaint is assigned, also when
+        // the complaint began as a consultation (the conversion is its receipt)…
+        let clock = r#"
+[[clocks]]
+key = "case"
+start_on = ["received"]
+stop_on = ["closed"]
+targets = { general = { elapsed = "72h" }, major = { elapsed = "24h" } }
+"#;
+        let text = [include_str!("../testing/policy.toml"), clock].concat();
+        let consults = text.replacen("\"receive\", ", "\"receive\", \"consult\", ", 1);
+        let policy = Policy::from_toml_str(&consults).expect("the policy loads");
+        assert!(policy.roles[0].may.contains(&C::Consult));
+        let a = Availability::of(&policy);
+        assert!(a.has(K::Assigned, &deadline("case")));
+        // …but not a clock that starts on the consultation's own events: none runs there.
+        let on_consulted = clock.replace("[\"received\"]", "[\"consulted\"]");
+        let text = [include_str!("../testing/policy.toml"), &on_consulted].concat();
+        let policy = Policy::from_toml_str(&text).expect("the policy loads");
+        assert!(!Availability::of(&policy).has(K::Assigned, &deadline("case")));
     }
 }

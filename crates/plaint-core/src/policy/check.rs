@@ -107,6 +107,14 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
     for t in policy.scoring.per_tier.keys() {
         tier(p, policy, &format!("scoring.per_tier.{t}"), t);
     }
+    for k in policy.scoring.per_breach_of.keys() {
+        if !policy.clocks.iter().any(|c| &c.key == k) && !p.left_out("clocks", k.as_str()) {
+            p.add(
+                format!("scoring.per_breach_of.{k}"),
+                format!("unknown clock \"{k}\""),
+            );
+        }
+    }
     if policy.scoring.primary_share > 100 {
         p.add("scoring.primary_share", "a share is at most 100 percent");
     }

@@ -95,16 +95,29 @@ fn default_locale() -> String {
 }
 
 /// Department scoring (DOMAIN.md §4): points per complaint by tier and per missed time limit,
-/// scaled by the department's share of responsibility.
+/// plus the case's adjustments (`adjust_points`), scaled by the department's share of
+/// responsibility. Consultations are no complaints and cost nothing.
+///
+/// ```toml
+/// [scoring]
+/// per_tier = { general = -1, major = -5 }
+/// per_breach = -2                      # any breached clock…
+/// per_breach_of = { feedback = -3 }    # …but a late feedback costs more
+/// primary_share = 70
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scoring {
     /// Points per complaint of each tier (usually negative: `general = -1`, `major = -5`).
     #[serde(default)]
     pub per_tier: BTreeMap<TierKey, i64>,
-    /// Points per breached clock.
+    /// Points per breached clock (per cycle), unless `per_breach_of` names the clock.
     #[serde(default)]
     pub per_breach: i64,
+    /// Points per breach of a named clock, in place of `per_breach` (a late reply may cost
+    /// more than another late step): `per_breach_of = { feedback = -3 }`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_breach_of: BTreeMap<crate::ClockKey, i64>,
     /// The primary department's share in percent; collaborators split the rest.
     #[serde(default = "hundred_percent")]
     pub primary_share: u32,
@@ -154,6 +167,23 @@ impl Scoring {
             .iter()
             .filter(|r| r.when.holds(&facts))
             .fold(tier, |sum, r| sum.saturating_add(r.points))
+    }
+}
+
+impl Scoring {
+    /// The points one breach of `clock` costs: its own figure, else `per_breach`.
+    ///
+    /// ```
+    /// let toml = "per_breach = -2\nper_breach_of = { feedback = -3 }";
+    /// let s: plaint_core::policy::Scoring = toml::from_str(toml).unwrap();
+    /// assert_eq!(s.breach_points("feedback"), -3);
+    /// assert_eq!(s.breach_points("register"), -2);
+    /// ```
+    pub fn breach_points(&self, clock: &str) -> i64 {
+        self.per_breach_of
+            .iter()
+            .find(|(k, _)| k.as_str() == clock)
+            .map_or(self.per_breach, |(_, p)| *p)
     }
 }
 
@@ -453,7 +483,23 @@ pub struct DepartmentDef {
 pub struct RoleDef {
     /// Its key.
     pub key: RoleKey,
-    /// Commands a holder of this role may give.
+    /// Commands a holder of this role may give. Besides the lifecycle's steps: `consult`
+    /// records a question answered at first contact as a consultation (no complaint, no
+    /// clocks, counted apart in reports); `convert_to_complaint` turns a consultation the
+    /// customer disputes into a complaint, for good (clocks on `received` start then; with
+    /// `count_from = "first_report"` they count from the first contact); `adjust_points`
+    /// adjusts a case's points with a reason (added before they are split by share; allowed
+    /// on finished complaints too). A complainant can give none of these.
+    ///
+    /// ```toml
+    /// [[roles]]
+    /// key = "agent"
+    /// may = ["receive", "acknowledge", "consult"]
+    ///
+    /// [[roles]]
+    /// key = "service-manager"
+    /// may = ["convert_to_complaint", "adjust_points"]
+    /// ```
     pub may: BTreeSet<CommandKind>,
     /// The largest proposal amount this role may approve; absent means no limit.
     /// Only meaningful with `approve` in `may`.
@@ -743,19 +789,24 @@ impl Policy {
     /// assert!(d.contains("triaged --> investigating : route ⏱ investigation"));
     /// ```
     pub fn diagram(&self) -> String {
-        use crate::lifecycle::graph::events_of;
+        use crate::lifecycle::graph::clock_triggers_of;
         let (approval, negotiation) = (
             self.steps.approval.is_used(),
             self.steps.negotiation.is_used(),
         );
+        let consults = self
+            .roles
+            .iter()
+            .any(|r| r.may.contains(&crate::CommandKind::Consult));
         crate::TransitionGraph::new().mermaid_with(|from, command, to| {
             let touches = |s: crate::StageKind| from == s || to == s;
             if (!approval && touches(crate::StageKind::AwaitingApproval))
                 || (!negotiation && touches(crate::StageKind::AwaitingAgreement))
+                || (!consults && touches(crate::StageKind::Consultation))
             {
                 return None;
             }
-            let events = events_of(command, to);
+            let events = clock_triggers_of(command, to);
             let mut label = String::new();
             for c in &self.clocks {
                 if c.start_on.iter().any(|t| events.contains(&t.kind())) {
