@@ -294,3 +294,121 @@ fn the_later_of_a_start_and_a_stop_in_one_command_wins() {
     assert!(started.contains(&"follow-up"));
     assert!(started.contains(&"recheck"));
 }
+
+fn express_with(extra: &str) -> Policy {
+    let text = std::fs::read_to_string(format!(
+        "{}/examples/policies/express.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    Policy::from_toml_str(&format!("{text}\n{extra}")).unwrap()
+}
+
+/// express.toml's follow-up window starts only on a satisfied answer (`start_when`).
+#[test]
+fn a_conditional_start_waits_for_its_condition() {
+    let policy = policy("express.toml");
+    let follow_up = policy
+        .clocks
+        .iter()
+        .find(|c| c.key.as_str() == "follow-up")
+        .unwrap();
+    assert!(follow_up.start_when.is_some());
+    assert!(
+        !follow_up
+            .stop_on
+            .iter()
+            .any(|t| t.to_string() == "reopened"),
+        "the condition alone keeps the window shut"
+    );
+    let given = || {
+        let mut events = events_to(StageKind::AwaitingConfirmation, "major");
+        for e in &mut events {
+            if let Event::Triaged { category, .. } = e {
+                *category = path("loss");
+            }
+        }
+        testing::Scenario::new(policy.clone())
+            .given(events)
+            .at(sh(18, 10, 0))
+    };
+    let opened = |events: &[Event]| {
+        events.iter().any(
+            |e| matches!(e, Event::ClockStarted { clock, .. } if clock.as_str() == "follow-up"),
+        )
+    };
+    let no = given()
+        .when(
+            &testing::customer(),
+            Command::ConfirmSatisfaction(happy(false)),
+        )
+        .result()
+        .unwrap();
+    assert!(!opened(&no));
+    let yes = given()
+        .when(
+            &testing::customer(),
+            Command::ConfirmSatisfaction(happy(true)),
+        )
+        .result()
+        .unwrap();
+    assert!(opened(&yes));
+}
+
+/// A target rule wins while its condition holds, and a running clock re-projects when the
+/// complaint changes so that it does (here: the category triage sets).
+#[test]
+fn a_target_rule_applies_while_its_condition_holds() {
+    let policy = express_with(
+        "[[clocks]]\nkey = \"first-look\"\nstart_on = [\"received\"]\nstop_on = [\"routed\"]\n\
+         targets = { general = { elapsed = \"4h\" }, major = { elapsed = \"4h\" } }\n\
+         target_rules = [{ when = { category = \"loss\" }, target = { elapsed = \"1h\" } }]\n",
+    );
+    let mut desk = Desk::new(policy.clone(), sh(2, 10, 0));
+    let c = desk.register(sh(2, 10, 0), sh(2, 10, 0), "hotline");
+    assert_eq!(deadline(&c, "first-look"), Some(sh(2, 14, 0)));
+    let c = desk.triage(sh(2, 10, 20), "loss", "general");
+    assert_eq!(deadline(&c, "first-look"), Some(sh(2, 11, 0)));
+    let why = desk.history().into_iter().find_map(|r| match r.event {
+        Event::ClockReprojected { clock, reason, .. } if clock.as_str() == "first-look" => {
+            Some(reason.to_string())
+        }
+        _ => None,
+    });
+    assert_eq!(
+        why.as_deref(),
+        Some("its target rules now give another target")
+    );
+    // Another category keeps the tier's target, and nothing re-projects.
+    let mut desk = Desk::new(policy, sh(2, 10, 0));
+    desk.register(sh(2, 10, 0), sh(2, 10, 0), "hotline");
+    let c = desk.triage(sh(2, 10, 20), "delay", "general");
+    assert_eq!(deadline(&c, "first-look"), Some(sh(2, 14, 0)));
+    assert!(!desk.history().iter().any(|r| matches!(&r.event,
+        Event::ClockReprojected { clock, .. } if clock.as_str() == "first-look")));
+}
+
+/// express.toml's late-call clock starts on the investigation's breach. A tick that comes
+/// late (downtime) starts it from when the breach fell due, not from the tick.
+#[test]
+fn a_clock_started_by_another_clock_s_breach_counts_from_the_breach() {
+    let mut desk = Desk::new(policy("express.toml"), sh(2, 9, 0));
+    desk.register(sh(2, 9, 0), sh(2, 9, 0), "hotline");
+    desk.triage(sh(2, 9, 30), "delay", "general");
+    let route = Command::Route {
+        responsibility: Some(responsibility("hub")),
+    };
+    let staff = desk.staff.clone();
+    let c = desk.run(sh(2, 10, 0), route, &staff);
+    assert_eq!(deadline(&c, "investigation"), Some(sh(4, 10, 0)));
+    desk.clock.set(sh(4, 11, 30));
+    desk.e.tick().unwrap();
+    let c = desk
+        .e
+        .get(&ComplaintId::new("C-1").unwrap())
+        .unwrap()
+        .unwrap();
+    let late = c.clock("late-call").expect("the breach started it");
+    assert_eq!(late.started_at, sh(4, 10, 0));
+    assert_eq!(late.schedule.deadline, Some(sh(4, 12, 0)));
+}

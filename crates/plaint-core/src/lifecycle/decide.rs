@@ -50,7 +50,7 @@ pub fn decide(
     {
         let triggers = as_triggers(&after, &events);
         let follow = policy.clocks().follow(
-            state.and_then(|c| c.tier.as_ref()),
+            state,
             &after,
             triggers.as_deref().unwrap_or(&events),
             &policy.default_tier,

@@ -145,6 +145,7 @@ fn is_at_once(def: &ClockDef) -> bool {
     def.targets
         .values()
         .chain(def.channel_targets.values())
+        .chain(def.target_rules.iter().map(|r| &r.target))
         .any(|t| matches!(t, crate::sla::Target::AtOnce))
 }
 
@@ -204,7 +205,10 @@ impl Step<'_> {
             let keeps = fires(&sure, &def.reset_on) || !may_fire(&may, &def.stop_on);
             // Not open before: it opens if it surely starts (or restarts after a cycle).
             let restarts = fires(&sure, &def.reset_on) && facts.started.contains(&i);
-            let starts = self.always_has_target(def) && (fires(&sure, &def.start_on) || restarts);
+            // A conditional start is never sure.
+            let starts = self.always_has_target(def)
+                && def.start_when.is_none()
+                && (fires(&sure, &def.start_on) || restarts);
             if keeps && (facts.open.contains(&i) || starts) {
                 // An at-once clock runs without a deadline to name.
                 if !is_at_once(def) {

@@ -433,7 +433,23 @@ fn clocks(policy: &Policy, p: &mut Problems) {
             .targets
             .iter()
             .map(|(k, t)| (format!("{at}.targets.{k}"), t, Some(k)));
-        for (path, target, tier_key) in by_tier.chain(by_channel) {
+        let by_rule = c
+            .target_rules
+            .iter()
+            .enumerate()
+            .map(|(r, rule)| (format!("{at}.target_rules[{r}].target"), &rule.target, None));
+        for (r, rule) in c.target_rules.iter().enumerate() {
+            condition(
+                p,
+                policy,
+                &format!("{at}.target_rules[{r}].when"),
+                &rule.when,
+            );
+        }
+        if let Some(w) = &c.start_when {
+            condition(p, policy, &format!("{at}.start_when"), w);
+        }
+        for (path, target, tier_key) in by_tier.chain(by_channel).chain(by_rule) {
             if let Some(t) = tier_key {
                 tier(p, policy, &path, t);
             }
@@ -702,7 +718,12 @@ pub(super) fn warnings(policy: &Policy) -> Vec<Problem> {
             .channel_targets
             .iter()
             .map(|(k, t)| (format!("channel_targets.{k}"), t));
-        for (sub, target) in by_tier.chain(by_channel) {
+        let by_rule = c
+            .target_rules
+            .iter()
+            .enumerate()
+            .map(|(r, rule)| (format!("target_rules[{r}].target"), &rule.target));
+        for (sub, target) in by_tier.chain(by_channel).chain(by_rule) {
             let path = format!("clocks[{i}].{sub}");
             match *target {
                 Target::Window {

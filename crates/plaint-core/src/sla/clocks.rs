@@ -7,6 +7,7 @@ use crate::calendar::{BusinessCalendar, Calendars};
 use crate::id::{ClockKey, TierKey};
 use crate::lifecycle::Event;
 use crate::model::Timestamp;
+use crate::policy::Facts;
 use chrono::{Duration, NaiveTime};
 
 /// How a clock measures time: a calendar, or elapsed time.
@@ -189,7 +190,7 @@ impl<'a> Clocks<'a> {
     /// target, keeping the time already used.
     pub(crate) fn follow(
         &self,
-        before: Option<&TierKey>,
+        before: Option<&crate::Complaint>,
         after: &crate::Complaint,
         events: &[Event],
         default_tier: &TierKey,
@@ -204,8 +205,10 @@ impl<'a> Clocks<'a> {
                 .rposition(|e| list.iter().any(|t| t.matches(e)))
         };
         let tier = after.tier.clone().unwrap_or_else(|| default_tier.clone());
+        let facts = Facts::of(after).with_tier(&tier);
         let stage = after.stage.kind();
-        let tier_changed = (before.unwrap_or(default_tier) != &tier).then(|| {
+        let before_tier = before.map(|c| c.tier.as_ref().unwrap_or(default_tier));
+        let tier_changed = before_tier.is_some_and(|t| t != &tier).then(|| {
             events
                 .iter()
                 .find_map(|e| match e {
@@ -217,22 +220,26 @@ impl<'a> Clocks<'a> {
         let mut out = Vec::new();
         for def in self.defs {
             let current = after.clocks.iter().find(|c| c.clock == def.key);
-            let target = def
-                .channel_targets
-                .get(&after.intake.channel)
-                .or_else(|| def.targets.get(&tier));
+            let target = target_of(def, &facts, after, &tier);
             let open = current.filter(|c| c.outcome.is_none());
             let started = match open {
                 Some(_) => last(&def.reset_on),
                 None if current.is_some() => last(&def.start_on).max(last(&def.reset_on)),
                 None => last(&def.start_on),
-            };
+            }
+            // A start (or restart) happens only while its condition holds.
+            .filter(|_| def.start_when.as_ref().is_none_or(|w| w.holds(&facts)));
             let stopped = last(&def.stop_on);
             if started > stopped && !stage.is_terminal() {
-                if let Some(target) = target {
+                if let (Some(target), Some(at)) = (target, started) {
                     let cycle = current.map_or(1, |c| c.cycle.saturating_add(1));
-                    let from = match def.count_from {
-                        CountFrom::FirstReport if cycle == 1 => after.intake.received_at.min(now),
+                    // A start on another clock's firing counts from when it fell due (a tick
+                    // after downtime must not give the reacting clock the downtime).
+                    let from = match (def.count_from, fired_at(&events[at])) {
+                        (CountFrom::FirstReport, _) if cycle == 1 => {
+                            after.intake.received_at.min(now)
+                        }
+                        (_, Some(due)) => due.min(now),
                         _ => now,
                     };
                     out.extend(self.start(def, target, &tier, cycle, from));
@@ -249,6 +256,15 @@ impl<'a> Clocks<'a> {
                 });
                 continue;
             }
+            // The target the clock ran on before the command, when it is another one now.
+            let changed = before
+                .and_then(|b| {
+                    let b_tier = b.tier.as_ref().unwrap_or(default_tier);
+                    target_of(def, &Facts::of(b).with_tier(b_tier), b, b_tier)
+                })
+                .zip(target)
+                .filter(|(was, now)| was != now)
+                .map(|(_, now)| now);
             // A tier without a target of its own keeps the clock on the first target's measure.
             let Some(target) = target.or_else(|| def.targets.values().next()) else {
                 continue;
@@ -271,11 +287,11 @@ impl<'a> Clocks<'a> {
                     cycle: st.cycle,
                     schedule: self.project(def, target, &next, now),
                 });
-            } else if let (Some(reason), Some(t), false) = (
-                &tier_changed,
-                def.targets.get(&tier),
-                def.channel_targets.contains_key(&after.intake.channel),
-            ) {
+            } else if let Some(t) = changed {
+                let reason = match &tier_changed {
+                    Some(why) => format!("tier is now {tier}: {why}"),
+                    None => "its target rules now give another target".to_owned(),
+                };
                 // Keep the time already used; give the rest of the new tier's budget.
                 let since = if st.is_running() {
                     measure.between(st.measured_at, now).max(0)
@@ -294,7 +310,7 @@ impl<'a> Clocks<'a> {
                     budget,
                     remaining: next.remaining,
                     schedule: st.is_running().then(|| self.project(def, t, &next, now)),
-                    reason: format!("tier is now {tier}: {reason}").into(),
+                    reason: reason.into(),
                 });
                 if let (Target::AtOnce, Some(role)) = (t, &def.breach_notify) {
                     out.push(Event::AlertedAtOnce {
@@ -422,10 +438,7 @@ impl<'a> Clocks<'a> {
             .clocks
             .iter()
             .find(|s| &s.clock == clock && s.outcome.is_none())?;
-        let target = def
-            .channel_targets
-            .get(&c.intake.channel)
-            .or_else(|| def.targets.get(tier))
+        let target = target_of(def, &Facts::of(c).with_tier(tier), c, tier)
             .or_else(|| def.targets.values().next())?;
         let m = self.measure(def, target);
         let cap = def.agreed_max.map(|s| m.add(st.started_at, s.seconds()));
@@ -440,6 +453,32 @@ impl<'a> Clocks<'a> {
         let mut schedule = self.project(def, target, &next, now);
         schedule.deadline = Some(deadline);
         Some((deadline, schedule, next.remaining))
+    }
+}
+
+/// The target `def` runs on for complaint `c` of `tier` (`facts` being its facts): the first
+/// target rule whose condition holds, else its channel's target, else its tier's.
+fn target_of<'d>(
+    def: &'d ClockDef,
+    facts: &Facts<'_>,
+    c: &crate::Complaint,
+    tier: &TierKey,
+) -> Option<&'d Target> {
+    def.target_rules
+        .iter()
+        .find(|r| r.when.holds(facts))
+        .map(|r| &r.target)
+        .or_else(|| def.channel_targets.get(&c.intake.channel))
+        .or_else(|| def.targets.get(tier))
+}
+
+/// When a clock firing fell due (what a clock reacting to it counts from).
+fn fired_at(e: &Event) -> Option<Timestamp> {
+    match e {
+        Event::ClockWarned { due, .. }
+        | Event::ClockBreached { due, .. }
+        | Event::RungReached { due, .. } => Some(*due),
+        _ => None,
     }
 }
 

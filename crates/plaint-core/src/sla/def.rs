@@ -176,6 +176,25 @@ pub struct ClockDef {
     /// on how the complaint arrived: online in 15 minutes, email in an hour).
     #[serde(default)]
     pub channel_targets: BTreeMap<crate::ChannelKey, Target>,
+    /// Targets that apply while their condition holds, first match first; they win over
+    /// the channel's and the tier's target. When the complaint changes so that another
+    /// target applies (its category is set, a refund is proposed), the running clock
+    /// re-projects onto it, keeping the time used.
+    ///
+    /// ```toml
+    /// target_rules = [{ when = { remedy = "refund" }, target = { working_days = 3 } }]
+    /// ```
+    #[serde(default)]
+    pub target_rules: Vec<TargetRule>,
+    /// The clock starts (or restarts) only when this holds for the complaint as the
+    /// command leaves it (the condition language of [`crate::Condition`]).
+    ///
+    /// ```toml
+    /// start_on = ["satisfaction_recorded"]
+    /// start_when = { satisfied = true }
+    /// ```
+    #[serde(default)]
+    pub start_when: Option<crate::Condition>,
     /// When to warn before the breach.
     #[serde(default)]
     pub warning: Option<Warning>,
@@ -205,6 +224,16 @@ pub struct ClockDef {
     /// ```
     #[serde(default)]
     pub count_from: CountFrom,
+}
+
+/// A target that applies while its condition holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetRule {
+    /// The condition.
+    pub when: crate::Condition,
+    /// The target while it holds.
+    pub target: Target,
 }
 
 /// What a clock's time limit counts from.

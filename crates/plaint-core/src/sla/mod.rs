@@ -18,5 +18,5 @@ mod def;
 mod state;
 
 pub(crate) use clocks::Clocks;
-pub use def::{AfterHours, ClockDef, CountFrom, Rung, Span, Target, Trigger, Warning};
+pub use def::{AfterHours, ClockDef, CountFrom, Rung, Span, Target, TargetRule, Trigger, Warning};
 pub use state::{ClockOutcome, ClockState, Schedule};
