@@ -412,3 +412,38 @@ fn a_clock_started_by_another_clock_s_breach_counts_from_the_breach() {
     assert_eq!(late.started_at, sh(4, 10, 0));
     assert_eq!(late.schedule.deadline, Some(sh(4, 12, 0)));
 }
+
+/// The loader warns about clocks the lifecycle can never start or never stop: here the
+/// policy has no approval step, so nothing is ever approved.
+#[test]
+fn the_loader_warns_of_clocks_that_can_never_start_or_stop() {
+    let base = include_str!("../crates/plaint-core/src/testing/policy.toml");
+    let without_approval: String = base
+        .lines()
+        .filter(|l| !l.starts_with("approval = "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let clocks = "\n[[clocks]]\nkey = \"approved\"\nstart_on = [\"approval_granted\"]\nstop_on = [\"closed\"]\n\
+        targets = { general = { elapsed = \"1h\" } }\n\
+        [[clocks]]\nkey = \"until-approved\"\nstart_on = [\"routed\"]\nstop_on = [\"approval_granted\"]\n\
+        targets = { general = { elapsed = \"1h\" } }\n\
+        [[clocks]]\nkey = \"after-approved\"\nstart_on = [\"clock_breached:approved\"]\nstop_on = [\"closed\"]\n\
+        targets = { general = { elapsed = \"1h\" } }\n";
+    let policy = Policy::from_toml_str(&format!("{without_approval}{clocks}")).unwrap();
+    let warnings: Vec<String> = policy.warnings().iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        warnings,
+        [
+            "clocks[0].start_on: the clock can never start: none of \"approval_granted\" happens \
+             under this policy's lifecycle, roles and steps",
+            "clocks[1].stop_on: the clock can never stop before the complaint is closed, \
+             withdrawn or merged: none of \"approval_granted\" happens under this policy's \
+             lifecycle, roles and steps",
+            "clocks[2].start_on: the clock can never start: none of \
+             \"clock_breached:approved\" happens under this policy's lifecycle, roles and steps",
+        ]
+    );
+    // With the approval step, all three can run and nothing is said.
+    let policy = Policy::from_toml_str(&format!("{base}{clocks}")).unwrap();
+    assert_eq!(policy.warnings(), vec![]);
+}

@@ -699,6 +699,7 @@ fn money(p: &mut Problems, policy: &Policy, path: &str, m: &Money) {
 /// open hours, not days as the law counts them.
 pub(super) fn warnings(policy: &Policy) -> Vec<Problem> {
     let mut p = Problems::default();
+    lifecycle_traps(policy, &mut p);
     for (i, c) in policy.clocks.iter().enumerate() {
         let Some(key) = &c.calendar else { continue };
         let business_hours = policy
@@ -763,4 +764,36 @@ pub(super) fn warnings(policy: &Policy) -> Vec<Problem> {
         }
     }
     p.0
+}
+
+/// Clocks the policy's lifecycle can never start, or never stop before the complaint ends.
+fn lifecycle_traps(policy: &Policy, p: &mut Problems) {
+    let can = super::reach::Possible::of(policy);
+    let list = |ts: &[crate::sla::Trigger]| {
+        ts.iter()
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (i, c) in policy.clocks.iter().enumerate() {
+        if !can.starts(i) {
+            p.add(
+                format!("clocks[{i}].start_on"),
+                format!(
+                    "the clock can never start: none of {} happens under this policy's \
+                     lifecycle, roles and steps",
+                    list(&c.start_on)
+                ),
+            );
+        } else if !c.stop_on.is_empty() && !c.stop_on.iter().any(|t| can.may(policy, t)) {
+            p.add(
+                format!("clocks[{i}].stop_on"),
+                format!(
+                    "the clock can never stop before the complaint is closed, withdrawn or \
+                     merged: none of {} happens under this policy's lifecycle, roles and steps",
+                    list(&c.stop_on)
+                ),
+            );
+        }
+    }
 }

@@ -143,17 +143,25 @@ impl Problems {
                 Vec::new()
             }
             None => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, v)| {
-                    let item = self.read(&format!("{key}[{i}]"), v);
-                    if item.is_none() {
-                        self.leave_out(key, v);
-                    }
-                    item
-                })
-                .collect(),
+            Some(Value::Array(items)) => {
+                let mut kept = Vec::new();
+                let read = items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, v)| {
+                        let item = self.read(&format!("{key}[{i}]"), v);
+                        match &item {
+                            Some(_) => kept.push(i),
+                            None => self.leave_out(key, v),
+                        }
+                        item
+                    })
+                    .collect();
+                if kept.len() < items.len() {
+                    self.2.insert(key.to_owned(), kept);
+                }
+                read
+            }
             Some(_) => {
                 self.add(key, "must be a list");
                 Vec::new()
@@ -389,7 +397,9 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         reports,
         notifications,
     };
+    let read_problems = p.0.len();
     super::check::check(&policy, &mut p);
+    p.renumber(read_problems);
     if p.0.is_empty() {
         Ok(policy)
     } else {

@@ -6,6 +6,7 @@ mod check;
 mod condition;
 mod load;
 mod problems;
+mod reach;
 
 pub use condition::{Condition, Facts};
 

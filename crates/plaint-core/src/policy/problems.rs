@@ -2,14 +2,17 @@
 
 use super::{Policy, Problem};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Problems found so far, and the keys of items that were reported and left out (so that a
 /// reference to one is not reported a second time as unknown).
+/// The third part: per list section with items left out, the document index of each item
+/// kept, so checks that number the kept items report the document's numbers.
 #[derive(Default)]
 pub(super) struct Problems(
     pub(super) Vec<Problem>,
     pub(super) BTreeSet<(String, String)>,
+    pub(super) BTreeMap<String, Vec<usize>>,
 );
 
 impl Problems {
@@ -29,6 +32,25 @@ impl Problems {
             path: path.into(),
             message: message.into(),
         });
+    }
+
+    /// Renumbers the paths of the problems from `from` on (found by checks over the items
+    /// that were read) to the items' places in the document.
+    pub(super) fn renumber(&mut self, from: usize) {
+        for problem in self.0.iter_mut().skip(from) {
+            let Some((section, rest)) = problem.path.split_once('[') else {
+                continue;
+            };
+            let Some((index, tail)) = rest.split_once(']') else {
+                continue;
+            };
+            let (Some(kept), Ok(i)) = (self.2.get(section), index.parse::<usize>()) else {
+                continue;
+            };
+            if let Some(original) = kept.get(i) {
+                problem.path = format!("{section}[{original}]{tail}");
+            }
+        }
     }
 
     /// Adds "did you mean …?" to each `unknown <thing> "<name>"` problem whose name is a
@@ -68,6 +90,8 @@ fn keys_of(policy: &Policy, thing: &str) -> Vec<String> {
         "remedy" => keys(&policy.remedies, |r| r.key.as_str()),
         "clock" => keys(&policy.clocks, |c| c.key.as_str()),
         "calendar" => keys(policy.calendars.defs(), |c| c.key.as_str()),
+        "action" => keys(&policy.actions, |a| a.key.as_str()),
+        "flag" => keys(&policy.flags, |f| f.key.as_str()),
         _ => Vec::new(),
     }
 }
