@@ -57,12 +57,19 @@ pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary
     i.subject.waybill = Some("YT9876543210".into());
     i.subject.declared_value = Some(cny(45_000));
     i.subject.insured = true;
-    run.receive("EXP-101", i, &agent)?;
+    let received = run.receive("EXP-101", i, &agent)?.intake.received_at;
     let li = run.customer_of("EXP-101")?;
+    // Triaged major 5 minutes after the call, before the acknowledgement: the acknowledgement
+    // is now due 30 minutes after the first report, not an hour.
     run.after(5);
+    let c = run.ok("EXP-101", triage("loss", Some("major"))?, &agent)?;
+    let due = c.clock("acknowledge").and_then(|s| s.schedule.deadline);
+    expect(
+        due == Some(received + chrono::Duration::minutes(30)),
+        "a major complaint is acknowledged within 30 minutes of the first report",
+    )?;
+    run.after(15);
     run.ok("EXP-101", Command::Acknowledge, &agent)?;
-    run.after(20);
-    run.ok("EXP-101", triage("loss", Some("major"))?, &agent)?;
     run.after(30);
     run.ok("EXP-101", route.clone(), &agent)?;
     run.at("2026-11-16 16:30")?;

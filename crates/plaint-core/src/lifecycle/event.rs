@@ -831,8 +831,14 @@ impl std::fmt::Display for EventLine<'_> {
                 write!(f, "clock {clock} resumed")?;
                 due(f, ", due", schedule.deadline)
             }
-            Event::ClockReprojected { clock, reason, .. } => {
-                write!(f, "clock {clock} re-projected ({reason})")
+            Event::ClockReprojected {
+                clock,
+                reason,
+                schedule,
+                ..
+            } => {
+                write!(f, "clock {clock} re-projected ({reason})")?;
+                due(f, ", due", schedule.as_ref().and_then(|s| s.deadline))
             }
             Event::DeadlineAgreed {
                 clock, deadline, ..
