@@ -447,3 +447,32 @@ fn the_loader_warns_of_clocks_that_can_never_start_or_stop() {
     let policy = Policy::from_toml_str(&format!("{base}{clocks}")).unwrap();
     assert_eq!(policy.warnings(), vec![]);
 }
+
+/// "By 17:00 the next working day" counts as the law counts days: the start's date does not
+/// count, whatever its hour; a cut-off is a wall-clock instant, kept even after closing time.
+#[test]
+fn a_cutoff_counts_working_days_from_the_start_s_date() {
+    let policy = express_with(
+        "[[clocks]]\nkey = \"report\"\nstart_on = [\"received\"]\nstop_on = [\"closed\"]\n\
+         calendar = \"office\"\n\
+         targets = { general = { cutoff = { at = \"17:00:00\", days_after = 1 } } }\n\
+         [[clocks]]\nkey = \"evening\"\nstart_on = [\"received\"]\nstop_on = [\"closed\"]\n\
+         calendar = \"office\"\ntargets = { general = { cutoff = { at = \"19:00:00\" } } }\n",
+    );
+    // (received, report due, evening due); 2026-11-02 is a Monday.
+    let cases = [
+        (sh(2, 10, 0), sh(3, 17, 0), sh(2, 19, 0)),
+        // After the day's cut-off: still the next working day (format 1 said Wednesday).
+        (sh(2, 17, 30), sh(3, 17, 0), sh(2, 19, 0)),
+        // After closing (18:00), before the evening cut-off.
+        (sh(2, 18, 30), sh(3, 17, 0), sh(2, 19, 0)),
+        // A Saturday: Monday (format 1 said Tuesday); the evening cut-off waits for Monday.
+        (sh(7, 11, 0), sh(9, 17, 0), sh(9, 19, 0)),
+    ];
+    for (at, report, evening) in cases {
+        let mut desk = Desk::new(policy.clone(), at);
+        let c = desk.register(at, at, "hotline");
+        assert_eq!(deadline(&c, "report"), Some(report), "from {at}");
+        assert_eq!(deadline(&c, "evening"), Some(evening), "from {at}");
+    }
+}

@@ -676,7 +676,8 @@ mod properties {
             let c = s.run(id, Command::FollowUp(happy(true)), &testing::agent());
             let outcome = c.clock("follow-up").unwrap().outcome.unwrap();
             let m = Duration::minutes(minutes);
-            let expected = if m < Duration::days(5) { ClockOutcome::Early } else if m > Duration::days(7) { ClockOutcome::Breached } else { ClockOutcome::Met };
+            // A breach fires at its due instant: acting at that very instant comes after it.
+            let expected = if m < Duration::days(5) { ClockOutcome::Early } else if m >= Duration::days(7) { ClockOutcome::Breached } else { ClockOutcome::Met };
             prop_assert_eq!(outcome, expected);
             prop_assert_eq!(breached, m >= Duration::days(7));
         }

@@ -518,6 +518,26 @@ impl BusinessCalendar {
             .max()
     }
 
+    /// `time` (local) on the `n`-th working day after `start`'s local date, as the law reads
+    /// "by 17:00 the next working day" (`n` = 1): the start's own date does not count,
+    /// whatever its hour. `n` = 0 is [`next_cutoff`](Self::next_cutoff): the first working day
+    /// whose `time` is still ahead.
+    pub fn cutoff_after_working_days(
+        &self,
+        start: Timestamp,
+        time: NaiveTime,
+        n: u32,
+    ) -> Timestamp {
+        if n == 0 {
+            return self.next_cutoff(start, time);
+        }
+        let date = self.zone.local(seconds(start)).div_euclid(DAY);
+        let day = self.nth_day_after(date, n, true);
+        at(self
+            .zone
+            .utc(day * DAY + i64::from(time.num_seconds_from_midnight())))
+    }
+
     /// `time` (local) on the first working day on which that moment is not before `start`.
     pub fn next_cutoff(&self, start: Timestamp, time: NaiveTime) -> Timestamp {
         let u = seconds(start);

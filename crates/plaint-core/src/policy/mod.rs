@@ -733,7 +733,9 @@ impl Policy {
          the law does — the start's date does not count, the deadline is the closing time of \
          the n-th following working day (format 1: the same time of day n working days later, \
          now `working_days_same_time = n`), and `days = n` and `day_window = { from, to }` \
-         count dates the same way; a condition about a fact not known yet (an amount at stake \
+         count dates the same way, as does `cutoff`'s `days_after` (format 1 counted from \
+         the first cut-off still ahead), and a cut-off is measured in elapsed time so that \
+         one after closing is kept; a condition about a fact not known yet (an amount at stake \
          the complainant did not state) does not hold, and neither does its `not` (format 1 \
          read `not = { amount_at_least = … }` as true without an amount); severity flags are \
          the policy's own (declare each flag an intake may carry and a condition names in \

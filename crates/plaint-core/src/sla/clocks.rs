@@ -62,7 +62,8 @@ impl<'a> Clocks<'a> {
                 Target::Elapsed(_)
                 | Target::Days(_)
                 | Target::DayWindow { .. }
-                | Target::WorkingDaysSameTime(_),
+                | Target::WorkingDaysSameTime(_)
+                | Target::Cutoff { .. },
                 _,
             )
             | (_, None) => Measure::Elapsed,
@@ -122,16 +123,14 @@ impl<'a> Clocks<'a> {
             }
             Target::Cutoff { at, days_after } => {
                 let due = match cal {
-                    Some(c) => {
-                        let first = c.next_cutoff(start, at);
-                        let later = c.add_working_days(first, days_after);
-                        if days_after == 0 { first } else { later }
-                    }
+                    Some(c) => c.cutoff_after_working_days(start, at, days_after),
                     None => {
-                        let day = start.date_naive();
-                        let due = day.and_time(at).and_utc();
-                        let late = i64::from(days_after) + i64::from(due < start);
-                        plus(due, late * 86_400)
+                        let due = start.date_naive().and_time(at).and_utc();
+                        let days = match days_after {
+                            0 => i64::from(due < start),
+                            n => i64::from(n),
+                        };
+                        plus(due, days * 86_400)
                     }
                 };
                 (m.between(start, due), None)

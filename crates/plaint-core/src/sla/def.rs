@@ -474,12 +474,17 @@ pub enum Target {
     /// Measured in elapsed time: the days run through nights and weekends. Needs the
     /// clock's calendar (its time zone says where a day ends).
     Days(u32),
-    /// A local time of day on a working day ("by 17:00", "by 17:00 the next working day").
+    /// A local time of day on a working day ("by 17:00", "by 17:00 the next working day"),
+    /// an instant on the wall clock: measured in elapsed time (pauses, warnings and rungs
+    /// too), so a cut-off after closing time is kept exactly.
+    /// `cutoff = { at = "17:00:00", days_after = 1 }`.
     Cutoff {
         /// The local time.
         at: NaiveTime,
-        /// 0: the first working day whose cut-off is still ahead; 1: the working day after
-        /// that; …
+        /// 0: the first working day whose cut-off is still ahead ("by 17:00"); `n`: the
+        /// `n`-th working day after the start's date, as the law counts days — the start's
+        /// date does not count, whatever its hour (from Monday 17:30 or from Saturday, "by
+        /// 17:00 the next working day" is Tuesday's or Monday's 17:00).
         #[serde(default)]
         days_after: u32,
     },
