@@ -9,8 +9,8 @@ use crate::money::Money;
 use serde::{Deserialize, Serialize};
 
 /// A condition on a complaint, written the same way wherever the policy makes a choice:
-/// severity rules, remedy caps, optional steps, routing rules, notification rules and scoring
-/// (`when = …`). It is evaluated over the complaint as it stands when the choice is made,
+/// severity rules, remedy caps, optional steps, who approves, routing rules, notification
+/// rules, scoring, clock starts (`start_when`) and clock targets (`target_rules`). It is evaluated over the complaint as it stands when the choice is made,
 /// with what the deciding command adds (the category being set at triage, the proposal being
 /// made): see [`Facts`].
 ///
