@@ -26,6 +26,14 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+/// The chrono that plaint's API speaks — [`Timestamp`] is `chrono::DateTime<chrono::Utc>`,
+/// spans are `chrono::Duration`, calendars take `NaiveDate`, `NaiveTime` and `Weekday` —
+/// re-exported whole, traits (`TimeZone`, `Datelike`) included, so an embedding builds
+/// these values with the very version plaint was built against.
+pub use chrono;
+/// The chrono-tz of [`Policy::time_zone`] and [`Event::display_in`], re-exported whole.
+pub use chrono_tz;
+
 pub use actor::{Actor, ActorKind};
 pub use calendar::{BusinessCalendar, CalendarDef, CalendarError};
 pub use clock::{Clock, ManualClock, SystemClock};
