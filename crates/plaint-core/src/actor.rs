@@ -4,7 +4,7 @@ use crate::id::{ActorId, DepartmentKey, RoleKey};
 use serde::{Deserialize, Serialize};
 
 /// The one who gives a command. Every command is checked against the actor's authority.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Actor {
     /// Who.
     pub id: ActorId,
@@ -13,7 +13,7 @@ pub struct Actor {
 }
 
 /// What kind of actor this is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActorKind {
     /// A member of staff; the policy says what their roles may do.

@@ -6,7 +6,7 @@ use std::fmt;
 
 /// Who complained. Their personal data is confidential: `Debug` masks the name's tail and
 /// every contact, so logging a complaint never leaks a phone number or an email address.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Complainant {
     /// The actor id the complainant uses when they act themselves (accept a proposal, …).
     pub id: ActorId,
@@ -30,7 +30,7 @@ impl fmt::Debug for Complainant {
 
 /// One way to reach a complainant. `Debug` and `Display` mask the value; [`Contact::expose`]
 /// gives it to code that really sends something.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Contact {

@@ -107,6 +107,20 @@ pub enum EngineError {
     },
 }
 
+impl EngineError {
+    /// The stable machine-readable code (see [`crate::wire`]): the rejection's
+    /// ([`Rejection::code`]), the store's ([`StoreError::code`]), `policy_version_unknown`
+    /// or `command_id_reused`. [`crate::wire::ErrorBody`] is the body a service answers with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Rejected(r) => r.code(),
+            Self::Store(e) => e.code(),
+            Self::UnknownPolicyVersion { .. } => "policy_version_unknown",
+            Self::CommandIdReused { .. } => "command_id_reused",
+        }
+    }
+}
+
 /// What one [`Engine::tick`] did.
 #[derive(Debug, Default)]
 #[non_exhaustive]

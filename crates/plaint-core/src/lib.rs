@@ -25,6 +25,7 @@ pub mod sla;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod wire;
 
 /// The chrono that plaint's API speaks — [`Timestamp`] is `chrono::DateTime<chrono::Utc>`,
 /// spans are `chrono::Duration`, calendars take `NaiveDate`, `NaiveTime` and `Weekday` —
@@ -58,4 +59,5 @@ pub use policy::{
     ActionDef, Basis, Cap, Condition, Facts, FlagDef, NotificationRule, OverCap, Policy,
     PolicyError, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
 };
-pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};
+pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError, StoreFailure};
+pub use wire::{ErrorBody, ErrorDetails};

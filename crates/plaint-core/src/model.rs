@@ -53,7 +53,7 @@ pub(crate) fn check_supported(field: &'static str, t: Timestamp) -> Result<(), c
 pub type Text = Arc<str>;
 
 /// Everything registered when a complaint is received (DOMAIN.md §1, 登记).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Intake {
     /// Who complained, and how to reach them.
     pub complainant: Complainant,
@@ -85,7 +85,7 @@ pub struct Intake {
 }
 
 /// References to what the complaint concerns. All optional: a hotel guest has no waybill.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Subject {
     /// Order number.
     pub order: Option<Text>,
@@ -114,7 +114,7 @@ pub struct Subject {
 }
 
 /// A reference to a piece of evidence held elsewhere: never the blob itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Evidence {
     /// What it is.
     pub kind: EvidenceKind,
@@ -126,7 +126,7 @@ pub struct Evidence {
 }
 
 /// The kinds of evidence complaints come with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EvidenceKind {
@@ -226,7 +226,7 @@ impl fmt::Debug for CategoryPath {
 }
 
 /// Whether the company is responsible (是否成立).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "is", rename_all = "snake_case")]
 pub enum Validity {
     /// The complaint is founded.
@@ -239,7 +239,7 @@ pub enum Validity {
 }
 
 /// Why a complaint was judged invalid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum InvalidReason {
@@ -252,7 +252,7 @@ pub enum InvalidReason {
 }
 
 /// Who answers for the complaint (责任归属).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Responsibility {
     /// The one department that owns it.
     pub primary: DepartmentKey,
@@ -264,7 +264,7 @@ pub struct Responsibility {
 }
 
 /// Where the fault lies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Party {
     /// An internal unit: a courier, an outlet, a hub, housekeeping…
@@ -280,7 +280,7 @@ pub enum Party {
 }
 
 /// What investigation found (调查核实).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Findings {
     /// The facts gathered.
     pub summary: Text,
@@ -290,7 +290,7 @@ pub struct Findings {
 }
 
 /// One remedy proposal (处理方案); a rejected proposal is followed by a new one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Proposal {
     /// 1 for the first proposal, 2 for the second round, …
     pub number: u32,
@@ -311,7 +311,7 @@ pub struct Proposal {
 }
 
 /// One approval decision (批示).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Approval {
     /// Who decided.
     pub by: ActorId,
@@ -324,7 +324,7 @@ pub struct Approval {
 }
 
 /// The complainant's answer to a proposal (协商).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Response {
     /// When.
     pub at: Timestamp,
@@ -335,7 +335,7 @@ pub struct Response {
 }
 
 /// A reference to a document held elsewhere (a signed written agreement).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DocumentRef {
     /// Where it is.
     pub reference: Text,
@@ -345,7 +345,7 @@ pub struct DocumentRef {
 }
 
 /// One step of carrying out the agreed remedy (执行): a refund paid, a parcel reshipped.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExecutionRecord {
     /// Who did it.
     pub by: ActorId,
@@ -359,7 +359,7 @@ pub struct ExecutionRecord {
 
 /// An action the policy declares, as recorded on a complaint (a callback, a progress report
 /// to a desk).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ActionRecord {
     /// Which action kind.
     pub action: crate::id::ActionKey,
@@ -376,7 +376,7 @@ pub struct ActionRecord {
 }
 
 /// A note given to the complainant (the result, an explanation) by a staff member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Note {
     /// Who gave it.
     pub by: ActorId,
@@ -388,7 +388,7 @@ pub struct Note {
 
 /// A contact answered at first contact and accepted as a consultation, and its conversion
 /// into a complaint if the customer disputed the answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Consultation {
     /// The answer given, by whom and when.
     pub answer: Note,
@@ -398,7 +398,7 @@ pub struct Consultation {
 }
 
 /// An adjustment of the points a complaint costs its departments, by an authorised role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PointsAdjustment {
     /// Points added (negative costs more).
     pub points: i64,
@@ -411,7 +411,7 @@ pub struct PointsAdjustment {
 }
 
 /// How satisfied the complainant said they were (at confirmation, follow-up or survey).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Satisfaction {
     /// Satisfied or not; an unsatisfied answer reopens the complaint.
     pub satisfied: bool,
@@ -422,7 +422,7 @@ pub struct Satisfaction {
 }
 
 /// The result of a follow-up call (回访).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FollowUp {
     /// Who called.
     pub by: ActorId,
@@ -433,7 +433,7 @@ pub struct FollowUp {
 }
 
 /// How a closed complaint was resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     /// Fixed at once where it was received (a front desk).

@@ -389,7 +389,83 @@ pub enum StoreError {
     /// The append was not self-consistent.
     #[error("malformed append: {0}")]
     Malformed(String),
-    /// The backend failed (I/O, corruption, a poisoned lock).
-    #[error("store backend: {0}")]
-    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The backend failed (I/O, corruption, a lock held elsewhere, …); `kind` says which way,
+    /// so a service can answer without downcasting `source`.
+    #[error("store backend ({kind}): {source}")]
+    Backend {
+        /// Which way it failed.
+        kind: StoreFailure,
+        /// The backend's own error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl StoreError {
+    /// A backend failure of `kind`, caused by `source`.
+    pub fn backend(
+        kind: StoreFailure,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Backend {
+            kind,
+            source: source.into(),
+        }
+    }
+
+    /// The stable machine-readable code of this error (see [`crate::wire`]): `conflict`,
+    /// `duplicate_command`, `store_malformed`, or the backend failure's
+    /// [`StoreFailure::code`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Conflict { .. } => "conflict",
+            Self::DuplicateCommand(_) => "duplicate_command",
+            Self::Malformed(_) => "store_malformed",
+            Self::Backend { kind, .. } => kind.code(),
+        }
+    }
+}
+
+/// How a store's backend failed: what a service needs to answer (retry later, page an
+/// operator) without knowing the store's own error type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreFailure {
+    /// Another process or handle holds the store.
+    Locked,
+    /// The store refuses writes after an earlier failure until it is reopened.
+    Poisoned,
+    /// Stored data is damaged; someone must look before the store opens.
+    Corrupt,
+    /// Stored data is of a newer format than this build reads.
+    UnsupportedFormat,
+    /// The backend could not be reached or an I/O operation failed; trying again later may
+    /// succeed. Also the kind of any failure a store does not classify.
+    Unavailable,
+}
+
+impl StoreFailure {
+    /// The stable machine-readable code: `store_locked`, `store_poisoned`, `store_corrupt`,
+    /// `store_unsupported_format` or `store_unavailable`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Locked => "store_locked",
+            Self::Poisoned => "store_poisoned",
+            Self::Corrupt => "store_corrupt",
+            Self::UnsupportedFormat => "store_unsupported_format",
+            Self::Unavailable => "store_unavailable",
+        }
+    }
+}
+
+impl std::fmt::Display for StoreFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Locked => "locked",
+            Self::Poisoned => "poisoned",
+            Self::Corrupt => "corrupt",
+            Self::UnsupportedFormat => "unsupported format",
+            Self::Unavailable => "unavailable",
+        })
+    }
 }

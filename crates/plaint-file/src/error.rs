@@ -71,6 +71,14 @@ impl FileError {
 
 impl From<FileError> for plaint_core::StoreError {
     fn from(e: FileError) -> Self {
-        plaint_core::StoreError::Backend(Box::new(e))
+        use plaint_core::store::StoreFailure;
+        let kind = match &e {
+            FileError::Locked { .. } => StoreFailure::Locked,
+            FileError::Corrupt { .. } => StoreFailure::Corrupt,
+            FileError::UnsupportedFormat { .. } => StoreFailure::UnsupportedFormat,
+            FileError::Poisoned(_) => StoreFailure::Poisoned,
+            FileError::Io { .. } => StoreFailure::Unavailable,
+        };
+        plaint_core::StoreError::backend(kind, e)
     }
 }

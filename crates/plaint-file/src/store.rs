@@ -880,7 +880,7 @@ impl FileStore {
                 None => apply(&self.memory, &self.runs(), job),
                 Some(e) => Err(FileError::Poisoned(e.to_string()).into()),
             };
-            if let Err(StoreError::Backend(_)) = &result {
+            if let Err(StoreError::Backend { .. }) = &result {
                 // Written but not applied: memory and disk disagree until a reopen.
                 failure.get_or_insert_with(|| {
                     FileError::Poisoned("a written record did not apply".into())

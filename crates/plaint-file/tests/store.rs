@@ -205,9 +205,12 @@ fn damage_in_a_run_is_reported_when_read_and_nothing_is_changed() {
     std::fs::write(&run, &data).unwrap();
     let store = open(dir.path());
     let err = store.load(&complaint_id(0)).unwrap_err();
-    let plaint_core::StoreError::Backend(e) = &err else {
+    let plaint_core::StoreError::Backend { kind, source: e } = &err else {
         panic!("{err:?}")
     };
+    // A service tells damage from other failures without downcasting.
+    assert_eq!(*kind, plaint_core::store::StoreFailure::Corrupt);
+    assert_eq!(err.code(), "store_corrupt");
     let e = e.downcast_ref::<FileError>().unwrap();
     assert!(
         matches!(e, FileError::Corrupt { file, offset: 16, .. } if *file == run),

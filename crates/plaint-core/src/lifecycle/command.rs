@@ -12,7 +12,7 @@ use std::fmt;
 
 /// A request to change one complaint. [`crate::decide`] accepts it (producing events) or
 /// rejects it (changing nothing).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "command", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Command {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 /// A fact about a complaint. Events carry everything replay needs, including every
 /// decision the policy made (`next`, `follow_up_required`), so replay never consults rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
@@ -492,7 +492,7 @@ impl Event {
 }
 
 /// Where a proposal goes next, as the policy decided when the event was recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Next {
     /// To approval.
@@ -504,7 +504,7 @@ pub enum Next {
 }
 
 /// Why a complaint was reopened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReopenCause {
     /// Unsatisfied when confirming the result.
@@ -515,7 +515,7 @@ pub enum ReopenCause {
 
 /// An event as stored: its position in the complaint's stream, when, who and which command.
 /// This is also the audit trail's entry (who, when, what; the event says why).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Recorded {
     /// 1 for the complaint's first event, then 2, 3, …
     pub version: u64,

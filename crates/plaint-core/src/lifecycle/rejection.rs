@@ -53,6 +53,23 @@ pub enum Rejection {
     AlreadyExists(ComplaintId),
 }
 
+impl Rejection {
+    /// The stable machine-readable code (see [`crate::wire`]): `forbidden`,
+    /// `illegal_transition`, `invalid`, `conflict`, `not_found`, `nothing_due` or
+    /// `already_exists`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Forbidden { .. } => "forbidden",
+            Self::IllegalTransition { .. } => "illegal_transition",
+            Self::Invalid { .. } => "invalid",
+            Self::Conflict { .. } => "conflict",
+            Self::NotFound => "not_found",
+            Self::NothingDue => "nothing_due",
+            Self::AlreadyExists(_) => "already_exists",
+        }
+    }
+}
+
 /// Why an actor may not give a command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -108,4 +125,24 @@ pub enum ForbiddenReason {
         /// The proposal's amount.
         amount: Money,
     },
+}
+
+impl ForbiddenReason {
+    /// The stable machine-readable code of the reason, given as `details.reason` of a
+    /// `forbidden` error body (see [`crate::wire`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoRole => "no_role",
+            Self::NotResponsible => "not_responsible",
+            Self::NotForComplainants => "not_for_complainants",
+            Self::TierNotApprovable { .. } => "tier_not_approvable",
+            Self::OverCap { .. } => "over_cap",
+            Self::SystemOnly => "system_only",
+            Self::NotTheirComplaint => "not_their_complaint",
+            Self::OwnProposal => "own_proposal",
+            Self::NotApprovable => "not_approvable",
+            Self::ActionNotForRole { .. } => "action_not_for_role",
+            Self::OverApprovalLimit { .. } => "over_approval_limit",
+        }
+    }
 }

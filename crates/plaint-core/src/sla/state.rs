@@ -7,7 +7,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 /// How a clock's cycle ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockOutcome {
     /// Stopped in time.
@@ -19,7 +19,7 @@ pub enum ClockOutcome {
 }
 
 /// A clock's derived due instants, as computed when the clock last changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Schedule {
     /// When to warn (absent when there is no warning or it already fired).
     pub warning: Option<Timestamp>,
@@ -32,7 +32,7 @@ pub struct Schedule {
 }
 
 /// A clock of one complaint, at run time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClockState {
     /// Which clock.
     pub clock: ClockKey,
