@@ -97,6 +97,27 @@ pub struct ErrorDetails {
     pub limit: Option<Money>,
 }
 
+impl ErrorBody {
+    /// A body without details, for errors a service raises itself (a missing header, an
+    /// unknown route): `code` should be a code of the service's own, not one of
+    /// [`ERROR_CODES`] it does not mean.
+    ///
+    /// ```
+    /// let body = plaint_core::ErrorBody::new("unauthenticated", "no actor in the request");
+    /// assert_eq!(
+    ///     serde_json::to_string(&body).unwrap(),
+    ///     r#"{"code":"unauthenticated","message":"no actor in the request"}"#
+    /// );
+    /// ```
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            details: ErrorDetails::default(),
+        }
+    }
+}
+
 impl ErrorDetails {
     /// Whether no field is set.
     pub fn is_empty(&self) -> bool {
