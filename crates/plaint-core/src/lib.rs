@@ -25,6 +25,7 @@ pub mod sla;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod view;
 
 pub use actor::{Actor, ActorKind};
 pub use calendar::{BusinessCalendar, CalendarDef, CalendarError};
@@ -51,3 +52,4 @@ pub use policy::{
     PolicyError, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
 };
 pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};
+pub use view::{ComplaintView, Sight, ViewPage};
