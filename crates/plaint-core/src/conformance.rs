@@ -342,7 +342,12 @@ pub fn list_filters_for_work_queues(store: &dyn Store) {
     let receive = |id: &str, who: &str, hour: i64| {
         let mut intake = testing::intake(at(hour));
         intake.complainant.id = crate::ActorId::new(who).expect("valid");
-        step(id, &format!("{id}-r"), Command::Receive(Arc::new(intake)), at(hour));
+        step(
+            id,
+            &format!("{id}-r"),
+            Command::Receive(Arc::new(intake)),
+            at(hour),
+        );
     };
     let handle = |id: &str, primary: &str, collaborating: &[&str], hour: i64| {
         step(id, &format!("{id}-a"), Command::Acknowledge, at(hour));
@@ -421,15 +426,27 @@ pub fn list_filters_for_work_queues(store: &dyn Store) {
     check(ListQuery::new().complainant(who("cust-a")), &["W-0", "W-2"]);
     check(ListQuery::new().complainant(who("cust-b")), &["W-1", "W-3"]);
     check(ListQuery::new().complainant(who("nobody")), &[]);
-    check(ListQuery::new().received(at(0), at(4)), &["W-0", "W-1", "W-3"]);
-    check(ListQuery::new().received(at(2), at(7)), &["W-1", "W-2", "W-4"]);
+    check(
+        ListQuery::new().received(at(0), at(4)),
+        &["W-0", "W-1", "W-3"],
+    );
+    check(
+        ListQuery::new().received(at(2), at(7)),
+        &["W-1", "W-2", "W-4"],
+    );
     check(ListQuery::new().received(at(4), at(4)), &[]);
     check(ListQuery::new().due_before(at(3)), &["W-0"]);
     check(ListQuery::new().due_before(at(6)), &["W-0", "W-2"]);
     check(ListQuery::new().due_before(at(0)), &[]);
     check(ListQuery::new().breached(true), &["W-2"]);
-    check(ListQuery::new().breached(false), &["W-0", "W-1", "W-3", "W-4"]);
-    check(ListQuery::new().responsible(dept("outlet")), &["W-3", "W-4"]);
+    check(
+        ListQuery::new().breached(false),
+        &["W-0", "W-1", "W-3", "W-4"],
+    );
+    check(
+        ListQuery::new().responsible(dept("outlet")),
+        &["W-3", "W-4"],
+    );
     check(ListQuery::new().responsible(dept("hub")), &["W-3"]);
     check(ListQuery::new().department(dept("outlet")), &["W-4"]);
     check(

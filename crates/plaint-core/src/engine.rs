@@ -485,7 +485,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
 
     /// A page of complaints as `actor` sees them ([`Engine::view`]). A complainant lists only
     /// their own complaints: `query.complainant` is set to them (a query naming someone
-    /// else finds nothing). Staff and the system list every complaint the filters match.
+    /// else finds nothing), and each of their complaints' history is read too (their view
+    /// needs it). Staff and the system list every complaint the filters match.
     ///
     /// # Errors
     /// A store error; [`EngineError::UnknownPolicyVersion`] when a complaint on the page is
@@ -501,13 +502,16 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let page = self.store.list(&query)?;
         let mut items = Vec::with_capacity(page.items.len());
         for c in page.items {
-            // A complainant's view reads the history; others' views need only the state.
+            // A complainant's view reads the history (the query holds only their own
+            // complaints, and the view checks again); others' views need only the state.
             let (state, history) = match actor.kind {
-                crate::ActorKind::Complainant => match self.visible(&c.id, actor) {
-                    Ok(seen) => seen,
-                    Err(EngineError::Rejected(Rejection::NotFound)) => continue,
-                    Err(e) => return Err(e),
-                },
+                crate::ActorKind::Complainant => {
+                    let history = self.store.history(&c.id)?;
+                    let state = Complaint::replay(c.id.clone(), &history)
+                        .map(Arc::new)
+                        .unwrap_or(c);
+                    (state, history)
+                }
                 _ => (c, Vec::new()),
             };
             let policy = self.policy(&state)?;

@@ -442,9 +442,7 @@ impl ListQuery {
             .complainant
             .as_ref()
             .is_none_or(|a| &c.intake.complainant.id == a)
-            && self
-                .received_from
-                .is_none_or(|t| c.intake.received_at >= t)
+            && self.received_from.is_none_or(|t| c.intake.received_at >= t)
             && self
                 .received_before
                 .is_none_or(|t| c.intake.received_at < t)
@@ -454,10 +452,7 @@ impl ListQuery {
                     .any(|k| k.is_running() && k.schedule.deadline.is_some_and(|d| d < t))
             })
             && self.breached.is_none_or(|want| {
-                c.clocks
-                    .iter()
-                    .any(|k| k.breached && k.outcome.is_none())
-                    == want
+                c.clocks.iter().any(|k| k.breached && k.outcome.is_none()) == want
             })
     }
 

@@ -28,7 +28,8 @@
 //!   SLA clocks, warnings, breaches, escalations and alerts; points adjustments; the ledger
 //!   and bounce flags; and evidence staff added (theirs — handed in at receipt or added by
 //!   them — stays). Staff roles and departments are dropped from the entries' `actor_kind`;
-//!   staff ids stay (they sign what they do).
+//!   staff ids stay (they sign what they do). Of the clocks, only a deadline agreed with
+//!   them (`deadline_agreed`) is shown.
 //!
 //! Free text (a note, a reason, a comment) is shown as written: plaint cannot know whether
 //! someone typed a phone number into it.
@@ -44,9 +45,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// What an actor sees of a complaint they may see at all.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct Sight {
     /// Whether the complainant's contacts are shown unmasked.
@@ -99,7 +98,7 @@ impl Sight {
 ///   }
 /// }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintView {
     /// What the actor sees.
@@ -109,7 +108,7 @@ pub struct ComplaintView {
 }
 
 /// One page of a listing for an actor ([`crate::Engine::list_for`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ViewPage {
     /// The complaints as the actor sees them, in id order.
@@ -152,12 +151,13 @@ pub fn complaint(
             })
             .collect();
         c.evidence = complaint.intake.evidence.clone();
-        c.evidence.extend(history.iter().filter_map(|r| match &r.event {
-            Event::EvidenceAdded { evidence } if by_complainant(r, complaint) => {
-                Some(evidence.clone())
-            }
-            _ => None,
-        }));
+        c.evidence
+            .extend(history.iter().filter_map(|r| match &r.event {
+                Event::EvidenceAdded { evidence } if by_complainant(r, complaint) => {
+                    Some(evidence.clone())
+                }
+                _ => None,
+            }));
         c.responsibility = None;
         c.findings = None;
         c.actions.clear();

@@ -179,7 +179,7 @@ pub(crate) fn list(
             .filter(|&i| heads[i].as_ref().is_some_and(|h| *h.id() == id))
             .collect();
         let newest = *holders.last().expect("the least id has a holder");
-        if let Some(c) = matching(heads[newest].as_ref(), &runs[..], newest, query)? {
+        if let Some(c) = matching(heads[newest].as_ref(), runs, newest, query)? {
             if items.len() == query.limit {
                 // One more matches: there is a next page.
                 let next = items.last().map(|c: &Arc<Complaint>| c.id.clone());
