@@ -302,6 +302,8 @@ pub struct CommandRecord {
 /// use plaint_core::{ListQuery, StageKind};
 /// let q = ListQuery::new().stage(StageKind::Investigating).limit(50);
 /// assert_eq!(q.limit, 50);
+/// // Unset filters are left out of what it serializes to.
+/// assert_eq!(serde_json::to_string(&q).unwrap(), r#"{"stage":"investigating","limit":50}"#);
 ///
 /// let q: ListQuery = serde_json::from_str(
 ///     r#"{"responsible": "hub", "breached": true, "due_before": "2026-11-20T09:00:00Z", "limit": 5000}"#,
@@ -310,32 +312,44 @@ pub struct CommandRecord {
 /// assert_eq!(q.breached, Some(true));
 /// assert_eq!(q.stage, None);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct ListQuery {
     /// Only complaints in this stage.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<StageKind>,
     /// Only complaints whose primary department is this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<DepartmentKey>,
     /// Only complaints of this tier.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tier: Option<TierKey>,
     /// Only complaints this department answers for, as the primary or a collaborating
     /// department (a department's work queue).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub responsible: Option<DepartmentKey>,
     /// Only complaints of this complainant (`intake.complainant.id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub complainant: Option<ActorId>,
     /// Only complaints that arrived (`intake.received_at`) at or after this instant.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub received_from: Option<Timestamp>,
     /// Only complaints that arrived before this instant (the range is half-open).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub received_before: Option<Timestamp>,
     /// Only complaints with a running clock (started, not paused, not stopped) whose deadline
     /// is before this instant: what falls due by then.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_before: Option<Timestamp>,
     /// `true`: only complaints with a clock that breached and has not stopped (a breach
     /// still open); `false`: only complaints without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub breached: Option<bool>,
     /// Start after this id (the previous page's `next`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<ComplaintId>,
     /// At most this many items (1 to [`ListQuery::MAX_LIMIT`]).
     #[serde(deserialize_with = "clamped_limit")]
