@@ -52,6 +52,23 @@ impl Contact {
         }
     }
 
+    /// The same kind of contact with its value [masked](Contact::masked): what a view shows
+    /// someone who may not see it.
+    ///
+    /// ```
+    /// use plaint_core::Contact;
+    /// let masked = Contact::Phone("13812345678".into()).to_masked();
+    /// assert_eq!(masked, Contact::Phone("1******5678".into()));
+    /// ```
+    pub fn to_masked(&self) -> Contact {
+        match self {
+            Contact::Phone(_) => Contact::Phone(self.masked()),
+            Contact::Email(_) => Contact::Email(self.masked()),
+            Contact::Postal(_) => Contact::Postal(self.masked()),
+            Contact::Account(_) => Contact::Account(self.masked()),
+        }
+    }
+
     /// The value with everything but a few identifying characters replaced by `*`. A phone
     /// number keeps at most its last four and first three digits, and never more than half
     /// of them (a number of fewer than seven digits is masked whole); separators (`+`, `-`,

@@ -28,6 +28,7 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     duplicate_command_is_refused_and_changes_nothing(&make());
     malformed_append_is_refused(&make());
     list_filters_and_pages(&make());
+    list_filters_for_work_queues(&make());
     concurrent_appends_lose_nothing(Arc::new(make()));
     due_index_follows_appends(&make());
     outbox_follows_appends(&make());
@@ -62,12 +63,32 @@ fn next_append_with(
     command: Command,
     now: crate::Timestamp,
 ) -> Append {
+    next_append_by(
+        policy,
+        store,
+        id,
+        command_id,
+        command,
+        now,
+        &testing::agent(),
+    )
+}
+
+/// The same, by `actor`.
+fn next_append_by(
+    policy: &crate::Policy,
+    store: &dyn Store,
+    id: &ComplaintId,
+    command_id: &str,
+    command: Command,
+    now: crate::Timestamp,
+    actor: &crate::Actor,
+) -> Append {
     let state = store.load(id).expect("load");
-    let actor = testing::agent();
-    let events = decide(state.as_deref(), policy, command, &actor, now)
+    let events = decide(state.as_deref(), policy, command, actor, now)
         .expect("the suite's commands are legal");
     let expected = state.as_ref().map_or(0, |c| c.version);
-    let recorded = Recorded::numbered(events, expected, now, &actor, &cmd(command_id));
+    let recorded = Recorded::numbered(events, expected, now, actor, &cmd(command_id));
     Append::new(id.clone(), cmd(command_id), expected, recorded)
 }
 
@@ -306,6 +327,142 @@ pub fn list_filters_and_pages(store: &dyn Store) {
         .department(DepartmentKey::new("outlet").expect("valid"))
         .limit(1);
     assert_eq!(ids(&major_outlet), ["C-004", "C-012", "C-020"]);
+}
+
+/// The filters a work queue needs — complainant, received range, due before, responsible
+/// department (primary or collaborating), open breach — list and count alike; `count`
+/// ignores paging.
+pub fn list_filters_for_work_queues(store: &dyn Store) {
+    let policy = testing::sla_policy();
+    let at = testing::t;
+    let step = |id: &str, n: &str, command: Command, now: crate::Timestamp| {
+        let append = next_append_with(&policy, store, &cid(id), n, command, now);
+        store.append(append).expect("the suite's commands append");
+    };
+    let receive = |id: &str, who: &str, hour: i64| {
+        let mut intake = testing::intake(at(hour));
+        intake.complainant.id = crate::ActorId::new(who).expect("valid");
+        step(
+            id,
+            &format!("{id}-r"),
+            Command::Receive(Arc::new(intake)),
+            at(hour),
+        );
+    };
+    let handle = |id: &str, primary: &str, collaborating: &[&str], hour: i64| {
+        step(id, &format!("{id}-a"), Command::Acknowledge, at(hour));
+        let triage = Command::Triage {
+            category: CategoryPath::parse("logistics/delay").expect("valid"),
+            tier: Some(TierKey::new("general").expect("valid")),
+            validity: Validity::Valid,
+        };
+        step(id, &format!("{id}-t"), triage, at(hour));
+        let route = Command::Route {
+            responsibility: Some(Responsibility {
+                primary: DepartmentKey::new(primary).expect("valid"),
+                collaborating: collaborating
+                    .iter()
+                    .map(|d| DepartmentKey::new(*d).expect("valid"))
+                    .collect(),
+                party: Party::Internal {
+                    unit: "hub-3".into(),
+                },
+            }),
+        };
+        step(id, &format!("{id}-o"), route, at(hour));
+    };
+    // W-0: cust-a, arrived at t(0), not acknowledged: its acknowledgement falls due by t(1).
+    receive("W-0", "cust-a", 0);
+    // W-1: cust-b, arrived at t(2), acknowledged: no clock runs.
+    receive("W-1", "cust-b", 2);
+    step("W-1", "W-1-a", Command::Acknowledge, at(2));
+    // W-2: cust-a, arrived at t(4), never acknowledged, and the tick at t(10) breached it.
+    receive("W-2", "cust-a", 4);
+    let tick = next_append_by(
+        &policy,
+        store,
+        &cid("W-2"),
+        "W-2-tick",
+        Command::Tick { upto: at(10) },
+        at(10),
+        &crate::Actor::system(),
+    );
+    store.append(tick).expect("the tick appends");
+    // W-3: cust-b, arrived at t(0), routed to hub with outlet collaborating: resolving.
+    receive("W-3", "cust-b", 0);
+    handle("W-3", "hub", &["outlet"], 0);
+    // W-4: cust-c, arrived at t(6), routed to outlet.
+    receive("W-4", "cust-c", 6);
+    handle("W-4", "outlet", &[], 6);
+
+    let check = |q: ListQuery, want: &[&str]| {
+        let mut all = Vec::new();
+        let mut page_q = q.clone().limit(1);
+        loop {
+            let page = store.list(&page_q).expect("list");
+            all.extend(page.items.iter().map(|c| c.id.to_string()));
+            match page.next {
+                Some(next) => page_q = page_q.after(next),
+                None => break,
+            }
+        }
+        assert_eq!(all, want, "list of {q:?}");
+        assert_eq!(
+            store.count(&q).expect("count"),
+            want.len() as u64,
+            "count of {q:?}"
+        );
+        // Paging does not change a count.
+        let paged = q.clone().limit(1).after(cid("W-0"));
+        assert_eq!(
+            store.count(&paged).expect("count"),
+            want.len() as u64,
+            "count of {paged:?}"
+        );
+    };
+    let who = |s: &str| crate::ActorId::new(s).expect("valid");
+    let dept = |s: &str| DepartmentKey::new(s).expect("valid");
+    check(ListQuery::new(), &["W-0", "W-1", "W-2", "W-3", "W-4"]);
+    check(ListQuery::new().complainant(who("cust-a")), &["W-0", "W-2"]);
+    check(ListQuery::new().complainant(who("cust-b")), &["W-1", "W-3"]);
+    check(ListQuery::new().complainant(who("nobody")), &[]);
+    check(
+        ListQuery::new().received(at(0), at(4)),
+        &["W-0", "W-1", "W-3"],
+    );
+    check(
+        ListQuery::new().received(at(2), at(7)),
+        &["W-1", "W-2", "W-4"],
+    );
+    check(ListQuery::new().received(at(4), at(4)), &[]);
+    check(ListQuery::new().due_before(at(3)), &["W-0"]);
+    check(ListQuery::new().due_before(at(6)), &["W-0", "W-2"]);
+    check(ListQuery::new().due_before(at(0)), &[]);
+    check(ListQuery::new().breached(true), &["W-2"]);
+    check(
+        ListQuery::new().breached(false),
+        &["W-0", "W-1", "W-3", "W-4"],
+    );
+    check(
+        ListQuery::new().responsible(dept("outlet")),
+        &["W-3", "W-4"],
+    );
+    check(ListQuery::new().responsible(dept("hub")), &["W-3"]);
+    check(ListQuery::new().department(dept("outlet")), &["W-4"]);
+    check(
+        ListQuery::new()
+            .responsible(dept("outlet"))
+            .stage(StageKind::Investigating)
+            .received(at(5), at(7)),
+        &["W-4"],
+    );
+    check(
+        ListQuery::new()
+            .complainant(who("cust-b"))
+            .breached(false)
+            .stage(StageKind::Received),
+        &["W-1"],
+    );
 }
 
 /// Appends from several threads, racing on one complaint and each on its own: every append

@@ -394,7 +394,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Err(Rejection::Conflict { expected, actual }.into())
     }
 
-    /// The complaint's current state.
+    /// The complaint's current state, whole: contacts unmasked, every internal record. For
+    /// trusted code inside the service (a report, a migration); what goes to a person is
+    /// [`Engine::view`].
     ///
     /// # Errors
     /// A store error.
@@ -402,7 +404,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Ok(self.store.load(id)?)
     }
 
-    /// The complaint's audit trail: every event with who, when and which command.
+    /// The complaint's audit trail: every event with who, when and which command, whole
+    /// (the intake's contacts unmasked). For trusted code; what goes to a person is
+    /// [`Engine::history_for`].
     ///
     /// # Errors
     /// A store error.
@@ -410,12 +414,147 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Ok(self.store.history(id)?)
     }
 
-    /// Complaints by stage, department and tier, a page at a time.
+    /// The complaint as `actor` may see it ([`crate::view`]): contacts masked unless they
+    /// may see them, and for a complainant only their own complaint, without staff's
+    /// internal records. The payload to return to a person.
+    ///
+    /// # Errors
+    /// [`EngineError::Rejected`] with [`Rejection::NotFound`] when there is no such complaint
+    /// or `actor` is a complainant who does not own it (the two answers are the same, so
+    /// existence is not revealed); [`EngineError::UnknownPolicyVersion`] for staff and the
+    /// system when the engine lacks the complaint's policy; a store error.
+    pub fn view(
+        &self,
+        id: &ComplaintId,
+        actor: &Actor,
+    ) -> Result<crate::ComplaintView, EngineError> {
+        let (state, history) = self.visible(id, actor)?;
+        let policy = self.policy(&state)?;
+        crate::view::complaint(&state, &history, actor, policy)
+            .ok_or_else(|| Rejection::NotFound.into())
+    }
+
+    /// The complaint's history as `actor` may see it ([`crate::view::history`]): the intake's
+    /// contacts masked unless they may see them, and for a complainant only the entries that
+    /// are not staff's internal working.
+    ///
+    /// # Errors
+    /// As [`Engine::view`].
+    pub fn history_for(
+        &self,
+        id: &ComplaintId,
+        actor: &Actor,
+    ) -> Result<Vec<Recorded>, EngineError> {
+        let (state, history) = self.visible(id, actor)?;
+        let history = match actor.kind {
+            crate::ActorKind::Complainant => history,
+            _ => self.store.history(id)?,
+        };
+        let policy = self.policy(&state)?;
+        crate::view::history(&state, &history, actor, policy)
+            .ok_or_else(|| Rejection::NotFound.into())
+    }
+
+    /// Complaint `id` if `actor` may see anything of it, `NotFound` otherwise. For a
+    /// complainant, also its history, and the state as that history leaves it (so the two
+    /// agree even if a command lands between the reads); for others an empty history.
+    fn visible(
+        &self,
+        id: &ComplaintId,
+        actor: &Actor,
+    ) -> Result<(Arc<Complaint>, Vec<Recorded>), EngineError> {
+        let Some(state) = self.store.load(id)? else {
+            return Err(Rejection::NotFound.into());
+        };
+        if !matches!(actor.kind, crate::ActorKind::Complainant) {
+            return Ok((state, Vec::new()));
+        }
+        // Ownership first, before anything else can answer differently.
+        if state.intake.complainant.id != actor.id {
+            return Err(Rejection::NotFound.into());
+        }
+        let history = self.store.history(id)?;
+        let state = Complaint::replay(id.clone(), &history)
+            .map(Arc::new)
+            .unwrap_or(state);
+        Ok((state, history))
+    }
+
+    /// Complaints by the filters of `query`, a page at a time, whole (trusted code; see
+    /// [`Engine::list_for`]).
     ///
     /// # Errors
     /// A store error.
     pub fn list(&self, query: &ListQuery) -> Result<Page, EngineError> {
         Ok(self.store.list(query)?)
+    }
+
+    /// How many complaints match `query`'s filters (its paging aside): a work queue's total.
+    ///
+    /// # Errors
+    /// A store error.
+    pub fn count(&self, query: &ListQuery) -> Result<u64, EngineError> {
+        Ok(self.store.count(query)?)
+    }
+
+    /// A page of complaints as `actor` sees them ([`Engine::view`]). A complainant lists only
+    /// their own complaints: `query.complainant` is set to them (a query naming someone
+    /// else finds nothing), and each of their complaints' history is read too (their view
+    /// needs it). Staff and the system list every complaint the filters match.
+    ///
+    /// # Errors
+    /// A store error; [`EngineError::UnknownPolicyVersion`] when a complaint on the page is
+    /// pinned to a policy the engine lacks.
+    pub fn list_for(
+        &self,
+        query: &ListQuery,
+        actor: &Actor,
+    ) -> Result<crate::ViewPage, EngineError> {
+        let Some(query) = Self::scoped(query, actor) else {
+            return Ok(crate::ViewPage::default());
+        };
+        let page = self.store.list(&query)?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for c in page.items {
+            // A complainant's view reads the history (the query holds only their own
+            // complaints, and the view checks again); others' views need only the state.
+            let (state, history) = match actor.kind {
+                crate::ActorKind::Complainant => {
+                    let history = self.store.history(&c.id)?;
+                    let state = Complaint::replay(c.id.clone(), &history)
+                        .map(Arc::new)
+                        .unwrap_or(c);
+                    (state, history)
+                }
+                _ => (c, Vec::new()),
+            };
+            let policy = self.policy(&state)?;
+            items.extend(crate::view::complaint(&state, &history, actor, policy));
+        }
+        Ok(crate::ViewPage::new(items, page.next))
+    }
+
+    /// How many complaints [`Engine::list_for`] would list for `actor`, over all pages.
+    ///
+    /// # Errors
+    /// A store error.
+    pub fn count_for(&self, query: &ListQuery, actor: &Actor) -> Result<u64, EngineError> {
+        match Self::scoped(query, actor) {
+            Some(q) => Ok(self.store.count(&q)?),
+            None => Ok(0),
+        }
+    }
+
+    /// `query` narrowed to what `actor` may list; `None` when that is nothing (a complainant
+    /// asking for someone else's complaints).
+    fn scoped(query: &ListQuery, actor: &Actor) -> Option<ListQuery> {
+        if !matches!(actor.kind, crate::ActorKind::Complainant) {
+            return Some(query.clone());
+        }
+        if query.complainant.as_ref().is_some_and(|c| *c != actor.id) {
+            return None;
+        }
+        Some(query.clone().complainant(actor.id.clone()))
     }
 
     /// The policy new complaints follow.

@@ -25,6 +25,7 @@ pub mod sla;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod view;
 pub mod wire;
 
 /// The chrono that plaint's API speaks — [`Timestamp`] is `chrono::DateTime<chrono::Utc>`,
@@ -60,4 +61,5 @@ pub use policy::{
     PolicyError, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
 };
 pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError, StoreFailure};
+pub use view::{ComplaintView, Sight, ViewPage};
 pub use wire::{ErrorBody, ErrorDetails};

@@ -835,7 +835,7 @@ pub fn render(
     let local = |t: crate::Timestamp| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
     let may_see = match &n.recipient {
         Recipient::Complainant => true,
-        Recipient::Role { role } => policy.role(role).is_some_and(|r| r.contact_access),
+        Recipient::Role { role } => policy.shows_contacts(role),
         _ => false,
     };
     let contact = |want: fn(&crate::Contact) -> bool| {

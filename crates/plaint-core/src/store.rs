@@ -1,7 +1,7 @@
 //! The storage port: the `Store` trait every backend implements, and what crosses it.
 
 use crate::complaint::Complaint;
-use crate::id::{CommandId, ComplaintId, DepartmentKey, TierKey};
+use crate::id::{ActorId, CommandId, ComplaintId, DepartmentKey, TierKey};
 use crate::lifecycle::{Recorded, StageKind};
 use crate::model::Timestamp;
 use crate::notify::{Notification, NotificationId, OutboxEntry, Settlement};
@@ -54,6 +54,27 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// A backend error.
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
+
+    /// How many complaints match `query`'s filters (its `after` and `limit` are ignored): the
+    /// total a work queue shows beside its first page. The default pages through
+    /// [`Store::list`]; a store that can count without loading complaints should.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
+        let mut q = query.clone();
+        q.after = None;
+        q.limit = ListQuery::MAX_LIMIT;
+        let mut n = 0u64;
+        loop {
+            let page = self.list(&q)?;
+            n += page.items.len() as u64;
+            match page.next {
+                Some(next) => q.after = Some(next),
+                None => return Ok(n),
+            }
+        }
+    }
 
     /// The due-timer index: complaints whose [`Complaint::next_due`] is at or before `upto`,
     /// earliest first (ties in id order), at most `limit` of them. The index follows every
@@ -122,6 +143,9 @@ impl<T: Store + ?Sized> Store for Arc<T> {
     }
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
         (**self).list(query)
+    }
+    fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
+        (**self).count(query)
     }
     fn due(
         &self,
@@ -267,26 +291,77 @@ pub struct CommandRecord {
     pub version: u64,
 }
 
-/// Filters and paging for [`Store::list`]. Every filter set must match.
+/// Filters and paging for [`Store::list`] and [`Store::count`]. Every filter set must
+/// match; an unset filter matches everything.
+///
+/// It deserializes from JSON or a query string with only some fields (the rest default: no
+/// filter, 100 a page; a `limit` out of range is clamped), so a service can take it straight
+/// from a request:
 ///
 /// ```
 /// use plaint_core::{ListQuery, StageKind};
 /// let q = ListQuery::new().stage(StageKind::Investigating).limit(50);
 /// assert_eq!(q.limit, 50);
+/// // Unset filters are left out of what it serializes to.
+/// assert_eq!(serde_json::to_string(&q).unwrap(), r#"{"stage":"investigating","limit":50}"#);
+///
+/// let q: ListQuery = serde_json::from_str(
+///     r#"{"responsible": "hub", "breached": true, "due_before": "2026-11-20T09:00:00Z", "limit": 5000}"#,
+/// ).unwrap();
+/// assert_eq!(q.limit, ListQuery::MAX_LIMIT);
+/// assert_eq!(q.breached, Some(true));
+/// assert_eq!(q.stage, None);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct ListQuery {
     /// Only complaints in this stage.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<StageKind>,
     /// Only complaints whose primary department is this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<DepartmentKey>,
     /// Only complaints of this tier.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tier: Option<TierKey>,
+    /// Only complaints this department answers for, as the primary or a collaborating
+    /// department (a department's work queue).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responsible: Option<DepartmentKey>,
+    /// Only complaints of this complainant (`intake.complainant.id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complainant: Option<ActorId>,
+    /// Only complaints that arrived (`intake.received_at`) at or after this instant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_from: Option<Timestamp>,
+    /// Only complaints that arrived before this instant (the range is half-open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_before: Option<Timestamp>,
+    /// Only complaints with a running clock (started, not paused, not stopped) whose deadline
+    /// is before this instant: what falls due by then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_before: Option<Timestamp>,
+    /// `true`: only complaints with a clock that breached and has not stopped (a breach
+    /// still open); `false`: only complaints without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breached: Option<bool>,
     /// Start after this id (the previous page's `next`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<ComplaintId>,
     /// At most this many items (1 to [`ListQuery::MAX_LIMIT`]).
+    #[serde(deserialize_with = "clamped_limit")]
     pub limit: usize,
+}
+
+/// Reads a page size, clamped to 1 ..= [`ListQuery::MAX_LIMIT`] as [`ListQuery::limit`] does.
+fn clamped_limit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let n = <u64 as serde::Deserialize>::deserialize(d)?;
+    Ok(usize::try_from(n)
+        .unwrap_or(ListQuery::MAX_LIMIT)
+        .clamp(1, ListQuery::MAX_LIMIT))
 }
 
 impl Default for ListQuery {
@@ -305,6 +380,12 @@ impl ListQuery {
             stage: None,
             department: None,
             tier: None,
+            responsible: None,
+            complainant: None,
+            received_from: None,
+            received_before: None,
+            due_before: None,
+            breached: None,
             after: None,
             limit: 100,
         }
@@ -324,6 +405,32 @@ impl ListQuery {
         self.tier = Some(tier);
         self
     }
+    /// Only complaints this department answers for, as primary or collaborating department.
+    pub fn responsible(mut self, department: DepartmentKey) -> Self {
+        self.responsible = Some(department);
+        self
+    }
+    /// Only this complainant's complaints.
+    pub fn complainant(mut self, complainant: ActorId) -> Self {
+        self.complainant = Some(complainant);
+        self
+    }
+    /// Only complaints that arrived in `from .. before` (half-open).
+    pub fn received(mut self, from: Timestamp, before: Timestamp) -> Self {
+        self.received_from = Some(from);
+        self.received_before = Some(before);
+        self
+    }
+    /// Only complaints with a running clock due before `t`.
+    pub fn due_before(mut self, t: Timestamp) -> Self {
+        self.due_before = Some(t);
+        self
+    }
+    /// Only complaints with (`true`) or without (`false`) a breach still open.
+    pub fn breached(mut self, breached: bool) -> Self {
+        self.breached = Some(breached);
+        self
+    }
     /// Resume after this id.
     pub fn after(mut self, id: ComplaintId) -> Self {
         self.after = Some(id);
@@ -338,15 +445,35 @@ impl ListQuery {
     /// Whether `c` passes the filters (paging aside). Stores use this so that every backend
     /// filters the same way.
     pub fn matches(&self, c: &Complaint) -> bool {
+        let responsibility = c.responsibility.as_ref();
         self.matches_parts(
             c.stage.kind(),
             c.tier.as_ref(),
-            c.responsibility.as_ref().map(|r| &r.primary),
-        )
+            responsibility.map(|r| &r.primary),
+        ) && self.responsible.as_ref().is_none_or(|d| {
+            responsibility.is_some_and(|r| &r.primary == d || r.collaborating.contains(d))
+        }) && self
+            .complainant
+            .as_ref()
+            .is_none_or(|a| &c.intake.complainant.id == a)
+            && self.received_from.is_none_or(|t| c.intake.received_at >= t)
+            && self
+                .received_before
+                .is_none_or(|t| c.intake.received_at < t)
+            && self.due_before.is_none_or(|t| {
+                c.clocks
+                    .iter()
+                    .any(|k| k.is_running() && k.schedule.deadline.is_some_and(|d| d < t))
+            })
+            && self.breached.is_none_or(|want| {
+                c.clocks.iter().any(|k| k.breached && k.outcome.is_none()) == want
+            })
     }
 
-    /// [`ListQuery::matches`] on the parts the filters look at: for stores that keep them in
-    /// an index and decide without the whole complaint.
+    /// [`ListQuery::matches`] on the parts a store may keep in an index — stage, tier and
+    /// primary department — for stores that decide without the whole complaint. When
+    /// [`ListQuery::needs_complaint`] it is only a first sieve: `false` means no match, `true`
+    /// means the complaint must still pass [`ListQuery::matches`].
     pub fn matches_parts(
         &self,
         stage: StageKind,
@@ -360,10 +487,23 @@ impl ListQuery {
                 .as_ref()
                 .is_none_or(|d| department == Some(d))
     }
+
+    /// Whether a filter beyond [`ListQuery::matches_parts`]'s is set, so a store must look at
+    /// the complaint itself.
+    pub fn needs_complaint(&self) -> bool {
+        self.responsible.is_some()
+            || self.complainant.is_some()
+            || self.received_from.is_some()
+            || self.received_before.is_some()
+            || self.due_before.is_some()
+            || self.breached.is_some()
+    }
 }
 
-/// One page of a listing.
-#[derive(Debug, Clone, Default)]
+/// One page of a listing. It serializes the complaints whole, contacts included: it is the
+/// trusted, internal answer. What goes to a person is [`crate::view::ViewPage`], from
+/// [`crate::Engine::list_for`].
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Page {
     /// The complaints, in id order.
     pub items: Vec<Arc<Complaint>>,

@@ -84,6 +84,73 @@ impl Hot<'_> {
     }
 }
 
+/// The complaint at `head` if it passes `query`. A complaint in a run is decided on its
+/// summary when the query's filters are all in it, and read only when it passes them and the
+/// query needs more.
+fn matching(
+    head: Option<&Head>,
+    runs: &Runs,
+    source: usize,
+    query: &ListQuery,
+) -> Result<Option<Arc<Complaint>>, StoreError> {
+    Ok(match head.expect("a holder has a head") {
+        Head::Hot(c) => query.matches(c).then(|| Arc::clone(c)),
+        Head::Cold(_, s) => {
+            if !query.matches_parts(s.stage, s.tier.as_ref(), s.department.as_ref()) {
+                return Ok(None);
+            }
+            let c = runs[source].state(s)?;
+            (!query.needs_complaint() || query.matches(&c)).then_some(c)
+        }
+    })
+}
+
+/// [`Store::count`] over memory and runs: the newest version of each complaint, counted. A
+/// complaint in a run is read only when the query needs more than its summary.
+pub(crate) fn count(
+    memory: &MemoryStore,
+    runs: &Runs,
+    query: &ListQuery,
+) -> Result<u64, StoreError> {
+    let mut hot = Hot {
+        memory,
+        page: VecDeque::new(),
+        next: Some(None),
+    };
+    let mut cold = runs
+        .iter()
+        .map(|r| r.complaints_after(None))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut heads: Vec<Option<Head>> = Vec::with_capacity(runs.len() + 1);
+    for c in &mut cold {
+        heads.push(c.next_summary()?.map(|(id, s)| Head::Cold(id, s)));
+    }
+    heads.push(hot.next_hot()?.map(Head::Hot));
+    let mut n = 0u64;
+    while let Some(id) = heads.iter().flatten().map(Head::id).min().cloned() {
+        let holders: Vec<usize> = (0..heads.len())
+            .filter(|&i| heads[i].as_ref().is_some_and(|h| *h.id() == id))
+            .collect();
+        let newest = *holders.last().expect("the least id has a holder");
+        let counted = match heads[newest].as_ref().expect("a holder has a head") {
+            Head::Hot(c) => query.matches(c),
+            Head::Cold(_, s) if !query.needs_complaint() => {
+                query.matches_parts(s.stage, s.tier.as_ref(), s.department.as_ref())
+            }
+            Head::Cold(..) => matching(heads[newest].as_ref(), runs, newest, query)?.is_some(),
+        };
+        n += u64::from(counted);
+        for i in holders {
+            heads[i] = if i == runs.len() {
+                hot.next_hot()?.map(Head::Hot)
+            } else {
+                cold[i].next_summary()?.map(|(id, s)| Head::Cold(id, s))
+            };
+        }
+    }
+    Ok(n)
+}
+
 /// [`Store::list`] over memory and runs: the newest version of each complaint, filtered.
 pub(crate) fn list(
     memory: &MemoryStore,
@@ -112,22 +179,13 @@ pub(crate) fn list(
             .filter(|&i| heads[i].as_ref().is_some_and(|h| *h.id() == id))
             .collect();
         let newest = *holders.last().expect("the least id has a holder");
-        let matches = match heads[newest].as_ref().expect("a holder has a head") {
-            Head::Hot(c) => query.matches(c),
-            Head::Cold(_, s) => {
-                query.matches_parts(s.stage, s.tier.as_ref(), s.department.as_ref())
-            }
-        };
-        if matches {
+        if let Some(c) = matching(heads[newest].as_ref(), runs, newest, query)? {
             if items.len() == query.limit {
                 // One more matches: there is a next page.
                 let next = items.last().map(|c: &Arc<Complaint>| c.id.clone());
                 return Ok(Page { items, next });
             }
-            items.push(match heads[newest].as_ref().expect("a holder has a head") {
-                Head::Hot(c) => Arc::clone(c),
-                Head::Cold(_, s) => runs[newest].state(s)?,
-            });
+            items.push(c);
         }
         for i in holders {
             heads[i] = if i == runs.len() {

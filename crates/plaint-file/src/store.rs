@@ -1093,6 +1093,10 @@ impl Store for FileStore {
         cold::list(&self.memory, &self.runs(), query)
     }
 
+    fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
+        cold::count(&self.memory, &self.runs(), query)
+    }
+
     fn due(
         &self,
         upto: Timestamp,

@@ -436,6 +436,37 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
+    /// Counts by walking the ids a batch at a time and testing each complaint in place:
+    /// nothing is gathered.
+    fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
+        let mut n = 0u64;
+        let mut after: Option<ComplaintId> = None;
+        loop {
+            let batch: Vec<ComplaintId> = {
+                let index = read(&self.index);
+                let start = match &after {
+                    Some(after) => Bound::Excluded(after),
+                    None => Bound::Unbounded,
+                };
+                index
+                    .ids
+                    .range::<ComplaintId, _>((start, Bound::Unbounded))
+                    .take(ListQuery::MAX_LIMIT)
+                    .cloned()
+                    .collect()
+            };
+            let Some(last) = batch.last().cloned() else {
+                return Ok(n);
+            };
+            for id in batch {
+                if self.load(&id)?.is_some_and(|c| query.matches(&c)) {
+                    n += 1;
+                }
+            }
+            after = Some(last);
+        }
+    }
+
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
         // Ids a batch at a time from the index, each complaint from its shard with the index
         // let go (the lock order puts shards first).

@@ -972,6 +972,13 @@ impl Policy {
         self.roles.iter().find(|r| &r.key == key)
     }
 
+    /// Whether role `key` sees the complainant's contacts unmasked (its `contact_access`; an
+    /// unknown role does not). The one rule notifications ([`crate::notify::render`]) and
+    /// views ([`crate::view`]) mask contacts by.
+    pub fn shows_contacts(&self, key: &RoleKey) -> bool {
+        self.role(key).is_some_and(|r| r.contact_access)
+    }
+
     /// Whether `path` names a node of the category tree (a leaf or an inner node).
     pub fn has_category(&self, path: &CategoryPath) -> bool {
         let mut level = &self.categories;
