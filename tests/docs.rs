@@ -45,6 +45,10 @@ fn the_policy_reference_s_examples_read() {
         if let Some(action) = item("actions") {
             let _: plaint::policy::ActionDef = action.try_into().unwrap();
         }
+        if let Some(calendar) = item("calendars") {
+            let def: plaint::calendar::CalendarDef = calendar.try_into().unwrap();
+            plaint::calendar::BusinessCalendar::new(&def).unwrap();
+        }
         if let Some(rule) = item("notifications") {
             let _: plaint::NotificationRule = rule.try_into().unwrap();
         }

@@ -406,10 +406,10 @@ fn clocks(policy: &Policy, p: &mut Problems) {
                 );
             }
         }
-        if c.targets.is_empty() && c.channel_targets.is_empty() {
+        if c.targets.is_empty() && c.channel_targets.is_empty() && c.target_rules.is_empty() {
             p.add(
                 format!("{at}.targets"),
-                "a clock needs a target for at least one tier",
+                "a clock needs a target: for a tier, a channel or a target rule",
             );
         }
         let calendar = match &c.calendar {

@@ -89,7 +89,7 @@ impl Problems {
                 removed.push(segments);
                 continue;
             }
-            let inner = e_path(&segments);
+            let inner = e_path(&in_document(&segments, &removed));
             let at = if inner.is_empty() {
                 path.to_owned()
             } else if inner.starts_with('[') {
@@ -187,6 +187,24 @@ fn segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
             S::Unknown => None,
         })
         .collect()
+}
+
+/// `segments` as numbered in the document, list items taken out before (in `removed`, in
+/// order) counted back in.
+fn in_document(segments: &[Segment], removed: &[Vec<Segment>]) -> Vec<Segment> {
+    let mut path = segments.to_vec();
+    for gone in removed.iter().rev() {
+        let Some((Segment::Index(at), parent)) = gone.split_last() else {
+            continue;
+        };
+        if let Some(Segment::Index(i)) = path.get(parent.len())
+            && path.starts_with(parent)
+            && i >= at
+        {
+            path[parent.len()] = Segment::Index(i + 1);
+        }
+    }
+    path
 }
 
 /// The path as the problems print it: `targets.normal`, `[2].key`.
@@ -330,6 +348,12 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         match BusinessCalendar::new(&def) {
             Ok(_) => good.push(def),
             Err(e) => {
+                // Numbered as in the document, calendars that did not read counted in.
+                let i =
+                    p.2.get("calendars")
+                        .and_then(|kept| kept.get(i))
+                        .copied()
+                        .unwrap_or(i);
                 p.add(format!("calendars[{i}]"), e.to_string());
                 p.1.insert(("calendars".into(), def.key.to_string()));
             }

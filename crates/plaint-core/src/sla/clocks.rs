@@ -29,6 +29,15 @@ fn plus(t: Timestamp, secs: i64) -> Timestamp {
 }
 
 impl Measure<'_> {
+    /// Whether both measure time alike (elapsed, or the very same calendar).
+    fn same(&self, other: &Measure<'_>) -> bool {
+        match (self, other) {
+            (Measure::Elapsed, Measure::Elapsed) => true,
+            (Measure::Calendar(a), Measure::Calendar(b)) => std::ptr::eq(*a, *b),
+            _ => false,
+        }
+    }
+
     fn add(&self, from: Timestamp, secs: i64) -> Timestamp {
         match self {
             _ if secs <= 0 => from,
@@ -221,27 +230,45 @@ impl<'a> Clocks<'a> {
             let current = after.clocks.iter().find(|c| c.clock == def.key);
             let target = target_of(def, &facts, after, &tier);
             let open = current.filter(|c| c.outcome.is_none());
+            let stopped = last(&def.stop_on);
             let started = match open {
-                Some(_) => last(&def.reset_on),
+                // A running clock restarts on a reset, or on a start that comes after a stop.
+                Some(_) => {
+                    last(&def.reset_on).max(last(&def.start_on).filter(|i| Some(*i) > stopped))
+                }
                 None if current.is_some() => last(&def.start_on).max(last(&def.reset_on)),
                 None => last(&def.start_on),
             }
             // A start (or restart) happens only while its condition holds.
             .filter(|_| def.start_when.as_ref().is_none_or(|w| w.holds(&facts)));
-            let stopped = last(&def.stop_on);
             if started > stopped && !stage.is_terminal() {
                 if let (Some(target), Some(at)) = (target, started) {
                     let cycle = current.map_or(1, |c| c.cycle.saturating_add(1));
                     // A start on another clock's firing counts from when it fell due (a tick
                     // after downtime must not give the reacting clock the downtime).
-                    let from = match (def.count_from, fired_at(&events[at])) {
+                    let fired = fired_at(&events[at]);
+                    let from = match (def.count_from, fired) {
                         (CountFrom::FirstReport, _) if cycle == 1 => {
                             after.intake.received_at.min(now)
                         }
                         (_, Some(due)) => due.min(now),
                         _ => now,
                     };
-                    out.extend(self.start(def, target, &tier, cycle, from));
+                    let start = self.start(def, target, &tier, cycle, from);
+                    // A cycle started by a firing that would fall due at once does not start:
+                    // clocks reacting to firings (their own too) can never loop.
+                    if fired.is_some() && due_at_once(&start, from) {
+                        continue;
+                    }
+                    // A stop before the start ends the running cycle first.
+                    if let (Some(st), Some(_)) = (open, stopped) {
+                        out.push(Event::ClockStopped {
+                            clock: def.key.clone(),
+                            cycle: st.cycle,
+                            outcome: outcome(st, now),
+                        });
+                    }
+                    out.extend(start);
                 }
                 continue;
             }
@@ -262,13 +289,62 @@ impl<'a> Clocks<'a> {
                     target_of(def, &Facts::of(b).with_tier(b_tier), b, b_tier)
                 })
                 .zip(target)
-                .filter(|(was, now)| was != now)
-                .map(|(_, now)| now);
+                .filter(|(was, now)| was != now);
             // A tier without a target of its own keeps the clock on the first target's measure.
             let Some(target) = target.or_else(|| def.targets.values().next()) else {
                 continue;
             };
             let measure = self.measure(def, target);
+            // The clock as this command leaves it, one event after the other: first a new
+            // target, then a pause or a resumption.
+            let mut st = st.clone();
+            if let Some((was, t)) = changed {
+                let reason = match &tier_changed {
+                    Some(why) => format!("tier is now {tier}: {why}"),
+                    None => "its target rules now give another target".to_owned(),
+                };
+                let old = self.measure(def, was);
+                let used = if old.same(&measure) {
+                    let since = if st.is_running() {
+                        old.between(st.measured_at, now).max(0)
+                    } else {
+                        0
+                    };
+                    st.budget.saturating_sub(st.remaining.saturating_sub(since))
+                } else {
+                    // Another measure: the time used, measured anew from the start less the
+                    // pauses (the old figures are in the old measure's seconds).
+                    let paused = st.pauses.iter().fold(0i64, |sum, (a, b)| {
+                        sum.saturating_add(measure.between(*a, b.unwrap_or(now)).max(0))
+                    });
+                    measure
+                        .between(st.started_at, now)
+                        .max(0)
+                        .saturating_sub(paused)
+                };
+                let (budget, _) = self.budget(def, t, st.started_at);
+                st.budget = budget;
+                st.remaining = budget.saturating_sub(used);
+                st.measured_at = now;
+                let schedule = st.is_running().then(|| self.project(def, t, &st, now));
+                if let Some(s) = &schedule {
+                    st.schedule = s.clone();
+                }
+                out.push(Event::ClockReprojected {
+                    clock: def.key.clone(),
+                    cycle: st.cycle,
+                    budget,
+                    remaining: st.remaining,
+                    schedule,
+                    reason: reason.into(),
+                });
+                if let (Target::AtOnce, Some(role)) = (t, &def.breach_notify) {
+                    out.push(Event::AlertedAtOnce {
+                        clock: def.key.clone(),
+                        role: role.clone(),
+                    });
+                }
+            }
             let pause = def.pause_while.contains(&stage);
             if st.is_running() && pause {
                 out.push(Event::ClockPaused {
@@ -279,44 +355,12 @@ impl<'a> Clocks<'a> {
                         .saturating_sub(measure.between(st.measured_at, now).max(0)),
                 });
             } else if st.is_paused() && !pause {
-                let mut next = st.clone();
-                next.measured_at = now;
+                st.measured_at = now;
                 out.push(Event::ClockResumed {
                     clock: def.key.clone(),
                     cycle: st.cycle,
-                    schedule: self.project(def, target, &next, now),
+                    schedule: self.project(def, target, &st, now),
                 });
-            } else if let Some(t) = changed {
-                let reason = match &tier_changed {
-                    Some(why) => format!("tier is now {tier}: {why}"),
-                    None => "its target rules now give another target".to_owned(),
-                };
-                // Keep the time already used; give the rest of the new tier's budget.
-                let since = if st.is_running() {
-                    measure.between(st.measured_at, now).max(0)
-                } else {
-                    0
-                };
-                let used = st.budget.saturating_sub(st.remaining.saturating_sub(since));
-                let (budget, _) = self.budget(def, t, st.started_at);
-                let mut next = st.clone();
-                next.budget = budget;
-                next.remaining = budget.saturating_sub(used);
-                next.measured_at = now;
-                out.push(Event::ClockReprojected {
-                    clock: def.key.clone(),
-                    cycle: st.cycle,
-                    budget,
-                    remaining: next.remaining,
-                    schedule: st.is_running().then(|| self.project(def, t, &next, now)),
-                    reason: reason.into(),
-                });
-                if let (Target::AtOnce, Some(role)) = (t, &def.breach_notify) {
-                    out.push(Event::AlertedAtOnce {
-                        clock: def.key.clone(),
-                        role: role.clone(),
-                    });
-                }
             }
         }
         out
@@ -469,6 +513,21 @@ fn target_of<'d>(
         .map(|r| &r.target)
         .or_else(|| def.channel_targets.get(&c.intake.channel))
         .or_else(|| def.targets.get(tier))
+}
+
+/// Whether a starting cycle's events have anything due at or before `from`.
+fn due_at_once(start: &[Event], from: Timestamp) -> bool {
+    start.iter().any(|e| match e {
+        Event::ClockStarted { schedule, .. } => {
+            let s = schedule;
+            s.warning
+                .iter()
+                .chain(&s.deadline)
+                .chain(&s.rungs)
+                .any(|t| *t <= from)
+        }
+        _ => false,
+    })
 }
 
 /// When a clock firing fell due (what a clock reacting to it counts from).
