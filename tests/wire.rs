@@ -6,9 +6,9 @@
 use plaint::file::{FileError, FileStore, Options};
 use plaint::wire::{ERROR_CODES, ErrorBody};
 use plaint::{
-    Actor, Append, Command, CommandId, CommandKind, CommandRecord, Complaint, ComplaintId, Engine,
-    EngineError, ListQuery, MemoryStore, NotificationId, OutboxEntry, Page, Recorded, Rejection,
-    Settlement, Store, StoreError, StoreFailure, Timestamp,
+    Actor, ActorId, Append, Command, CommandId, CommandKind, CommandRecord, Complaint, ComplaintId,
+    Engine, EngineError, ListQuery, MemoryStore, NotificationId, OutboxEntry, Page, Recorded,
+    Rejection, Settlement, Store, StoreError, StoreFailure, Timestamp,
 };
 use plaint_core::testing;
 use std::collections::BTreeSet;
@@ -47,11 +47,21 @@ macro_rules! json {
     };
 }
 
+/// The shipped policy a scenario's complaint id belongs to.
+fn policy_of(id: &plaint::ComplaintId) -> &'static str {
+    match id.as_str().split('-').next() {
+        Some("EXP") => "express",
+        Some("HTL") => "hotel",
+        _ => "supermarket",
+    }
+}
+
 #[test]
 fn every_complaint_and_history_of_the_scenarios_matches_its_schema() {
-    let (complaint_schema, history_schema) = (
+    let (complaint_schema, history_schema, view_schema) = (
         Schema::load("complaint.schema.json"),
         Schema::load("history.schema.json"),
+        Schema::load("view.schema.json"),
     );
     let mut events = BTreeSet::new();
     let mut complaints = 0;
@@ -74,6 +84,22 @@ fn every_complaint_and_history_of_the_scenarios_matches_its_schema() {
             );
 
             let history = store.history(&complaint.id).unwrap();
+            // As the complainant and as staff without contact access see it.
+            let policy = plaint::Policy::from_toml_str(
+                &std::fs::read_to_string(format!(
+                    "{}/examples/policies/{}.toml",
+                    env!("CARGO_MANIFEST_DIR"),
+                    policy_of(&complaint.id)
+                ))
+                .unwrap(),
+            )
+            .unwrap();
+            let owner = Actor::complainant(complaint.intake.complainant.id.clone());
+            let staff = Actor::staff(ActorId::new("desk-9").unwrap(), vec![], None);
+            for actor in [owner, staff] {
+                let view = plaint::view::complaint(complaint, &history, &actor, &policy).unwrap();
+                view_schema.assert_valid(&json!(&view), &format!("view of {}", complaint.id));
+            }
             let value = json!(&history);
             history_schema.assert_valid(&value, &format!("history of {}", complaint.id));
             let back: Vec<Recorded> = serde_json::from_value(value).unwrap();

@@ -98,7 +98,7 @@ impl Sight {
 ///   }
 /// }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct ComplaintView {
     /// What the actor sees.
@@ -108,7 +108,7 @@ pub struct ComplaintView {
 }
 
 /// One page of a listing for an actor ([`crate::Engine::list_for`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct ViewPage {
     /// The complaints as the actor sees them, in id order.

@@ -260,12 +260,33 @@ pub fn error_schema() -> String {
     schema::<ErrorBody>(true)
 }
 
+/// The JSON Schema of a [`crate::ComplaintView`], a complaint as one actor may see it
+/// (`schema/view.schema.json`): what a service returns to a person.
+pub fn view_schema() -> String {
+    schema::<crate::ComplaintView>(true)
+}
+
+/// The JSON Schema of a [`crate::ViewPage`], a listing as one actor may see it
+/// (`schema/view-page.schema.json`).
+pub fn view_page_schema() -> String {
+    schema::<crate::ViewPage>(true)
+}
+
+/// The JSON Schema of a [`crate::ListQuery`] as a service receives it
+/// (`schema/list-query.schema.json`).
+pub fn list_query_schema() -> String {
+    schema::<crate::ListQuery>(false)
+}
+
 /// Every wire schema with the name of its file under `schema/`.
-pub fn schemas() -> [(&'static str, String); 4] {
+pub fn schemas() -> [(&'static str, String); 7] {
     [
         ("command.schema.json", command_schema()),
         ("complaint.schema.json", complaint_schema()),
         ("history.schema.json", history_schema()),
         ("error.schema.json", error_schema()),
+        ("view.schema.json", view_schema()),
+        ("view-page.schema.json", view_page_schema()),
+        ("list-query.schema.json", list_query_schema()),
     ]
 }
