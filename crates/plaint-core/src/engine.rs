@@ -249,8 +249,41 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         command: Command,
         actor: &Actor,
     ) -> Result<Arc<Complaint>, EngineError> {
+        let kind = command.kind().name();
+        let span = tracing::debug_span!(
+            "plaint.execute",
+            complaint = %id,
+            command = kind,
+            attempts = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        let _entered = span.enter();
+        let mut attempts = 0u32;
+        let result = self.attempt(command_id, id, command, actor, &mut attempts);
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.code(),
+        };
+        span.record("attempts", attempts);
+        span.record("outcome", outcome);
+        tracing::debug!(outcome, attempts, "command decided");
+        metrics::counter!("plaint_commands_total", "command" => kind, "outcome" => outcome)
+            .increment(1);
+        result
+    }
+
+    /// [`Engine::execute`]'s load → decide → append loop, counting its `attempts`.
+    fn attempt(
+        &self,
+        command_id: CommandId,
+        id: &ComplaintId,
+        command: Command,
+        actor: &Actor,
+        attempts: &mut u32,
+    ) -> Result<Arc<Complaint>, EngineError> {
         let mut last_conflict = (0, 0);
         for _ in 0..self.max_attempts {
+            *attempts += 1;
             let state = self.store.load(id)?;
             let (recorded, policy) =
                 match self.decide(state.as_deref(), &command, actor, &command_id) {
@@ -310,6 +343,32 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// # Errors
     /// A store error, which ends the tick (what fired before it stays fired).
     pub fn tick(&self) -> Result<Tick, EngineError> {
+        let span = tracing::debug_span!(
+            "plaint.tick",
+            fired = tracing::field::Empty,
+            failed = tracing::field::Empty
+        );
+        let _entered = span.enter();
+        let result = self.tick_all();
+        if let Ok(tick) = &result {
+            span.record("fired", tick.fired.len());
+            span.record("failed", tick.failed.len());
+            for r in &tick.fired {
+                let kind = r.event.kind().name();
+                metrics::counter!("plaint_clock_firings_total", "event" => kind).increment(1);
+            }
+            if !tick.failed.is_empty() {
+                tracing::warn!(
+                    failed = tick.failed.len(),
+                    "complaints passed over by a tick"
+                );
+            }
+        }
+        result
+    }
+
+    /// [`Engine::tick`]'s walk over what is due.
+    fn tick_all(&self) -> Result<Tick, EngineError> {
         let now = self.clock.now();
         let mut tick = Tick::default();
         let mut passed_over: Vec<ComplaintId> = Vec::new();
@@ -592,6 +651,27 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// ..= [`crate::LATEST`], as [`Engine::execute`] refuses it (nothing is claimed: a lease
     /// or back-off from such an instant cannot be computed).
     pub fn relay_batch(&self, limit: usize) -> Result<Relay, EngineError> {
+        let span = tracing::debug_span!("plaint.relay", limit);
+        let _entered = span.enter();
+        let result = self.relay_claimed(limit);
+        if let Ok(r) = &result {
+            for (outcome, n) in [
+                ("delivered", r.delivered),
+                ("retrying", r.retrying),
+                ("dead", r.dead),
+            ] {
+                metrics::counter!("plaint_notifications_total", "outcome" => outcome)
+                    .increment(n as u64);
+            }
+            if r.dead > 0 {
+                tracing::warn!(dead = r.dead, "notifications became dead letters");
+            }
+        }
+        result
+    }
+
+    /// [`Engine::relay_batch`]'s claim → deliver → settle.
+    fn relay_claimed(&self, limit: usize) -> Result<Relay, EngineError> {
         let now = self.clock.now();
         crate::model::check_supported("now", now)?;
         let d = self.delivery;
