@@ -10,8 +10,11 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event as TraceEvent, Metadata, Subscriber};
 
-/// A span's name and its fields as (name, value), recorded later ones last.
-type SpanRecord = (String, Vec<(String, String)>);
+/// Fields or labels as (name, value).
+type Pairs = Vec<(String, String)>;
+
+/// A span's name and its fields, recorded later ones last.
+type SpanRecord = (String, Pairs);
 
 /// Keeps the name and fields of every span, and the fields recorded on it later.
 #[derive(Default, Clone)]
@@ -115,7 +118,8 @@ fn commands_ticks_and_the_relay_are_traced_and_counted() {
     assert!(fired >= 1, "the acknowledgement clock breached");
     assert!(spans.field("plaint.relay", 0, "limit").is_some());
 
-    let counters: Vec<(String, Vec<(String, String)>, u64)> = snapshotter
+    // (name, labels, count) of every counter.
+    let counters: Vec<(String, Pairs, u64)> = snapshotter
         .snapshot()
         .into_vec()
         .into_iter()
