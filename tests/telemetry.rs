@@ -156,3 +156,42 @@ fn commands_ticks_and_the_relay_are_traced_and_counted() {
     let delivered = [("outcome", "delivered")];
     assert!(count("plaint_notifications_total", &delivered) >= 1);
 }
+
+/// The file store times its group commits and checkpoints.
+#[test]
+fn the_file_store_times_commits_and_checkpoints() {
+    use plaint::file::{FileStore, Options};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FileStore::open(dir.path(), Options::new()).unwrap().store);
+    let engine = Engine::builder(Arc::clone(&store), testing::policy())
+        .clock(ManualClock::new(testing::t(1)))
+        .build();
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        let intake = Arc::new(testing::intake(testing::t(0)));
+        engine
+            .execute(
+                CommandId::new("c1").unwrap(),
+                &ComplaintId::new("C-1").unwrap(),
+                Command::Receive(intake),
+                &testing::agent(),
+            )
+            .unwrap();
+        store.checkpoint().unwrap();
+    });
+    // One snapshot: taking one drains the histograms.
+    let snapshot = snapshotter.snapshot().into_vec();
+    let recorded = |name: &str| {
+        snapshot
+            .iter()
+            .filter(|(key, _, _, _)| key.key().name() == name)
+            .map(|(_, _, _, value)| match value {
+                DebugValue::Histogram(values) => values.len(),
+                _ => 0,
+            })
+            .sum::<usize>()
+    };
+    assert!(recorded("plaint_file_commit_seconds") >= 1);
+    assert_eq!(recorded("plaint_file_checkpoint_seconds"), 1);
+}

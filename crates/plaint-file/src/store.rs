@@ -869,7 +869,17 @@ impl FileStore {
         drop(c);
 
         let mut log = self.lock_log();
+        let started = std::time::Instant::now();
         let written = self.write_frame(&mut log, &payload);
+        let took = started.elapsed();
+        tracing::trace!(
+            records = jobs.len(),
+            bytes = payload.len(),
+            ?took,
+            "group commit"
+        );
+        metrics::histogram!("plaint_file_group_records").record(jobs.len() as f64);
+        metrics::histogram!("plaint_file_commit_seconds").record(took.as_secs_f64());
         log.stats.frames += 1;
         log.stats.records += jobs.len() as u64;
         let mut c = self.lock_commit();
@@ -993,6 +1003,18 @@ impl FileStore {
     /// runs in place and lets go of the complaints that went to the run and have not changed
     /// since; then removes the files nothing needs.
     fn finish_checkpoint(&self, p: Pending) -> Result<(), FileError> {
+        let span = tracing::debug_span!("plaint.file.checkpoint", segment = p.segment);
+        let _entered = span.enter();
+        let started = std::time::Instant::now();
+        let done = self.write_and_swap_checkpoint(p);
+        let took = started.elapsed();
+        tracing::debug!(?took, ok = done.is_ok(), "checkpoint written");
+        metrics::histogram!("plaint_file_checkpoint_seconds").record(took.as_secs_f64());
+        done
+    }
+
+    /// [`FileStore::finish_checkpoint`]'s work: the runs written, then put in place.
+    fn write_and_swap_checkpoint(&self, p: Pending) -> Result<(), FileError> {
         let n = p.segment;
         let (live, moved) =
             write_checkpoint(&self.dir, n, &p.frozen, self.runs().clone(), p.next_run)?;
