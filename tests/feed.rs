@@ -17,7 +17,12 @@ fn cid(s: &str) -> ComplaintId {
 fn receive<S: Store>(engine: &Eng<S>, id: &str, command: &str) {
     let c = Command::Receive(Arc::new(testing::intake(testing::t(0))));
     engine
-        .execute(CommandId::new(command).unwrap(), &cid(id), c, &testing::agent())
+        .execute(
+            CommandId::new(command).unwrap(),
+            &cid(id),
+            c,
+            &testing::agent(),
+        )
         .unwrap();
 }
 
@@ -28,7 +33,12 @@ fn add_evidence<S: Store>(engine: &Eng<S>, id: &str, command: &str) {
         content_hash: None,
     });
     engine
-        .execute(CommandId::new(command).unwrap(), &cid(id), c, &testing::agent())
+        .execute(
+            CommandId::new(command).unwrap(),
+            &cid(id),
+            c,
+            &testing::agent(),
+        )
         .unwrap();
 }
 

@@ -710,7 +710,11 @@ fn read_feed(store: &dyn Store, after: Position, page: usize) -> Vec<FeedEntry> 
             return all;
         }
         for e in &got.entries {
-            assert_eq!(e.position.get(), next.get() + 1, "positions follow each other");
+            assert_eq!(
+                e.position.get(),
+                next.get() + 1,
+                "positions follow each other"
+            );
             next = e.position;
         }
         assert_eq!(got.next, next, "a page resumes after its last entry");
@@ -750,7 +754,9 @@ pub fn feed_numbers_every_event_in_commit_order(store: &dyn Store) {
     step(&b, next_append(store, &b, "fb-3", evidence("b3")));
     assert!(store.append(stale).is_err());
 
-    let all = store.feed(Position::START, FeedPage::MAX_LIMIT).expect("feed");
+    let all = store
+        .feed(Position::START, FeedPage::MAX_LIMIT)
+        .expect("feed");
     let positions: Vec<u64> = all.entries.iter().map(|e| e.position.get()).collect();
     assert_eq!(
         positions,

@@ -284,9 +284,7 @@ impl MemoryStore {
     pub fn start_feed_after(&self, base: Position) -> Result<(), StoreError> {
         let mut feed = write(&self.feed);
         if !feed.events.is_empty() {
-            return Err(StoreError::Malformed(
-                "the feed is already numbered".into(),
-            ));
+            return Err(StoreError::Malformed("the feed is already numbered".into()));
         }
         feed.base = base.get();
         Ok(())
