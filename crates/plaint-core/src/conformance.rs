@@ -731,11 +731,14 @@ pub fn feed_numbers_every_event_in_commit_order(store: &dyn Store) {
     let (a, b) = (cid("FEED-A"), cid("FEED-B"));
     // What each append added, in commit order.
     let mut expected: Vec<(ComplaintId, Recorded)> = Vec::new();
+    // The most events one append recorded: one with several must number them all.
+    let mut widest = 0;
     let mut step = |id: &ComplaintId, append: Append| {
         let before = store.history(id).expect("history").len();
         store.append(append).expect("appends");
         let history = store.history(id).expect("history");
         assert!(history.len() > before);
+        widest = widest.max(history.len() - before);
         expected.extend(history[before..].iter().map(|r| (id.clone(), r.clone())));
     };
     let receive_cmd = || Command::Receive(Arc::new(testing::intake(testing::t(0))));
@@ -748,11 +751,37 @@ pub fn feed_numbers_every_event_in_commit_order(store: &dyn Store) {
         validity: Validity::Valid,
     };
     step(&b, next_append(store, &b, "fb-2", triage));
+    let route = Command::Route {
+        responsibility: Some(Responsibility {
+            primary: DepartmentKey::new("hub").expect("valid"),
+            collaborating: vec![],
+            party: Party::Internal {
+                unit: "hub-3".into(),
+            },
+        }),
+    };
+    step(&b, next_append(store, &b, "fb-route", route));
     step(&a, next_append(store, &a, "fa-3", evidence("a3")));
+    // One command's several events (a store knows no rules: two pieces of evidence decided
+    // on the same state make one append).
+    let state = store.load(&a).expect("load").expect("exists");
+    let (policy, agent) = (testing::policy(), testing::agent());
+    let mut events = Vec::new();
+    for n in ["a4", "a5"] {
+        events.extend(
+            decide(Some(&state), &policy, evidence(n), &agent, testing::t(1)).expect("legal"),
+        );
+    }
+    let recorded = Recorded::numbered(events, state.version, testing::t(1), &agent, &cmd("fa-4"));
+    step(
+        &a,
+        Append::new(a.clone(), cmd("fa-4"), state.version, recorded),
+    );
     // A refused append takes no position.
     let stale = next_append(store, &b, "fb-stale", evidence("stale"));
     step(&b, next_append(store, &b, "fb-3", evidence("b3")));
     assert!(store.append(stale).is_err());
+    assert!(widest > 1, "the check needs an append of several events");
 
     let all = store
         .feed(Position::START, FeedPage::MAX_LIMIT)
