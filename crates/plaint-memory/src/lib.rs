@@ -35,8 +35,8 @@ const SHARDS: usize = 16;
 /// complaint's shard held and its events in the history, takes the feed's own lock just long
 /// enough to push `(complaint, version)` for each event, so positions are given in the order
 /// appends commit and a reader that finds position `n` in the feed finds the event in the
-/// history. That lock is the only one every append takes; it is held for a few pushes (and,
-/// rarely, the vector's growth), so appends to different complaints still run in parallel
+/// history. That lock is the only one every append takes; it is held for a few pushes (the
+/// feed grows in chunks, so never for a copy of it), so appends to different complaints still run in parallel
 /// but meet there for that long. Events put back by [`MemoryStore::restore`] are not in the
 /// feed: they were recorded before.
 ///
@@ -54,12 +54,44 @@ pub struct MemoryStore {
     hasher: foldhash::fast::FixedState,
 }
 
-/// The feed: the complaint and version of the event at each position after `base`.
+/// Entries per chunk of the feed: growing it never copies what it holds (one vector would,
+/// under the lock every append takes).
+const FEED_CHUNK: usize = 4096;
+
+/// The feed: the complaint and version of the event at each position after `base`, in
+/// chunks of [`FEED_CHUNK`].
 #[derive(Debug, Default)]
 struct Feed {
     /// The position before the first one held here.
     base: u64,
-    events: Vec<(ComplaintId, u64)>,
+    len: usize,
+    chunks: Vec<Vec<(ComplaintId, u64)>>,
+}
+
+impl Feed {
+    fn push(&mut self, entry: (ComplaintId, u64)) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < FEED_CHUNK => chunk.push(entry),
+            _ => {
+                let mut chunk = Vec::with_capacity(FEED_CHUNK);
+                chunk.push(entry);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Entries `from..to` (indexes after `base`, within `len`).
+    fn slice(&self, from: usize, to: usize) -> Vec<(ComplaintId, u64)> {
+        (from..to)
+            .filter_map(|i| {
+                self.chunks
+                    .get(i / FEED_CHUNK)?
+                    .get(i % FEED_CHUNK)
+                    .cloned()
+            })
+            .collect()
+    }
 }
 
 impl Default for MemoryStore {
@@ -283,7 +315,7 @@ impl MemoryStore {
     /// [`StoreError::Malformed`] when the feed already holds events.
     pub fn start_feed_after(&self, base: Position) -> Result<(), StoreError> {
         let mut feed = write(&self.feed);
-        if !feed.events.is_empty() {
+        if feed.len != 0 {
             return Err(StoreError::Malformed("the feed is already numbered".into()));
         }
         feed.base = base.get();
@@ -293,7 +325,7 @@ impl MemoryStore {
     /// The position of the newest event in the feed ([`Position::START`] when there is none).
     pub fn feed_end(&self) -> Position {
         let feed = read(&self.feed);
-        Position(feed.base + feed.events.len() as u64)
+        Position(feed.base + feed.len as u64)
     }
 
     /// The feed, as [`Store::feed`], for a store that keeps some complaints elsewhere
@@ -315,7 +347,7 @@ impl MemoryStore {
         // shards first.
         let (base, slice): (u64, Vec<(ComplaintId, u64)>) = {
             let feed = read(&self.feed);
-            let end = feed.base + feed.events.len() as u64;
+            let end = feed.base + feed.len as u64;
             if after.get() >= end || limit == 0 {
                 return Ok(FeedPage {
                     entries: Vec::new(),
@@ -329,8 +361,8 @@ impl MemoryStore {
                 )));
             }
             let from = (after.get() - feed.base) as usize;
-            let to = from.saturating_add(limit).min(feed.events.len());
-            (feed.base + from as u64, feed.events[from..to].to_vec())
+            let to = from.saturating_add(limit).min(feed.len);
+            (feed.base + from as u64, feed.slice(from, to))
         };
         let mut entries = Vec::with_capacity(slice.len());
         // Consecutive events of one complaint are read under one look.
@@ -435,8 +467,9 @@ impl Store for MemoryStore {
         {
             let mut feed = write(&self.feed);
             let first = (state.version + 1).saturating_sub(append_len);
-            feed.events
-                .extend((first..=state.version).map(|v| (append.complaint.clone(), v)));
+            for v in first..=state.version {
+                feed.push((append.complaint.clone(), v));
+            }
         }
         let new_due = state.next_due();
         if new || old_due != new_due || !outbox.is_empty() {
@@ -672,6 +705,24 @@ mod tests {
         let claimed = store.claim_outbox(end, chrono::Duration::MAX, 10).unwrap();
         assert!(!claimed.is_empty());
         assert!(claimed.iter().all(|e| e.next_attempt == end));
+    }
+
+    #[test]
+    fn the_feed_reads_across_its_chunks() {
+        let mut feed = Feed::default();
+        let id = ComplaintId::new("C-1").unwrap();
+        let n = 2 * FEED_CHUNK + 10;
+        for v in 1..=n as u64 {
+            feed.push((id.clone(), v));
+        }
+        assert_eq!(feed.len, n);
+        let across: Vec<u64> = feed
+            .slice(FEED_CHUNK - 2, 2 * FEED_CHUNK + 3)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let want: Vec<u64> = (FEED_CHUNK as u64 - 1..=2 * FEED_CHUNK as u64 + 3).collect();
+        assert_eq!(across, want);
     }
 
     #[test]
