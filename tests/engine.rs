@@ -310,6 +310,9 @@ impl Store for Racing {
     fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
         self.inner.requeue(id, at)
     }
+    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
+        self.inner.feed(after, limit)
+    }
 }
 
 fn racing_engine(races: u32, attempts: u32) -> Engine<Arc<Racing>, DiscardNotifier, ManualClock> {

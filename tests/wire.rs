@@ -253,6 +253,9 @@ impl Store for Failing {
     fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
         self.inner.requeue(id, at)
     }
+    fn feed(&self, after: plaint::Position, limit: usize) -> Result<plaint::FeedPage, StoreError> {
+        self.inner.feed(after, limit)
+    }
 }
 
 fn cmd(s: &str) -> CommandId {

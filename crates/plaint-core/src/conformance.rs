@@ -13,7 +13,9 @@ use crate::complaint::Complaint;
 use crate::id::{CommandId, ComplaintId, DepartmentKey, TierKey};
 use crate::lifecycle::{Command, Recorded, StageKind, decide};
 use crate::model::{CategoryPath, Party, Responsibility, Validity};
-use crate::store::{Append, CommandRecord, ListQuery, Store, StoreError};
+use crate::store::{
+    Append, CommandRecord, FeedEntry, FeedPage, ListQuery, Position, Store, StoreError,
+};
 use crate::testing;
 use std::sync::Arc;
 
@@ -32,6 +34,8 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     concurrent_appends_lose_nothing(Arc::new(make()));
     due_index_follows_appends(&make());
     outbox_follows_appends(&make());
+    feed_numbers_every_event_in_commit_order(&make());
+    feed_has_no_gaps_while_appends_race(Arc::new(make()));
 }
 
 fn cmd(s: &str) -> CommandId {
@@ -683,4 +687,220 @@ pub fn outbox_follows_appends(store: &dyn Store) {
     store
         .settle(&note(1).id, Settlement::Delivered)
         .expect("settles");
+}
+
+fn evidence(n: &str) -> Command {
+    Command::AddEvidence(crate::model::Evidence {
+        kind: crate::model::EvidenceKind::Photo,
+        reference: format!("photo-{n}").into(),
+        content_hash: None,
+    })
+}
+
+/// Reads the whole feed after `after`, `page` events at a time, checking each page is
+/// consecutive and says where to resume.
+fn read_feed(store: &dyn Store, after: Position, page: usize) -> Vec<FeedEntry> {
+    let mut all = Vec::new();
+    let mut next = after;
+    loop {
+        let got = store.feed(next, page).expect("feed");
+        assert!(got.entries.len() <= page, "a page holds at most its limit");
+        if got.entries.is_empty() {
+            assert_eq!(got.next, next, "an empty page resumes where it was asked");
+            return all;
+        }
+        for e in &got.entries {
+            assert_eq!(
+                e.position.get(),
+                next.get() + 1,
+                "positions follow each other"
+            );
+            next = e.position;
+        }
+        assert_eq!(got.next, next, "a page resumes after its last entry");
+        all.extend(got.entries);
+    }
+}
+
+/// The feed holds every event of every complaint once, numbered 1, 2, 3, … in the order the
+/// appends committed, as `history` gives each; read in pages of any size it is the same as
+/// read at once; past the end it is empty.
+pub fn feed_numbers_every_event_in_commit_order(store: &dyn Store) {
+    let empty = store.feed(Position::START, 10).expect("feed");
+    assert_eq!(empty, FeedPage::default(), "an empty store's feed is empty");
+    let (a, b) = (cid("FEED-A"), cid("FEED-B"));
+    // What each append added, in commit order.
+    let mut expected: Vec<(ComplaintId, Recorded)> = Vec::new();
+    // The most events one append recorded: one with several must number them all.
+    let mut widest = 0;
+    let mut step = |id: &ComplaintId, append: Append| {
+        let before = store.history(id).expect("history").len();
+        store.append(append).expect("appends");
+        let history = store.history(id).expect("history");
+        assert!(history.len() > before);
+        widest = widest.max(history.len() - before);
+        expected.extend(history[before..].iter().map(|r| (id.clone(), r.clone())));
+    };
+    let receive_cmd = || Command::Receive(Arc::new(testing::intake(testing::t(0))));
+    step(&a, next_append(store, &a, "fa-1", receive_cmd()));
+    step(&b, next_append(store, &b, "fb-1", receive_cmd()));
+    step(&a, next_append(store, &a, "fa-2", evidence("a2")));
+    let triage = Command::Triage {
+        category: CategoryPath::parse("logistics/delay").expect("valid"),
+        tier: Some(TierKey::new("major").expect("valid")),
+        validity: Validity::Valid,
+    };
+    step(&b, next_append(store, &b, "fb-2", triage));
+    let route = Command::Route {
+        responsibility: Some(Responsibility {
+            primary: DepartmentKey::new("hub").expect("valid"),
+            collaborating: vec![],
+            party: Party::Internal {
+                unit: "hub-3".into(),
+            },
+        }),
+    };
+    step(&b, next_append(store, &b, "fb-route", route));
+    step(&a, next_append(store, &a, "fa-3", evidence("a3")));
+    // One command's several events (a store knows no rules: two pieces of evidence decided
+    // on the same state make one append).
+    let state = store.load(&a).expect("load").expect("exists");
+    let (policy, agent) = (testing::policy(), testing::agent());
+    let mut events = Vec::new();
+    for n in ["a4", "a5"] {
+        events.extend(
+            decide(Some(&state), &policy, evidence(n), &agent, testing::t(1)).expect("legal"),
+        );
+    }
+    let recorded = Recorded::numbered(events, state.version, testing::t(1), &agent, &cmd("fa-4"));
+    step(
+        &a,
+        Append::new(a.clone(), cmd("fa-4"), state.version, recorded),
+    );
+    // A refused append takes no position.
+    let stale = next_append(store, &b, "fb-stale", evidence("stale"));
+    step(&b, next_append(store, &b, "fb-3", evidence("b3")));
+    assert!(store.append(stale).is_err());
+    assert!(widest > 1, "the check needs an append of several events");
+
+    let all = store
+        .feed(Position::START, FeedPage::MAX_LIMIT)
+        .expect("feed");
+    let positions: Vec<u64> = all.entries.iter().map(|e| e.position.get()).collect();
+    assert_eq!(
+        positions,
+        (1..=expected.len() as u64).collect::<Vec<_>>(),
+        "every event has a position, 1, 2, 3, … with no gap"
+    );
+    let got: Vec<(ComplaintId, Recorded)> = all
+        .entries
+        .iter()
+        .map(|e| (e.complaint.clone(), e.recorded.clone()))
+        .collect();
+    assert_eq!(got, expected, "the feed is the events in commit order");
+    assert_eq!(all.next, Position(expected.len() as u64));
+    for size in [1, 2, 3] {
+        assert_eq!(
+            read_feed(store, Position::START, size),
+            all.entries,
+            "read {size} at a time, the feed is the same"
+        );
+    }
+    let from = Position(3);
+    assert_eq!(
+        read_feed(store, from, 2),
+        all.entries[3..],
+        "reading resumes after the position given"
+    );
+    let past = Position(expected.len() as u64 + 5);
+    assert_eq!(store.feed(past, 10).expect("feed").entries, []);
+    let none = store.feed(Position::START, 0).expect("feed");
+    assert!(none.entries.is_empty() && none.next == Position::START);
+}
+
+/// While threads append to their own complaints and race on a shared one, a reader polling
+/// the feed sees positions one after another with no gap and each complaint's events in
+/// version order — never position n + 1 before n — and, once they stop, every event.
+pub fn feed_has_no_gaps_while_appends_race<S: Store + 'static>(store: Arc<S>) {
+    let shared = cid("FEED-SHARED");
+    receive(&*store, &shared, "feed-shared-0");
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (store, done) = (Arc::clone(&store), Arc::clone(&done));
+        std::thread::spawn(move || {
+            let mut seen: Vec<FeedEntry> = Vec::new();
+            let mut versions: std::collections::HashMap<ComplaintId, u64> = Default::default();
+            let mut next = Position::START;
+            loop {
+                // Read the flag first: a read that starts after the writers stopped and
+                // finds nothing new has seen everything.
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let page = store.feed(next, 7).expect("feed");
+                for e in &page.entries {
+                    assert_eq!(
+                        e.position.get(),
+                        next.get() + 1,
+                        "a reader sees position n + 1 only after n"
+                    );
+                    let v = versions.entry(e.complaint.clone()).or_insert(0);
+                    assert_eq!(e.recorded.version, *v + 1, "a complaint's events in order");
+                    *v += 1;
+                    next = e.position;
+                }
+                if page.entries.is_empty() && finished {
+                    return seen;
+                }
+                seen.extend(page.entries);
+                std::thread::yield_now();
+            }
+        })
+    };
+    let writers: Vec<_> = (0..4)
+        .map(|t| {
+            let store = Arc::clone(&store);
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                let own = cid(&format!("FEED-OWN-{t}"));
+                receive(&*store, &own, &format!("feed-own-{t}"));
+                for i in 0..15 {
+                    let a = next_append(
+                        &*store,
+                        &own,
+                        &format!("fo-{t}-{i}"),
+                        evidence(&format!("o{t}-{i}")),
+                    );
+                    store.append(a).expect("own complaint appends");
+                    let a = next_append(
+                        &*store,
+                        &shared,
+                        &format!("fs-{t}-{i}"),
+                        evidence(&format!("s{t}-{i}")),
+                    );
+                    match store.append(a) {
+                        Ok(_) | Err(StoreError::Conflict { .. }) => {}
+                        Err(e) => panic!("unexpected store error: {e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer");
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = reader.join().expect("reader");
+    let mut ids = vec![shared];
+    ids.extend((0..4).map(|t| cid(&format!("FEED-OWN-{t}"))));
+    let mut total = 0;
+    for id in &ids {
+        let history = store.history(id).expect("history");
+        total += history.len();
+        let fed: Vec<Recorded> = seen
+            .iter()
+            .filter(|e| &e.complaint == id)
+            .map(|e| e.recorded.clone())
+            .collect();
+        assert_eq!(fed, history, "the feed holds {id}'s every event");
+    }
+    assert_eq!(seen.len(), total, "and nothing else");
 }

@@ -473,6 +473,21 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Ok(self.store.history(id)?)
     }
 
+    /// The store's feed ([`Store::feed`]): every complaint's events in commit order after
+    /// `after`, at most `limit` (and at most [`crate::FeedPage::MAX_LIMIT`]), whole (contacts
+    /// unmasked). For trusted consumers: read models, search indexes, exports, webhooks,
+    /// which keep [`crate::FeedPage::next`] and resume from it.
+    ///
+    /// # Errors
+    /// A store error.
+    pub fn feed(
+        &self,
+        after: crate::Position,
+        limit: usize,
+    ) -> Result<crate::FeedPage, EngineError> {
+        Ok(self.store.feed(after, limit)?)
+    }
+
     /// The complaint as `actor` may see it ([`crate::view`]): contacts masked unless they
     /// may see them, and for a complainant only their own complaint, without staff's
     /// internal records. The payload to return to a person.

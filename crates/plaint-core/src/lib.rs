@@ -60,6 +60,9 @@ pub use policy::{
     ActionDef, Basis, Cap, Condition, Facts, FlagDef, NotificationRule, OverCap, Policy,
     PolicyError, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
 };
-pub use store::{Append, CommandRecord, ListQuery, Page, Store, StoreError, StoreFailure};
+pub use store::{
+    Append, CommandRecord, FeedEntry, FeedPage, ListQuery, Page, Position, Store, StoreError,
+    StoreFailure,
+};
 pub use view::{ComplaintView, Sight, ViewPage};
 pub use wire::{ErrorBody, ErrorDetails};

@@ -126,6 +126,19 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// A backend error.
     fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError>;
+
+    /// The feed: every recorded event of every complaint in the one order appends committed
+    /// in, numbered 1, 2, 3, … without gaps ([`Position`]), starting after `after`
+    /// ([`Position::START`] for the beginning), at most `limit` events (and at most
+    /// [`FeedPage::MAX_LIMIT`]). A reader resumes from [`FeedPage::next`]; reading in pages
+    /// gives exactly what one read would. An event is in the feed once its append returned
+    /// or a load can see it, never earlier, and a reader never sees position `n + 1` before
+    /// `n`: a projection that keeps the last position it handled never misses, repeats or
+    /// reorders an event. An `after` beyond the end gives an empty page.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError>;
 }
 
 impl<T: Store + ?Sized> Store for Arc<T> {
@@ -173,6 +186,9 @@ impl<T: Store + ?Sized> Store for Arc<T> {
     }
     fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
         (**self).requeue(id, at)
+    }
+    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
+        (**self).feed(after, limit)
     }
 }
 
@@ -509,6 +525,70 @@ pub struct Page {
     pub items: Vec<Arc<Complaint>>,
     /// Pass this as `after` for the next page; `None` on the last page.
     pub next: Option<ComplaintId>,
+}
+
+/// A recorded event's place in the store's feed ([`Store::feed`]): the events of all
+/// complaints in the order their appends committed, numbered 1, 2, 3, … with no gaps. The
+/// numbering never changes once given (a durable store keeps it across reopening), so a
+/// projection stores the last position it handled and resumes after it. Serializes as a
+/// bare number.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(transparent)]
+pub struct Position(pub u64);
+
+impl Position {
+    /// Before the first event: read the feed after it to read from the beginning.
+    pub const START: Position = Position(0);
+
+    /// The number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// One event in the feed: where it stands, which complaint it belongs to, the event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FeedEntry {
+    /// Its place in the feed.
+    pub position: Position,
+    /// The complaint it was recorded on.
+    pub complaint: ComplaintId,
+    /// The event, as [`Store::history`] gives it.
+    pub recorded: Recorded,
+}
+
+/// One page of the feed ([`Store::feed`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FeedPage {
+    /// The events, by position, consecutive.
+    pub entries: Vec<FeedEntry>,
+    /// Where to resume: the last entry's position, or the `after` asked for when the page
+    /// is empty (nothing newer yet).
+    pub next: Position,
+}
+
+impl FeedPage {
+    /// The most events one page holds, whatever limit is asked for.
+    pub const MAX_LIMIT: usize = 1000;
 }
 
 /// What a store can fail with.

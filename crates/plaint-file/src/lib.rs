@@ -68,9 +68,18 @@
 //!   segment `N+1` and writes runs `R` (and `R+1`, if it merges).
 //! - In a snapshot, frames carry JSON arrays of items: `{"Complaint": {state, history}}` for
 //!   each complaint that stays in memory, `{"Outbox": entry}`, `{"Dead": entry}`; the last
-//!   item of the last frame is `{"End": {complaints, outbox, dead, runs}}` with the counts, so
-//!   a snapshot cut short is detected even where it ends on a frame boundary, and the numbers
-//!   of the live runs, oldest first.
+//!   item of the last frame is `{"End": {complaints, outbox, dead, runs, feed}}` with the
+//!   counts, so a snapshot cut short is detected even where it ends on a frame boundary, the
+//!   numbers of the live runs, oldest first, and `feed`, the feed position of the last event
+//!   before segment `N` (absent in snapshots written before the feed; opening then counts the
+//!   events the snapshot and its runs hold).
+//!
+//! The feed ([`plaint_core::Store::feed`]) needs no field of its own in the log: records are
+//! applied in log order, which is commit order, so replaying segments `N, N+1, …` numbers
+//! their events after the snapshot's `feed` exactly as they were numbered when written. A
+//! checkpoint keeps every complaint's history but not the order across complaints of the
+//! events before it, so a reopened store serves the feed after the position its snapshot
+//! records ([`FileStore::feed_start`]); the handle that wrote them serves them all.
 //! - A run is immutable: for each complaint in id order its state and its history (a JSON
 //!   frame each), then two static B-trees of binary nodes — complaint id → version, stage,
 //!   tier, primary department and where the two frames are; command id → complaint and

@@ -48,6 +48,20 @@ struct Counts {
     /// The runs holding the complaints that are not in the snapshot, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     runs: Vec<u64>,
+    /// The feed position of the last event before the snapshot's segment: the log's events
+    /// continue the numbering after it. Absent in snapshots written before the feed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    feed: Option<u64>,
+}
+
+/// What a snapshot says besides the complaints and the outbox it restores.
+#[derive(Debug)]
+pub(crate) struct Read {
+    /// The live runs, oldest first.
+    pub runs: Vec<u64>,
+    /// The feed position of the last event before the snapshot's segment, when the snapshot
+    /// records it (see [`Counts::feed`]).
+    pub feed: Option<u64>,
 }
 
 /// Writes `complaints`, the outbox and dead letters of `frozen`, and the list of live `runs`,
@@ -81,6 +95,7 @@ pub(crate) fn write(
             outbox: frozen.outbox.len() as u64,
             dead: frozen.dead.len() as u64,
             runs: runs.to_vec(),
+            feed: Some(frozen.feed_end.get()),
         }))?;
         w.finish()
     })
@@ -113,9 +128,10 @@ impl Items<'_> {
     }
 }
 
-/// Reads snapshot `name` into the empty `memory`; returns the live runs it lists. Any damage
-/// is corruption: a snapshot gets its final name only once it is whole and durable.
-pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<Vec<u64>, FileError> {
+/// Reads snapshot `name` into the empty `memory`; returns the live runs it lists and where the
+/// feed stood. Any damage is corruption: a snapshot gets its final name only once it is whole
+/// and durable.
+pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<Read, FileError> {
     let path = dir.file(name);
     let data = dir.fs.read(&path).map_err(FileError::io("read", &path))?;
     frame::check_header(&data, &SNAPSHOT, &path)?;
@@ -156,6 +172,7 @@ pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<Vec<u6
     });
     let mut seen = Counts::default();
     let mut runs = Vec::new();
+    let mut feed = None;
     let mut end = None;
     for items in decoded {
         for item in items? {
@@ -183,13 +200,14 @@ pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<Vec<u6
                 }
                 Owned::End(mut counts) => {
                     runs = std::mem::take(&mut counts.runs);
+                    feed = counts.feed.take();
                     end = Some(counts);
                 }
             }
         }
     }
     match end {
-        Some(counts) if counts == seen => Ok(runs),
+        Some(counts) if counts == seen => Ok(Read { runs, feed }),
         Some(_) => Err(FileError::corrupt(
             &path,
             data.len() as u64,

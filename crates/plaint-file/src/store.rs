@@ -9,8 +9,8 @@ use crate::record::{self, Batch, Frame, Next, Record};
 use crate::run::Run;
 use crate::snapshot;
 use plaint_core::{
-    Append, CommandId, CommandRecord, Complaint, ComplaintId, ListQuery, NotificationId,
-    OutboxEntry, Page, Recorded, Settlement, Store, StoreError, Timestamp,
+    Append, CommandId, CommandRecord, Complaint, ComplaintId, FeedPage, ListQuery, NotificationId,
+    OutboxEntry, Page, Position, Recorded, Settlement, Store, StoreError, StoreFailure, Timestamp,
 };
 use plaint_memory::{Frozen, MemoryStore, Whole};
 use std::collections::{HashMap, HashSet};
@@ -155,6 +155,9 @@ pub struct FileStore {
     /// Every complaint with a running clock (the due-timer index needs them) and every
     /// complaint changed since the last checkpoint; the others are in `runs`.
     memory: MemoryStore,
+    /// The feed position before the first event this handle can read back: the last one
+    /// the snapshot it opened from holds.
+    feed_start: Position,
     /// The live runs, oldest first. A checkpoint replaces them and moves complaints out of
     /// memory under the write lock, so a reader holding the read lock sees every complaint.
     runs: RwLock<Vec<Arc<Run>>>,
@@ -310,6 +313,27 @@ fn apply(memory: &MemoryStore, runs: &Runs, record: Record) -> Result<Outcome, S
         }
         Record::Requeue { id, at } => Outcome::Requeued(memory.requeue(&id, at)?),
     })
+}
+
+/// How many events memory and `runs` hold (each complaint counted once, newest first): where
+/// the feed stood before a snapshot that does not record it.
+fn events_in(memory: &MemoryStore, runs: &cold::Runs) -> Result<u64, FileError> {
+    let mut query = ListQuery::new().limit(ListQuery::MAX_LIMIT);
+    let mut n = 0u64;
+    loop {
+        let page = cold::list(memory, runs, &query).map_err(|e| match e {
+            StoreError::Backend { source, .. } => match source.downcast::<FileError>() {
+                Ok(e) => *e,
+                Err(e) => FileError::Poisoned(e.to_string()),
+            },
+            e => FileError::Poisoned(e.to_string()),
+        })?;
+        n += page.items.iter().map(|c| c.version).sum::<u64>();
+        match page.next {
+            Some(next) => query = query.after(next),
+            None => return Ok(n),
+        }
+    }
 }
 
 /// How many runs a store keeps before a checkpoint merges some: each run costs a lookup of an
@@ -487,8 +511,11 @@ impl FileStore {
             .filter_map(|n| numbered(n, "snapshot-", ".snap"))
             .max();
         let mut live = Vec::new();
+        let mut feed_recorded = Some(0);
         if let Some(n) = snapshot {
-            for number in snapshot::read(&dir, &memory, &snapshot_name(n))? {
+            let read = snapshot::read(&dir, &memory, &snapshot_name(n))?;
+            feed_recorded = read.feed;
+            for number in read.runs {
                 let run = Run::open(&dir, number).map_err(|e| match e {
                     FileError::Io { source, path, .. }
                         if source.kind() == std::io::ErrorKind::NotFound =>
@@ -502,6 +529,16 @@ impl FileStore {
             report.snapshot = Some(dir.file(&snapshot_name(n)));
             report.runs = live.len();
         }
+        // The log's events continue the feed's numbering after the snapshot's; a snapshot
+        // written before the feed existed does not say where it stood, so count the events
+        // it and its runs hold (once: the next checkpoint's snapshot records it).
+        let feed_start = match feed_recorded {
+            Some(n) => n,
+            None => events_in(&memory, &live)?,
+        };
+        memory
+            .start_feed_after(Position(feed_start))
+            .map_err(|e| FileError::corrupt(dir.file("snapshot"), 0, e.to_string()))?;
         let mut next_run = names
             .iter()
             .filter_map(|n| numbered(n, "run-", ".tbl"))
@@ -692,6 +729,7 @@ impl FileStore {
         };
         let store = FileStore {
             memory,
+            feed_start: Position(feed_start),
             runs: RwLock::new(live),
             dir,
             options,
@@ -712,6 +750,18 @@ impl FileStore {
             report.checkpoint = Some(store.dir.file(&snapshot_name(n)));
         }
         Ok(Opened { store, report })
+    }
+
+    /// Where this handle's feed begins: [`Store::feed`] serves the positions after it. It is
+    /// the last event of the snapshot the store opened from — [`Position::START`] for a store
+    /// never checkpointed — since a checkpoint keeps each complaint's history but not the
+    /// order across complaints its events were recorded in. Positions are never renumbered:
+    /// the events after it keep the numbers they had, and new ones continue them. A
+    /// projection that falls further behind than this rebuilds from [`Store::list`] and
+    /// [`Store::history`] (whose events up to this position are all in them) and then
+    /// follows the feed from here.
+    pub fn feed_start(&self) -> Position {
+        self.feed_start
     }
 
     /// The store's directory.
@@ -1109,6 +1159,28 @@ impl Store for FileStore {
             return Ok(Some(r));
         }
         Ok(cold::command(&self.runs(), id)?)
+    }
+
+    /// Positions after [`FileStore::feed_start`]; reading from before it is a
+    /// [`StoreFailure::Unavailable`] failure naming it.
+    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
+        if after < self.feed_start {
+            return Err(StoreError::backend(
+                StoreFailure::Unavailable,
+                format!(
+                    "feed positions up to {} were checkpointed before this store was opened; \
+                     read from there (FileStore::feed_start)",
+                    self.feed_start
+                ),
+            ));
+        }
+        self.memory.feed_from(after, limit, |id| {
+            let found = cold::find(&self.runs(), id)?;
+            Ok(found
+                .map(|(run, s)| run.history(&s))
+                .transpose()?
+                .unwrap_or_default())
+        })
     }
 
     fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {

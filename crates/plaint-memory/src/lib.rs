@@ -7,8 +7,9 @@
 
 use foldhash::HashMap;
 use plaint_core::{
-    Append, CommandId, CommandRecord, Complaint, ComplaintId, ListQuery, NotificationId,
-    OutboxEntry, Page, Recorded, Settlement, Store, StoreError, Timestamp,
+    Append, CommandId, CommandRecord, Complaint, ComplaintId, FeedEntry, FeedPage, ListQuery,
+    NotificationId, OutboxEntry, Page, Position, Recorded, Settlement, Store, StoreError,
+    Timestamp,
 };
 use std::collections::{BTreeMap, BTreeSet, hash_map};
 use std::hash::{BuildHasher, Hash};
@@ -26,9 +27,18 @@ const SHARDS: usize = 16;
 /// changes them (a new complaint, a new due instant, notifications).
 ///
 /// Locks are always taken in one order — a complaint shard (several in shard order), then a
-/// command shard (several in shard order), then the indexes — and an append holds its
-/// complaint's shard until the indexes follow it, so a reader that finds a complaint in an
-/// index and then loads it sees the state the index describes.
+/// command shard (several in shard order), then the feed, then the indexes — and an append
+/// holds its complaint's shard until the indexes follow it, so a reader that finds a
+/// complaint in an index and then loads it sees the state the index describes.
+///
+/// The feed ([`Store::feed`]) is the one total order of appends: every append, with its
+/// complaint's shard held and its events in the history, takes the feed's own lock just long
+/// enough to push `(complaint, version)` for each event, so positions are given in the order
+/// appends commit and a reader that finds position `n` in the feed finds the event in the
+/// history. That lock is the only one every append takes; it is held for a few pushes (the
+/// feed grows in chunks, so never for a copy of it), so appends to different complaints still run in parallel
+/// but meet there for that long. Events put back by [`MemoryStore::restore`] are not in the
+/// feed: they were recorded before.
 ///
 /// ```
 /// use plaint_core::{ListQuery, Store};
@@ -39,8 +49,49 @@ const SHARDS: usize = 16;
 pub struct MemoryStore {
     shards: Box<[RwLock<Shard>]>,
     commands: Box<[Mutex<HashMap<CommandId, CommandRecord>>]>,
+    feed: RwLock<Feed>,
     index: RwLock<Index>,
     hasher: foldhash::fast::FixedState,
+}
+
+/// Entries per chunk of the feed: growing it never copies what it holds (one vector would,
+/// under the lock every append takes).
+const FEED_CHUNK: usize = 4096;
+
+/// The feed: the complaint and version of the event at each position after `base`, in
+/// chunks of [`FEED_CHUNK`].
+#[derive(Debug, Default)]
+struct Feed {
+    /// The position before the first one held here.
+    base: u64,
+    len: usize,
+    chunks: Vec<Vec<(ComplaintId, u64)>>,
+}
+
+impl Feed {
+    fn push(&mut self, entry: (ComplaintId, u64)) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < FEED_CHUNK => chunk.push(entry),
+            _ => {
+                let mut chunk = Vec::with_capacity(FEED_CHUNK);
+                chunk.push(entry);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Entries `from..to` (indexes after `base`, within `len`).
+    fn slice(&self, from: usize, to: usize) -> Vec<(ComplaintId, u64)> {
+        (from..to)
+            .filter_map(|i| {
+                self.chunks
+                    .get(i / FEED_CHUNK)?
+                    .get(i % FEED_CHUNK)
+                    .cloned()
+            })
+            .collect()
+    }
 }
 
 impl Default for MemoryStore {
@@ -48,6 +99,7 @@ impl Default for MemoryStore {
         Self {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             commands: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            feed: RwLock::default(),
             index: RwLock::default(),
             hasher: foldhash::fast::FixedState::default(),
         }
@@ -106,6 +158,8 @@ pub struct Frozen {
     pub outbox: Vec<OutboxEntry>,
     /// The dead letters, oldest first.
     pub dead: Vec<OutboxEntry>,
+    /// The feed's newest position: the last event these complaints hold.
+    pub feed_end: Position,
 }
 
 /// A complaint's state and its history, shared.
@@ -232,7 +286,8 @@ impl MemoryStore {
 
     /// Keeps only the complaints `keep` accepts: the others leave, with their command ids and
     /// their place in the indexes (for stores that move complaints to their own files and
-    /// keep a `MemoryStore` for the rest). The outbox and dead letters stay.
+    /// keep a `MemoryStore` for the rest). The outbox and dead letters stay, and so do the
+    /// feed's entries: [`MemoryStore::feed_from`] asks the store for the events it let go.
     pub fn retain(&self, mut keep: impl FnMut(&Complaint) -> bool) {
         let mut shards: Vec<_> = self.shards.iter().map(write).collect();
         let mut commands: Vec<_> = self.commands.iter().map(lock).collect();
@@ -252,13 +307,108 @@ impl MemoryStore {
         }
     }
 
+    /// Starts the feed's numbering after `base`, for a durable store that rebuilds its
+    /// memory from its files: the next append's first event gets position `base + 1`.
+    /// Nothing before it is served by [`MemoryStore::feed_from`].
+    ///
+    /// # Errors
+    /// [`StoreError::Malformed`] when the feed already holds events.
+    pub fn start_feed_after(&self, base: Position) -> Result<(), StoreError> {
+        let mut feed = write(&self.feed);
+        if feed.len != 0 {
+            return Err(StoreError::Malformed("the feed is already numbered".into()));
+        }
+        feed.base = base.get();
+        Ok(())
+    }
+
+    /// The position of the newest event in the feed ([`Position::START`] when there is none).
+    pub fn feed_end(&self) -> Position {
+        let feed = read(&self.feed);
+        Position(feed.base + feed.len as u64)
+    }
+
+    /// The feed, as [`Store::feed`], for a store that keeps some complaints elsewhere
+    /// ([`MemoryStore::retain`]): `elsewhere` gives the history of a complaint no longer held
+    /// here. Positions at or before the base ([`MemoryStore::start_feed_after`]) are not
+    /// held: reading them is [`StoreError::Malformed`] unless the page would be empty anyway.
+    ///
+    /// # Errors
+    /// What `elsewhere` fails with, [`StoreError::Malformed`] as above or when a feed entry's
+    /// event is found nowhere.
+    pub fn feed_from(
+        &self,
+        after: Position,
+        limit: usize,
+        mut elsewhere: impl FnMut(&ComplaintId) -> Result<Vec<Recorded>, StoreError>,
+    ) -> Result<FeedPage, StoreError> {
+        let limit = limit.min(FeedPage::MAX_LIMIT);
+        // The slice is copied with the feed's lock held, then let go: the lock order puts
+        // shards first.
+        let (base, slice): (u64, Vec<(ComplaintId, u64)>) = {
+            let feed = read(&self.feed);
+            let end = feed.base + feed.len as u64;
+            if after.get() >= end || limit == 0 {
+                return Ok(FeedPage {
+                    entries: Vec::new(),
+                    next: after,
+                });
+            }
+            if after.get() < feed.base {
+                return Err(StoreError::Malformed(format!(
+                    "feed positions up to {} are not held by this store",
+                    feed.base
+                )));
+            }
+            let from = (after.get() - feed.base) as usize;
+            let to = from.saturating_add(limit).min(feed.len);
+            (feed.base + from as u64, feed.slice(from, to))
+        };
+        let mut entries = Vec::with_capacity(slice.len());
+        // Consecutive events of one complaint are read under one look.
+        let mut cached: Option<(ComplaintId, Arc<Vec<Recorded>>)> = None;
+        for (i, (id, version)) in slice.into_iter().enumerate() {
+            let fresh = match &cached {
+                Some((c, h)) => *c != id || (h.len() as u64) < version,
+                None => true,
+            };
+            if fresh {
+                let held = read(self.shard(&id))
+                    .complaints
+                    .get(&id)
+                    .map(|e| Arc::clone(&e.history));
+                let history = match held {
+                    Some(h) if h.len() as u64 >= version => h,
+                    _ => Arc::new(elsewhere(&id)?),
+                };
+                cached = Some((id.clone(), history));
+            }
+            let recorded = cached
+                .as_ref()
+                .and_then(|(_, h)| h.get((version as usize).checked_sub(1)?))
+                .cloned()
+                .ok_or_else(|| {
+                    StoreError::Malformed(format!("feed event {id}@{version} is missing"))
+                })?;
+            entries.push(FeedEntry {
+                position: Position(base + i as u64 + 1),
+                complaint: id,
+                recorded,
+            });
+        }
+        let next = entries.last().map_or(after, |e| e.position);
+        Ok(FeedPage { entries, next })
+    }
+
     /// Everything the store holds now, for a snapshot: each complaint (in id order) with its
     /// history, the outbox, the dead letters. Costs a reference count per complaint, not a
     /// copy, and holds the read locks only that long; later writes leave the view as it was.
     pub fn freeze(&self) -> Frozen {
         let shards: Vec<_> = self.shards.iter().map(read).collect();
+        let feed_end = self.feed_end();
         let index = read(&self.index);
         Frozen {
+            feed_end,
             complaints: index
                 .ids
                 .iter()
@@ -275,6 +425,7 @@ impl Store for MemoryStore {
     fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
         append.check()?;
         let outbox: Vec<OutboxEntry> = append.outbox_entries().collect();
+        let append_len = append.events.len() as u64;
         let mut shard = write(self.shard(&append.complaint));
         let entry = shard.complaints.get_mut(&append.complaint);
         let actual = entry.as_ref().map_or(0, |e| e.state.version);
@@ -313,6 +464,13 @@ impl Store for MemoryStore {
             version: state.version,
         });
         drop(commands);
+        {
+            let mut feed = write(&self.feed);
+            let first = (state.version + 1).saturating_sub(append_len);
+            for v in first..=state.version {
+                feed.push((append.complaint.clone(), v));
+            }
+        }
         let new_due = state.next_due();
         if new || old_due != new_due || !outbox.is_empty() {
             let mut index = write(&self.index);
@@ -436,6 +594,10 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
+    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
+        self.feed_from(after, limit, |_| Ok(Vec::new()))
+    }
+
     /// Counts by walking the ids a batch at a time and testing each complaint in place:
     /// nothing is gathered.
     fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
@@ -543,6 +705,24 @@ mod tests {
         let claimed = store.claim_outbox(end, chrono::Duration::MAX, 10).unwrap();
         assert!(!claimed.is_empty());
         assert!(claimed.iter().all(|e| e.next_attempt == end));
+    }
+
+    #[test]
+    fn the_feed_reads_across_its_chunks() {
+        let mut feed = Feed::default();
+        let id = ComplaintId::new("C-1").unwrap();
+        let n = 2 * FEED_CHUNK + 10;
+        for v in 1..=n as u64 {
+            feed.push((id.clone(), v));
+        }
+        assert_eq!(feed.len, n);
+        let across: Vec<u64> = feed
+            .slice(FEED_CHUNK - 2, 2 * FEED_CHUNK + 3)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let want: Vec<u64> = (FEED_CHUNK as u64 - 1..=2 * FEED_CHUNK as u64 + 3).collect();
+        assert_eq!(across, want);
     }
 
     #[test]
