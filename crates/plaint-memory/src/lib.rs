@@ -54,8 +54,8 @@ pub struct MemoryStore {
     hasher: foldhash::fast::FixedState,
 }
 
-/// Entries per chunk of the feed: growing it never copies what it holds (one vector would,
-/// under the lock every append takes).
+/// Entries per chunk of the feed: growing it copies at most the first chunk, as it fills, and
+/// never what the feed holds beyond (one vector would, under the lock every append takes).
 const FEED_CHUNK: usize = 4096;
 
 /// The feed: the complaint and version of the event at each position after `base`, in
@@ -73,7 +73,13 @@ impl Feed {
         match self.chunks.last_mut() {
             Some(chunk) if chunk.len() < FEED_CHUNK => chunk.push(entry),
             _ => {
-                let mut chunk = Vec::with_capacity(FEED_CHUNK);
+                // The first chunk grows as it fills (a small store stays small); the next ones
+                // are made whole.
+                let mut chunk = if self.chunks.is_empty() {
+                    Vec::with_capacity(64)
+                } else {
+                    Vec::with_capacity(FEED_CHUNK)
+                };
                 chunk.push(entry);
                 self.chunks.push(chunk);
             }
