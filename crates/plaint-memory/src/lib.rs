@@ -193,6 +193,19 @@ fn lock<T>(lock: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl MemoryStore {
+    /// At most `n` complaint ids after `after`, in id order, with the index let go on return
+    /// (the lock order puts shards first, so callers read complaints after this).
+    fn ids_after(&self, after: Option<&ComplaintId>, n: usize) -> Vec<ComplaintId> {
+        let index = read(&self.index);
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        index
+            .ids
+            .range::<ComplaintId, _>((start, Bound::Unbounded))
+            .take(n)
+            .cloned()
+            .collect()
+    }
+
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
@@ -610,19 +623,7 @@ impl Store for MemoryStore {
         let mut n = 0u64;
         let mut after: Option<ComplaintId> = None;
         loop {
-            let batch: Vec<ComplaintId> = {
-                let index = read(&self.index);
-                let start = match &after {
-                    Some(after) => Bound::Excluded(after),
-                    None => Bound::Unbounded,
-                };
-                index
-                    .ids
-                    .range::<ComplaintId, _>((start, Bound::Unbounded))
-                    .take(ListQuery::MAX_LIMIT)
-                    .cloned()
-                    .collect()
-            };
+            let batch = self.ids_after(after.as_ref(), ListQuery::MAX_LIMIT);
             let Some(last) = batch.last().cloned() else {
                 return Ok(n);
             };
@@ -641,19 +642,7 @@ impl Store for MemoryStore {
         let mut items: Vec<Arc<Complaint>> = Vec::with_capacity(query.limit);
         let mut after = query.after.clone();
         loop {
-            let batch: Vec<ComplaintId> = {
-                let index = read(&self.index);
-                let start = match &after {
-                    Some(after) => Bound::Excluded(after),
-                    None => Bound::Unbounded,
-                };
-                index
-                    .ids
-                    .range::<ComplaintId, _>((start, Bound::Unbounded))
-                    .take(query.limit + 1)
-                    .cloned()
-                    .collect()
-            };
+            let batch = self.ids_after(after.as_ref(), query.limit + 1);
             let Some(last) = batch.last().cloned() else {
                 return Ok(Page { items, next: None });
             };
