@@ -675,3 +675,23 @@ fn complainant_data_never_reaches_debug_output() {
         "{shown}"
     );
 }
+
+/// A complainant's command on someone else's complaint answers exactly as on a complaint that
+/// does not exist: nothing tells them it is there.
+#[test]
+fn a_stranger_complainant_learns_nothing_of_a_complaint_that_exists() {
+    let (e, _, _) = engine();
+    let existing = ComplaintId::new("C-1").unwrap();
+    receive(&e, &existing, "r1");
+    let missing = ComplaintId::new("C-2").unwrap();
+    let accept = || Command::AcceptProposal { agreement: None };
+    let there = e
+        .execute(cmd("s1"), &existing, accept(), &testing::stranger())
+        .unwrap_err();
+    let absent = e
+        .execute(cmd("s2"), &missing, accept(), &testing::stranger())
+        .unwrap_err();
+    assert_eq!(there.to_string(), absent.to_string());
+    assert_eq!((there.code(), absent.code()), ("not_found", "not_found"));
+    assert_eq!(e.history(&existing).unwrap().len(), 1, "nothing changed");
+}

@@ -498,7 +498,6 @@ fn rejections_and_forbidden_reasons_have_distinct_codes() {
             amount: money,
         },
         plaint::ForbiddenReason::SystemOnly,
-        plaint::ForbiddenReason::NotTheirComplaint,
         plaint::ForbiddenReason::OwnProposal,
         plaint::ForbiddenReason::NotApprovable,
         plaint::ForbiddenReason::ActionNotForRole {

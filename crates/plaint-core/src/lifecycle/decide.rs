@@ -610,9 +610,11 @@ fn authorize(
             if !CommandKind::COMPLAINANT.contains(&kind) {
                 return forbidden(actor, kind, ForbiddenReason::NotForComplainants);
             }
+            // Someone else's complaint is, to them, no complaint at all: the answer is the
+            // one for a complaint that does not exist, so it reveals nothing.
             match complaint {
                 Some(c) if c.intake.complainant.id == actor.id => Ok(()),
-                _ => forbidden(actor, kind, ForbiddenReason::NotTheirComplaint),
+                _ => Err(Rejection::NotFound),
             }
         }
         // The action's own roles decide, once the action is known (`authorize_action`).

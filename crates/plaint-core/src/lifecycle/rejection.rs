@@ -101,9 +101,6 @@ pub enum ForbiddenReason {
     /// Only the engine, as the system actor, may tick; the system may do nothing else.
     #[error("only the system ticks, and it does nothing else")]
     SystemOnly,
-    /// A complainant acted on someone else's complaint.
-    #[error("it is not their complaint")]
-    NotTheirComplaint,
     /// The proposer may not approve their own proposal.
     #[error("they proposed it themselves")]
     OwnProposal,
@@ -138,7 +135,6 @@ impl ForbiddenReason {
             Self::TierNotApprovable { .. } => "tier_not_approvable",
             Self::OverCap { .. } => "over_cap",
             Self::SystemOnly => "system_only",
-            Self::NotTheirComplaint => "not_their_complaint",
             Self::OwnProposal => "own_proposal",
             Self::NotApprovable => "not_approvable",
             Self::ActionNotForRole { .. } => "action_not_for_role",
