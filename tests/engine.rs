@@ -236,20 +236,19 @@ fn commands_on_a_missing_complaint_are_not_found() {
     assert!(matches!(err, EngineError::Rejected(Rejection::NotFound)));
 }
 
-/// A store that lets another writer slip in before the engine's first `n` appends.
+/// Appends that let another writer slip in before the engine's first `n` appends.
 struct Racing {
-    inner: MemoryStore,
     races_left: std::sync::atomic::AtomicU32,
     racing: AtomicBool,
 }
 
-impl Store for Racing {
-    fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
+impl OnAppend for Racing {
+    fn append(&self, inner: &MemoryStore, append: Append) -> Result<Arc<Complaint>, StoreError> {
         let left = self.races_left.load(Ordering::SeqCst);
         if left > 0 && !self.racing.swap(true, Ordering::SeqCst) {
             self.races_left.store(left - 1, Ordering::SeqCst);
             // Another clerk adds evidence first.
-            let state = self.inner.load(&append.complaint)?.expect("exists");
+            let state = inner.load(&append.complaint)?.expect("exists");
             let rival = CommandId::new(format!("rival-{left}")).unwrap();
             let evidence = Event::EvidenceAdded {
                 evidence: Evidence {
@@ -266,61 +265,21 @@ impl Store for Racing {
                 &rival,
             );
             let rival = Append::new(append.complaint.clone(), rival, state.version, events);
-            self.inner.append(rival)?;
+            inner.append(rival)?;
             self.racing.store(false, Ordering::SeqCst);
         }
-        self.inner.append(append)
-    }
-    fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
-        self.inner.load(id)
-    }
-    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
-        self.inner.history(id)
-    }
-    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        self.inner.command(id)
-    }
-    fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
-        self.inner.list(q)
-    }
-    fn due(
-        &self,
-        upto: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
-        self.inner.due(upto, limit)
-    }
-    fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        self.inner.next_due()
-    }
-    fn claim_outbox(
-        &self,
-        now: Timestamp,
-        lease: chrono::Duration,
-        limit: usize,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.inner.claim_outbox(now, lease, limit)
-    }
-    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
-        self.inner.settle(id, outcome)
-    }
-    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.inner.dead_letters()
-    }
-    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
-        self.inner.requeue(id, at)
-    }
-    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
-        self.inner.feed(after, limit)
+        inner.append(append)
     }
 }
 
-fn racing_engine(races: u32, attempts: u32) -> Engine<Arc<Racing>, DiscardNotifier, ManualClock> {
-    let store = Arc::new(Racing {
-        inner: MemoryStore::new(),
+fn racing_engine(
+    races: u32,
+    attempts: u32,
+) -> Engine<Arc<Intercepted<Racing>>, DiscardNotifier, ManualClock> {
+    let store = Arc::new(Intercepted::new(Racing {
         races_left: 0.into(),
         racing: AtomicBool::new(false),
-    });
+    }));
     let e = Engine::builder(Arc::clone(&store), testing::policy())
         .clock(ManualClock::new(testing::t(1)))
         .max_attempts(attempts)
@@ -332,7 +291,7 @@ fn racing_engine(races: u32, attempts: u32) -> Engine<Arc<Racing>, DiscardNotifi
         &testing::agent(),
     )
     .unwrap();
-    store.races_left.store(races, Ordering::SeqCst);
+    store.on_append.races_left.store(races, Ordering::SeqCst);
     e
 }
 

@@ -14,16 +14,21 @@ fn cid(s: &str) -> ComplaintId {
     ComplaintId::new(s).unwrap()
 }
 
-fn receive<S: Store>(engine: &Eng<S>, id: &str, command: &str) {
-    let c = Command::Receive(Arc::new(testing::intake(testing::t(0))));
+/// Runs `command` as the agent under command id `id`.
+fn run<S: Store>(engine: &Eng<S>, complaint: &str, id: &str, command: Command) {
     engine
         .execute(
-            CommandId::new(command).unwrap(),
-            &cid(id),
-            c,
+            CommandId::new(id).unwrap(),
+            &cid(complaint),
+            command,
             &testing::agent(),
         )
         .unwrap();
+}
+
+fn receive<S: Store>(engine: &Eng<S>, id: &str, command: &str) {
+    let c = Command::Receive(Arc::new(testing::intake(testing::t(0))));
+    run(engine, id, command, c);
 }
 
 fn add_evidence<S: Store>(engine: &Eng<S>, id: &str, command: &str) {
@@ -32,14 +37,7 @@ fn add_evidence<S: Store>(engine: &Eng<S>, id: &str, command: &str) {
         reference: format!("photo-{command}").into(),
         content_hash: None,
     });
-    engine
-        .execute(
-            CommandId::new(command).unwrap(),
-            &cid(id),
-            c,
-            &testing::agent(),
-        )
-        .unwrap();
+    run(engine, id, command, c);
 }
 
 type Eng<S> = Engine<S, plaint::DiscardNotifier, ManualClock>;

@@ -3,12 +3,15 @@
 //! `docs/wire.md` parses, and every error has its stable code.
 //! Regenerate the schemas with `PLAINT_WRITE_SCHEMA=1 cargo test --test wire`.
 
+mod common;
+
+use common::{Intercepted, OnAppend};
 use plaint::file::{FileError, FileStore, Options};
 use plaint::wire::{ERROR_CODES, ErrorBody};
 use plaint::{
-    Actor, ActorId, Append, Command, CommandId, CommandKind, CommandRecord, Complaint, ComplaintId,
-    Engine, EngineError, ListQuery, MemoryStore, NotificationId, OutboxEntry, Page, Recorded,
-    Rejection, Settlement, Store, StoreError, StoreFailure, Timestamp,
+    Actor, ActorId, Append, Command, CommandId, CommandKind, Complaint, ComplaintId, Engine,
+    EngineError, ListQuery, MemoryStore, Recorded, Rejection, Store, StoreError, StoreFailure,
+    Timestamp,
 };
 use plaint_core::testing;
 use std::collections::BTreeSet;
@@ -204,57 +207,12 @@ fn the_sample_intake_is_a_valid_receive() {
 /// How a failing store makes its error.
 type MakeError = fn() -> StoreError;
 
-/// A store whose appends fail as `fail` says; everything else is a `MemoryStore`'s.
-struct Failing {
-    inner: MemoryStore,
-    fail: MakeError,
-}
+/// Appends that fail as the function says (the rest of the store is a `MemoryStore`).
+struct Failing(MakeError);
 
-impl Store for Failing {
-    fn append(&self, _: Append) -> Result<Arc<Complaint>, StoreError> {
-        Err((self.fail)())
-    }
-    fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
-        self.inner.load(id)
-    }
-    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
-        self.inner.history(id)
-    }
-    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        self.inner.command(id)
-    }
-    fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
-        self.inner.list(query)
-    }
-    fn due(
-        &self,
-        upto: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
-        self.inner.due(upto, limit)
-    }
-    fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        self.inner.next_due()
-    }
-    fn claim_outbox(
-        &self,
-        now: Timestamp,
-        lease: plaint::chrono::Duration,
-        limit: usize,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.inner.claim_outbox(now, lease, limit)
-    }
-    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
-        self.inner.settle(id, outcome)
-    }
-    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.inner.dead_letters()
-    }
-    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
-        self.inner.requeue(id, at)
-    }
-    fn feed(&self, after: plaint::Position, limit: usize) -> Result<plaint::FeedPage, StoreError> {
-        self.inner.feed(after, limit)
+impl OnAppend for Failing {
+    fn append(&self, _: &MemoryStore, _: Append) -> Result<Arc<Complaint>, StoreError> {
+        Err((self.0)())
     }
 }
 
@@ -349,14 +307,7 @@ fn every_error() -> Vec<(&'static str, EngineError)> {
         }),
     ];
     for (code, fail) in failures {
-        let engine = Engine::builder(
-            Failing {
-                inner: MemoryStore::new(),
-                fail,
-            },
-            testing::policy(),
-        )
-        .build();
+        let engine = Engine::builder(Intercepted::new(Failing(fail)), testing::policy()).build();
         let e = engine
             .execute(cmd("c1"), &id, receive(), &agent)
             .unwrap_err();

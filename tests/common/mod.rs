@@ -159,3 +159,80 @@ pub fn cases(default: u32) -> u32 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// What a test does with the appends of an [`Intercepted`] store (let a rival slip in first,
+/// fail them); `inner` is the store they would reach.
+pub trait OnAppend: Send + Sync {
+    fn append(
+        &self,
+        inner: &plaint::MemoryStore,
+        append: Append,
+    ) -> Result<std::sync::Arc<Complaint>, StoreError>;
+}
+
+/// A `MemoryStore` whose appends go through `on_append`; every other call is the inner
+/// store's.
+pub struct Intercepted<A> {
+    pub inner: plaint::MemoryStore,
+    pub on_append: A,
+}
+
+impl<A> Intercepted<A> {
+    pub fn new(on_append: A) -> Self {
+        Self {
+            inner: plaint::MemoryStore::new(),
+            on_append,
+        }
+    }
+}
+
+impl<A: OnAppend> Store for Intercepted<A> {
+    fn append(&self, append: Append) -> Result<std::sync::Arc<Complaint>, StoreError> {
+        self.on_append.append(&self.inner, append)
+    }
+    fn load(&self, id: &ComplaintId) -> Result<Option<std::sync::Arc<Complaint>>, StoreError> {
+        self.inner.load(id)
+    }
+    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
+        self.inner.history(id)
+    }
+    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        self.inner.command(id)
+    }
+    fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
+        self.inner.list(q)
+    }
+    fn count(&self, q: &ListQuery) -> Result<u64, StoreError> {
+        self.inner.count(q)
+    }
+    fn due(
+        &self,
+        upto: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
+        self.inner.due(upto, limit)
+    }
+    fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.inner.next_due()
+    }
+    fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.inner.claim_outbox(now, lease, limit)
+    }
+    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
+        self.inner.settle(id, outcome)
+    }
+    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.inner.dead_letters()
+    }
+    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
+        self.inner.requeue(id, at)
+    }
+    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
+        self.inner.feed(after, limit)
+    }
+}

@@ -483,16 +483,11 @@ pub fn concurrent_appends_lose_nothing<S: Store + 'static>(store: Arc<S>) {
                 receive(&*store, &own, &format!("own-{t}"));
                 let mut won = 0;
                 for i in 0..50 {
-                    let e = crate::model::Evidence {
-                        kind: crate::model::EvidenceKind::Photo,
-                        reference: format!("photo-{t}-{i}").into(),
-                        content_hash: None,
-                    };
                     let a = next_append(
                         &*store,
                         &shared,
                         &format!("s-{t}-{i}"),
-                        Command::AddEvidence(e),
+                        evidence(&format!("{t}-{i}")),
                     );
                     match store.append(a) {
                         Ok(_) => won += 1,
