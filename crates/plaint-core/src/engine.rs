@@ -547,10 +547,17 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         if state.intake.complainant.id != actor.id {
             return Err(Rejection::NotFound.into());
         }
-        let history = self.store.history(id)?;
-        let state = Complaint::replay(id.clone(), &history)
-            .map(Arc::new)
-            .unwrap_or(state);
+        self.with_history(state)
+    }
+
+    /// `state` with its history up to `state`'s version (a command may have come in between
+    /// the two reads: the history is cut to the state, so the two agree without a replay).
+    fn with_history(
+        &self,
+        state: Arc<Complaint>,
+    ) -> Result<(Arc<Complaint>, Vec<Recorded>), EngineError> {
+        let mut history = self.store.history(&state.id)?;
+        history.retain(|r| r.version <= state.version);
         Ok((state, history))
     }
 
@@ -593,13 +600,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             // A complainant's view reads the history (the query holds only their own
             // complaints, and the view checks again); others' views need only the state.
             let (state, history) = match actor.kind {
-                crate::ActorKind::Complainant => {
-                    let history = self.store.history(&c.id)?;
-                    let state = Complaint::replay(c.id.clone(), &history)
-                        .map(Arc::new)
-                        .unwrap_or(c);
-                    (state, history)
-                }
+                crate::ActorKind::Complainant => self.with_history(c)?,
                 _ => (c, Vec::new()),
             };
             let policy = self.policy(&state)?;

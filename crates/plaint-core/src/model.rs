@@ -263,6 +263,13 @@ pub struct Responsibility {
     pub party: Party,
 }
 
+impl Responsibility {
+    /// Whether `department` answers for the complaint, as primary or collaborating department.
+    pub fn involves(&self, department: &DepartmentKey) -> bool {
+        &self.primary == department || self.collaborating.contains(department)
+    }
+}
+
 /// Where the fault lies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]

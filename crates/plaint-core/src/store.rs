@@ -466,12 +466,14 @@ impl ListQuery {
             c.stage.kind(),
             c.tier.as_ref(),
             responsibility.map(|r| &r.primary),
-        ) && self.responsible.as_ref().is_none_or(|d| {
-            responsibility.is_some_and(|r| &r.primary == d || r.collaborating.contains(d))
-        }) && self
-            .complainant
+        ) && self
+            .responsible
             .as_ref()
-            .is_none_or(|a| &c.intake.complainant.id == a)
+            .is_none_or(|d| responsibility.is_some_and(|r| r.involves(d)))
+            && self
+                .complainant
+                .as_ref()
+                .is_none_or(|a| &c.intake.complainant.id == a)
             && self.received_from.is_none_or(|t| c.intake.received_at >= t)
             && self
                 .received_before

@@ -321,12 +321,9 @@ fn decide_open(
             if proposal.proposed_by == actor.id {
                 return forbidden(actor, CommandKind::Approve, ForbiddenReason::OwnProposal);
             }
-            let approving: Vec<&crate::policy::RoleDef> = policy
+            let mut approving: Vec<&crate::policy::RoleDef> = policy
                 .acting_roles(actor, Some(c))
                 .filter(|r| r.may.contains(&CommandKind::Approve))
-                .collect();
-            let approving: Vec<&crate::policy::RoleDef> = approving
-                .into_iter()
                 .filter(|r| r.approve_tiers.is_empty() || r.approve_tiers.contains(&tier))
                 .collect();
             if approving.is_empty() {
@@ -338,10 +335,7 @@ fn decide_open(
             }
             // The roles whose condition allows this proposal: their limits and caps count.
             let facts = Facts::of(c).with_tier(&tier);
-            let approving: Vec<&crate::policy::RoleDef> = approving
-                .into_iter()
-                .filter(|r| r.approve_when.as_ref().is_none_or(|w| w.holds(&facts)))
-                .collect();
+            approving.retain(|r| r.approve_when.as_ref().is_none_or(|w| w.holds(&facts)));
             if approving.is_empty() {
                 return forbidden(actor, CommandKind::Approve, ForbiddenReason::NotApprovable);
             }

@@ -142,11 +142,8 @@ impl<'p> Availability<'p> {
 
 /// Whether some target of `def` is "at once" (it then may run without a deadline).
 fn is_at_once(def: &ClockDef) -> bool {
-    def.targets
-        .values()
-        .chain(def.channel_targets.values())
-        .chain(def.target_rules.iter().map(|r| &r.target))
-        .any(|t| matches!(t, crate::sla::Target::AtOnce))
+    def.all_targets()
+        .any(|(_, t, _)| matches!(t, crate::sla::Target::AtOnce))
 }
 
 /// Whether a moment is about one clock (its `{clock}` and `{deadline}`).

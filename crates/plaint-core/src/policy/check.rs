@@ -108,12 +108,7 @@ pub(super) fn check(policy: &Policy, p: &mut Problems) {
         tier(p, policy, &format!("scoring.per_tier.{t}"), t);
     }
     for k in policy.scoring.per_breach_of.keys() {
-        if !policy.clocks.iter().any(|c| &c.key == k) && !p.left_out("clocks", k.as_str()) {
-            p.add(
-                format!("scoring.per_breach_of.{k}"),
-                format!("unknown clock \"{k}\""),
-            );
-        }
+        clock_ref(p, policy, &format!("scoring.per_breach_of.{k}"), k.as_str());
     }
     if policy.scoring.primary_share > 100 {
         p.add("scoring.primary_share", "a share is at most 100 percent");
@@ -147,6 +142,13 @@ fn actions(policy: &Policy, p: &mut Problems) {
 }
 
 /// A clock trigger or notification moment that names an action must name a declared one.
+/// A clock named by a trigger or a scoring rule must be one the policy defines.
+fn clock_ref(p: &mut Problems, policy: &Policy, path: &str, key: &str) {
+    if !policy.clocks.iter().any(|c| c.key.as_str() == key) && !p.left_out("clocks", key) {
+        p.add(path, format!("unknown clock \"{key}\""));
+    }
+}
+
 fn action_ref(p: &mut Problems, policy: &Policy, path: &str, key: &crate::ActionKey) {
     if policy.action(key).is_none() && !p.left_out("actions", key.as_str()) {
         p.add(path, format!("unknown action \"{key}\""));
@@ -382,12 +384,7 @@ fn clocks(policy: &Policy, p: &mut Problems) {
                 let path = format!("{at}.{name}[{k}]");
                 match t {
                     Trigger::Action(key) => action_ref(p, policy, &path, key),
-                    Trigger::Clock { clock, .. }
-                        if !policy.clocks.iter().any(|d| &d.key == clock)
-                            && !p.left_out("clocks", clock.as_str()) =>
-                    {
-                        p.add(path, format!("unknown clock \"{clock}\""));
-                    }
+                    Trigger::Clock { clock, .. } => clock_ref(p, policy, &path, clock.as_str()),
                     _ => {}
                 }
             }
@@ -425,19 +422,6 @@ fn clocks(policy: &Policy, p: &mut Problems) {
             Some(_) => true,
             None => false,
         };
-        let by_channel = c
-            .channel_targets
-            .iter()
-            .map(|(k, t)| (format!("{at}.channel_targets.{k}"), t, None));
-        let by_tier = c
-            .targets
-            .iter()
-            .map(|(k, t)| (format!("{at}.targets.{k}"), t, Some(k)));
-        let by_rule = c
-            .target_rules
-            .iter()
-            .enumerate()
-            .map(|(r, rule)| (format!("{at}.target_rules[{r}].target"), &rule.target, None));
         for (r, rule) in c.target_rules.iter().enumerate() {
             condition(
                 p,
@@ -449,7 +433,8 @@ fn clocks(policy: &Policy, p: &mut Problems) {
         if let Some(w) = &c.start_when {
             condition(p, policy, &format!("{at}.start_when"), w);
         }
-        for (path, target, tier_key) in by_tier.chain(by_channel).chain(by_rule) {
+        for (sub, target, tier_key) in c.all_targets() {
+            let path = format!("{at}.{sub}");
             if let Some(t) = tier_key {
                 tier(p, policy, &path, t);
             }
@@ -714,17 +699,7 @@ pub(super) fn warnings(policy: &Policy) -> Vec<Problem> {
             let secs = s.seconds();
             (secs > 0 && secs % 86_400 == 0).then_some(secs / 86_400)
         };
-        let by_tier = c.targets.iter().map(|(k, t)| (format!("targets.{k}"), t));
-        let by_channel = c
-            .channel_targets
-            .iter()
-            .map(|(k, t)| (format!("channel_targets.{k}"), t));
-        let by_rule = c
-            .target_rules
-            .iter()
-            .enumerate()
-            .map(|(r, rule)| (format!("target_rules[{r}].target"), &rule.target));
-        for (sub, target) in by_tier.chain(by_channel).chain(by_rule) {
+        for (sub, target, _) in c.all_targets() {
             let path = format!("clocks[{i}].{sub}");
             match *target {
                 Target::Window {

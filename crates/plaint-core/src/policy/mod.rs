@@ -283,18 +283,9 @@ impl Policy {
     /// The text for a notification in the policy's locale (or its first language): from the
     /// first rule that could have produced it, whatever its condition (`when`).
     pub fn text_for(&self, n: &crate::Notification) -> Option<&str> {
-        self.text_of(n, None)
-    }
-
-    /// [`Policy::text_for`] a notification whose moment is about `action` (a rule may name it).
-    pub(crate) fn text_of(
-        &self,
-        n: &crate::Notification,
-        action: Option<&ActionKey>,
-    ) -> Option<&str> {
         self.notifications
             .iter()
-            .filter(|r| r.on.covers(n.kind, action))
+            .filter(|r| r.on.covers(n.kind, None))
             .filter(|r| {
                 r.channel
                     .unwrap_or_else(|| crate::notify::Channel::default_for(&n.recipient))
@@ -563,8 +554,7 @@ impl RoleDef {
             RoleScope::Any => true,
             RoleScope::Responsible => {
                 let responsible = complaint.and_then(|c| c.responsibility.as_ref());
-                matches!((department, responsible), (Some(d), Some(r))
-                    if &r.primary == d || r.collaborating.contains(d))
+                matches!((department, responsible), (Some(d), Some(r)) if r.involves(d))
             }
         }
     }

@@ -216,6 +216,10 @@ impl<'a> Clocks<'a> {
         let facts = Facts::of(after).with_tier(&tier);
         let stage = after.stage.kind();
         let before_tier = before.map(|c| c.tier.as_ref().unwrap_or(default_tier));
+        // The complaint before the command, for the target each clock ran on then.
+        let before_facts = before
+            .zip(before_tier)
+            .map(|(b, t)| (b, t, Facts::of(b).with_tier(t)));
         let tier_changed = before_tier.is_some_and(|t| t != &tier).then(|| {
             events
                 .iter()
@@ -262,11 +266,7 @@ impl<'a> Clocks<'a> {
                     }
                     // A stop before the start ends the running cycle first.
                     if let (Some(st), Some(_)) = (open, stopped) {
-                        out.push(Event::ClockStopped {
-                            clock: def.key.clone(),
-                            cycle: st.cycle,
-                            outcome: outcome(st, now),
-                        });
+                        out.push(stopped_at(def, st, now));
                     }
                     out.extend(start);
                 }
@@ -275,19 +275,13 @@ impl<'a> Clocks<'a> {
             // (A clock this command would start and then stop does not start.)
             let Some(st) = open else { continue };
             if stopped.is_some() || stage.is_terminal() {
-                out.push(Event::ClockStopped {
-                    clock: def.key.clone(),
-                    cycle: st.cycle,
-                    outcome: outcome(st, now),
-                });
+                out.push(stopped_at(def, st, now));
                 continue;
             }
             // The target the clock ran on before the command, when it is another one now.
-            let changed = before
-                .and_then(|b| {
-                    let b_tier = b.tier.as_ref().unwrap_or(default_tier);
-                    target_of(def, &Facts::of(b).with_tier(b_tier), b, b_tier)
-                })
+            let changed = before_facts
+                .as_ref()
+                .and_then(|(b, b_tier, b_facts)| target_of(def, b_facts, b, b_tier))
                 .zip(target)
                 .filter(|(was, now)| was != now);
             // A tier without a target of its own keeps the clock on the first target's measure.
@@ -537,6 +531,15 @@ fn fired_at(e: &Event) -> Option<Timestamp> {
         | Event::ClockBreached { due, .. }
         | Event::RungReached { due, .. } => Some(*due),
         _ => None,
+    }
+}
+
+/// The event that stops the running cycle `st` of `def` at `now`, with how it ended.
+fn stopped_at(def: &ClockDef, st: &ClockState, now: Timestamp) -> Event {
+    Event::ClockStopped {
+        clock: def.key.clone(),
+        cycle: st.cycle,
+        outcome: outcome(st, now),
     }
 }
 

@@ -226,6 +226,28 @@ pub struct ClockDef {
     pub count_from: CountFrom,
 }
 
+impl ClockDef {
+    /// Every target of the clock with its path under the clock and, for a tier's, the tier:
+    /// the tiers' (`targets.major`), the channels' (`channel_targets.app`), then the target
+    /// rules' (`target_rules[0].target`).
+    pub fn all_targets(&self) -> impl Iterator<Item = (String, &Target, Option<&TierKey>)> + '_ {
+        let tiers = self
+            .targets
+            .iter()
+            .map(|(k, t)| (format!("targets.{k}"), t, Some(k)));
+        let channels = self
+            .channel_targets
+            .iter()
+            .map(|(k, t)| (format!("channel_targets.{k}"), t, None));
+        let rules = self
+            .target_rules
+            .iter()
+            .enumerate()
+            .map(|(r, rule)| (format!("target_rules[{r}].target"), &rule.target, None));
+        tiers.chain(channels).chain(rules)
+    }
+}
+
 /// A target that applies while its condition holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
