@@ -5,6 +5,7 @@
 //! Run: `cargo bench --bench lifecycle`.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use plaint::blocking::Wait as _;
 use plaint::{
     Actor, Command, CommandId, Complaint, ComplaintId, Engine, ManualClock, MemoryStore, Policy,
     Recorded, decide, testing,
@@ -52,6 +53,7 @@ fn run_engine(e: &BenchEngine, (id, cmds): Input) -> Arc<Complaint> {
         drop(last.take());
         last = Some(
             e.execute(cid, &id, cmd, &actor)
+                .wait()
                 .expect("the script is legal"),
         );
     }

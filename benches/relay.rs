@@ -4,6 +4,7 @@
 //! Run: `cargo bench --bench relay`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use plaint::blocking::Wait as _;
 use plaint::{
     Command, CommandId, ComplaintId, Engine, ManualClock, MemoryStore, Notification, Notifier,
     NotifyError, testing,
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 /// Accepts everything at once.
 struct Noop;
 impl Notifier for Noop {
-    fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
+    async fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
         Ok(())
     }
 }
@@ -24,7 +25,7 @@ impl Notifier for Noop {
 /// Takes a millisecond per call, like a slow SMS gateway.
 struct Slow;
 impl Notifier for Slow {
-    fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
+    async fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
         std::thread::sleep(Duration::from_millis(1));
         Ok(())
     }
@@ -48,6 +49,7 @@ fn filled<N: Notifier>(notifier: N, n: usize) -> BenchEngine<N> {
             receive,
             &testing::agent(),
         )
+        .wait()
         .unwrap();
         e.execute(
             CommandId::new(format!("a{i}")).unwrap(),
@@ -55,6 +57,7 @@ fn filled<N: Notifier>(notifier: N, n: usize) -> BenchEngine<N> {
             Command::Acknowledge,
             &testing::agent(),
         )
+        .wait()
         .unwrap();
     }
     e
@@ -70,7 +73,7 @@ fn relay(c: &mut Criterion) {
             for _ in 0..iters {
                 let e = filled(Noop, 1000);
                 let t = Instant::now();
-                let r = e.relay().unwrap();
+                let r = e.relay().wait().unwrap();
                 total += t.elapsed();
                 assert_eq!(r.delivered, 1000);
             }
@@ -84,7 +87,7 @@ fn relay(c: &mut Criterion) {
             for _ in 0..iters {
                 let e = filled(Slow, 100);
                 let t = Instant::now();
-                let r = e.relay().unwrap();
+                let r = e.relay().wait().unwrap();
                 total += t.elapsed();
                 assert_eq!(r.delivered, 100);
             }
@@ -109,7 +112,7 @@ fn relay(c: &mut Criterion) {
                 let (e, stop) = (Arc::clone(&e), Arc::clone(&stop));
                 std::thread::spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
-                        e.relay_batch(8).unwrap();
+                        e.relay_batch(8).wait().unwrap();
                     }
                 })
             });
@@ -126,6 +129,7 @@ fn relay(c: &mut Criterion) {
                         receive,
                         &testing::agent(),
                     )
+                    .wait()
                     .unwrap();
                     let t = Instant::now();
                     black_box(
@@ -135,6 +139,7 @@ fn relay(c: &mut Criterion) {
                             Command::Acknowledge,
                             &testing::agent(),
                         )
+                        .wait()
                         .unwrap(),
                     );
                     total += t.elapsed();

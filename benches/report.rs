@@ -5,6 +5,7 @@
 //! Run: `cargo bench --bench report`; `PLAINT_REPORT_COMPLAINTS=100000` for a smaller store.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use plaint::blocking::Wait as _;
 use plaint::report::{Period, Report};
 use plaint::{MemoryStore, Store, testing};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -30,7 +31,7 @@ fn report(c: &mut Criterion) {
     let store = MemoryStore::new();
     for (k, a) in support::appends(testing::sla_policy()).iter().enumerate() {
         for i in 0..n {
-            store.append(support::renumber(a, i, k)).unwrap();
+            store.append(support::renumber(a, i, k)).wait().unwrap();
         }
     }
     let policy = testing::sla_policy();
@@ -45,7 +46,7 @@ fn report(c: &mut Criterion) {
                 std::thread::sleep(Duration::from_millis(1));
             }
         });
-        let r = Report::from_store(&store, &policy, period).unwrap();
+        let r = Report::from_store(&store, &policy, period).wait().unwrap();
         done.store(true, Ordering::Relaxed);
         r.received
     });
@@ -59,7 +60,7 @@ fn report(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(30));
     g.bench_function(format!("month/{n}"), |b| {
-        b.iter(|| Report::from_store(&store, &policy, period).unwrap())
+        b.iter(|| Report::from_store(&store, &policy, period).wait().unwrap())
     });
     g.finish();
 }

@@ -14,6 +14,7 @@
 //! progress: `PLAINT_OPEN_IN_PROGRESS=10000`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use plaint::blocking::Wait as _;
 use plaint::file::{Durability, FileStore, Options};
 use plaint::{Append, Complaint, Recorded, Store, testing};
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -67,7 +68,7 @@ struct FileSink<'t> {
 
 impl Sink for FileSink<'_> {
     fn commit(&self, _w: usize, n: u64, k: usize) {
-        self.store.append(self.t.append(n, k)).unwrap();
+        self.store.append(self.t.append(n, k)).wait().unwrap();
     }
 }
 
@@ -324,7 +325,7 @@ fn build(dir: &Path, t: &Template, closed: u64, in_progress: u64) {
             t.appends.len() / 2
         };
         for k in 0..steps {
-            store.append(t.append(n, k)).unwrap();
+            store.append(t.append(n, k)).wait().unwrap();
         }
     }
     store.checkpoint().unwrap();
@@ -388,27 +389,27 @@ fn reads(c: &mut Criterion) {
     };
     let id = |k: u64| plaint::ComplaintId::new(format!("EXP-{k:07}")).unwrap();
     g.bench_function("load", |b| {
-        b.iter(|| store.load(&id(next())).unwrap().unwrap())
+        b.iter(|| store.load(&id(next())).wait().unwrap().unwrap())
     });
     g.bench_function("history", |b| {
-        b.iter(|| store.history(&id(next())).unwrap())
+        b.iter(|| store.history(&id(next())).wait().unwrap())
     });
     g.bench_function("command-recorded", |b| {
         b.iter(|| {
             let cmd = plaint::CommandId::new(format!("{}-3", next())).unwrap();
-            store.command(&cmd).unwrap().unwrap()
+            store.command(&cmd).wait().unwrap().unwrap()
         })
     });
     g.bench_function("command-unknown", |b| {
         b.iter(|| {
             let cmd = plaint::CommandId::new(format!("new-{}", next())).unwrap();
-            assert!(store.command(&cmd).unwrap().is_none())
+            assert!(store.command(&cmd).wait().unwrap().is_none())
         })
     });
     g.bench_function("list-100", |b| {
         b.iter(|| {
             let q = plaint::ListQuery::new().after(id(next())).limit(100);
-            store.list(&q).unwrap()
+            store.list(&q).wait().unwrap()
         })
     });
     g.finish();

@@ -6,6 +6,7 @@
 
 use chrono::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
+use plaint::blocking::Wait as _;
 use plaint::{
     Command, CommandId, ComplaintId, DiscardNotifier, Engine, ManualClock, MemoryStore, Policy,
     Timestamp, testing,
@@ -58,6 +59,7 @@ fn world(open: i64) -> World {
                 Command::Receive(Arc::new(intake.clone())),
                 &testing::agent(),
             )
+            .wait()
             .expect("receive");
     }
     World {
@@ -110,7 +112,7 @@ fn tick(c: &mut Criterion) {
                         w.arm();
                     }
                     let t = Instant::now();
-                    let fired = w.engine.tick().expect("tick").fired;
+                    let fired = w.engine.tick().wait().expect("tick").fired;
                     total += t.elapsed();
                     assert_eq!(fired.len() as i64, BATCH, "exactly one batch is due");
                 }

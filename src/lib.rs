@@ -4,9 +4,14 @@
 //! (`FileStore` in a directory by default, `MemoryStore` for tests) and a [`Notifier`], and sends it [`Command`]s; the engine keeps every complaint's
 //! lifecycle and audit trail honest.
 //!
+//! [`Engine`] is `async` (an async service awaits it; the README shows one on tokio);
+//! [`blocking::Engine`] is the same engine for sync code, each call waited for on the calling
+//! thread, as below.
+//!
 //! ```
-//! use plaint::{Actor, ActorId, Command, CommandId, ComplaintId, Engine, EngineError,
+//! use plaint::{Actor, ActorId, Command, CommandId, ComplaintId, EngineError,
 //!              ManualClock, MemoryStore, Policy, RoleKey, StageKind};
+//! use plaint::blocking::Engine; // the async `plaint::Engine`, waited for on this thread
 //! # let policy_text = include_str!("../examples/policies/express.toml");
 //! let policy = Policy::from_toml_str(policy_text)?;
 //! let clock = ManualClock::new("2026-11-20T01:00:00Z".parse()?);

@@ -3,6 +3,7 @@
 
 use chrono::Duration;
 use plaint::MemoryStore;
+use plaint_core::blocking::Engine;
 use plaint_core::sla::{ClockOutcome, Trigger};
 use plaint_core::testing;
 use plaint_core::*;

@@ -7,6 +7,8 @@ mod common;
 use common::*;
 use plaint::MemoryStore;
 use plaint::report::{Period, Report};
+use plaint_core::blocking::Engine;
+use plaint_core::blocking::Wait as _;
 use plaint_core::testing;
 use plaint_core::*;
 use std::sync::Arc;
@@ -209,7 +211,9 @@ impl Sim {
     }
 
     fn report(&self) -> Report {
-        Report::from_store(&*self.store, &self.policy, Period::month(2026, 11).unwrap()).unwrap()
+        Report::from_store(&*self.store, &self.policy, Period::month(2026, 11).unwrap())
+            .wait()
+            .unwrap()
     }
 
     fn history(&self, id: &str) -> Vec<Recorded> {
@@ -575,8 +579,10 @@ fn a_complaint_closed_by_0_1_0_takes_an_adjustment_from_a_file_store() {
     let text = include_str!("../examples/policies/express.toml");
     let policy = Policy::from_toml_str(text).unwrap();
     let id = cid("EXP-101");
-    let points = |store: &dyn Store| {
-        let r = Report::from_store(store, &policy, Period::month(2026, 11).unwrap()).unwrap();
+    let points = |store: &dyn plaint::DynStore| {
+        let r = Report::from_store(store, &policy, Period::month(2026, 11).unwrap())
+            .wait()
+            .unwrap();
         r.scores
             .iter()
             .find(|d| d.department == "claims")
@@ -586,7 +592,7 @@ fn a_complaint_closed_by_0_1_0_takes_an_adjustment_from_a_file_store() {
     let before = {
         let store = FileStore::open(dir.path(), Options::new()).unwrap().store;
         assert_eq!(
-            store.load(&id).unwrap().unwrap().stage.kind(),
+            store.load(&id).wait().unwrap().unwrap().stage.kind(),
             StageKind::Closed
         );
         let before = points(&store);
@@ -609,10 +615,10 @@ fn a_complaint_closed_by_0_1_0_takes_an_adjustment_from_a_file_store() {
         before
     };
     let store = FileStore::open(dir.path(), Options::new()).unwrap().store;
-    let c = store.load(&id).unwrap().unwrap();
+    let c = store.load(&id).wait().unwrap().unwrap();
     assert_eq!(c.points_adjusted(), 5);
     assert_eq!(
-        Complaint::replay(id.clone(), &store.history(&id).unwrap()).as_ref(),
+        Complaint::replay(id.clone(), &store.history(&id).wait().unwrap()).as_ref(),
         Some(&*c)
     );
     // claims is the primary department of EXP-101 (70 %): +5 × 0.7.

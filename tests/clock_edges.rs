@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use plaint::MemoryStore;
+use plaint_core::blocking::Engine;
 use plaint_core::testing;
 use plaint_core::*;
 use std::sync::Arc;

@@ -6,6 +6,8 @@ mod common;
 
 use common::*;
 use plaint::MemoryStore;
+use plaint_core::blocking::Engine;
+use plaint_core::blocking::Wait as _;
 use plaint_core::testing;
 use plaint_core::*;
 use std::sync::Arc;
@@ -196,7 +198,9 @@ fn an_at_once_clock_alerts_at_once_never_breaches_and_measures_handling() {
     // The month's report measures how long handling took: 22:03 to 09:30, 687 minutes.
     let policy = policy("supermarket.toml");
     let month = plaint::report::Period::month(2026, 11).unwrap();
-    let report = plaint::report::Report::from_store(desk.e.store(), &policy, month).unwrap();
+    let report = plaint::report::Report::from_store(desk.e.store(), &policy, month)
+        .wait()
+        .unwrap();
     let row = report
         .compliance
         .iter()

@@ -4,6 +4,7 @@
 
 use plaint::file::Options;
 use plaint::{Complaint, FileStore, ListQuery, Store};
+use plaint_core::blocking::Wait as _;
 use std::path::Path;
 
 const FIXTURE: &str = "tests/fixtures/store-0.1.0";
@@ -20,11 +21,11 @@ fn copy_of_fixture() -> tempfile::TempDir {
 
 /// Every complaint's events, one line each, as `tests/fixtures/store-0.1.0.timeline.txt` has
 /// them (written by the 0.1.0 code from the same files).
-fn timelines(store: &dyn Store) -> String {
+fn timelines(store: &dyn plaint::DynStore) -> String {
     let mut out = String::new();
-    for c in store.list(&ListQuery::new()).unwrap().items {
+    for c in store.list(&ListQuery::new()).wait().unwrap().items {
         out += &format!("{} v{} {:?}\n", c.id, c.version, c.stage.kind());
-        let history = store.history(&c.id).unwrap();
+        let history = store.history(&c.id).wait().unwrap();
         for r in &history {
             out += &format!(
                 "  {} {} {} {}: {}\n",
@@ -59,6 +60,7 @@ fn a_store_written_by_0_1_0_opens_and_replays_to_the_same_timelines() {
     let recorded = opened
         .store
         .command(&plaint::CommandId::new("cmd-0001").unwrap())
+        .wait()
         .unwrap()
         .unwrap();
     assert_eq!(recorded.complaint.as_str(), "EXP-101");
@@ -66,7 +68,8 @@ fn a_store_written_by_0_1_0_opens_and_replays_to_the_same_timelines() {
 
 #[test]
 fn a_command_recorded_by_0_1_0_is_answered_only_for_the_same_actor() {
-    use plaint::{Actor, ActorId, Command, CommandId, ComplaintId, Engine, EngineError, Event};
+    use plaint::blocking::Engine;
+    use plaint::{Actor, ActorId, Command, CommandId, ComplaintId, EngineError, Event};
     use plaint::{ManualClock, Policy, RoleKey};
     let dir = copy_of_fixture();
     let store = FileStore::open(dir.path(), Options::new()).unwrap().store;

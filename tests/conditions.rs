@@ -5,6 +5,8 @@
 mod common;
 
 use common::{cny, dept, events_to, happy, path, remedy, responsibility, tier};
+use plaint_core::blocking::Engine;
+use plaint_core::blocking::Wait as _;
 use plaint_core::policy::{Condition, Facts};
 use plaint_core::testing::{self, Scenario};
 use plaint_core::*;
@@ -684,13 +686,17 @@ fn scoring_rules_add_their_points_where_their_condition_holds() {
                 event,
             });
         }
-        store.append(Append::new(cid, command, 0, history)).unwrap();
+        store
+            .append(Append::new(cid, command, 0, history))
+            .wait()
+            .unwrap();
     }
     let report = plaint::report::Report::from_store(
         &store,
         &policy,
         plaint::report::Period::month(2026, 11).unwrap(),
     )
+    .wait()
     .unwrap();
     let quality = report
         .scores

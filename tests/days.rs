@@ -189,8 +189,9 @@ fn a_day_window_counts_dates_not_multiples_of_24_hours() {
 #[test]
 fn a_day_window_flags_a_call_before_day_5_and_breaches_after_day_7_closes() {
     use plaint::MemoryStore;
+    use plaint_core::blocking::Engine;
     use plaint_core::sla::ClockOutcome;
-    use plaint_core::{CommandId, ComplaintId, Engine, ManualClock};
+    use plaint_core::{CommandId, ComplaintId, ManualClock};
     let p = policy_with(
         office(),
         &[("follow-up", "day_window = { from = 5, to = 7 }".into())],

@@ -4,6 +4,8 @@ mod common;
 
 use common::*;
 use plaint::MemoryStore;
+use plaint_core::blocking::Engine;
+use plaint_core::blocking::Wait as _;
 use plaint_core::testing;
 use plaint_core::*;
 use std::sync::Arc;
@@ -110,7 +112,7 @@ fn a_command_id_replay_answers_only_the_same_request() {
     let (e, store, _) = engine();
     let id = testing::complaint_id();
     let first = receive(&e, &id, "c1");
-    let history = store.history(&id).unwrap();
+    let history = store.history(&id).wait().unwrap();
     // Whoever else guesses the id gets a refusal of their own request, never the complaint.
     let mut clerk = testing::agent();
     clerk.kind = ActorKind::Staff {
@@ -138,7 +140,7 @@ fn a_command_id_replay_answers_only_the_same_request() {
         )
         .unwrap_err();
     assert!(matches!(err, EngineError::CommandIdReused { .. }), "{err}");
-    assert_eq!(store.history(&id).unwrap(), history);
+    assert_eq!(store.history(&id).wait().unwrap(), history);
     // The very same request is still answered.
     let again = receive(&e, &id, "c1");
     assert_eq!(again, first);
@@ -184,7 +186,7 @@ fn the_audit_trail_records_the_kind_and_roles_of_who_acted() {
         &testing::customer(),
     )
     .unwrap();
-    let history = store.history(&id).unwrap();
+    let history = store.history(&id).wait().unwrap();
     assert_eq!(history[0].actor_kind.as_ref(), Some(&staff.kind));
     let last = history.last().unwrap();
     assert_eq!(last.actor, history[0].actor, "the same id ...");
@@ -200,7 +202,10 @@ fn a_rejected_command_changes_nothing() {
     let (e, store, notifier) = engine();
     let id = testing::complaint_id();
     receive(&e, &id, "c1");
-    let before = (store.load(&id).unwrap(), store.history(&id).unwrap());
+    let before = (
+        store.load(&id).wait().unwrap(),
+        store.history(&id).wait().unwrap(),
+    );
     let err = e
         .execute(cmd("c2"), &id, Command::Close, &testing::agent())
         .unwrap_err();
@@ -209,11 +214,14 @@ fn a_rejected_command_changes_nothing() {
         EngineError::Rejected(Rejection::IllegalTransition { .. })
     ));
     assert_eq!(
-        (store.load(&id).unwrap(), store.history(&id).unwrap()),
+        (
+            store.load(&id).wait().unwrap(),
+            store.history(&id).wait().unwrap()
+        ),
         before
     );
     assert!(
-        store.command(&cmd("c2")).unwrap().is_none(),
+        store.command(&cmd("c2")).wait().unwrap().is_none(),
         "a rejection is not recorded"
     );
     assert!(notifier.delivered().is_empty());
@@ -248,7 +256,7 @@ impl OnAppend for Racing {
         if left > 0 && !self.racing.swap(true, Ordering::SeqCst) {
             self.races_left.store(left - 1, Ordering::SeqCst);
             // Another clerk adds evidence first.
-            let state = inner.load(&append.complaint)?.expect("exists");
+            let state = inner.load(&append.complaint).wait()?.expect("exists");
             let rival = CommandId::new(format!("rival-{left}")).unwrap();
             let evidence = Event::EvidenceAdded {
                 evidence: Evidence {
@@ -265,10 +273,10 @@ impl OnAppend for Racing {
                 &rival,
             );
             let rival = Append::new(append.complaint.clone(), rival, state.version, events);
-            inner.append(rival)?;
+            inner.append(rival).wait()?;
             self.racing.store(false, Ordering::SeqCst);
         }
-        inner.append(append)
+        inner.append(append).wait()
     }
 }
 
@@ -578,7 +586,7 @@ fn merging_needs_an_open_target() {
 fn a_failing_notifier_never_fails_a_command_and_its_failures_become_dead_letters() {
     struct Failing;
     impl Notifier for Failing {
-        fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
+        async fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
             Err(NotifyError::Failed("sms gateway down".into()))
         }
     }

@@ -5,9 +5,10 @@ mod support;
 
 use plaint::file::{FileStore, Options};
 use plaint::{ComplaintId, MemoryStore, Store};
+use plaint_core::blocking::Wait as _;
 use std::sync::Arc;
 
-fn memory() -> Arc<dyn Store> {
+fn memory() -> Arc<dyn plaint::DynStore> {
     Arc::new(MemoryStore::new())
 }
 
@@ -78,13 +79,13 @@ fn hotel_weekend_ends_as_planned() {
 #[test]
 fn a_second_run_on_the_same_file_store_applies_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let open = || -> Arc<dyn Store> {
+    let open = || -> Arc<dyn plaint::DynStore> {
         Arc::new(FileStore::open(dir.path(), Options::new()).unwrap().store)
     };
     let first = express::run(open(), true).unwrap();
     let store = open();
     let id = ComplaintId::new("EXP-104").unwrap();
-    let history = store.history(&id).unwrap();
+    let history = store.history(&id).wait().unwrap();
     let second = express::run(Arc::clone(&store), true).unwrap();
     assert_eq!(second.stages, first.stages);
     assert_eq!(
@@ -92,7 +93,7 @@ fn a_second_run_on_the_same_file_store_applies_nothing_twice() {
         "every clock already fired in the first run"
     );
     assert_eq!(
-        store.history(&id).unwrap(),
+        store.history(&id).wait().unwrap(),
         history,
         "nothing was applied twice"
     );

@@ -6,6 +6,7 @@ use plaint::{
     Command, CommandId, ComplaintId, Engine, FeedEntry, FileStore, ListQuery, ManualClock,
     MemoryStore, Position, Store, StoreError, StoreFailure,
 };
+use plaint_core::blocking::Wait as _;
 use plaint_core::testing;
 use std::path::Path;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ fn run<S: Store>(engine: &Eng<S>, complaint: &str, id: &str, command: Command) {
             command,
             &testing::agent(),
         )
+        .wait()
         .unwrap();
 }
 
@@ -53,7 +55,7 @@ fn drain<S: Store>(engine: &Eng<S>, after: Position) -> Vec<FeedEntry> {
     let mut out = Vec::new();
     let mut next = after;
     loop {
-        let page = engine.feed(next, 3).unwrap();
+        let page = engine.feed(next, 3).wait().unwrap();
         if page.entries.is_empty() {
             return out;
         }
@@ -63,9 +65,10 @@ fn drain<S: Store>(engine: &Eng<S>, after: Position) -> Vec<FeedEntry> {
 }
 
 /// Every event the store holds, counted complaint by complaint.
-fn events_held(store: &dyn Store) -> u64 {
+fn events_held(store: &dyn plaint::DynStore) -> u64 {
     store
         .list(&ListQuery::new())
+        .wait()
         .unwrap()
         .items
         .iter()
@@ -96,7 +99,7 @@ fn a_projection_catches_up_from_where_it_stopped() {
     assert_eq!(seen, [(3, "C-1", 2), (4, "C-2", 2), (5, "C-1", 3)]);
     assert_eq!(
         missed[2].recorded,
-        engine.history(&cid("C-1")).unwrap()[2],
+        engine.history(&cid("C-1")).wait().unwrap()[2],
         "the feed's event is the history's"
     );
     // A position serializes as a bare number, so it can be kept anywhere.
@@ -146,8 +149,9 @@ fn after_a_checkpoint_a_reopened_store_serves_the_feed_from_its_snapshot_on() {
                 Command::Withdraw { reason: None },
                 &testing::agent(),
             )
+            .wait()
             .unwrap();
-        let c3 = engine.store().load(&cid("C-3")).unwrap().unwrap();
+        let c3 = engine.store().load(&cid("C-3")).wait().unwrap().unwrap();
         assert_eq!(c3.next_due(), None);
         let held = drain(&engine, Position::START).len();
         engine.store().checkpoint().unwrap();
@@ -162,7 +166,7 @@ fn after_a_checkpoint_a_reopened_store_serves_the_feed_from_its_snapshot_on() {
             .filter(|e| e.complaint == cid("C-3"))
             .map(|e| e.recorded.clone())
             .collect();
-        assert_eq!(c3_fed, engine.history(&cid("C-3")).unwrap());
+        assert_eq!(c3_fed, engine.history(&cid("C-3")).wait().unwrap());
         (all.clone(), all[held..].to_vec())
     };
     let held = before.len() - after_checkpoint.len();
@@ -178,7 +182,7 @@ fn after_a_checkpoint_a_reopened_store_serves_the_feed_from_its_snapshot_on() {
         after_checkpoint,
         "the events after the snapshot keep their positions"
     );
-    match engine.store().feed(Position::START, 10) {
+    match engine.store().feed(Position::START, 10).wait() {
         Err(e @ StoreError::Backend { .. }) => {
             assert_eq!(e.code(), StoreFailure::Unavailable.code());
             assert!(e.to_string().contains(&format!("up to {held}")), "{e}");
@@ -190,7 +194,13 @@ fn after_a_checkpoint_a_reopened_store_serves_the_feed_from_its_snapshot_on() {
     let new = drain(&engine, Position(end));
     assert_eq!(new.len(), 1);
     assert_eq!(new[0].position, Position(end + 1));
-    assert!(engine.store().feed(Position(start.get() - 1), 10).is_err());
+    assert!(
+        engine
+            .store()
+            .feed(Position(start.get() - 1), 10)
+            .wait()
+            .is_err()
+    );
 }
 
 #[test]

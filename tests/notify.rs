@@ -5,6 +5,8 @@ mod common;
 
 use common::*;
 use plaint::MemoryStore;
+use plaint_core::blocking::Engine;
+use plaint_core::blocking::Wait as _;
 use plaint_core::notify::Occasion;
 use plaint_core::testing;
 use plaint_core::*;
@@ -22,7 +24,7 @@ struct Flaky {
 }
 
 impl Notifier for Flaky {
-    fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
+    async fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
         if self
             .fail
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))
@@ -162,13 +164,13 @@ fn fan_out_and_retry_compose() {
         channel: Channel::Sms,
         text: None,
     };
-    fan.deliver(&n).unwrap();
+    fan.deliver(&n).wait().unwrap();
     assert_eq!((a.delivered().len(), b.delivered().len()), (1, 1));
     let retry = Retry {
         inner: Arc::clone(&flaky),
         attempts: 3,
     };
-    retry.deliver(&n).unwrap();
+    retry.deliver(&n).wait().unwrap();
     assert_eq!(
         flaky.seen.lock().unwrap().len(),
         1,
@@ -881,7 +883,7 @@ struct Attempts {
 }
 
 impl Notifier for Attempts {
-    fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
+    async fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
         let text = n.text.as_deref().unwrap_or_default().to_owned();
         self.seen.lock().unwrap().push((n.id.to_string(), text));
         match self
@@ -989,7 +991,7 @@ fn an_old_outbox_entry_without_text_reads_as_of_its_moment() {
     let id = testing::complaint_id();
     to_proposing(&e, &id, "major");
     // The first offer as 0.1.0 committed it: its notification without a text.
-    let state = store.load(&id).unwrap().unwrap();
+    let state = store.load(&id).wait().unwrap().unwrap();
     let command = CommandId::new("o1").unwrap();
     let offer = propose("a first offer", Some(cny(10_000)));
     let events = decide(
@@ -1012,7 +1014,7 @@ fn an_old_outbox_entry_without_text_reads_as_of_its_moment() {
     outbox[0].text = None;
     let append = Append::new(id.clone(), command, state.version, recorded).with_outbox(outbox);
     drop(state);
-    store.append(append).unwrap();
+    store.append(append).wait().unwrap();
     let run = |n: &str, c: Command, who: &Actor| run_on(&e, &id, n, c, who);
     let declined = Command::DeclineApproval {
         reason: "too little".into(),

@@ -2,6 +2,7 @@
 //! reports exactly the problems its `# expect:` lines list, with their paths, all at once (a
 //! line ending in `…` matches a message by its start).
 
+use plaint_core::blocking::Wait as _;
 use plaint_core::policy::Facts;
 use plaint_core::{Policy, PolicyError};
 use std::path::Path;
@@ -715,6 +716,7 @@ fn channel_targets_win_over_tier_targets() {
                 Command::Receive(std::sync::Arc::new(intake)),
                 &agent,
             )
+            .wait()
             .unwrap();
         let due = c.clock("acknowledge").unwrap().schedule.deadline.unwrap();
         assert_eq!(due, start + chrono::Duration::minutes(minutes), "{channel}");

@@ -5,6 +5,8 @@ mod common;
 
 use common::*;
 use plaint::MemoryStore;
+use plaint_core::blocking::Engine;
+use plaint_core::blocking::Wait as _;
 use plaint_core::testing;
 use plaint_core::*;
 use proptest::prelude::*;
@@ -226,8 +228,8 @@ proptest! {
         let id = testing::complaint_id();
         let actors = actors();
         for (i, step) in steps.into_iter().enumerate() {
-            let before = store.load(&id).unwrap().unwrap();
-            let history_before = store.history(&id).unwrap();
+            let before = store.load(&id).wait().unwrap().unwrap();
+            let history_before = store.history(&id).wait().unwrap();
             let (command, actor) = resolve(step, before.stage.kind(), &actors);
             let ck = command.kind();
             let cmd_id = CommandId::new(format!("c-{}", i + 1)).unwrap();
@@ -237,18 +239,18 @@ proptest! {
                     let (from, to) = (before.stage.kind(), after.stage.kind());
                     prop_assert!(graph.has_edge(from, ck, to), "{from} --{ck}--> {to} is not in the graph");
                     // State is the fold of the events.
-                    let history = store.history(&id).unwrap();
+                    let history = store.history(&id).wait().unwrap();
                     let replayed = Complaint::replay(id.clone(), &history);
                     prop_assert_eq!(replayed.as_ref(), Some(&*after));
-                    prop_assert_eq!(&*store.load(&id).unwrap().unwrap(), &*after);
+                    prop_assert_eq!(&*store.load(&id).wait().unwrap().unwrap(), &*after);
                     prop_assert!(history.len() > history_before.len());
                     prop_assert_eq!(&history[..history_before.len()], &history_before[..]);
                 }
                 Err(EngineError::Rejected(_)) => {
                     // A rejected command changes nothing, and is not recorded.
-                    prop_assert_eq!(&store.load(&id).unwrap().unwrap(), &before);
-                    prop_assert_eq!(store.history(&id).unwrap(), history_before);
-                    prop_assert!(store.command(&cmd_id).unwrap().is_none());
+                    prop_assert_eq!(&store.load(&id).wait().unwrap().unwrap(), &before);
+                    prop_assert_eq!(store.history(&id).wait().unwrap(), history_before);
+                    prop_assert!(store.command(&cmd_id).wait().unwrap().is_none());
                 }
                 Err(other) => prop_assert!(false, "unexpected engine error: {other}"),
             }
@@ -261,15 +263,15 @@ proptest! {
         let id = testing::complaint_id();
         let actors = actors();
         for (i, step) in steps.into_iter().enumerate() {
-            let stage = store.load(&id).unwrap().unwrap().stage.kind();
+            let stage = store.load(&id).wait().unwrap().unwrap().stage.kind();
             let (command, actor) = resolve(step, stage, &actors);
             let _ = e.execute(CommandId::new(format!("c-{}", i + 1)).unwrap(), &id, command, &actor);
         }
-        let history = store.history(&id).unwrap();
+        let history = store.history(&id).wait().unwrap();
         let json = serde_json::to_string(&history).unwrap();
         let back: Vec<Recorded> = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(&back, &history);
-        prop_assert_eq!(Complaint::replay(id.clone(), &back), store.load(&id).unwrap().map(|c| (*c).clone()));
+        prop_assert_eq!(Complaint::replay(id.clone(), &back), store.load(&id).wait().unwrap().map(|c| (*c).clone()));
     }
 }
 
@@ -321,7 +323,7 @@ fn random_runs_reach_every_stage() {
         let (e, store) = engine();
         let id = testing::complaint_id();
         for (i, step) in steps.into_iter().enumerate() {
-            let stage = store.load(&id).unwrap().unwrap().stage.kind();
+            let stage = store.load(&id).wait().unwrap().unwrap().stage.kind();
             seen.insert(stage);
             let (command, actor) = resolve(step, stage, &actors);
             let _ = e.execute(
@@ -331,7 +333,7 @@ fn random_runs_reach_every_stage() {
                 &actor,
             );
         }
-        seen.insert(store.load(&id).unwrap().unwrap().stage.kind());
+        seen.insert(store.load(&id).wait().unwrap().unwrap().stage.kind());
     }
     // The runs begin with a receipt; a consultation is the other entry (tests/cases.rs).
     let missing: Vec<_> = StageKind::ALL

@@ -16,6 +16,7 @@ mod common;
 use chrono::{DateTime, Duration, Utc};
 use common::cases;
 use plaint::MemoryStore;
+use plaint_core::blocking::Engine;
 use plaint_core::notify::notifications_for;
 use plaint_core::testing;
 use plaint_core::*;
@@ -1703,7 +1704,7 @@ fn the_generators_reach_deep() {
 struct Failing;
 
 impl Notifier for Failing {
-    fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
+    async fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
         Err(NotifyError::Failed("down".into()))
     }
 }

@@ -7,6 +7,7 @@ mod common;
 use chrono::Duration;
 use common::*;
 use plaint::MemoryStore;
+use plaint_core::blocking::Engine;
 use plaint_core::sla::ClockOutcome;
 use plaint_core::testing;
 use plaint_core::*;

@@ -3,6 +3,7 @@
 
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use plaint::MemoryStore;
+use plaint_core::blocking::Engine;
 use plaint_core::testing;
 use plaint_core::*;
 use std::sync::{Arc, Mutex};

@@ -3,6 +3,7 @@
 //! for a complainant), listing for an actor, and the wire shapes of `ListQuery` and `Page`.
 
 use plaint::MemoryStore;
+use plaint_core::blocking::Engine;
 use plaint_core::testing;
 use plaint_core::*;
 use std::sync::Arc;

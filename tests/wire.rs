@@ -13,6 +13,7 @@ use plaint::{
     EngineError, ListQuery, MemoryStore, Recorded, Rejection, Store, StoreError, StoreFailure,
     Timestamp,
 };
+use plaint_core::blocking::Wait as _;
 use plaint_core::testing;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -68,12 +69,12 @@ fn every_complaint_and_history_of_the_scenarios_matches_its_schema() {
     );
     let mut events = BTreeSet::new();
     let mut complaints = 0;
-    type Run = fn(Arc<dyn Store>, bool) -> support::Res<support::Summary>;
+    type Run = fn(Arc<dyn plaint::DynStore>, bool) -> support::Res<support::Summary>;
     let runs: [Run; 3] = [express::run, hotel::run, supermarket::run];
     for run in runs {
-        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let store: Arc<dyn plaint::DynStore> = Arc::new(MemoryStore::new());
         run(Arc::clone(&store), true).unwrap();
-        let page = store.list(&ListQuery::new().limit(1000)).unwrap();
+        let page = store.list(&ListQuery::new().limit(1000)).wait().unwrap();
         assert!(page.next.is_none());
         for complaint in &page.items {
             complaints += 1;
@@ -86,7 +87,7 @@ fn every_complaint_and_history_of_the_scenarios_matches_its_schema() {
                 "a complaint reads back as it was"
             );
 
-            let history = store.history(&complaint.id).unwrap();
+            let history = store.history(&complaint.id).wait().unwrap();
             // As the complainant and as staff without contact access see it.
             let policy = plaint::Policy::from_toml_str(
                 &std::fs::read_to_string(format!(
@@ -233,10 +234,14 @@ fn every_error() -> Vec<(&'static str, EngineError)> {
         .build();
     let id = testing::complaint_id();
     let agent = testing::agent();
-    engine.execute(cmd("c1"), &id, receive(), &agent).unwrap();
+    engine
+        .execute(cmd("c1"), &id, receive(), &agent)
+        .wait()
+        .unwrap();
     let mut refused = |code, command_id: &str, on: &ComplaintId, command, actor: &Actor| {
         let e = engine
             .execute(cmd(command_id), on, command, actor)
+            .wait()
             .unwrap_err();
         errors.push((code, e));
     };
@@ -250,6 +255,7 @@ fn every_error() -> Vec<(&'static str, EngineError)> {
     );
     engine
         .execute(cmd("c4"), &id, Command::Acknowledge, &agent)
+        .wait()
         .unwrap();
     refused("invalid", "c5", &id, Command::Acknowledge, &agent);
     let nowhere = ComplaintId::new("EXP-404").unwrap();
@@ -279,11 +285,13 @@ fn every_error() -> Vec<(&'static str, EngineError)> {
         .clock(plaint::ManualClock::new(testing::t(1)))
         .build()
         .execute(cmd("c8"), &pinned, receive(), &agent)
+        .wait()
         .unwrap();
     errors.push((
         "policy_version_unknown",
         engine
             .execute(cmd("c9"), &pinned, Command::Acknowledge, &agent)
+            .wait()
             .unwrap_err(),
     ));
 
@@ -310,6 +318,7 @@ fn every_error() -> Vec<(&'static str, EngineError)> {
         let engine = Engine::builder(Intercepted::new(Failing(fail)), testing::policy()).build();
         let e = engine
             .execute(cmd("c1"), &id, receive(), &agent)
+            .wait()
             .unwrap_err();
         errors.push((code, e));
     }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+use plaint::blocking::Wait as _;
 use plaint::{
     Actor, Append, CategoryPath, Command, CommandId, ComplaintId, Currency, Engine, Findings,
     ManualClock, MemoryStore, Money, Party, Policy, Responsibility, Satisfaction, Store, Validity,
@@ -97,10 +98,10 @@ pub fn appends(policy: Policy) -> Vec<Append> {
     let id = ComplaintId::new("EXP-0").unwrap();
     for (i, (command, actor)) in script().into_iter().enumerate() {
         let cid = CommandId::new(format!("0-{i}")).unwrap();
-        engine.execute(cid, &id, command, &actor).unwrap();
+        engine.execute(cid, &id, command, &actor).wait().unwrap();
     }
     let mut appends: Vec<Append> = Vec::new();
-    for r in engine.store().history(&id).unwrap() {
+    for r in engine.store().history(&id).wait().unwrap() {
         match appends.last_mut() {
             Some(a) if a.command == r.command => a.events.push(r),
             _ => {

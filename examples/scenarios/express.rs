@@ -10,7 +10,7 @@ use plaint::{
 };
 
 /// Runs the scenario on `store`; `quiet` suppresses printing (tests).
-pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary> {
+pub fn run(store: std::sync::Arc<dyn plaint::DynStore>, quiet: bool) -> Res<Summary> {
     let mut run = Run::new(
         store,
         include_str!("../policies/express.toml"),

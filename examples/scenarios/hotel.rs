@@ -7,7 +7,7 @@ use crate::support::{Res, Run, Summary, expect, intake, staff};
 use plaint::{CategoryPath, Command, Flag, InvalidReason, Money, StageKind, Validity};
 
 /// Runs the scenario on `store`; `quiet` suppresses printing (tests).
-pub fn run(store: std::sync::Arc<dyn plaint::Store>, quiet: bool) -> Res<Summary> {
+pub fn run(store: std::sync::Arc<dyn plaint::DynStore>, quiet: bool) -> Res<Summary> {
     let mut run = Run::new(
         store,
         include_str!("../policies/hotel.toml"),

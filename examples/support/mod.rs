@@ -5,6 +5,7 @@
 
 use chrono::{Duration, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
+use plaint::blocking::Wait as _;
 use plaint::file::{FileStore, Options};
 use plaint::{
     Actor, ActorId, Command, CommandId, Complainant, Complaint, ComplaintId, Contact, EngineError,
@@ -18,15 +19,21 @@ use std::sync::Arc;
 /// Errors end the scenario (and the example exits non-zero).
 pub type Res<T> = Result<T, Box<dyn Error>>;
 
-type Engine = plaint::Engine<Arc<dyn Store>, Arc<RecordingNotifier>, Arc<ManualClock>>;
+type Engine =
+    plaint::blocking::Engine<Arc<dyn plaint::DynStore>, Arc<RecordingNotifier>, Arc<ManualClock>>;
 
 /// Prints the analysis of `period` (`2026-11`) over `store` under `policy_text`, and writes
 /// its charts to `target/plaint-examples/<name>-report/`.
-pub fn report(store: &dyn Store, policy_text: &str, period: (i32, u32), name: &str) -> Res<()> {
+pub fn report(
+    store: &dyn plaint::DynStore,
+    policy_text: &str,
+    period: (i32, u32),
+    name: &str,
+) -> Res<()> {
     use plaint::report::{Chart, Period, Report};
     let policy = Policy::from_toml_str(policy_text)?;
     let period = Period::month(period.0, period.1).ok_or("no such month")?;
-    let report = Report::from_store(store, &policy, period)?;
+    let report = Report::from_store(store, &policy, period).wait()?;
     println!("\n{}", report.to_markdown());
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/plaint-examples")
@@ -48,7 +55,7 @@ pub fn report(store: &dyn Store, policy_text: &str, period: (i32, u32), name: &s
 /// first when the command line says `--fresh`. A second run continues where the first
 /// stopped: the scenario gives the same command ids, so commands already recorded are
 /// answered from the store and applied once only.
-pub fn file_store(name: &str) -> Res<Arc<dyn Store>> {
+pub fn file_store(name: &str) -> Res<Arc<dyn plaint::DynStore>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/plaint-examples")
         .join(name);
@@ -65,7 +72,7 @@ pub fn file_store(name: &str) -> Res<Arc<dyn Store>> {
             tail.offset
         );
     }
-    let known = opened.store.list(&ListQuery::new())?.items.len();
+    let known = opened.store.list(&ListQuery::new()).wait()?.items.len();
     println!(
         "store: {} ({known} complaint(s) already there{})",
         dir.display(),
@@ -128,12 +135,17 @@ impl std::fmt::Debug for Texts {
 impl Run {
     /// An engine over `store` and `policy_text`, its clock at `start` local time
     /// (`2026-11-16 09:00`).
-    pub fn new(store: Arc<dyn Store>, policy_text: &str, start: &str, quiet: bool) -> Res<Self> {
+    pub fn new(
+        store: Arc<dyn plaint::DynStore>,
+        policy_text: &str,
+        start: &str,
+        quiet: bool,
+    ) -> Res<Self> {
         let policy = Policy::from_toml_str(policy_text)?;
         let zone = policy.time_zone();
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let notes = Arc::new(RecordingNotifier::new());
-        let engine = plaint::Engine::builder(store, policy)
+        let engine = plaint::blocking::Engine::builder(store, policy)
             .clock(Arc::clone(&clock))
             .notifier(Arc::clone(&notes))
             .build();
@@ -207,7 +219,7 @@ impl Run {
     pub fn ok(&mut self, id: &str, command: Command, actor: &Actor) -> Res<Arc<Complaint>> {
         let cmd = self.next_id();
         let kind = command.kind();
-        self.replaying = self.engine.store().command(&cmd)?.is_some();
+        self.replaying = self.engine.store().command(&cmd).wait()?.is_some();
         self.engine
             .execute(cmd, &ComplaintId::new(id)?, command, actor)
             .map_err(|e| format!("{id}: {kind} by {}: {e}", actor.id).into())

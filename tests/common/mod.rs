@@ -187,52 +187,55 @@ impl<A> Intercepted<A> {
 }
 
 impl<A: OnAppend> Store for Intercepted<A> {
-    fn append(&self, append: Append) -> Result<std::sync::Arc<Complaint>, StoreError> {
+    async fn append(&self, append: Append) -> Result<std::sync::Arc<Complaint>, StoreError> {
         self.on_append.append(&self.inner, append)
     }
-    fn load(&self, id: &ComplaintId) -> Result<Option<std::sync::Arc<Complaint>>, StoreError> {
-        self.inner.load(id)
+    async fn load(
+        &self,
+        id: &ComplaintId,
+    ) -> Result<Option<std::sync::Arc<Complaint>>, StoreError> {
+        self.inner.load(id).await
     }
-    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
-        self.inner.history(id)
+    async fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
+        self.inner.history(id).await
     }
-    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        self.inner.command(id)
+    async fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        self.inner.command(id).await
     }
-    fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
-        self.inner.list(q)
+    async fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
+        self.inner.list(q).await
     }
-    fn count(&self, q: &ListQuery) -> Result<u64, StoreError> {
-        self.inner.count(q)
+    async fn count(&self, q: &ListQuery) -> Result<u64, StoreError> {
+        self.inner.count(q).await
     }
-    fn due(
+    async fn due(
         &self,
         upto: Timestamp,
         limit: usize,
     ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
-        self.inner.due(upto, limit)
+        self.inner.due(upto, limit).await
     }
-    fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        self.inner.next_due()
+    async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.inner.next_due().await
     }
-    fn claim_outbox(
+    async fn claim_outbox(
         &self,
         now: Timestamp,
         lease: chrono::Duration,
         limit: usize,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.inner.claim_outbox(now, lease, limit)
+        self.inner.claim_outbox(now, lease, limit).await
     }
-    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
-        self.inner.settle(id, outcome)
+    async fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
+        self.inner.settle(id, outcome).await
     }
-    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.inner.dead_letters()
+    async fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.inner.dead_letters().await
     }
-    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
-        self.inner.requeue(id, at)
+    async fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
+        self.inner.requeue(id, at).await
     }
-    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
-        self.inner.feed(after, limit)
+    async fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
+        self.inner.feed(after, limit).await
     }
 }

@@ -1,6 +1,7 @@
 //! The store conformance suite: one set of checks every `Store` implementation must pass.
 //!
-//! A backend's tests call [`run_all`] with a function that makes a fresh, empty store:
+//! A backend's tests call [`run_all`] with a function that makes a fresh, empty store, or
+//! [`run_all_on`] with the executor its futures need (a PostgreSQL store's runtime):
 //!
 //! ```ignore
 //! #[test]
@@ -8,34 +9,111 @@
 //!     plaint_core::conformance::run_all(MyStore::default);
 //! }
 //! ```
+//!
+//! The checks are written as plain sync code over [`Waited`], which waits for each of the
+//! store's futures on the executor; the racing checks call the store from several threads
+//! at once, so a store's futures are driven from many threads as a runtime would.
 
+use crate::blocking::{CurrentThread, Executor};
 use crate::complaint::Complaint;
 use crate::id::{CommandId, ComplaintId, DepartmentKey, TierKey};
 use crate::lifecycle::{Command, Recorded, StageKind, decide};
 use crate::model::{CategoryPath, Party, Responsibility, Validity};
+use crate::notify::{NotificationId, OutboxEntry, Settlement};
 use crate::store::{
-    Append, CommandRecord, FeedEntry, FeedPage, ListQuery, Position, Store, StoreError,
+    Append, CommandRecord, FeedEntry, FeedPage, ListQuery, Page, Position, Store, StoreError,
 };
 use crate::testing;
 use std::sync::Arc;
 
-/// Runs every check, each on a fresh store from `make`.
+/// Runs every check, each on a fresh store from `make`, waiting on the calling thread
+/// ([`CurrentThread`]): for stores whose futures need no runtime.
 ///
 /// # Panics
 /// On the first check the store fails, naming it.
-pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
-    empty_store_knows_nothing(&make());
-    append_then_read_back(&make());
-    wrong_version_conflicts_and_changes_nothing(&make());
-    duplicate_command_is_refused_and_changes_nothing(&make());
-    malformed_append_is_refused(&make());
-    list_filters_and_pages(&make());
-    list_filters_for_work_queues(&make());
-    concurrent_appends_lose_nothing(Arc::new(make()));
-    due_index_follows_appends(&make());
-    outbox_follows_appends(&make());
-    feed_numbers_every_event_in_commit_order(&make());
-    feed_has_no_gaps_while_appends_race(Arc::new(make()));
+pub fn run_all<S: Store>(make: impl Fn() -> S) {
+    run_all_on(&CurrentThread, make);
+}
+
+/// Runs every check, each on a fresh store from `make`, waiting for the store's futures on
+/// `executor`.
+///
+/// # Panics
+/// On the first check the store fails, naming it.
+pub fn run_all_on<S: Store, E: Executor>(executor: &E, make: impl Fn() -> S) {
+    let fresh = || Waited {
+        store: make(),
+        on: executor,
+    };
+    empty_store_knows_nothing(&fresh());
+    append_then_read_back(&fresh());
+    wrong_version_conflicts_and_changes_nothing(&fresh());
+    duplicate_command_is_refused_and_changes_nothing(&fresh());
+    malformed_append_is_refused(&fresh());
+    list_filters_and_pages(&fresh());
+    list_filters_for_work_queues(&fresh());
+    concurrent_appends_lose_nothing(&fresh());
+    due_index_follows_appends(&fresh());
+    outbox_follows_appends(&fresh());
+    feed_numbers_every_event_in_commit_order(&fresh());
+    feed_has_no_gaps_while_appends_race(&fresh());
+}
+
+/// A store whose every call is waited for on an executor, so the checks read as sync code.
+pub struct Waited<'e, S, E> {
+    store: S,
+    on: &'e E,
+}
+
+impl<S: Store, E: Executor> Waited<'_, S, E> {
+    fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
+        self.on.block_on(self.store.append(append))
+    }
+    fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
+        self.on.block_on(self.store.load(id))
+    }
+    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
+        self.on.block_on(self.store.history(id))
+    }
+    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        self.on.block_on(self.store.command(id))
+    }
+    fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        self.on.block_on(self.store.list(query))
+    }
+    fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
+        self.on.block_on(self.store.count(query))
+    }
+    fn due(
+        &self,
+        upto: crate::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(crate::Timestamp, ComplaintId)>, StoreError> {
+        self.on.block_on(self.store.due(upto, limit))
+    }
+    fn next_due(&self) -> Result<Option<crate::Timestamp>, StoreError> {
+        self.on.block_on(self.store.next_due())
+    }
+    fn claim_outbox(
+        &self,
+        now: crate::Timestamp,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.on.block_on(self.store.claim_outbox(now, lease, limit))
+    }
+    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
+        self.on.block_on(self.store.settle(id, outcome))
+    }
+    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.on.block_on(self.store.dead_letters())
+    }
+    fn requeue(&self, id: &NotificationId, at: crate::Timestamp) -> Result<bool, StoreError> {
+        self.on.block_on(self.store.requeue(id, at))
+    }
+    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
+        self.on.block_on(self.store.feed(after, limit))
+    }
 }
 
 fn cmd(s: &str) -> CommandId {
@@ -47,7 +125,12 @@ fn cid(s: &str) -> ComplaintId {
 }
 
 /// Decides `command` on the stored state of `id` and builds the append for it.
-fn next_append(store: &dyn Store, id: &ComplaintId, command_id: &str, command: Command) -> Append {
+fn next_append<S: Store, E: Executor>(
+    store: &Waited<'_, S, E>,
+    id: &ComplaintId,
+    command_id: &str,
+    command: Command,
+) -> Append {
     next_append_with(
         &testing::policy(),
         store,
@@ -59,9 +142,9 @@ fn next_append(store: &dyn Store, id: &ComplaintId, command_id: &str, command: C
 }
 
 /// The same, under `policy`, deciding at `now`.
-fn next_append_with(
+fn next_append_with<S: Store, E: Executor>(
     policy: &crate::Policy,
-    store: &dyn Store,
+    store: &Waited<'_, S, E>,
     id: &ComplaintId,
     command_id: &str,
     command: Command,
@@ -79,9 +162,9 @@ fn next_append_with(
 }
 
 /// The same, by `actor`.
-fn next_append_by(
+fn next_append_by<S: Store, E: Executor>(
     policy: &crate::Policy,
-    store: &dyn Store,
+    store: &Waited<'_, S, E>,
     id: &ComplaintId,
     command_id: &str,
     command: Command,
@@ -96,14 +179,19 @@ fn next_append_by(
     Append::new(id.clone(), cmd(command_id), expected, recorded)
 }
 
-fn receive(store: &dyn Store, id: &ComplaintId, command_id: &str) {
+fn receive<S: Store, E: Executor>(store: &Waited<'_, S, E>, id: &ComplaintId, command_id: &str) {
     let c = Command::Receive(Arc::new(testing::intake(testing::t(0))));
     store
         .append(next_append(store, id, command_id, c))
         .expect("receive appends");
 }
 
-fn triage(store: &dyn Store, id: &ComplaintId, command_id: &str, tier: &str) {
+fn triage<S: Store, E: Executor>(
+    store: &Waited<'_, S, E>,
+    id: &ComplaintId,
+    command_id: &str,
+    tier: &str,
+) {
     let c = Command::Triage {
         category: CategoryPath::parse("logistics/delay").expect("valid"),
         tier: Some(TierKey::new(tier).expect("valid")),
@@ -114,7 +202,12 @@ fn triage(store: &dyn Store, id: &ComplaintId, command_id: &str, tier: &str) {
         .expect("triage appends");
 }
 
-fn route(store: &dyn Store, id: &ComplaintId, command_id: &str, dept: &str) {
+fn route<S: Store, E: Executor>(
+    store: &Waited<'_, S, E>,
+    id: &ComplaintId,
+    command_id: &str,
+    dept: &str,
+) {
     let c = Command::Route {
         responsibility: Some(Responsibility {
             primary: DepartmentKey::new(dept).expect("valid"),
@@ -130,7 +223,7 @@ fn route(store: &dyn Store, id: &ComplaintId, command_id: &str, dept: &str) {
 }
 
 /// A new store has no complaints, no history and no commands.
-pub fn empty_store_knows_nothing(store: &dyn Store) {
+fn empty_store_knows_nothing<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     let id = cid("C-1");
     assert!(
         store.load(&id).expect("load").is_none(),
@@ -156,7 +249,7 @@ pub fn empty_store_knows_nothing(store: &dyn Store) {
 
 /// What was appended reads back: state, history in order, and the command record; the
 /// state `append` returns is the stored one; a state held by a reader is never changed.
-pub fn append_then_read_back(store: &dyn Store) {
+fn append_then_read_back<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     let id = cid("C-1");
     receive(store, &id, "c1");
     let held = store.load(&id).expect("load").expect("exists");
@@ -197,7 +290,7 @@ pub fn append_then_read_back(store: &dyn Store) {
 }
 
 /// An append at the wrong version is a `Conflict` naming the actual version, and writes nothing.
-pub fn wrong_version_conflicts_and_changes_nothing(store: &dyn Store) {
+fn wrong_version_conflicts_and_changes_nothing<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     let id = cid("C-1");
     receive(store, &id, "c1");
     let stale = next_append(store, &id, "c2", Command::Acknowledge);
@@ -229,7 +322,9 @@ pub fn wrong_version_conflicts_and_changes_nothing(store: &dyn Store) {
 }
 
 /// A command id is recorded once: reusing it is `DuplicateCommand`, and writes nothing.
-pub fn duplicate_command_is_refused_and_changes_nothing(store: &dyn Store) {
+fn duplicate_command_is_refused_and_changes_nothing<S: Store, E: Executor>(
+    store: &Waited<'_, S, E>,
+) {
     let id = cid("C-1");
     receive(store, &id, "c1");
     let reuse = next_append(store, &id, "c1", Command::Acknowledge);
@@ -253,7 +348,7 @@ pub fn duplicate_command_is_refused_and_changes_nothing(store: &dyn Store) {
 }
 
 /// A self-inconsistent append is refused before anything is written.
-pub fn malformed_append_is_refused(store: &dyn Store) {
+fn malformed_append_is_refused<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     let id = cid("C-1");
     let mut append = next_append(
         store,
@@ -271,7 +366,7 @@ pub fn malformed_append_is_refused(store: &dyn Store) {
 }
 
 /// `list` filters by stage, tier and department, in id order, and pages without gaps.
-pub fn list_filters_and_pages(store: &dyn Store) {
+fn list_filters_and_pages<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     for i in 0..25 {
         let id = cid(&format!("C-{i:03}"));
         receive(store, &id, &format!("r{i}"));
@@ -336,7 +431,7 @@ pub fn list_filters_and_pages(store: &dyn Store) {
 /// The filters a work queue needs — complainant, received range, due before, responsible
 /// department (primary or collaborating), open breach — list and count alike; `count`
 /// ignores paging.
-pub fn list_filters_for_work_queues(store: &dyn Store) {
+fn list_filters_for_work_queues<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     let policy = testing::sla_policy();
     let at = testing::t;
     let step = |id: &str, n: &str, command: Command, now: crate::Timestamp| {
@@ -471,35 +566,36 @@ pub fn list_filters_for_work_queues(store: &dyn Store) {
 
 /// Appends from several threads, racing on one complaint and each on its own: every append
 /// that succeeded is in the history exactly once, and versions have no gaps.
-pub fn concurrent_appends_lose_nothing<S: Store + 'static>(store: Arc<S>) {
+fn concurrent_appends_lose_nothing<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     let shared = cid("SHARED");
-    receive(&*store, &shared, "shared-0");
-    let threads: Vec<_> = (0..4)
-        .map(|t| {
-            let store = Arc::clone(&store);
-            let shared = shared.clone();
-            std::thread::spawn(move || {
-                let own = cid(&format!("OWN-{t}"));
-                receive(&*store, &own, &format!("own-{t}"));
-                let mut won = 0;
-                for i in 0..50 {
-                    let a = next_append(
-                        &*store,
-                        &shared,
-                        &format!("s-{t}-{i}"),
-                        evidence(&format!("{t}-{i}")),
-                    );
-                    match store.append(a) {
-                        Ok(_) => won += 1,
-                        Err(StoreError::Conflict { .. }) => {}
-                        Err(e) => panic!("unexpected store error: {e}"),
+    receive(store, &shared, "shared-0");
+    let won: u64 = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let shared = &shared;
+                scope.spawn(move || {
+                    let own = cid(&format!("OWN-{t}"));
+                    receive(store, &own, &format!("own-{t}"));
+                    let mut won = 0;
+                    for i in 0..50 {
+                        let a = next_append(
+                            store,
+                            shared,
+                            &format!("s-{t}-{i}"),
+                            evidence(&format!("{t}-{i}")),
+                        );
+                        match store.append(a) {
+                            Ok(_) => won += 1,
+                            Err(StoreError::Conflict { .. }) => {}
+                            Err(e) => panic!("unexpected store error: {e}"),
+                        }
                     }
-                }
-                won
+                    won
+                })
             })
-        })
-        .collect();
-    let won: u64 = threads.into_iter().map(|h| h.join().expect("thread")).sum();
+            .collect();
+        threads.into_iter().map(|h| h.join().expect("thread")).sum()
+    });
     let history = store.history(&shared).expect("history");
     assert_eq!(
         history.len() as u64,
@@ -523,7 +619,7 @@ pub fn concurrent_appends_lose_nothing<S: Store + 'static>(store: Arc<S>) {
 
 /// The due-timer index follows every append: it lists complaints whose next clock item is
 /// due by `upto`, earliest first, at most `limit`, and drops a complaint once nothing is due.
-pub fn due_index_follows_appends(store: &dyn Store) {
+fn due_index_follows_appends<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     assert_eq!(
         store.next_due().expect("next_due"),
         None,
@@ -588,7 +684,7 @@ pub fn due_index_follows_appends(store: &dyn Store) {
 
 /// The outbox is written with the events or not at all, claimed under a lease, and settled
 /// as delivered, retried or dead; dead letters can be requeued.
-pub fn outbox_follows_appends(store: &dyn Store) {
+fn outbox_follows_appends<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     use crate::notify::{
         Channel, Notification, NotificationId, NotificationKind, Recipient, Settlement,
     };
@@ -694,7 +790,11 @@ fn evidence(n: &str) -> Command {
 
 /// Reads the whole feed after `after`, `page` events at a time, checking each page is
 /// consecutive and says where to resume.
-fn read_feed(store: &dyn Store, after: Position, page: usize) -> Vec<FeedEntry> {
+fn read_feed<S: Store, E: Executor>(
+    store: &Waited<'_, S, E>,
+    after: Position,
+    page: usize,
+) -> Vec<FeedEntry> {
     let mut all = Vec::new();
     let mut next = after;
     loop {
@@ -720,7 +820,7 @@ fn read_feed(store: &dyn Store, after: Position, page: usize) -> Vec<FeedEntry> 
 /// The feed holds every event of every complaint once, numbered 1, 2, 3, … in the order the
 /// appends committed, as `history` gives each; read in pages of any size it is the same as
 /// read at once; past the end it is empty.
-pub fn feed_numbers_every_event_in_commit_order(store: &dyn Store) {
+fn feed_numbers_every_event_in_commit_order<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     let empty = store.feed(Position::START, 10).expect("feed");
     assert_eq!(empty, FeedPage::default(), "an empty store's feed is empty");
     let (a, b) = (cid("FEED-A"), cid("FEED-B"));
@@ -816,74 +916,75 @@ pub fn feed_numbers_every_event_in_commit_order(store: &dyn Store) {
 /// While threads append to their own complaints and race on a shared one, a reader polling
 /// the feed sees positions one after another with no gap and each complaint's events in
 /// version order — never position n + 1 before n — and, once they stop, every event.
-pub fn feed_has_no_gaps_while_appends_race<S: Store + 'static>(store: Arc<S>) {
+fn feed_has_no_gaps_while_appends_race<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     let shared = cid("FEED-SHARED");
-    receive(&*store, &shared, "feed-shared-0");
-    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reader = {
-        let (store, done) = (Arc::clone(&store), Arc::clone(&done));
-        std::thread::spawn(move || {
-            let mut seen: Vec<FeedEntry> = Vec::new();
-            let mut versions: std::collections::HashMap<ComplaintId, u64> = Default::default();
-            let mut next = Position::START;
-            loop {
-                // Read the flag first: a read that starts after the writers stopped and
-                // finds nothing new has seen everything.
-                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
-                let page = store.feed(next, 7).expect("feed");
-                for e in &page.entries {
-                    assert_eq!(
-                        e.position.get(),
-                        next.get() + 1,
-                        "a reader sees position n + 1 only after n"
-                    );
-                    let v = versions.entry(e.complaint.clone()).or_insert(0);
-                    assert_eq!(e.recorded.version, *v + 1, "a complaint's events in order");
-                    *v += 1;
-                    next = e.position;
-                }
-                if page.entries.is_empty() && finished {
-                    return seen;
-                }
-                seen.extend(page.entries);
-                std::thread::yield_now();
-            }
-        })
-    };
-    let writers: Vec<_> = (0..4)
-        .map(|t| {
-            let store = Arc::clone(&store);
-            let shared = shared.clone();
-            std::thread::spawn(move || {
-                let own = cid(&format!("FEED-OWN-{t}"));
-                receive(&*store, &own, &format!("feed-own-{t}"));
-                for i in 0..15 {
-                    let a = next_append(
-                        &*store,
-                        &own,
-                        &format!("fo-{t}-{i}"),
-                        evidence(&format!("o{t}-{i}")),
-                    );
-                    store.append(a).expect("own complaint appends");
-                    let a = next_append(
-                        &*store,
-                        &shared,
-                        &format!("fs-{t}-{i}"),
-                        evidence(&format!("s{t}-{i}")),
-                    );
-                    match store.append(a) {
-                        Ok(_) | Err(StoreError::Conflict { .. }) => {}
-                        Err(e) => panic!("unexpected store error: {e}"),
+    receive(store, &shared, "feed-shared-0");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let seen = std::thread::scope(|scope| {
+        let reader = {
+            let done = &done;
+            scope.spawn(move || {
+                let mut seen: Vec<FeedEntry> = Vec::new();
+                let mut versions: std::collections::HashMap<ComplaintId, u64> = Default::default();
+                let mut next = Position::START;
+                loop {
+                    // Read the flag first: a read that starts after the writers stopped and
+                    // finds nothing new has seen everything.
+                    let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                    let page = store.feed(next, 7).expect("feed");
+                    for e in &page.entries {
+                        assert_eq!(
+                            e.position.get(),
+                            next.get() + 1,
+                            "a reader sees position n + 1 only after n"
+                        );
+                        let v = versions.entry(e.complaint.clone()).or_insert(0);
+                        assert_eq!(e.recorded.version, *v + 1, "a complaint's events in order");
+                        *v += 1;
+                        next = e.position;
                     }
+                    if page.entries.is_empty() && finished {
+                        return seen;
+                    }
+                    seen.extend(page.entries);
+                    std::thread::yield_now();
                 }
             })
-        })
-        .collect();
-    for w in writers {
-        w.join().expect("writer");
-    }
-    done.store(true, std::sync::atomic::Ordering::SeqCst);
-    let seen = reader.join().expect("reader");
+        };
+        let writers: Vec<_> = (0..4)
+            .map(|t| {
+                let shared = &shared;
+                scope.spawn(move || {
+                    let own = cid(&format!("FEED-OWN-{t}"));
+                    receive(store, &own, &format!("feed-own-{t}"));
+                    for i in 0..15 {
+                        let a = next_append(
+                            store,
+                            &own,
+                            &format!("fo-{t}-{i}"),
+                            evidence(&format!("o{t}-{i}")),
+                        );
+                        store.append(a).expect("own complaint appends");
+                        let a = next_append(
+                            store,
+                            shared,
+                            &format!("fs-{t}-{i}"),
+                            evidence(&format!("s{t}-{i}")),
+                        );
+                        match store.append(a) {
+                            Ok(_) | Err(StoreError::Conflict { .. }) => {}
+                            Err(e) => panic!("unexpected store error: {e}"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().expect("writer");
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        reader.join().expect("reader")
+    });
     let mut ids = vec![shared];
     ids.extend((0..4).map(|t| cid(&format!("FEED-OWN-{t}"))));
     let mut total = 0;

@@ -12,6 +12,7 @@ use crate::policy::Policy;
 use crate::store::{Append, CommandRecord, ListQuery, Page, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// Drives complaints: decides commands under the right policy version, appends the events
 /// with optimistic concurrency, and answers queries. `Send + Sync` when its ports are: share
@@ -132,14 +133,23 @@ pub struct Tick {
 }
 
 /// Builds an [`Engine`]; the store and the current policy are required, the rest default
-/// (no notifications, the system clock, 8 attempts on conflict).
-pub struct EngineBuilder<S, N, C> {
+/// (no notifications, the system clock, 8 attempts on conflict). `M` is what
+/// [`EngineBuilder::build`] makes: an [`Engine`] ([`Async`]), or with
+/// [`crate::blocking::Engine::builder`] its blocking facade.
+pub struct EngineBuilder<S, N, C, M = Async> {
     engine: Engine<S, N, C>,
+    makes: std::marker::PhantomData<M>,
 }
 
 impl<S: Store> Engine<S> {
     /// Starts building an engine over `store` whose new complaints follow `policy`.
     pub fn builder(store: S, policy: Policy) -> EngineBuilder<S, DiscardNotifier, SystemClock> {
+        EngineBuilder::new(store, policy)
+    }
+}
+
+impl<S, M> EngineBuilder<S, DiscardNotifier, SystemClock, M> {
+    pub(crate) fn new(store: S, policy: Policy) -> Self {
         let current = policy.version;
         EngineBuilder {
             engine: Engine {
@@ -151,13 +161,34 @@ impl<S: Store> Engine<S> {
                 max_attempts: 8,
                 delivery: DeliveryPolicy::default(),
             },
+            makes: std::marker::PhantomData,
         }
     }
 }
 
-impl<S, N, C> EngineBuilder<S, N, C> {
+/// What an [`EngineBuilder`] makes of the engine it built: the engine itself ([`Async`]) or
+/// a facade over it ([`crate::blocking::Blocking`]).
+pub trait Make {
+    /// The engine or facade made.
+    type Engine<S, N, C>;
+    /// Wraps `engine`.
+    fn make<S, N, C>(engine: Engine<S, N, C>) -> Self::Engine<S, N, C>;
+}
+
+/// An [`EngineBuilder`] that makes the [`Engine`] itself, whose calls are `async`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Async;
+
+impl Make for Async {
+    type Engine<S, N, C> = Engine<S, N, C>;
+    fn make<S, N, C>(engine: Engine<S, N, C>) -> Engine<S, N, C> {
+        engine
+    }
+}
+
+impl<S, N, C, M> EngineBuilder<S, N, C, M> {
     /// Delivers notifications through `notifier`.
-    pub fn notifier<N2: Notifier>(self, notifier: N2) -> EngineBuilder<S, N2, C> {
+    pub fn notifier<N2: Notifier>(self, notifier: N2) -> EngineBuilder<S, N2, C, M> {
         let e = self.engine;
         EngineBuilder {
             engine: Engine {
@@ -169,11 +200,12 @@ impl<S, N, C> EngineBuilder<S, N, C> {
                 max_attempts: e.max_attempts,
                 delivery: e.delivery,
             },
+            makes: std::marker::PhantomData,
         }
     }
 
     /// Takes `now` from `clock`.
-    pub fn clock<C2: Clock>(self, clock: C2) -> EngineBuilder<S, N, C2> {
+    pub fn clock<C2: Clock>(self, clock: C2) -> EngineBuilder<S, N, C2, M> {
         let e = self.engine;
         EngineBuilder {
             engine: Engine {
@@ -185,6 +217,7 @@ impl<S, N, C> EngineBuilder<S, N, C> {
                 max_attempts: e.max_attempts,
                 delivery: e.delivery,
             },
+            makes: std::marker::PhantomData,
         }
     }
 
@@ -217,9 +250,12 @@ impl<S, N, C> EngineBuilder<S, N, C> {
         self
     }
 
-    /// The engine.
-    pub fn build(self) -> Engine<S, N, C> {
-        self.engine
+    /// The engine (or, from [`crate::blocking::Engine::builder`], its blocking facade).
+    pub fn build(self) -> M::Engine<S, N, C>
+    where
+        M: Make,
+    {
+        M::make(self.engine)
     }
 }
 
@@ -242,7 +278,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// [`EngineError::Rejected`] when `decide` refuses (or, after every attempt lost a race,
     /// with [`Rejection::Conflict`]); nothing changed. [`EngineError::Store`] when the store
     /// fails. [`EngineError::UnknownPolicyVersion`], [`EngineError::CommandIdReused`].
-    pub fn execute(
+    pub async fn execute(
         &self,
         command_id: CommandId,
         id: &ComplaintId,
@@ -258,22 +294,24 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             attempts = tracing::field::Empty,
             outcome = tracing::field::Empty,
         );
-        let _entered = span.enter();
         let mut attempts = 0u32;
-        let result = self.attempt(command_id, id, command, actor, &mut attempts);
+        let result = self
+            .attempt(command_id, id, command, actor, &mut attempts)
+            .instrument(span.clone())
+            .await;
         let outcome = match &result {
             Ok(_) => "ok",
             Err(e) => e.code(),
         };
         span.record("attempts", attempts);
         span.record("outcome", outcome);
-        tracing::debug!(outcome, attempts, "command decided");
+        span.in_scope(|| tracing::debug!(outcome, attempts, "command decided"));
         count_command(command_kind, outcome);
         result
     }
 
     /// [`Engine::execute`]'s load → decide → append loop, counting its `attempts`.
-    fn attempt(
+    async fn attempt(
         &self,
         command_id: CommandId,
         id: &ComplaintId,
@@ -284,20 +322,23 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let mut last_conflict = (0, 0);
         for _ in 0..self.max_attempts {
             *attempts += 1;
-            let state = self.store.load(id)?;
-            let (recorded, policy) =
-                match self.decide(state.as_deref(), &command, actor, &command_id) {
-                    Ok(decided) => decided,
-                    // A retry of an applied command may no longer be legal: answer it first.
-                    Err(rejection) => {
-                        return match self.store.command(&command_id)? {
-                            Some(done) => self
-                                .result_of(id, done, &command_id, &command, actor)?
-                                .ok_or(rejection),
-                            None => Err(rejection),
-                        };
-                    }
-                };
+            let state = self.store.load(id).await?;
+            let (recorded, policy) = match self
+                .decide(state.as_deref(), &command, actor, &command_id)
+                .await
+            {
+                Ok(decided) => decided,
+                // A retry of an applied command may no longer be legal: answer it first.
+                Err(rejection) => {
+                    return match self.store.command(&command_id).await? {
+                        Some(done) => self
+                            .result_of(id, done, &command_id, &command, actor)
+                            .await?
+                            .ok_or(rejection),
+                        None => Err(rejection),
+                    };
+                }
+            };
             let expected = state.as_ref().map_or(0, |c| c.version);
             let notifications = if self.notifier.is_enabled() {
                 notifications_for(id, state.as_deref(), &recorded, policy)
@@ -308,17 +349,18 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             drop(state);
             let append = Append::new(id.clone(), command_id.clone(), expected, recorded)
                 .with_outbox(notifications);
-            match self.store.append(append) {
+            match self.store.append(append).await {
                 Ok(next) => return Ok(next),
                 Err(StoreError::Conflict { expected, actual }) => {
                     last_conflict = (expected, actual);
                 }
                 Err(StoreError::DuplicateCommand(_)) => {
-                    let done = self.store.command(&command_id)?.ok_or_else(|| {
+                    let done = self.store.command(&command_id).await?.ok_or_else(|| {
                         StoreError::Malformed("duplicate command without a record".into())
                     })?;
                     return self
-                        .result_of(id, done, &command_id, &command, actor)?
+                        .result_of(id, done, &command_id, &command, actor)
+                        .await?
                         .ok_or(EngineError::CommandIdReused {
                             command: command_id,
                         });
@@ -342,14 +384,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ///
     /// # Errors
     /// A store error, which ends the tick (what fired before it stays fired).
-    pub fn tick(&self) -> Result<Tick, EngineError> {
+    pub async fn tick(&self) -> Result<Tick, EngineError> {
         let span = tracing::debug_span!(
             "plaint.tick",
             fired = tracing::field::Empty,
             failed = tracing::field::Empty
         );
-        let _entered = span.enter();
-        let result = self.tick_all();
+        let result = self.tick_all().instrument(span.clone()).await;
         if let Ok(tick) = &result {
             span.record("fired", tick.fired.len());
             span.record("failed", tick.failed.len());
@@ -358,17 +399,19 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 metrics::counter!("plaint_clock_firings_total", "event" => kind).increment(1);
             }
             if !tick.failed.is_empty() {
-                tracing::warn!(
-                    failed = tick.failed.len(),
-                    "complaints passed over by a tick"
-                );
+                span.in_scope(|| {
+                    tracing::warn!(
+                        failed = tick.failed.len(),
+                        "complaints passed over by a tick"
+                    )
+                });
             }
         }
         result
     }
 
     /// [`Engine::tick`]'s walk over what is due.
-    fn tick_all(&self) -> Result<Tick, EngineError> {
+    async fn tick_all(&self) -> Result<Tick, EngineError> {
         let now = self.clock.now();
         let mut tick = Tick::default();
         let mut passed_over: Vec<ComplaintId> = Vec::new();
@@ -376,7 +419,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         loop {
             let due: Vec<_> = self
                 .store
-                .due(now, passed_over.len() + 2)?
+                .due(now, passed_over.len() + 2)
+                .await?
                 .into_iter()
                 .filter(|(_, id)| !passed_over.contains(id))
                 .collect();
@@ -392,7 +436,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             // Fire this complaint only up to the next complaint's due instant, so firings
             // across complaints happen in due order.
             let upto = due.get(1).map_or(now, |(next, _)| (*next).min(now)).max(at);
-            match self.fire(&id, upto) {
+            match self.fire(&id, upto).await {
                 Ok(events) => {
                     last = events.is_empty().then_some((at, id));
                     tick.fired.extend(events);
@@ -410,22 +454,28 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ///
     /// # Errors
     /// A store error.
-    pub fn next_due(&self) -> Result<Option<crate::Timestamp>, EngineError> {
-        Ok(self.store.next_due()?)
+    pub async fn next_due(&self) -> Result<Option<crate::Timestamp>, EngineError> {
+        Ok(self.store.next_due().await?)
     }
 
     /// Fires complaint `id`'s items due by `upto`; empty when another tick got there first.
-    fn fire(&self, id: &ComplaintId, upto: crate::Timestamp) -> Result<Vec<Recorded>, EngineError> {
+    async fn fire(
+        &self,
+        id: &ComplaintId,
+        upto: crate::Timestamp,
+    ) -> Result<Vec<Recorded>, EngineError> {
         let system = Actor::system();
         let mut last_conflict = (0, 0);
         for _ in 0..self.max_attempts {
-            let Some(state) = self.store.load(id)? else {
+            let Some(state) = self.store.load(id).await? else {
                 return Ok(Vec::new());
             };
             // One firing per complaint version: a racing tick decides the same command id.
             let command_id = CommandId::internal(format!("tick:{id}:{}", state.version));
             let command = Command::Tick { upto };
-            let (recorded, policy) = match self.decide(Some(&state), &command, &system, &command_id)
+            let (recorded, policy) = match self
+                .decide(Some(&state), &command, &system, &command_id)
+                .await
             {
                 Ok(decided) => decided,
                 Err(EngineError::Rejected(Rejection::NothingDue)) => return Ok(Vec::new()),
@@ -440,7 +490,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             drop(state);
             let append = Append::new(id.clone(), command_id, expected, recorded.clone())
                 .with_outbox(notifications);
-            match self.store.append(append) {
+            match self.store.append(append).await {
                 Ok(_) => return Ok(recorded),
                 Err(StoreError::Conflict { expected, actual }) => {
                     last_conflict = (expected, actual)
@@ -459,8 +509,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ///
     /// # Errors
     /// A store error.
-    pub fn get(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, EngineError> {
-        Ok(self.store.load(id)?)
+    pub async fn get(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, EngineError> {
+        Ok(self.store.load(id).await?)
     }
 
     /// The complaint's audit trail: every event with who, when and which command, whole
@@ -469,8 +519,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ///
     /// # Errors
     /// A store error.
-    pub fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, EngineError> {
-        Ok(self.store.history(id)?)
+    pub async fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, EngineError> {
+        Ok(self.store.history(id).await?)
     }
 
     /// The store's feed ([`Store::feed`]): every complaint's events in commit order after
@@ -480,12 +530,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ///
     /// # Errors
     /// A store error.
-    pub fn feed(
+    pub async fn feed(
         &self,
         after: crate::Position,
         limit: usize,
     ) -> Result<crate::FeedPage, EngineError> {
-        Ok(self.store.feed(after, limit)?)
+        Ok(self.store.feed(after, limit).await?)
     }
 
     /// The complaint as `actor` may see it ([`crate::view`]): contacts masked unless they
@@ -497,12 +547,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// or `actor` is a complainant who does not own it (the two answers are the same, so
     /// existence is not revealed); [`EngineError::UnknownPolicyVersion`] for staff and the
     /// system when the engine lacks the complaint's policy; a store error.
-    pub fn view(
+    pub async fn view(
         &self,
         id: &ComplaintId,
         actor: &Actor,
     ) -> Result<crate::ComplaintView, EngineError> {
-        let (state, history) = self.visible(id, actor)?;
+        let (state, history) = self.visible(id, actor).await?;
         let policy = self.policy(&state)?;
         crate::view::complaint(&state, &history, actor, policy)
             .ok_or_else(|| Rejection::NotFound.into())
@@ -514,15 +564,15 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ///
     /// # Errors
     /// As [`Engine::view`].
-    pub fn history_for(
+    pub async fn history_for(
         &self,
         id: &ComplaintId,
         actor: &Actor,
     ) -> Result<Vec<Recorded>, EngineError> {
-        let (state, history) = self.visible(id, actor)?;
+        let (state, history) = self.visible(id, actor).await?;
         let history = match actor.kind {
             crate::ActorKind::Complainant => history,
-            _ => self.store.history(id)?,
+            _ => self.store.history(id).await?,
         };
         let policy = self.policy(&state)?;
         crate::view::history(&state, &history, actor, policy)
@@ -532,12 +582,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// Complaint `id` if `actor` may see anything of it, `NotFound` otherwise. For a
     /// complainant, also its history, and the state as that history leaves it (so the two
     /// agree even if a command lands between the reads); for others an empty history.
-    fn visible(
+    async fn visible(
         &self,
         id: &ComplaintId,
         actor: &Actor,
     ) -> Result<(Arc<Complaint>, Vec<Recorded>), EngineError> {
-        let Some(state) = self.store.load(id)? else {
+        let Some(state) = self.store.load(id).await? else {
             return Err(Rejection::NotFound.into());
         };
         if !matches!(actor.kind, crate::ActorKind::Complainant) {
@@ -547,16 +597,16 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         if state.intake.complainant.id != actor.id {
             return Err(Rejection::NotFound.into());
         }
-        self.with_history(state)
+        self.with_history(state).await
     }
 
     /// `state` with its history up to `state`'s version (a command may have come in between
     /// the two reads: the history is cut to the state, so the two agree without a replay).
-    fn with_history(
+    async fn with_history(
         &self,
         state: Arc<Complaint>,
     ) -> Result<(Arc<Complaint>, Vec<Recorded>), EngineError> {
-        let mut history = self.store.history(&state.id)?;
+        let mut history = self.store.history(&state.id).await?;
         history.retain(|r| r.version <= state.version);
         Ok((state, history))
     }
@@ -566,16 +616,16 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ///
     /// # Errors
     /// A store error.
-    pub fn list(&self, query: &ListQuery) -> Result<Page, EngineError> {
-        Ok(self.store.list(query)?)
+    pub async fn list(&self, query: &ListQuery) -> Result<Page, EngineError> {
+        Ok(self.store.list(query).await?)
     }
 
     /// How many complaints match `query`'s filters (its paging aside): a work queue's total.
     ///
     /// # Errors
     /// A store error.
-    pub fn count(&self, query: &ListQuery) -> Result<u64, EngineError> {
-        Ok(self.store.count(query)?)
+    pub async fn count(&self, query: &ListQuery) -> Result<u64, EngineError> {
+        Ok(self.store.count(query).await?)
     }
 
     /// A page of complaints as `actor` sees them ([`Engine::view`]). A complainant lists only
@@ -586,7 +636,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// # Errors
     /// A store error; [`EngineError::UnknownPolicyVersion`] when a complaint on the page is
     /// pinned to a policy the engine lacks.
-    pub fn list_for(
+    pub async fn list_for(
         &self,
         query: &ListQuery,
         actor: &Actor,
@@ -594,13 +644,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let Some(query) = Self::scoped(query, actor) else {
             return Ok(crate::ViewPage::default());
         };
-        let page = self.store.list(&query)?;
+        let page = self.store.list(&query).await?;
         let mut items = Vec::with_capacity(page.items.len());
         for c in page.items {
             // A complainant's view reads the history (the query holds only their own
             // complaints, and the view checks again); others' views need only the state.
             let (state, history) = match actor.kind {
-                crate::ActorKind::Complainant => self.with_history(c)?,
+                crate::ActorKind::Complainant => self.with_history(c).await?,
                 _ => (c, Vec::new()),
             };
             let policy = self.policy(&state)?;
@@ -613,9 +663,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ///
     /// # Errors
     /// A store error.
-    pub fn count_for(&self, query: &ListQuery, actor: &Actor) -> Result<u64, EngineError> {
+    pub async fn count_for(&self, query: &ListQuery, actor: &Actor) -> Result<u64, EngineError> {
         match Self::scoped(query, actor) {
-            Some(q) => Ok(self.store.count(&q)?),
+            Some(q) => Ok(self.store.count(&q).await?),
             None => Ok(0),
         }
     }
@@ -644,10 +694,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ///
     /// # Errors
     /// As [`Engine::relay_batch`].
-    pub fn relay(&self) -> Result<Relay, EngineError> {
+    pub async fn relay(&self) -> Result<Relay, EngineError> {
         let mut report = Relay::default();
         loop {
-            let batch = self.relay_batch(64)?;
+            let batch = self.relay_batch(64).await?;
             if batch == Relay::default() {
                 return Ok(report);
             }
@@ -666,10 +716,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// with [`Rejection::Invalid`] when the clock's `now` lies outside [`crate::EARLIEST`]
     /// ..= [`crate::LATEST`], as [`Engine::execute`] refuses it (nothing is claimed: a lease
     /// or back-off from such an instant cannot be computed).
-    pub fn relay_batch(&self, limit: usize) -> Result<Relay, EngineError> {
+    pub async fn relay_batch(&self, limit: usize) -> Result<Relay, EngineError> {
         let span = tracing::debug_span!("plaint.relay", limit);
-        let _entered = span.enter();
-        let result = self.relay_claimed(limit);
+        let result = self.relay_claimed(limit).instrument(span.clone()).await;
         if let Ok(r) = &result {
             for (outcome, n) in [
                 ("delivered", r.delivered),
@@ -680,22 +729,24 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                     .increment(n as u64);
             }
             if r.dead > 0 {
-                tracing::warn!(dead = r.dead, "notifications became dead letters");
+                span.in_scope(|| {
+                    tracing::warn!(dead = r.dead, "notifications became dead letters")
+                });
             }
         }
         result
     }
 
     /// [`Engine::relay_batch`]'s claim → deliver → settle.
-    fn relay_claimed(&self, limit: usize) -> Result<Relay, EngineError> {
+    async fn relay_claimed(&self, limit: usize) -> Result<Relay, EngineError> {
         let now = self.clock.now();
         crate::model::check_supported("now", now)?;
         let d = self.delivery;
         let mut report = Relay::default();
-        for entry in self.store.claim_outbox(now, d.lease, limit)? {
+        for entry in self.store.claim_outbox(now, d.lease, limit).await? {
             let id = entry.notification.id.clone();
-            let message = self.render(entry.notification)?;
-            let outcome = match self.notifier.deliver(&message) {
+            let message = self.render(entry.notification).await?;
+            let outcome = match self.notifier.deliver(&message).await {
                 Ok(()) => {
                     report.delivered += 1;
                     Settlement::Delivered
@@ -716,7 +767,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                     }
                 }
             };
-            self.store.settle(&id, outcome)?;
+            self.store.settle(&id, outcome).await?;
         }
         Ok(report)
     }
@@ -726,11 +777,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// text was written by plaint 0.1.0, which rendered at delivery: it is rendered now as of
     /// its moment, from the history (or, should the history not have its event, from the
     /// current state, as 0.1.0 did).
-    fn render(&self, mut n: crate::Notification) -> Result<crate::Notification, EngineError> {
+    async fn render(&self, mut n: crate::Notification) -> Result<crate::Notification, EngineError> {
         if n.text.is_some() {
             return Ok(n);
         }
-        let Some(c) = self.store.load(&n.complaint)? else {
+        let Some(c) = self.store.load(&n.complaint).await? else {
             return Ok(n);
         };
         let Ok(policy) = self.policy(&c) else {
@@ -739,7 +790,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let Some(template) = policy.text_for(&n) else {
             return Ok(n);
         };
-        let history = self.store.history(&n.complaint)?;
+        let history = self.store.history(&n.complaint).await?;
         n.text = Some(
             crate::notify::text_from_history(&n, &history, policy).unwrap_or_else(|| {
                 let at = crate::notify::Occasion::of(&c);
@@ -753,16 +804,16 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ///
     /// # Errors
     /// A store error.
-    pub fn dead_letters(&self) -> Result<Vec<OutboxEntry>, EngineError> {
-        Ok(self.store.dead_letters()?)
+    pub async fn dead_letters(&self) -> Result<Vec<OutboxEntry>, EngineError> {
+        Ok(self.store.dead_letters().await?)
     }
 
     /// Puts a dead letter back in the outbox, due now; `false` if there is none with that id.
     ///
     /// # Errors
     /// A store error.
-    pub fn retry_dead_letter(&self, id: &NotificationId) -> Result<bool, EngineError> {
-        Ok(self.store.requeue(id, self.clock.now())?)
+    pub async fn retry_dead_letter(&self, id: &NotificationId) -> Result<bool, EngineError> {
+        Ok(self.store.requeue(id, self.clock.now()).await?)
     }
 
     /// The store, for adapters' own maintenance calls.
@@ -777,7 +828,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
 
     /// Decides `command` on `state` at the clock's `now` under the complaint's policy, and
     /// numbers the events from the state's version.
-    fn decide(
+    async fn decide(
         &self,
         state: Option<&Complaint>,
         command: &Command,
@@ -785,7 +836,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         command_id: &CommandId,
     ) -> Result<(Vec<Recorded>, &Policy), EngineError> {
         if let Command::Merge { into } = command {
-            self.check_merge_target(into)?;
+            self.check_merge_target(into).await?;
         }
         let policy = match state {
             Some(c) => self.policy(c)?,
@@ -809,8 +860,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     }
 
     /// A merge needs its target to exist and be open: a lookup `decide` cannot make.
-    fn check_merge_target(&self, into: &ComplaintId) -> Result<(), EngineError> {
-        let reason = match self.store.load(into)? {
+    async fn check_merge_target(&self, into: &ComplaintId) -> Result<(), EngineError> {
+        let reason = match self.store.load(into).await? {
             None => "no such complaint",
             Some(t) if t.stage.is_terminal() => "the target complaint is already finished",
             Some(_) => return Ok(()),
@@ -830,7 +881,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// turns, on the state before the recorded command and at its instant, into exactly the
     /// recorded events. `decide` is pure, so the first application passes this check; any
     /// other command that passes it has the very same effect.
-    fn result_of(
+    async fn result_of(
         &self,
         id: &ComplaintId,
         done: CommandRecord,
@@ -841,7 +892,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         if &done.complaint != id {
             return Ok(None);
         }
-        let history = self.store.history(id)?;
+        let history = self.store.history(id).await?;
         let Some(start) = history.iter().position(|r| &r.command == command_id) else {
             return Ok(None);
         };

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod actor;
+pub mod blocking;
 pub mod calendar;
 pub mod clock;
 pub mod complainant;
@@ -41,7 +42,7 @@ pub use calendar::{BusinessCalendar, CalendarDef, CalendarError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use complainant::{Complainant, Contact};
 pub use complaint::Complaint;
-pub use engine::{Engine, EngineBuilder, EngineError, Relay, Tick};
+pub use engine::{Async, Engine, EngineBuilder, EngineError, Make, Relay, Tick};
 pub use id::{
     ActionKey, ActorId, CalendarKey, CategoryKey, ChannelKey, ClockKey, CommandId, ComplaintId,
     DepartmentKey, IdError, RemedyKey, RoleKey, TierKey,
@@ -53,16 +54,17 @@ pub use lifecycle::{
 pub use model::*;
 pub use money::{Currency, CurrencyError, Money};
 pub use notify::{
-    Audience, Channel, DiscardNotifier, FanOut, Notification, NotificationId, NotificationKind,
-    Notifier, NotifyError, On, OutboxEntry, Recipient, RecordingNotifier, Retry, Settlement,
+    Audience, Channel, Delivery, DiscardNotifier, DynNotifier, FanOut, Notification,
+    NotificationId, NotificationKind, Notifier, NotifyError, On, OutboxEntry, Recipient,
+    RecordingNotifier, Retry, Settlement,
 };
 pub use policy::{
     ActionDef, Basis, Cap, Condition, Facts, FlagDef, NotificationRule, OverCap, Policy,
     PolicyError, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
 };
 pub use store::{
-    Append, CommandRecord, FeedEntry, FeedPage, ListQuery, Page, Position, Store, StoreError,
-    StoreFailure,
+    Append, CommandRecord, DynStore, FeedEntry, FeedPage, ListQuery, Page, Position, Store,
+    StoreError, StoreFailure,
 };
 pub use view::{ComplaintView, Sight, ViewPage};
 pub use wire::{ErrorBody, ErrorDetails};

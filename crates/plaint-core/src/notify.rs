@@ -743,12 +743,20 @@ pub fn text_from_history(
 }
 
 /// Delivers notifications (SMS, email, a queue…). It may be slow or fail.
+///
+/// `deliver` is `async` (it returns a `Send` future), so an SMS gateway's or a mail server's
+/// async client is awaited as it is, on whatever runtime the relay runs; a notifier with
+/// nothing to wait for writes an `async fn` that never awaits. Behind `dyn` (several kinds
+/// in one [`FanOut`]), a notifier is a [`DynNotifier`].
 pub trait Notifier: Send + Sync {
     /// Delivers one notification.
     ///
     /// # Errors
     /// [`NotifyError`] when it could not be delivered.
-    fn deliver(&self, notification: &Notification) -> Result<(), NotifyError>;
+    fn deliver(
+        &self,
+        notification: &Notification,
+    ) -> impl Future<Output = Result<(), NotifyError>> + Send;
 
     /// Whether this notifier delivers anything at all; the engine skips deriving
     /// notifications for one that does not.
@@ -758,11 +766,35 @@ pub trait Notifier: Send + Sync {
 }
 
 impl<T: Notifier + ?Sized> Notifier for Arc<T> {
-    fn deliver(&self, notification: &Notification) -> Result<(), NotifyError> {
+    fn deliver(
+        &self,
+        notification: &Notification,
+    ) -> impl Future<Output = Result<(), NotifyError>> + Send {
         (**self).deliver(notification)
     }
     fn is_enabled(&self) -> bool {
         (**self).is_enabled()
+    }
+}
+
+/// The future a [`DynNotifier`] delivers with.
+pub type Delivery<'a> =
+    std::pin::Pin<Box<dyn Future<Output = Result<(), NotifyError>> + Send + 'a>>;
+
+/// A [`Notifier`] that can live behind `dyn` (its future boxed): every notifier is one.
+pub trait DynNotifier: Send + Sync {
+    /// [`Notifier::deliver`], boxed.
+    fn deliver_boxed<'a>(&'a self, notification: &'a Notification) -> Delivery<'a>;
+    /// [`Notifier::is_enabled`].
+    fn enabled(&self) -> bool;
+}
+
+impl<N: Notifier> DynNotifier for N {
+    fn deliver_boxed<'a>(&'a self, notification: &'a Notification) -> Delivery<'a> {
+        Box::pin(self.deliver(notification))
+    }
+    fn enabled(&self) -> bool {
+        self.is_enabled()
     }
 }
 
@@ -931,13 +963,13 @@ pub enum Settlement {
 
 /// Delivers to several notifiers; fails if any fails (the relay then retries, and receivers
 /// drop what they already have by the notification's id).
-pub struct FanOut(pub Vec<Box<dyn Notifier>>);
+pub struct FanOut(pub Vec<Box<dyn DynNotifier>>);
 
 impl Notifier for FanOut {
-    fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
+    async fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
         let mut first_error = None;
         for target in &self.0 {
-            if let Err(e) = target.deliver(n) {
+            if let Err(e) = target.deliver_boxed(n).await {
                 first_error.get_or_insert(e);
             }
         }
@@ -955,10 +987,10 @@ pub struct Retry<N> {
 }
 
 impl<N: Notifier> Notifier for Retry<N> {
-    fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
+    async fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
         let mut last = Ok(());
         for _ in 0..self.attempts.max(1) {
-            last = self.inner.deliver(n);
+            last = self.inner.deliver(n).await;
             if last.is_ok() {
                 break;
             }
@@ -975,7 +1007,7 @@ impl<N: Notifier> Notifier for Retry<N> {
 pub struct DiscardNotifier;
 
 impl Notifier for DiscardNotifier {
-    fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
+    async fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
         Ok(())
     }
     fn is_enabled(&self) -> bool {
@@ -1000,7 +1032,7 @@ impl RecordingNotifier {
 }
 
 impl Notifier for RecordingNotifier {
-    fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
+    async fn deliver(&self, n: &Notification) -> Result<(), NotifyError> {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())

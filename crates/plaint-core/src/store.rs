@@ -14,6 +14,14 @@ use std::sync::Arc;
 ///
 /// Every implementation must pass the conformance suite (`plaint_core::conformance`, behind
 /// the `conformance` feature).
+///
+/// The methods are `async` (each returns a `Send` future), so a store that talks to a server
+/// (PostgreSQL) awaits it without holding a thread, and the engine's one orchestration runs
+/// on any executor. A store with nothing to wait for (`MemoryStore`) answers with futures
+/// that are ready when first polled; sync code drives any of them through
+/// [`crate::blocking`]. A future that is dropped before it completes must leave the store as
+/// if the call had either not happened or completed: an append is all or nothing whether or
+/// not its caller waits for the answer.
 pub trait Store: Send + Sync {
     /// Appends one command's events and its outbox entries atomically: all or nothing, and
     /// only if the complaint is at `append.expected_version` (0 for a new complaint). Records
@@ -29,31 +37,43 @@ pub trait Store: Send + Sync {
     /// [`StoreError::DuplicateCommand`] when the command id was already recorded,
     /// [`StoreError::Malformed`] when the append is not self-consistent (see
     /// [`Append::check`]), or a backend error. On any error nothing was written.
-    fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError>;
+    fn append(
+        &self,
+        append: Append,
+    ) -> impl Future<Output = Result<Arc<Complaint>, StoreError>> + Send;
 
     /// The complaint's latest state, or `None` if it was never received.
     ///
     /// # Errors
     /// A backend error.
-    fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError>;
+    fn load(
+        &self,
+        id: &ComplaintId,
+    ) -> impl Future<Output = Result<Option<Arc<Complaint>>, StoreError>> + Send;
 
     /// The complaint's events in version order (empty if it does not exist).
     ///
     /// # Errors
     /// A backend error.
-    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError>;
+    fn history(
+        &self,
+        id: &ComplaintId,
+    ) -> impl Future<Output = Result<Vec<Recorded>, StoreError>> + Send;
 
     /// Where a command id was recorded, if it was.
     ///
     /// # Errors
     /// A backend error.
-    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError>;
+    fn command(
+        &self,
+        id: &CommandId,
+    ) -> impl Future<Output = Result<Option<CommandRecord>, StoreError>> + Send;
 
     /// Complaints matching `query`, in id order, one page at a time.
     ///
     /// # Errors
     /// A backend error.
-    fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
+    fn list(&self, query: &ListQuery) -> impl Future<Output = Result<Page, StoreError>> + Send;
 
     /// How many complaints match `query`'s filters (its `after` and `limit` are ignored): the
     /// total a work queue shows beside its first page. The default pages through
@@ -61,17 +81,19 @@ pub trait Store: Send + Sync {
     ///
     /// # Errors
     /// A backend error.
-    fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
+    fn count(&self, query: &ListQuery) -> impl Future<Output = Result<u64, StoreError>> + Send {
         let mut q = query.clone();
         q.after = None;
         q.limit = ListQuery::MAX_LIMIT;
-        let mut n = 0u64;
-        loop {
-            let page = self.list(&q)?;
-            n += page.items.len() as u64;
-            match page.next {
-                Some(next) => q.after = Some(next),
-                None => return Ok(n),
+        async move {
+            let mut n = 0u64;
+            loop {
+                let page = self.list(&q).await?;
+                n += page.items.len() as u64;
+                match page.next {
+                    Some(next) => q.after = Some(next),
+                    None => return Ok(n),
+                }
             }
         }
     }
@@ -86,13 +108,13 @@ pub trait Store: Send + Sync {
         &self,
         upto: Timestamp,
         limit: usize,
-    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError>;
+    ) -> impl Future<Output = Result<Vec<(Timestamp, ComplaintId)>, StoreError>> + Send;
 
     /// The earliest [`Complaint::next_due`] of all complaints.
     ///
     /// # Errors
     /// A backend error.
-    fn next_due(&self) -> Result<Option<Timestamp>, StoreError>;
+    fn next_due(&self) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
 
     /// Claims up to `limit` outbox entries whose `next_attempt` is at or before `now`, earliest
     /// first (ties in id order), and pushes their `next_attempt` to `now + lease` in the same
@@ -105,27 +127,35 @@ pub trait Store: Send + Sync {
         now: Timestamp,
         lease: chrono::Duration,
         limit: usize,
-    ) -> Result<Vec<OutboxEntry>, StoreError>;
+    ) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
 
     /// Records how a claimed entry ended. Settling an entry that is no longer in the outbox
     /// (another relay settled it) does nothing.
     ///
     /// # Errors
     /// A backend error.
-    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError>;
+    fn settle(
+        &self,
+        id: &NotificationId,
+        outcome: Settlement,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The dead letters: entries given up on, oldest first.
     ///
     /// # Errors
     /// A backend error.
-    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError>;
+    fn dead_letters(&self) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
 
     /// Puts a dead letter back in the outbox, due at `at` with its attempts reset; `false` if
     /// there is no such dead letter.
     ///
     /// # Errors
     /// A backend error.
-    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError>;
+    fn requeue(
+        &self,
+        id: &NotificationId,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The feed: every recorded event of every complaint in the one order appends committed
     /// in, numbered 1, 2, 3, … without gaps ([`Position`]), starting after `after`
@@ -138,36 +168,52 @@ pub trait Store: Send + Sync {
     ///
     /// # Errors
     /// A backend error.
-    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError>;
+    fn feed(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> impl Future<Output = Result<FeedPage, StoreError>> + Send;
 }
 
 impl<T: Store + ?Sized> Store for Arc<T> {
-    fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
+    fn append(
+        &self,
+        append: Append,
+    ) -> impl Future<Output = Result<Arc<Complaint>, StoreError>> + Send {
         (**self).append(append)
     }
-    fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
+    fn load(
+        &self,
+        id: &ComplaintId,
+    ) -> impl Future<Output = Result<Option<Arc<Complaint>>, StoreError>> + Send {
         (**self).load(id)
     }
-    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
+    fn history(
+        &self,
+        id: &ComplaintId,
+    ) -> impl Future<Output = Result<Vec<Recorded>, StoreError>> + Send {
         (**self).history(id)
     }
-    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+    fn command(
+        &self,
+        id: &CommandId,
+    ) -> impl Future<Output = Result<Option<CommandRecord>, StoreError>> + Send {
         (**self).command(id)
     }
-    fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+    fn list(&self, query: &ListQuery) -> impl Future<Output = Result<Page, StoreError>> + Send {
         (**self).list(query)
     }
-    fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
+    fn count(&self, query: &ListQuery) -> impl Future<Output = Result<u64, StoreError>> + Send {
         (**self).count(query)
     }
     fn due(
         &self,
         upto: Timestamp,
         limit: usize,
-    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
+    ) -> impl Future<Output = Result<Vec<(Timestamp, ComplaintId)>, StoreError>> + Send {
         (**self).due(upto, limit)
     }
-    fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+    fn next_due(&self) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send {
         (**self).next_due()
     }
     fn claim_outbox(
@@ -175,20 +221,171 @@ impl<T: Store + ?Sized> Store for Arc<T> {
         now: Timestamp,
         lease: chrono::Duration,
         limit: usize,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
+    ) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send {
         (**self).claim_outbox(now, lease, limit)
     }
-    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
+    fn settle(
+        &self,
+        id: &NotificationId,
+        outcome: Settlement,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).settle(id, outcome)
     }
-    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+    fn dead_letters(&self) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send {
         (**self).dead_letters()
     }
-    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
+    fn requeue(
+        &self,
+        id: &NotificationId,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).requeue(id, at)
     }
-    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
+    fn feed(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> impl Future<Output = Result<FeedPage, StoreError>> + Send {
         (**self).feed(after, limit)
+    }
+}
+
+/// A boxed future of a [`DynStore`] call.
+pub type Boxed<'a, T> = std::pin::Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// A [`Store`] behind `dyn` (its futures boxed), for an embedding that picks its store at run
+/// time (a file in development, a database in production): every store is one, and
+/// `Arc<dyn DynStore>` and `Box<dyn DynStore>` are stores again. Each call costs one
+/// allocation more than the store's own.
+pub trait DynStore: Send + Sync {
+    /// [`Store::append`].
+    fn append_boxed(&self, append: Append) -> Boxed<'_, Arc<Complaint>>;
+    /// [`Store::load`].
+    fn load_boxed<'a>(&'a self, id: &'a ComplaintId) -> Boxed<'a, Option<Arc<Complaint>>>;
+    /// [`Store::history`].
+    fn history_boxed<'a>(&'a self, id: &'a ComplaintId) -> Boxed<'a, Vec<Recorded>>;
+    /// [`Store::command`].
+    fn command_boxed<'a>(&'a self, id: &'a CommandId) -> Boxed<'a, Option<CommandRecord>>;
+    /// [`Store::list`].
+    fn list_boxed<'a>(&'a self, query: &'a ListQuery) -> Boxed<'a, Page>;
+    /// [`Store::count`].
+    fn count_boxed<'a>(&'a self, query: &'a ListQuery) -> Boxed<'a, u64>;
+    /// [`Store::due`].
+    fn due_boxed(&self, upto: Timestamp, limit: usize) -> Boxed<'_, Vec<(Timestamp, ComplaintId)>>;
+    /// [`Store::next_due`].
+    fn next_due_boxed(&self) -> Boxed<'_, Option<Timestamp>>;
+    /// [`Store::claim_outbox`].
+    fn claim_outbox_boxed(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Boxed<'_, Vec<OutboxEntry>>;
+    /// [`Store::settle`].
+    fn settle_boxed<'a>(&'a self, id: &'a NotificationId, outcome: Settlement) -> Boxed<'a, ()>;
+    /// [`Store::dead_letters`].
+    fn dead_letters_boxed(&self) -> Boxed<'_, Vec<OutboxEntry>>;
+    /// [`Store::requeue`].
+    fn requeue_boxed<'a>(&'a self, id: &'a NotificationId, at: Timestamp) -> Boxed<'a, bool>;
+    /// [`Store::feed`].
+    fn feed_boxed(&self, after: Position, limit: usize) -> Boxed<'_, FeedPage>;
+}
+
+impl<S: Store> DynStore for S {
+    fn append_boxed(&self, append: Append) -> Boxed<'_, Arc<Complaint>> {
+        Box::pin(self.append(append))
+    }
+    fn load_boxed<'a>(&'a self, id: &'a ComplaintId) -> Boxed<'a, Option<Arc<Complaint>>> {
+        Box::pin(self.load(id))
+    }
+    fn history_boxed<'a>(&'a self, id: &'a ComplaintId) -> Boxed<'a, Vec<Recorded>> {
+        Box::pin(self.history(id))
+    }
+    fn command_boxed<'a>(&'a self, id: &'a CommandId) -> Boxed<'a, Option<CommandRecord>> {
+        Box::pin(self.command(id))
+    }
+    fn list_boxed<'a>(&'a self, query: &'a ListQuery) -> Boxed<'a, Page> {
+        Box::pin(self.list(query))
+    }
+    fn count_boxed<'a>(&'a self, query: &'a ListQuery) -> Boxed<'a, u64> {
+        Box::pin(self.count(query))
+    }
+    fn due_boxed(&self, upto: Timestamp, limit: usize) -> Boxed<'_, Vec<(Timestamp, ComplaintId)>> {
+        Box::pin(self.due(upto, limit))
+    }
+    fn next_due_boxed(&self) -> Boxed<'_, Option<Timestamp>> {
+        Box::pin(self.next_due())
+    }
+    fn claim_outbox_boxed(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Boxed<'_, Vec<OutboxEntry>> {
+        Box::pin(self.claim_outbox(now, lease, limit))
+    }
+    fn settle_boxed<'a>(&'a self, id: &'a NotificationId, outcome: Settlement) -> Boxed<'a, ()> {
+        Box::pin(self.settle(id, outcome))
+    }
+    fn dead_letters_boxed(&self) -> Boxed<'_, Vec<OutboxEntry>> {
+        Box::pin(self.dead_letters())
+    }
+    fn requeue_boxed<'a>(&'a self, id: &'a NotificationId, at: Timestamp) -> Boxed<'a, bool> {
+        Box::pin(self.requeue(id, at))
+    }
+    fn feed_boxed(&self, after: Position, limit: usize) -> Boxed<'_, FeedPage> {
+        Box::pin(self.feed(after, limit))
+    }
+}
+
+impl Store for dyn DynStore + '_ {
+    async fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
+        self.append_boxed(append).await
+    }
+    async fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
+        self.load_boxed(id).await
+    }
+    async fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
+        self.history_boxed(id).await
+    }
+    async fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        self.command_boxed(id).await
+    }
+    async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        self.list_boxed(query).await
+    }
+    async fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
+        self.count_boxed(query).await
+    }
+    async fn due(
+        &self,
+        upto: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
+        self.due_boxed(upto, limit).await
+    }
+    async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.next_due_boxed().await
+    }
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.claim_outbox_boxed(now, lease, limit).await
+    }
+    async fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
+        self.settle_boxed(id, outcome).await
+    }
+    async fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.dead_letters_boxed().await
+    }
+    async fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
+        self.requeue_boxed(id, at).await
+    }
+    async fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
+        self.feed_boxed(after, limit).await
     }
 }
 

@@ -298,20 +298,20 @@ fn apply(memory: &MemoryStore, runs: &Runs, record: Record) -> Result<Outcome, S
             outbox,
         } => {
             if expected_version > 0
-                && memory.load(&complaint)?.is_none()
+                && crate::ready(memory.load(&complaint))?.is_none()
                 && let Some((state, history)) = cold::take_out(runs, &complaint)?
             {
                 memory.restore(state, history)?;
             }
-            Outcome::Appended(memory.append(
+            Outcome::Appended(crate::ready(memory.append(
                 Append::new(complaint, command, expected_version, events).with_outbox(outbox),
-            )?)
+            ))?)
         }
         Record::Settle { id, outcome } => {
-            memory.settle(&id, outcome)?;
+            crate::ready(memory.settle(&id, outcome))?;
             Outcome::Settled
         }
-        Record::Requeue { id, at } => Outcome::Requeued(memory.requeue(&id, at)?),
+        Record::Requeue { id, at } => Outcome::Requeued(crate::ready(memory.requeue(&id, at))?),
     })
 }
 
@@ -1092,8 +1092,16 @@ impl FileStore {
     }
 
     /// The version complaint `id` is at in memory or the runs (0 if it does not exist).
+    /// Where command `id` was recorded: memory first, then the runs.
+    fn recorded(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        if let Some(r) = crate::ready(self.memory.command(id))? {
+            return Ok(Some(r));
+        }
+        Ok(cold::command(&self.runs(), id)?)
+    }
+
     fn version(&self, id: &ComplaintId) -> Result<u64, StoreError> {
-        if let Some(c) = self.memory.load(id)? {
+        if let Some(c) = crate::ready(self.memory.load(id))? {
             return Ok(c.version);
         }
         Ok(cold::find(&self.runs(), id)?.map_or(0, |(_, s)| s.version))
@@ -1101,7 +1109,7 @@ impl FileStore {
 }
 
 impl Store for FileStore {
-    fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
+    async fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
         append.check()?;
         let (id, command) = (append.complaint.clone(), append.command.clone());
         let (expected, version) = (append.expected_version, append.new_version());
@@ -1119,7 +1127,7 @@ impl Store for FileStore {
             if actual != expected {
                 return Err(StoreError::Conflict { expected, actual });
             }
-            if c.commands.contains(&command) || self.command(&command)?.is_some() {
+            if c.commands.contains(&command) || self.recorded(&command)?.is_some() {
                 return Err(StoreError::DuplicateCommand(command.clone()));
             }
             c.versions.insert(id.clone(), version);
@@ -1134,16 +1142,16 @@ impl Store for FileStore {
 
     // Memory first, then the runs: a checkpoint puts a complaint in a run before it lets it
     // go from memory, so one of the two always has it.
-    fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
-        if let Some(c) = self.memory.load(id)? {
+    async fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
+        if let Some(c) = crate::ready(self.memory.load(id))? {
             return Ok(Some(c));
         }
         let found = cold::find(&self.runs(), id)?;
         Ok(found.map(|(run, s)| run.state(&s)).transpose()?)
     }
 
-    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
-        let history = self.memory.history(id)?;
+    async fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
+        let history = crate::ready(self.memory.history(id))?;
         if !history.is_empty() {
             return Ok(history);
         }
@@ -1154,16 +1162,13 @@ impl Store for FileStore {
             .unwrap_or_default())
     }
 
-    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        if let Some(r) = self.memory.command(id)? {
-            return Ok(Some(r));
-        }
-        Ok(cold::command(&self.runs(), id)?)
+    async fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        self.recorded(id)
     }
 
     /// Positions after [`FileStore::feed_start`]; reading from before it is a
     /// [`StoreFailure::Unavailable`] failure naming it.
-    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
+    async fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
         if after < self.feed_start {
             return Err(StoreError::backend(
                 StoreFailure::Unavailable,
@@ -1183,38 +1188,38 @@ impl Store for FileStore {
         })
     }
 
-    fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+    async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
         cold::list(&self.memory, &self.runs(), query)
     }
 
-    fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
+    async fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
         cold::count(&self.memory, &self.runs(), query)
     }
 
-    fn due(
+    async fn due(
         &self,
         upto: Timestamp,
         limit: usize,
     ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
-        self.memory.due(upto, limit)
+        crate::ready(self.memory.due(upto, limit))
     }
 
-    fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        self.memory.next_due()
+    async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        crate::ready(self.memory.next_due())
     }
 
     /// Claims are leases held in memory only: after a reopen, whatever was claimed and not
     /// settled is due again (and delivered again; receivers deduplicate by id).
-    fn claim_outbox(
+    async fn claim_outbox(
         &self,
         now: Timestamp,
         lease: chrono::Duration,
         limit: usize,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.memory.claim_outbox(now, lease, limit)
+        crate::ready(self.memory.claim_outbox(now, lease, limit))
     }
 
-    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
+    async fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
         let record = Record::Settle {
             id: id.clone(),
             outcome,
@@ -1222,18 +1227,17 @@ impl Store for FileStore {
         self.commit(record, |_| false, |_, _| Ok(None)).map(|_| ())
     }
 
-    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.memory.dead_letters()
+    async fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        crate::ready(self.memory.dead_letters())
     }
 
-    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
+    async fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
         let record = Record::Requeue { id: id.clone(), at };
         let outcome = self.commit(
             record,
             |_| false,
             |c, memory| {
-                let dead = memory
-                    .dead_letters()?
+                let dead = crate::ready(memory.dead_letters())?
                     .iter()
                     .any(|e| &e.notification.id == id);
                 if !dead || !c.requeues.insert(id.clone()) {

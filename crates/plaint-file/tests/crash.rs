@@ -6,6 +6,7 @@
 mod common;
 
 use common::{check, engine, step};
+use plaint_core::blocking::Wait as _;
 use plaint_core::{ManualClock, RecordingNotifier, Store, testing};
 use plaint_file::{FileStore, Options, SimFs, Tear};
 use proptest::prelude::*;
@@ -82,19 +83,19 @@ proptest! {
 
         // Nothing was delivered for a write that did not survive.
         for id in &delivered {
-            let version = opened.store.load(&id.complaint).unwrap().map_or(0, |c| c.version);
+            let version = opened.store.load(&id.complaint).wait().unwrap().map_or(0, |c| c.version);
             prop_assert!(id.version <= version, "{id} was delivered but never committed");
         }
         // Nothing is lost: a relay after the reopen empties the outbox.
         let notifier = Arc::new(RecordingNotifier::new());
-        let engine = plaint_core::Engine::builder(opened.store, testing::policy())
+        let engine = plaint_core::blocking::Engine::builder(opened.store, testing::policy())
             .notifier(Arc::clone(&notifier))
             .clock(Arc::new(ManualClock::new(testing::t(2))))
             .build();
         engine.relay().unwrap();
         let far = testing::t(24 * 365);
-        prop_assert!(engine.store().claim_outbox(far, chrono::Duration::zero(), 1).unwrap().is_empty());
-        prop_assert!(engine.store().dead_letters().unwrap().is_empty());
+        prop_assert!(engine.store().claim_outbox(far, chrono::Duration::zero(), 1).wait().unwrap().is_empty());
+        prop_assert!(engine.store().dead_letters().wait().unwrap().is_empty());
     }
 }
 
@@ -261,6 +262,7 @@ fn checkpoints_crashed_again_and_again_still_compact() {
             if engine
                 .store()
                 .command(&common::command_id(next))
+                .wait()
                 .unwrap()
                 .is_some()
             {

@@ -6,6 +6,7 @@ mod common;
 
 use common::{check, command_id, engine, step};
 use plaint_core::Store;
+use plaint_core::blocking::Wait as _;
 use plaint_file::{FileStore, Options};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -97,7 +98,7 @@ fn a_killed_writer_never_loses_an_acknowledged_command() {
         // Exactly a prefix survives: every acknowledged step, and perhaps the one in flight.
         start = last + 1;
         check(&store, &acked, &[start], start + 1);
-        if store.command(&command_id(start)).unwrap().is_some() {
+        if store.command(&command_id(start)).wait().unwrap().is_some() {
             // The step in flight made it to disk: it is part of the prefix from now on.
             acked.push(start);
             start += 1;

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{check, command_id, complaint_id, engine, files, step};
+use plaint_core::blocking::Wait as _;
 use plaint_core::{ListQuery, Store};
 use plaint_file::{Durability, FileError, FileStore, Options, SimFs};
 use std::path::{Path, PathBuf};
@@ -65,20 +66,23 @@ fn contents(store: &FileStore, n: u64) -> String {
         let id = complaint_id(k * 3);
         out += &format!(
             "{:?}\n{:?}\n",
-            store.load(&id).unwrap(),
-            store.history(&id).unwrap()
+            store.load(&id).wait().unwrap(),
+            store.history(&id).wait().unwrap()
         );
     }
     for i in 0..n {
-        out += &format!("{:?}\n", store.command(&command_id(i)).unwrap());
+        out += &format!("{:?}\n", store.command(&command_id(i)).wait().unwrap());
     }
     let far = plaint_core::testing::t(24 * 365);
     out += &format!(
         "{:?}\n{:?}\n",
-        store.due(far, 1000).unwrap(),
-        store.dead_letters().unwrap()
+        store.due(far, 1000).wait().unwrap(),
+        store.dead_letters().wait().unwrap()
     );
-    out += &format!("{:?}\n", store.list(&ListQuery::new()).unwrap().items.len());
+    out += &format!(
+        "{:?}\n",
+        store.list(&ListQuery::new()).wait().unwrap().items.len()
+    );
     out
 }
 
@@ -148,15 +152,18 @@ fn runs(dir: &Path) -> Vec<PathBuf> {
 fn complaints_with_running_clocks_stay_in_the_snapshot_and_the_rest_go_to_runs() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(plaint_core::ManualClock::new(plaint_core::testing::t(1)));
-    let engine = plaint_core::Engine::builder(open(dir.path()), plaint_core::testing::sla_policy())
-        .notifier(Arc::new(plaint_core::RecordingNotifier::new()))
-        .clock(Arc::clone(&clock))
-        .build();
+    let engine = plaint_core::blocking::Engine::builder(
+        open(dir.path()),
+        plaint_core::testing::sla_policy(),
+    )
+    .notifier(Arc::new(plaint_core::RecordingNotifier::new()))
+    .clock(Arc::clone(&clock))
+    .build();
     for i in 0..6 {
         step(&engine, i).unwrap();
     }
     engine.store().checkpoint().unwrap();
-    let due = engine.store().next_due().unwrap();
+    let due = engine.store().next_due().wait().unwrap();
     assert!(due.is_some(), "the SLA policy's clocks run");
     assert!(
         runs(dir.path()).is_empty(),
@@ -166,7 +173,7 @@ fn complaints_with_running_clocks_stay_in_the_snapshot_and_the_rest_go_to_runs()
     drop(engine);
     let opened = FileStore::open(dir.path(), Options::new()).unwrap();
     assert_eq!(opened.report.runs, 0);
-    assert_eq!(opened.store.next_due().unwrap(), due);
+    assert_eq!(opened.store.next_due().wait().unwrap(), due);
     assert_eq!(contents(&opened.store, 6), before);
 }
 
@@ -183,7 +190,11 @@ fn runs_merge_so_that_they_stay_few() {
     // 96 checkpoints, each adding a run; merging keeps at most four.
     assert_eq!(most, 4, "at most {most} runs");
     let before = contents(engine.store(), 96);
-    let listed = engine.store().list(&ListQuery::new().limit(1000)).unwrap();
+    let listed = engine
+        .store()
+        .list(&ListQuery::new().limit(1000))
+        .wait()
+        .unwrap();
     assert_eq!(listed.items.len(), 32);
     drop(engine);
     let opened = FileStore::open(dir.path(), Options::new()).unwrap();
@@ -204,7 +215,7 @@ fn damage_in_a_run_is_reported_when_read_and_nothing_is_changed() {
     data[16 + 8 + 5] ^= 0x20;
     std::fs::write(&run, &data).unwrap();
     let store = open(dir.path());
-    let err = store.load(&complaint_id(0)).unwrap_err();
+    let err = store.load(&complaint_id(0)).wait().unwrap_err();
     let plaint_core::StoreError::Backend { kind, source: e } = &err else {
         panic!("{err:?}")
     };
@@ -217,7 +228,7 @@ fn damage_in_a_run_is_reported_when_read_and_nothing_is_changed() {
         "{e:?}"
     );
     // Others read fine; nothing was rewritten.
-    assert!(store.load(&complaint_id(3)).unwrap().is_some());
+    assert!(store.load(&complaint_id(3)).wait().unwrap().is_some());
     drop(store);
     assert_eq!(std::fs::read(&run).unwrap(), data);
 
@@ -556,7 +567,14 @@ fn after_a_failed_sync_writes_are_refused_until_reopened() {
     let refused = step(&engine, 3).unwrap_err().to_string();
     assert!(refused.contains("reopen"), "{refused}");
     // Reads go on.
-    assert!(engine.store().load(&complaint_id(0)).unwrap().is_some());
+    assert!(
+        engine
+            .store()
+            .load(&complaint_id(0))
+            .wait()
+            .unwrap()
+            .is_some()
+    );
     drop(engine);
     let (reopened, _) = common::engine(FileStore::open(dir, options).unwrap().store);
     check(reopened.store(), &[0], &[1], 6);
@@ -640,7 +658,7 @@ fn racing_writers_on_one_complaint_all_get_through() {
     let store = FileStore::open(dir.path(), options.clone()).unwrap().store;
     // Four racers: each round one wins, so a racer may lose many rounds in a row; what must
     // not happen is retries spinning through the budget while the winner's write is in flight.
-    let engine = plaint_core::Engine::builder(store, testing::policy())
+    let engine = plaint_core::blocking::Engine::builder(store, testing::policy())
         .max_attempts(100)
         .build();
     let id = complaint_id(0);
@@ -666,14 +684,14 @@ fn racing_writers_on_one_complaint_all_get_through() {
         }
     });
     let store = engine.into_store();
-    let state = store.load(&id).unwrap().unwrap();
+    let state = store.load(&id).wait().unwrap().unwrap();
     assert_eq!((state.version, state.evidence.len()), (201, 200));
-    let history = store.history(&id).unwrap();
+    let history = store.history(&id).wait().unwrap();
     let replayed = plaint_core::Complaint::replay(id.clone(), &history).unwrap();
     assert_eq!(replayed, *state);
     drop(store);
     let store = FileStore::open(dir.path(), options).unwrap().store;
-    assert_eq!(store.load(&id).unwrap().as_deref(), Some(&replayed));
+    assert_eq!(store.load(&id).wait().unwrap().as_deref(), Some(&replayed));
 }
 
 #[test]

@@ -7,6 +7,7 @@
 mod common;
 
 use common::files;
+use plaint_core::blocking::Wait as _;
 use plaint_core::{ListQuery, Store};
 use plaint_file::{FileError, FileStore, Options};
 use std::path::Path;
@@ -25,11 +26,11 @@ fn copy_of_fixture() -> tempfile::TempDir {
 /// Every complaint, its history and its recorded commands, to compare two opens.
 fn contents(store: &FileStore) -> String {
     let mut out = String::new();
-    for c in store.list(&ListQuery::new()).unwrap().items {
-        let history = store.history(&c.id).unwrap();
+    for c in store.list(&ListQuery::new()).wait().unwrap().items {
+        let history = store.history(&c.id).wait().unwrap();
         out += &format!("{c:?}\n{history:?}\n");
         for r in &history {
-            out += &format!("{:?}\n", store.command(&r.command).unwrap());
+            out += &format!("{:?}\n", store.command(&r.command).wait().unwrap());
         }
     }
     out

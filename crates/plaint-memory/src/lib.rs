@@ -440,8 +440,16 @@ impl MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// Complaint `id`'s state, from its shard.
+    fn state(&self, id: &ComplaintId) -> Option<Arc<Complaint>> {
+        let shard = read(self.shard(id));
+        shard.complaints.get(id).map(|e| Arc::clone(&e.state))
+    }
+}
+
 impl Store for MemoryStore {
-    fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
+    async fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
         append.check()?;
         let outbox: Vec<OutboxEntry> = append.outbox_entries().collect();
         let append_len = append.events.len() as u64;
@@ -504,12 +512,11 @@ impl Store for MemoryStore {
         Ok(state)
     }
 
-    fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
-        let shard = read(self.shard(id));
-        Ok(shard.complaints.get(id).map(|e| Arc::clone(&e.state)))
+    async fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
+        Ok(self.state(id))
     }
 
-    fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
+    async fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
         let shard = read(self.shard(id));
         Ok(shard
             .complaints
@@ -518,11 +525,11 @@ impl Store for MemoryStore {
             .unwrap_or_default())
     }
 
-    fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+    async fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
         Ok(lock(self.commands_of(id)).get(id).cloned())
     }
 
-    fn due(
+    async fn due(
         &self,
         upto: Timestamp,
         limit: usize,
@@ -536,11 +543,11 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+    async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
         Ok(read(&self.index).due.first().map(|(t, _)| *t))
     }
 
-    fn claim_outbox(
+    async fn claim_outbox(
         &self,
         now: Timestamp,
         lease: chrono::Duration,
@@ -570,7 +577,7 @@ impl Store for MemoryStore {
         Ok(claimed)
     }
 
-    fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
+    async fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
         let mut index = write(&self.index);
         let Some(mut entry) = index.outbox.remove(id) else {
             return Ok(());
@@ -597,11 +604,11 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+    async fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
         Ok(read(&self.index).dead.clone())
     }
 
-    fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
+    async fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
         let mut index = write(&self.index);
         let Some(i) = index.dead.iter().position(|e| &e.notification.id == id) else {
             return Ok(false);
@@ -613,13 +620,13 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
+    async fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
         self.feed_from(after, limit, |_| Ok(Vec::new()))
     }
 
     /// Counts by walking the ids a batch at a time and testing each complaint in place:
     /// nothing is gathered.
-    fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
+    async fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
         let mut n = 0u64;
         let mut after: Option<ComplaintId> = None;
         loop {
@@ -628,7 +635,7 @@ impl Store for MemoryStore {
                 return Ok(n);
             };
             for id in batch {
-                if self.load(&id)?.is_some_and(|c| query.matches(&c)) {
+                if self.state(&id).is_some_and(|c| query.matches(&c)) {
                     n += 1;
                 }
             }
@@ -636,7 +643,7 @@ impl Store for MemoryStore {
         }
     }
 
-    fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+    async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
         // Ids a batch at a time from the index, each complaint from its shard with the index
         // let go (the lock order puts shards first).
         let mut items: Vec<Arc<Complaint>> = Vec::with_capacity(query.limit);
@@ -647,7 +654,7 @@ impl Store for MemoryStore {
                 return Ok(Page { items, next: None });
             };
             for id in batch {
-                let Some(c) = self.load(&id)? else { continue };
+                let Some(c) = self.state(&id) else { continue };
                 if !query.matches(&c) {
                     continue;
                 }
@@ -665,11 +672,12 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plaint_core::blocking::Wait as _;
     use plaint_core::testing;
 
     #[test]
     fn claiming_at_the_end_of_time_does_not_panic() {
-        let engine = plaint_core::Engine::builder(MemoryStore::new(), testing::policy())
+        let engine = plaint_core::blocking::Engine::builder(MemoryStore::new(), testing::policy())
             .clock(plaint_core::ManualClock::new(testing::t(1)))
             .notifier(plaint_core::RecordingNotifier::new())
             .build();
@@ -697,7 +705,10 @@ mod tests {
         }
         let end = chrono::DateTime::<chrono::Utc>::MAX_UTC;
         let store = engine.store();
-        let claimed = store.claim_outbox(end, chrono::Duration::MAX, 10).unwrap();
+        let claimed = store
+            .claim_outbox(end, chrono::Duration::MAX, 10)
+            .wait()
+            .unwrap();
         assert!(!claimed.is_empty());
         assert!(claimed.iter().all(|e| e.next_attempt == end));
     }
@@ -728,7 +739,7 @@ mod tests {
     #[test]
     fn a_frozen_view_stays_as_it_was() {
         let store = MemoryStore::new();
-        let engine = plaint_core::Engine::builder(store, testing::policy()).build();
+        let engine = plaint_core::blocking::Engine::builder(store, testing::policy()).build();
         let id = ComplaintId::new("C-1").unwrap();
         let receive = plaint_core::Command::Receive(Arc::new(testing::intake(testing::t(0))));
         let cmd = |n: &str| CommandId::new(n).unwrap();
@@ -748,9 +759,9 @@ mod tests {
             panic!("one complaint")
         };
         assert_eq!((state.version, history.len()), (1, 1));
-        let now = engine.store().load(&id).unwrap().unwrap();
+        let now = engine.store().load(&id).wait().unwrap().unwrap();
         assert_eq!(now.version, 2);
-        assert_eq!(engine.store().history(&id).unwrap().len(), 2);
+        assert_eq!(engine.store().history(&id).wait().unwrap().len(), 2);
         // And a frozen view does not keep a complaint from being let go.
         engine.store().retain(|_| false);
         assert!(engine.store().is_empty());

@@ -500,21 +500,22 @@ fn repeat_keys(c: &Complaint) -> Vec<String> {
 impl Report {
     /// The report for `period` over every complaint in `store`, under `policy`: one pass,
     /// a page of complaints at a time, loading a history only when the report needs it.
+    /// Sync code waits for it with `plaint_core::blocking::block_on`.
     ///
     /// # Errors
     /// A store error.
-    pub fn from_store(
-        store: &dyn Store,
+    pub async fn from_store<S: Store + ?Sized>(
+        store: &S,
         policy: &Policy,
         period: Period,
     ) -> Result<Self, StoreError> {
         let mut b = ReportBuilder::new(policy, period);
         let mut query = ListQuery::new().limit(ListQuery::MAX_LIMIT);
         loop {
-            let page = store.list(&query)?;
+            let page = store.list(&query).await?;
             for c in &page.items {
                 if b.wants_history(c) {
-                    b.add(c, &store.history(&c.id)?);
+                    b.add(c, &store.history(&c.id).await?);
                 } else {
                     b.add(c, &[]);
                 }

@@ -6,7 +6,8 @@
 //! use plaint_report::{Period, Report};
 //! let store = plaint_memory::MemoryStore::new();
 //! let policy = plaint_core::testing::policy();
-//! let report = Report::from_store(&store, &policy, Period::month(2026, 11).unwrap())?;
+//! let month = Period::month(2026, 11).unwrap();
+//! let report = plaint_core::blocking::block_on(Report::from_store(&store, &policy, month))?;
 //! assert_eq!(report.received, 0);
 //! println!("{}", report.to_markdown());
 //! # Ok::<(), plaint_core::StoreError>(())

@@ -224,7 +224,8 @@ impl Report {
 /// let store = plaint_memory::MemoryStore::new();
 /// let policy = plaint_core::testing::policy();
 /// let reports: Vec<Report> = (9..=11)
-///     .map(|m| Report::from_store(&store, &policy, Period::month(2026, m).unwrap()))
+///     .map(|m| Period::month(2026, m).unwrap())
+///     .map(|month| plaint_core::blocking::block_on(Report::from_store(&store, &policy, month)))
 ///     .collect::<Result<_, _>>()?;
 /// assert_eq!(months_svg(&reports).matches("<rect").count(), 1 + 3);
 /// # Ok::<(), plaint_core::StoreError>(())

@@ -6,10 +6,11 @@
 use chrono::Datelike;
 use chrono::{Duration, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Asia::Shanghai;
+use plaint_core::blocking::Wait as _;
 use plaint_core::{
     ActorId, CategoryPath, ChannelKey, Command, CommandId, ComplaintId, DepartmentKey, Engine,
-    Findings, InvalidReason, ManualClock, Party, Policy, Responsibility, Satisfaction, Store,
-    TierKey, Validity, testing,
+    Findings, InvalidReason, ManualClock, Party, Policy, Responsibility, Satisfaction, TierKey,
+    Validity, testing,
 };
 use plaint_report::{Chart, Compliance, Period, Report};
 use std::sync::Arc;
@@ -367,7 +368,7 @@ fn policy() -> Policy {
 }
 
 /// Runs the script on `store`: every hour (and before each command) the engine ticks.
-fn run(store: Arc<dyn Store>) -> Arc<dyn Store> {
+fn run(store: Arc<dyn plaint_core::DynStore>) -> Arc<dyn plaint_core::DynStore> {
     let utc = |t: NaiveDateTime| Shanghai.from_local_datetime(&t).unwrap().to_utc();
     let clock = Arc::new(ManualClock::new(utc(local(9, 1, 0))));
     let engine = Engine::builder(Arc::clone(&store), policy())
@@ -377,11 +378,11 @@ fn run(store: Arc<dyn Store>) -> Arc<dyn Store> {
     for (i, (at, id, command)) in script().into_iter().enumerate() {
         while hour <= at {
             clock.set(utc(hour));
-            engine.tick().unwrap();
+            engine.tick().wait().unwrap();
             hour += Duration::hours(1);
         }
         clock.set(utc(at));
-        engine.tick().unwrap();
+        engine.tick().wait().unwrap();
         let kind = command.kind();
         engine
             .execute(
@@ -390,18 +391,21 @@ fn run(store: Arc<dyn Store>) -> Arc<dyn Store> {
                 command,
                 &testing::agent(),
             )
+            .wait()
             .unwrap_or_else(|e| panic!("{id} {kind} at {at}: {e}"));
     }
     while hour <= local(12, 1, 0) {
         clock.set(utc(hour));
-        engine.tick().unwrap();
+        engine.tick().wait().unwrap();
         hour += Duration::hours(1);
     }
     store
 }
 
-fn november(store: &dyn Store) -> Report {
-    Report::from_store(store, &policy(), Period::month(2026, 11).unwrap()).unwrap()
+fn november(store: &dyn plaint_core::DynStore) -> Report {
+    Report::from_store(store, &policy(), Period::month(2026, 11).unwrap())
+        .wait()
+        .unwrap()
 }
 
 fn counts(pairs: &[(&str, u64)]) -> std::collections::BTreeMap<String, u64> {
@@ -764,7 +768,11 @@ fn the_outputs_carry_the_figures() {
 fn the_trend_across_months() {
     let store = run(Arc::new(plaint_memory::MemoryStore::new()));
     let months: Vec<Report> = (9..=11)
-        .map(|m| Report::from_store(&*store, &policy(), Period::month(2026, m).unwrap()).unwrap())
+        .map(|m| {
+            Report::from_store(&*store, &policy(), Period::month(2026, m).unwrap())
+                .wait()
+                .unwrap()
+        })
         .collect();
     let received: Vec<u64> = months.iter().map(|r| r.received).collect();
     assert_eq!(received, [1, 4, 30], "S01; O01–O04; N01–N30");
@@ -782,7 +790,9 @@ fn the_trend_across_months() {
 #[test]
 fn an_empty_period_reports_nothing_and_still_renders() {
     let store = plaint_memory::MemoryStore::new();
-    let r = Report::from_store(&store, &policy(), Period::month(2027, 2).unwrap()).unwrap();
+    let r = Report::from_store(&store, &policy(), Period::month(2027, 2).unwrap())
+        .wait()
+        .unwrap();
     assert_eq!(r.received, 0);
     assert_eq!(r.first_response.median_minutes, None);
     assert_eq!(r.daily.len(), 28);

@@ -3,9 +3,11 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+use plaint_core::blocking::Engine;
+use plaint_core::blocking::Wait as _;
 use plaint_core::{
-    CategoryPath, Command, CommandId, Complaint, ComplaintId, DepartmentKey, Engine, ManualClock,
-    Party, RecordingNotifier, Responsibility, Store, TierKey, Validity, testing,
+    CategoryPath, Command, CommandId, Complaint, ComplaintId, DepartmentKey, ManualClock, Party,
+    RecordingNotifier, Responsibility, Store, TierKey, Validity, testing,
 };
 use plaint_file::FileStore;
 use std::path::{Path, PathBuf};
@@ -70,12 +72,12 @@ pub fn step(engine: &Eng, i: u64) -> Result<(), plaint_core::EngineError> {
 pub fn check(store: &FileStore, acked: &[u64], maybe: &[u64], upto: u64) {
     for &i in acked {
         assert!(
-            store.command(&command_id(i)).unwrap().is_some(),
+            store.command(&command_id(i)).wait().unwrap().is_some(),
             "acknowledged step {i} is missing"
         );
     }
     for i in 0..upto {
-        if store.command(&command_id(i)).unwrap().is_some() {
+        if store.command(&command_id(i)).wait().unwrap().is_some() {
             assert!(
                 acked.contains(&i) || maybe.contains(&i),
                 "step {i} is present but was never written"
@@ -84,8 +86,8 @@ pub fn check(store: &FileStore, acked: &[u64], maybe: &[u64], upto: u64) {
     }
     for k in 0..upto.div_ceil(3) {
         let id = complaint_id(k * 3);
-        let history = store.history(&id).unwrap();
-        let state = store.load(&id).unwrap();
+        let history = store.history(&id).wait().unwrap();
+        let state = store.load(&id).wait().unwrap();
         let replayed = Complaint::replay(id, &history);
         assert_eq!(
             state.as_deref(),
