@@ -1,0 +1,167 @@
+//! `plaint`: the command line for the people around an embedding service — policy authors
+//! check and draw their policies, operators report on a store.
+
+mod check;
+mod locate;
+mod report;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// plaint on the command line.
+#[derive(Debug, Parser)]
+#[command(name = "plaint", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Checks policy files: every problem and warning with its path, line and column.
+    /// Exits 0 when all are clean, 1 when there are only warnings, 2 on any error.
+    Check {
+        /// Policy files (TOML, or JSON by the `.json` extension).
+        #[arg(required = true)]
+        policies: Vec<PathBuf>,
+        /// How to print the findings.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Draws the lifecycle a policy enables (Mermaid), with its clocks on the edges.
+    Diagram {
+        /// The policy file.
+        policy: PathBuf,
+    },
+    /// Prints a JSON Schema: the policy's, or one of the wire payloads'.
+    Schema {
+        /// Which schema.
+        #[arg(value_enum, default_value_t = SchemaKind::Policy)]
+        kind: SchemaKind,
+    },
+    /// The monthly analysis of a FileStore directory under a policy.
+    Report(report::Args),
+}
+
+/// How `check` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// One line per finding: `file:line:column: error|warning: path: message`.
+    Text,
+    /// One JSON document: an array of files with their findings (for editors and CI).
+    Json,
+}
+
+/// The schemas `plaint schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SchemaKind {
+    /// The policy file.
+    Policy,
+    /// A command.
+    Command,
+    /// A complaint (whole).
+    Complaint,
+    /// A history.
+    History,
+    /// An error body.
+    Error,
+    /// A complaint as an actor sees it.
+    View,
+    /// A page of views.
+    ViewPage,
+    /// A list query.
+    ListQuery,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("plaint: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Why a command could not run at all (a finding in a policy is output, not this).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+enum CliError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The policy does not load.
+    #[error("{path}: {source}")]
+    Policy {
+        path: PathBuf,
+        #[source]
+        source: plaint::PolicyError,
+    },
+    /// The store could not be opened or read.
+    #[error("{0}")]
+    Store(String),
+    /// An argument is malformed.
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn read(path: &std::path::Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Loads a policy file, TOML or (by its extension) JSON.
+fn load_policy(path: &std::path::Path) -> Result<plaint::Policy, CliError> {
+    let text = read(path)?;
+    parse_policy(path, &text).map_err(|source| CliError::Policy {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn parse_policy(path: &std::path::Path, text: &str) -> Result<plaint::Policy, plaint::PolicyError> {
+    if is_json(path) {
+        plaint::Policy::from_json_str(text)
+    } else {
+        plaint::Policy::from_toml_str(text)
+    }
+}
+
+fn is_json(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+fn run(command: Cmd) -> Result<ExitCode, CliError> {
+    match command {
+        Cmd::Check { policies, format } => check::run(&policies, format),
+        Cmd::Diagram { policy } => {
+            println!("{}", load_policy(&policy)?.diagram());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Schema { kind } => {
+            use plaint::wire;
+            let text = match kind {
+                SchemaKind::Policy => plaint::Policy::json_schema(),
+                SchemaKind::Command => wire::command_schema(),
+                SchemaKind::Complaint => wire::complaint_schema(),
+                SchemaKind::History => wire::history_schema(),
+                SchemaKind::Error => wire::error_schema(),
+                SchemaKind::View => wire::view_schema(),
+                SchemaKind::ViewPage => wire::view_page_schema(),
+                SchemaKind::ListQuery => wire::list_query_schema(),
+            };
+            println!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Report(args) => report::run(args),
+    }
+}

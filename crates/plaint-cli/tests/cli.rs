@@ -1,0 +1,207 @@
+//! The `plaint` binary, run as a user runs it: on the shipped policies, the broken-policy
+//! corpus, a policy with warnings, and a store written through the engine.
+
+use plaint::blocking::Engine;
+use plaint_core::testing;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `plaint` with `args`: its exit status and standard output.
+fn plaint(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_plaint"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().expect("exited"),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn the_shipped_policies_check_clean() {
+    let (code, out, _) = plaint(&[
+        "check",
+        "examples/policies/express.toml",
+        "examples/policies/hotel.toml",
+        "examples/policies/supermarket.toml",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.ends_with(": ok")).count(),
+        3,
+        "{out}"
+    );
+}
+
+#[test]
+fn every_broken_policy_fails_with_its_problems_at_their_lines() {
+    let dir = root().join("tests/policies/bad");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() > 40);
+    let (mut findings, mut located) = (0, 0);
+    for file in &files {
+        let name = file.strip_prefix(root()).unwrap().display().to_string();
+        let (code, out, err) = plaint(&["check", &name]);
+        assert_eq!(code, 2, "{name} must fail:\n{out}{err}");
+        for line in out.lines() {
+            assert!(
+                line.starts_with(&name) && line.contains(": error: "),
+                "{line}"
+            );
+            findings += 1;
+            let mut parts = line[name.len()..].split(':');
+            parts.next();
+            let numbers = (parts.next(), parts.next());
+            if let (Some(l), Some(c)) = numbers
+                && l.parse::<usize>().is_ok()
+                && c.parse::<usize>().is_ok()
+            {
+                located += 1;
+            }
+        }
+    }
+    // Only a required key missing from the top level has no place in the file.
+    assert!(
+        located + 1 >= findings,
+        "{located} of {findings} findings located"
+    );
+    let (_, out, _) = plaint(&["check", "tests/policies/bad/01-unknown-default-tier.toml"]);
+    assert_eq!(
+        out.trim(),
+        "tests/policies/bad/01-unknown-default-tier.toml:7:1: error: default_tier: unknown tier \"urgent\""
+    );
+}
+
+#[test]
+fn json_output_names_file_severity_path_line_and_column() {
+    let (code, out, _) = plaint(&[
+        "check",
+        "--format",
+        "json",
+        "tests/policies/bad/01-unknown-default-tier.toml",
+        "examples/policies/hotel.toml",
+    ]);
+    assert_eq!(code, 2);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report[0]["findings"][0]["severity"], "error");
+    assert_eq!(report[0]["findings"][0]["path"], "default_tier");
+    assert_eq!(report[0]["findings"][0]["line"], 7);
+    assert_eq!(report[0]["findings"][0]["column"], 1);
+    assert_eq!(report[1]["findings"], serde_json::json!([]));
+}
+
+#[test]
+fn a_policy_with_only_warnings_exits_1_and_a_syntax_error_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = include_str!("../../plaint-core/src/testing/policy.toml");
+    let without_approval: String = base
+        .lines()
+        .filter(|l| !l.starts_with("approval = "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let clock = "\n[[clocks]]\nkey = \"approved\"\nstart_on = [\"approval_granted\"]\n\
+        stop_on = [\"closed\"]\ntargets = { general = { elapsed = \"1h\" } }\n";
+    let warned = dir.path().join("warned.toml");
+    std::fs::write(&warned, format!("{without_approval}{clock}")).unwrap();
+    let (code, out, _) = plaint(&["check", warned.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(": warning: clocks[0].start_on: the clock can never start"),
+        "{out}"
+    );
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "format = 2\nid = \"x\"\nname = [unclosed\n").unwrap();
+    let (code, out, _) = plaint(&["check", broken.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(out.contains("broken.toml:3:"), "{out}");
+}
+
+#[test]
+fn diagram_and_schema_print_what_they_name() {
+    let (code, out, _) = plaint(&["diagram", "examples/policies/express.toml"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("stateDiagram-v2"), "{out}");
+    for kind in ["policy", "command", "view-page", "list-query"] {
+        let (code, out, _) = plaint(&["schema", kind]);
+        assert_eq!(code, 0);
+        let schema: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(
+            schema.get("$schema").is_some() || schema.get("title").is_some(),
+            "{kind}"
+        );
+    }
+    let (code, _, err) = plaint(&["diagram", "no/such/policy.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no/such/policy.toml"), "{err}");
+}
+
+#[test]
+fn report_reads_a_file_store_written_by_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    {
+        let opened = plaint::FileStore::open(&store, plaint::file::Options::new()).unwrap();
+        let clock = Arc::new(plaint::ManualClock::new(testing::t(1)));
+        let engine = Engine::builder(opened.store, testing::policy())
+            .clock(clock)
+            .build();
+        for i in 0..3 {
+            let id = plaint::ComplaintId::new(format!("C-{i}")).unwrap();
+            let receive = plaint::Command::Receive(Arc::new(testing::intake(testing::t(0))));
+            let command = plaint::CommandId::new(format!("r-{i}")).unwrap();
+            engine
+                .execute(command, &id, receive, &testing::agent())
+                .unwrap();
+        }
+        drop(engine); // lets go of the directory lock
+    }
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        include_str!("../../plaint-core/src/testing/policy.toml"),
+    )
+    .unwrap();
+    let month = testing::t(0).format("%Y-%m").to_string();
+    let (store, policy) = (store.to_str().unwrap(), policy.to_str().unwrap());
+    let (code, out, err) = plaint(&[
+        "report", store, "--month", &month, "--policy", policy, "--format", "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["received"], 3, "{out}");
+    let charts = dir.path().join("charts");
+    let (code, out, _) = plaint(&[
+        "report",
+        store,
+        "--month",
+        &month,
+        "--policy",
+        policy,
+        "--format",
+        "svg",
+        "--out",
+        charts.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 3);
+    assert!(
+        std::fs::read_to_string(charts.join("compliance.svg"))
+            .unwrap()
+            .starts_with("<svg")
+    );
+    let (code, _, err) = plaint(&["report", store, "--month", "2026-13", "--policy", policy]);
+    assert_eq!(code, 2);
+    assert!(err.contains("expected YYYY-MM"), "{err}");
+}
