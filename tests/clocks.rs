@@ -480,3 +480,33 @@ fn a_cutoff_counts_working_days_from_the_start_s_date() {
         assert_eq!(deadline(&c, "evening"), Some(evening), "from {at}");
     }
 }
+
+/// `Policy::deadlines` (what `plaint deadline` prints) answers what the engine writes when a
+/// clock starts: the same instants for a calendar's after-hours start and for a plain one.
+#[test]
+fn policy_deadlines_are_the_instants_the_engine_computes() {
+    for (reported, at) in [(sh(2, 10, 0), sh(2, 10, 2)), (sh(6, 22, 0), sh(6, 22, 10))] {
+        let mut desk = Desk::new(policy("express.toml"), reported);
+        let c = desk.register(reported, at, "hotline");
+        let running = c.clock("acknowledge").unwrap();
+        let projected = desk
+            .e
+            .current_policy()
+            .deadlines(
+                &ClockKey::new("acknowledge").unwrap(),
+                &tier("general"),
+                Some(&ChannelKey::new("hotline").unwrap()),
+                running.started_at,
+            )
+            .unwrap();
+        assert_eq!(projected.schedule, running.schedule);
+        assert_eq!(projected.budget, running.budget);
+    }
+    let policy = policy("express.toml");
+    let investigation = ClockKey::new("investigation").unwrap();
+    assert!(
+        policy
+            .deadlines(&investigation, &tier("nope"), None, sh(2, 10, 0))
+            .is_none()
+    );
+}

@@ -34,6 +34,24 @@ enum Cmd {
         /// The policy file.
         policy: PathBuf,
     },
+    /// Prints when a clock would fall due — warning, deadline, each escalation rung — if it
+    /// started at an instant, in the policy's local time: the instants the engine computes.
+    Deadline {
+        /// The policy file.
+        policy: PathBuf,
+        /// The clock's key.
+        #[arg(long)]
+        clock: String,
+        /// The complaint's tier.
+        #[arg(long)]
+        tier: String,
+        /// When the clock starts: RFC 3339 (`2026-11-20T17:30:00+08:00`).
+        #[arg(long)]
+        from: String,
+        /// The channel the complaint came through (a clock may have a target per channel).
+        #[arg(long)]
+        channel: Option<String>,
+    },
     /// Prints a JSON Schema: the policy's, or one of the wire payloads'.
     Schema {
         /// Which schema.
@@ -163,5 +181,64 @@ fn run(command: Cmd) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Report(args) => report::run(args),
+        Cmd::Deadline {
+            policy,
+            clock,
+            tier,
+            from,
+            channel,
+        } => deadline(&policy, &clock, &tier, &from, channel.as_deref()),
     }
+}
+
+/// `plaint deadline`.
+fn deadline(
+    path: &std::path::Path,
+    clock: &str,
+    tier: &str,
+    from: &str,
+    channel: Option<&str>,
+) -> Result<ExitCode, CliError> {
+    let policy = load_policy(path)?;
+    let usage = |e: &dyn std::fmt::Display| CliError::Usage(e.to_string());
+    let key = plaint::ClockKey::new(clock).map_err(|e| usage(&e))?;
+    let tier_key = plaint::TierKey::new(tier).map_err(|e| usage(&e))?;
+    let channel = channel
+        .map(plaint::ChannelKey::new)
+        .transpose()
+        .map_err(|e| usage(&e))?;
+    let from = plaint::chrono::DateTime::parse_from_rfc3339(from)
+        .map_err(|e| CliError::Usage(format!("--from {from:?}: {e} (expected RFC 3339)")))?
+        .with_timezone(&plaint::chrono::Utc);
+    let Some(p) = policy.deadlines(&key, &tier_key, channel.as_ref(), from) else {
+        return Err(CliError::Usage(format!(
+            "the policy has no clock {clock:?} with a target for tier {tier:?}"
+        )));
+    };
+    let zone = policy.time_zone();
+    let local = |t: plaint::Timestamp| {
+        t.with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M:%S %Z (%a)")
+            .to_string()
+    };
+    println!("clock {clock}, tier {tier}, times in {zone}");
+    println!("counts from  {}", local(p.counts_from));
+    if p.alerts_at_once {
+        println!("alerts       at once");
+    }
+    let s = &p.schedule;
+    if let Some(t) = s.not_before {
+        println!("not before   {}", local(t));
+    }
+    if let Some(t) = s.warning {
+        println!("warning      {}", local(t));
+    }
+    match s.deadline {
+        Some(t) => println!("deadline     {}", local(t)),
+        None => println!("deadline     at once"),
+    }
+    for (i, t) in s.rungs.iter().enumerate() {
+        println!("rung {}       {}", i + 1, local(*t));
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -205,3 +205,58 @@ fn report_reads_a_file_store_written_by_the_engine() {
     assert_eq!(code, 2);
     assert!(err.contains("expected YYYY-MM"), "{err}");
 }
+
+#[test]
+fn deadline_prints_the_due_instants_in_local_time() {
+    let from = "2026-11-20T17:30:00+08:00";
+    let (code, out, _) = plaint(&[
+        "deadline",
+        "examples/policies/express.toml",
+        "--clock",
+        "investigation",
+        "--tier",
+        "major",
+        "--from",
+        from,
+    ]);
+    assert_eq!(code, 0);
+    // 24 hours for a major complaint, warned at 75 %, rungs 4 and 8 hours after the deadline.
+    assert_eq!(
+        out,
+        "clock investigation, tier major, times in Asia/Shanghai\n\
+         counts from  2026-11-20 17:30:00 CST (Fri)\n\
+         warning      2026-11-21 11:30:00 CST (Sat)\n\
+         deadline     2026-11-21 17:30:00 CST (Sat)\n\
+         rung 1       2026-11-21 21:30:00 CST (Sat)\n\
+         rung 2       2026-11-22 01:30:00 CST (Sun)\n"
+    );
+    // The channel's own target wins over the tier's: 15 minutes through the app.
+    let (_, out, _) = plaint(&[
+        "deadline",
+        "examples/policies/express.toml",
+        "--clock",
+        "acknowledge",
+        "--tier",
+        "major",
+        "--from",
+        from,
+        "--channel",
+        "app",
+    ]);
+    assert!(
+        out.contains("deadline     2026-11-20 17:45:00 CST (Fri)"),
+        "{out}"
+    );
+    let (code, _, err) = plaint(&[
+        "deadline",
+        "examples/policies/express.toml",
+        "--clock",
+        "investigation",
+        "--tier",
+        "major",
+        "--from",
+        "tomorrow",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("RFC 3339"), "{err}");
+}

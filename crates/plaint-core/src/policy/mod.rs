@@ -957,6 +957,26 @@ impl Policy {
         }
     }
 
+    /// When clock `clock` would fall due if it started at `from` on a complaint of `tier`
+    /// received through `channel`: the due instants `decide` would write into its
+    /// `ClockStarted` event. The target is the channel's where the clock has one, else the
+    /// tier's; the clock's `target_rules` are not consulted (their conditions need a
+    /// complaint). `None` when the policy has no such clock or it has no target for them.
+    pub fn deadlines(
+        &self,
+        clock: &crate::ClockKey,
+        tier: &TierKey,
+        channel: Option<&crate::ChannelKey>,
+        from: crate::Timestamp,
+    ) -> Option<crate::sla::Projection> {
+        let def = self.clocks.iter().find(|d| &d.key == clock)?;
+        let target = channel
+            .and_then(|c| def.channel_targets.get(c))
+            .or_else(|| def.targets.get(tier))?;
+        let from = from.clamp(crate::EARLIEST, crate::LATEST);
+        Some(self.clocks().first_cycle(def, target, tier, from))
+    }
+
     /// The role's definition, if the policy has it.
     pub fn role(&self, key: &RoleKey) -> Option<&RoleDef> {
         self.roles.iter().find(|r| &r.key == key)

@@ -413,6 +413,40 @@ impl<'a> Clocks<'a> {
         out
     }
 
+    /// The first cycle of `def` on `target`, started (for `tier`) at `now`: the instant it
+    /// counts from (after-hours rules may move it), its budget, its due instants, and whether
+    /// starting it alerts someone at once.
+    pub(crate) fn first_cycle(
+        &self,
+        def: &ClockDef,
+        target: &Target,
+        tier: &TierKey,
+        now: Timestamp,
+    ) -> crate::sla::Projection {
+        let mut p = crate::sla::Projection {
+            counts_from: now,
+            budget: 0,
+            schedule: Schedule::default(),
+            alerts_at_once: false,
+        };
+        for e in self.start(def, target, tier, 1, now) {
+            match e {
+                Event::ClockStarted {
+                    at,
+                    budget,
+                    schedule,
+                    ..
+                } => {
+                    p.counts_from = at;
+                    p.budget = budget;
+                    p.schedule = schedule;
+                }
+                _ => p.alerts_at_once = true,
+            }
+        }
+        p
+    }
+
     /// The firing events of every item due by `upto`, in due order.
     pub(crate) fn fire(&self, c: &crate::Complaint, upto: Timestamp) -> Vec<Event> {
         let mut due: Vec<(Timestamp, &ClockState, Due)> = c

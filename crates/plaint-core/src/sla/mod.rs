@@ -19,4 +19,4 @@ mod state;
 
 pub(crate) use clocks::Clocks;
 pub use def::{AfterHours, ClockDef, CountFrom, Rung, Span, Target, TargetRule, Trigger, Warning};
-pub use state::{ClockOutcome, ClockState, Schedule};
+pub use state::{ClockOutcome, ClockState, Projection, Schedule};

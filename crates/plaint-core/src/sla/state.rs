@@ -31,6 +31,22 @@ pub struct Schedule {
     pub rungs: Vec<Timestamp>,
 }
 
+/// When a clock started at some instant would fall due: what [`crate::Policy::deadlines`]
+/// answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Projection {
+    /// The instant it counts from: the start, or the next opening when it started out of hours.
+    pub counts_from: Timestamp,
+    /// Measured seconds the target allows.
+    pub budget: i64,
+    /// The warning, deadline, window opening and escalation rungs.
+    pub schedule: Schedule,
+    /// Starting it alerts someone at once (an "at once" target, or the on-duty role out of
+    /// hours).
+    pub alerts_at_once: bool,
+}
+
 /// A clock of one complaint, at run time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClockState {
