@@ -2,6 +2,7 @@
 //! check and draw their policies, operators report on a store.
 
 mod check;
+mod explain;
 mod locate;
 mod report;
 
@@ -28,6 +29,12 @@ enum Cmd {
         /// How to print the findings.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Says what a policy does, tier by tier: the steps that apply, every clock with its
+    /// targets, warning, ladder and calendar, and who is told what and when.
+    Explain {
+        /// The policy file.
+        policy: PathBuf,
     },
     /// Draws the lifecycle a policy enables (Mermaid), with its clocks on the edges.
     Diagram {
@@ -161,6 +168,10 @@ fn is_json(path: &std::path::Path) -> bool {
 fn run(command: Cmd) -> Result<ExitCode, CliError> {
     match command {
         Cmd::Check { policies, format } => check::run(&policies, format),
+        Cmd::Explain { policy } => {
+            print!("{}", explain::explain(&load_policy(&policy)?));
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Diagram { policy } => {
             println!("{}", load_policy(&policy)?.diagram());
             Ok(ExitCode::SUCCESS)

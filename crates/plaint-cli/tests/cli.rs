@@ -260,3 +260,26 @@ fn deadline_prints_the_due_instants_in_local_time() {
     assert_eq!(code, 2);
     assert!(err.contains("RFC 3339"), "{err}");
 }
+
+#[test]
+fn explain_says_what_each_tier_gets() {
+    let (code, out, _) = plaint(&["explain", "examples/policies/express.toml"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Tier major (重大)"), "{out}");
+    // The express policy approves every major proposal, and others by amount or remedy.
+    assert!(
+        out.contains("    approval: always for this tier\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("approval: for a proposal of 0.01 CNY or more, or when"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "rung 2: 8h after the deadline, tells role general-manager, raises the tier to major"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("through app: 15m of elapsed time"), "{out}");
+}
