@@ -57,7 +57,7 @@ pub(crate) fn explain(policy: &Policy) -> String {
         );
     }
     for rule in &policy.notifications {
-        let to: Vec<String> = rule.to.iter().map(|a| json(a)).collect();
+        let to: Vec<String> = rule.to.iter().map(json).collect();
         let channel = rule
             .channel
             .as_ref()
