@@ -67,6 +67,11 @@ enum Cmd {
     },
     /// The monthly analysis of a FileStore directory under a policy.
     Report(report::Args),
+    /// Prints a shell completion script (`plaint completions bash > /etc/bash_completion.d/plaint`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// How `check` prints.
@@ -192,6 +197,11 @@ fn run(command: Cmd) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Report(args) => report::run(args),
+        Cmd::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "plaint", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Deadline {
             policy,
             clock,

@@ -283,3 +283,14 @@ fn explain_says_what_each_tier_gets() {
     );
     assert!(out.contains("through app: 15m of elapsed time"), "{out}");
 }
+
+#[test]
+fn completions_name_every_command() {
+    let (code, out, _) = plaint(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    for command in [
+        "check", "explain", "deadline", "diagram", "schema", "report",
+    ] {
+        assert!(out.contains(command), "{command}");
+    }
+}
