@@ -45,9 +45,10 @@ const SHARDS: usize = 16;
 /// restore), with its locks let go.
 ///
 /// ```
+/// use plaint_core::blocking::Wait as _;
 /// use plaint_core::{ListQuery, Store};
 /// let store = plaint_memory::MemoryStore::new();
-/// assert!(store.list(&ListQuery::new()).unwrap().items.is_empty());
+/// assert!(store.list(&ListQuery::new()).wait().unwrap().items.is_empty());
 /// ```
 #[derive(Debug)]
 pub struct MemoryStore {

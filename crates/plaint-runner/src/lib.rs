@@ -2,7 +2,7 @@
 //! deadline falls due, relay the outbox while it has work, back off on errors, stop cleanly.
 //!
 //! [`Runner::spawn`] starts it on the current tokio runtime over a shared
-//! [`Engine`](plaint_core::Engine); the [`RunnerHandle`] it returns wakes it
+//! [`Engine`]; the [`RunnerHandle`] it returns wakes it
 //! ([`RunnerHandle::wake`]) and stops it ([`RunnerHandle::shutdown`]), giving the engine back
 //! so the embedding can close its store.
 //!
