@@ -186,7 +186,8 @@ impl<S, N, C> RunnerHandle<S, N, C> {
     /// Makes it look at the store again now, as if the store had signalled a change: after
     /// a [`plaint_core::ManualClock`] was moved, or a change the store cannot signal (another
     /// process's write to a store without [`Store::changes`]). A wake while it is busy is
-    /// kept for when it next waits. It does not cut short a back-off after failures.
+    /// kept for when it next waits; a wake also cuts short a back-off after failures (store
+    /// changes do not).
     pub fn wake(&self) {
         self.wake.notify_one();
     }
@@ -447,12 +448,13 @@ where
     };
     if due_now(&stats) {
         let limit = options.relay_batch.max(1);
-        loop {
+        // A stop asked for during the tick, or during a batch, starts no further batch.
+        while !control.stopping() {
             let batch = engine.relay_batch(limit).await?;
             summary.delivered += batch.delivered as u64;
             summary.retrying += batch.retrying as u64;
             summary.dead += batch.dead as u64;
-            if batch.delivered + batch.retrying + batch.dead < limit || control.stopping() {
+            if batch.delivered + batch.retrying + batch.dead < limit {
                 break;
             }
         }

@@ -643,3 +643,50 @@ fn it_reports_tick_lag_the_outbox_and_its_failures() {
         "{age:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_complaint_a_tick_cannot_fire_does_not_hold_up_the_others() {
+    let store = Arc::new(Wrapped::default());
+    let clock = TokioClock::new(testing::t(0));
+    // A was received under a policy version the runner's engine does not hold: every tick
+    // passes it over.
+    let old = engine(&store, &Arc::new(DiscardNotifier), &clock);
+    receive(&old, "A").await;
+    let mut policy = testing::sla_policy();
+    policy.version += 1;
+    let e = Arc::new(
+        Engine::builder(Arc::clone(&store), policy)
+            .notifier(Arc::new(DiscardNotifier))
+            .clock(Arc::clone(&clock))
+            .build(),
+    );
+    let options = Options::default().backoff(Duration::from_secs(1), minutes(5));
+    let runner = Runner::new(Arc::clone(&e))
+        .options(options)
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(minutes(10)).await;
+    receive(&e, "B").await;
+
+    // A falls due at 30 minutes and is passed over; B's warning still fires on time at 40.
+    tokio::time::sleep(minutes(30)).await;
+    assert!(settle_until(async || !fired(&e, "B").await.is_empty()).await);
+    let warned = fired(&e, "B").await;
+    assert!(
+        warned[0].2 - warned[0].1 <= chrono::Duration::milliseconds(1),
+        "{warned:?}"
+    );
+    assert!(fired(&e, "A").await.is_empty());
+    // A was tried again after back-offs doubling from 1 s (then every `max_sleep`, 60 s),
+    // not in a tight loop: the runner asked when something is next due at these instants.
+    stop(runner).await;
+    let asked = store.asked.lock().unwrap().clone();
+    let due_at = asked[0] + minutes(30);
+    let gaps: Vec<u64> = asked
+        .windows(2)
+        .filter(|w| w[0] >= due_at)
+        .take(8)
+        .map(|w| (w[1] - w[0]).as_secs())
+        .collect();
+    assert_eq!(gaps, [1, 2, 4, 8, 16, 32, 60, 60]);
+}
