@@ -765,6 +765,42 @@ mod tests {
     }
 
     #[test]
+    fn behind_dyn_it_keeps_its_change_signal_and_outbox_stats() {
+        let store: Arc<dyn plaint_core::DynStore> = Arc::new(MemoryStore::new());
+        let seen = store
+            .changes()
+            .expect("a MemoryStore signals changes")
+            .seen();
+        let engine = plaint_core::blocking::Engine::builder(Arc::clone(&store), testing::policy())
+            .clock(plaint_core::ManualClock::new(testing::t(1)))
+            .notifier(plaint_core::RecordingNotifier::new())
+            .build();
+        let id = ComplaintId::new("C-1").unwrap();
+        let receive = plaint_core::Command::Receive(Arc::new(testing::intake(testing::t(0))));
+        engine
+            .execute(
+                CommandId::new("c1").unwrap(),
+                &id,
+                receive,
+                &testing::agent(),
+            )
+            .unwrap();
+        engine
+            .execute(
+                CommandId::new("c2").unwrap(),
+                &id,
+                plaint_core::Command::Acknowledge,
+                &testing::agent(),
+            )
+            .unwrap();
+        let changes = store.changes().expect("still there");
+        assert!(changes.seen() > seen, "the outbox entries raised it");
+        let stats = store.outbox_stats().wait().unwrap().expect("stats");
+        assert!(stats.pending > 0);
+        assert_eq!(stats.next_attempt, Some(testing::t(1)));
+    }
+
+    #[test]
     fn conformance() {
         plaint_core::conformance::run_all(MemoryStore::new);
     }
