@@ -471,12 +471,13 @@ impl FileStore {
     /// log after it, cuts a torn tail off the newest segment (and says so in the report).
     ///
     /// ```
+    /// use plaint_core::blocking::Wait as _;
     /// use plaint_core::{ListQuery, Store};
     /// use plaint_file::{FileStore, Options};
     /// let dir = tempfile::tempdir()?;
     /// let opened = FileStore::open(dir.path(), Options::new())?;
     /// assert!(opened.report.torn_tail.is_none());
-    /// assert!(opened.store.list(&ListQuery::new())?.items.is_empty());
+    /// assert!(opened.store.list(&ListQuery::new()).wait()?.items.is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
@@ -1247,5 +1248,15 @@ impl Store for FileStore {
             },
         )?;
         Ok(matches!(outcome, Outcome::Requeued(true)))
+    }
+
+    /// Memory's signal: records reach memory only once durable, so a waiter woken by it
+    /// finds the change durable and visible.
+    fn changes(&self) -> Option<&plaint_core::Changes> {
+        self.memory.changes()
+    }
+
+    async fn outbox_stats(&self) -> Result<Option<plaint_core::OutboxStats>, StoreError> {
+        crate::ready(self.memory.outbox_stats())
     }
 }

@@ -7,9 +7,9 @@
 
 use foldhash::HashMap;
 use plaint_core::{
-    Append, CommandId, CommandRecord, Complaint, ComplaintId, FeedEntry, FeedPage, ListQuery,
-    NotificationId, OutboxEntry, Page, Position, Recorded, Settlement, Store, StoreError,
-    Timestamp,
+    Append, Changes, CommandId, CommandRecord, Complaint, ComplaintId, FeedEntry, FeedPage,
+    ListQuery, NotificationId, OutboxEntry, OutboxStats, Page, Position, Recorded, Settlement,
+    Store, StoreError, Timestamp,
 };
 use std::collections::{BTreeMap, BTreeSet, hash_map};
 use std::hash::{BuildHasher, Hash};
@@ -40,10 +40,15 @@ const SHARDS: usize = 16;
 /// but meet there for that long. Events put back by [`MemoryStore::restore`] are not in the
 /// feed: they were recorded before.
 ///
+/// It raises [`Store::changes`] after every change to the due-timer index or the outbox
+/// (an append that moves a next due instant or adds notifications, a retry, a requeue, a
+/// restore), with its locks let go.
+///
 /// ```
+/// use plaint_core::blocking::Wait as _;
 /// use plaint_core::{ListQuery, Store};
 /// let store = plaint_memory::MemoryStore::new();
-/// assert!(store.list(&ListQuery::new()).unwrap().items.is_empty());
+/// assert!(store.list(&ListQuery::new()).wait().unwrap().items.is_empty());
 /// ```
 #[derive(Debug)]
 pub struct MemoryStore {
@@ -52,6 +57,7 @@ pub struct MemoryStore {
     feed: RwLock<Feed>,
     index: RwLock<Index>,
     hasher: foldhash::fast::FixedState,
+    changes: Changes,
 }
 
 /// Entries per chunk of the feed: growing it copies at most the first chunk, as it fills, and
@@ -108,6 +114,7 @@ impl Default for MemoryStore {
             feed: RwLock::default(),
             index: RwLock::default(),
             hasher: foldhash::fast::FixedState::default(),
+            changes: Changes::new(),
         }
     }
 }
@@ -290,6 +297,8 @@ impl MemoryStore {
         shard
             .complaints
             .insert(state.id.clone(), Entry { state, history });
+        drop((index, shard));
+        self.changes.notify();
         Ok(())
     }
 
@@ -301,6 +310,8 @@ impl MemoryStore {
         } else {
             index.put_outbox(entry);
         }
+        drop(index);
+        self.changes.notify();
     }
 
     /// Keeps only the complaints `keep` accepts: the others leave, with their command ids and
@@ -499,7 +510,8 @@ impl Store for MemoryStore {
             }
         }
         let new_due = state.next_due();
-        if new || old_due != new_due || !outbox.is_empty() {
+        let changes = old_due != new_due || !outbox.is_empty();
+        if new || changes {
             let mut index = write(&self.index);
             if new {
                 index.ids.insert(append.complaint.clone());
@@ -508,6 +520,10 @@ impl Store for MemoryStore {
             for entry in outbox {
                 index.put_outbox(entry);
             }
+        }
+        drop(shard);
+        if changes {
+            self.changes.notify();
         }
         Ok(state)
     }
@@ -592,6 +608,8 @@ impl Store for MemoryStore {
                 entry.next_attempt = next_attempt;
                 entry.last_error = Some(error);
                 index.put_outbox(entry);
+                drop(index);
+                self.changes.notify();
             }
             Settlement::Dead { error } => {
                 entry.attempts += 1;
@@ -617,11 +635,26 @@ impl Store for MemoryStore {
         entry.attempts = 0;
         entry.next_attempt = at;
         index.put_outbox(entry);
+        drop(index);
+        self.changes.notify();
         Ok(true)
     }
 
     async fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
         self.feed_from(after, limit, |_| Ok(Vec::new()))
+    }
+
+    fn changes(&self) -> Option<&Changes> {
+        Some(&self.changes)
+    }
+
+    async fn outbox_stats(&self) -> Result<Option<OutboxStats>, StoreError> {
+        let index = read(&self.index);
+        Ok(Some(OutboxStats::new(
+            index.outbox.len() as u64,
+            index.dead.len() as u64,
+            index.outbox_due.first().map(|(t, _)| *t),
+        )))
     }
 
     /// Counts by walking the ids a batch at a time and testing each complaint in place:
@@ -729,6 +762,42 @@ mod tests {
             .collect();
         let want: Vec<u64> = (FEED_CHUNK as u64 - 1..=2 * FEED_CHUNK as u64 + 3).collect();
         assert_eq!(across, want);
+    }
+
+    #[test]
+    fn behind_dyn_it_keeps_its_change_signal_and_outbox_stats() {
+        let store: Arc<dyn plaint_core::DynStore> = Arc::new(MemoryStore::new());
+        let seen = store
+            .changes()
+            .expect("a MemoryStore signals changes")
+            .seen();
+        let engine = plaint_core::blocking::Engine::builder(Arc::clone(&store), testing::policy())
+            .clock(plaint_core::ManualClock::new(testing::t(1)))
+            .notifier(plaint_core::RecordingNotifier::new())
+            .build();
+        let id = ComplaintId::new("C-1").unwrap();
+        let receive = plaint_core::Command::Receive(Arc::new(testing::intake(testing::t(0))));
+        engine
+            .execute(
+                CommandId::new("c1").unwrap(),
+                &id,
+                receive,
+                &testing::agent(),
+            )
+            .unwrap();
+        engine
+            .execute(
+                CommandId::new("c2").unwrap(),
+                &id,
+                plaint_core::Command::Acknowledge,
+                &testing::agent(),
+            )
+            .unwrap();
+        let changes = store.changes().expect("still there");
+        assert!(changes.seen() > seen, "the outbox entries raised it");
+        let stats = store.outbox_stats().wait().unwrap().expect("stats");
+        assert!(stats.pending > 0);
+        assert_eq!(stats.next_attempt, Some(testing::t(1)));
     }
 
     #[test]
