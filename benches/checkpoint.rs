@@ -34,7 +34,10 @@ fn newest(dir: &Path, prefix: &str, suffix: &str) -> u64 {
         .unwrap()
         .filter_map(|e| {
             let name = e.ok()?.file_name().into_string().ok()?;
-            name.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()
+            name.strip_prefix(prefix)?
+                .strip_suffix(suffix)?
+                .parse()
+                .ok()
         })
         .max()
         .unwrap_or(0)
@@ -64,10 +67,7 @@ fn episode(store: &FileStore, appends: &[Append], next: &AtomicU64) -> Duration 
                         let n = next.fetch_add(1, Ordering::Relaxed);
                         for (k, a) in appends.iter().enumerate() {
                             let issued = Instant::now();
-                            store
-                                .append(support::renumber(a, n, k))
-                                .wait()
-                                .unwrap();
+                            store.append(support::renumber(a, n, k)).wait().unwrap();
                             timed.push((issued, issued.elapsed()));
                         }
                     }
@@ -153,11 +153,7 @@ fn checkpoint(c: &mut Criterion) {
     g.warm_up_time(Duration::from_millis(1));
     g.measurement_time(Duration::from_secs(1));
     g.bench_function("append-max", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| episode(&store, &appends, &next))
-                .sum()
-        })
+        b.iter_custom(|iters| (0..iters).map(|_| episode(&store, &appends, &next)).sum())
     });
     g.finish();
     report("checkpoint/append-max");

@@ -73,11 +73,12 @@ impl Options {
     /// Checkpoint (move complaints without a running clock to a run, write a snapshot, drop
     /// the log before it) once the log holds this many bytes since the last checkpoint;
     /// `None`: only when [`FileStore::checkpoint`] is called. This bounds the log that opening
-    /// replays. The append that crosses the line writes the checkpoint before it returns
-    /// (hundreds of milliseconds for 64 MiB of log); other appends wait only while it starts
-    /// (see [`FileStore::checkpoint`]). To keep every append short, set `None` and call
-    /// [`FileStore::checkpoint`] from a thread of your own. Opening checkpoints too, before it
-    /// returns, when the log it replayed since the last snapshot has reached this.
+    /// replays. Once the log crosses the line, the store's writer thread starts a checkpoint
+    /// between two group commits (a new segment and a frozen view of memory: appends wait
+    /// only for that), and the store's checkpoint thread writes it while appends go on; no
+    /// append waits for the writing (hundreds of milliseconds for 64 MiB of log). Opening
+    /// checkpoints too, before it returns, when the log it replayed since the last snapshot
+    /// has reached this.
     pub fn checkpoint_after(mut self, bytes: Option<u64>) -> Self {
         self.checkpoint_after = bytes;
         self

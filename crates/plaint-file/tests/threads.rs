@@ -68,7 +68,10 @@ impl Gate {
             .changed
             .wait_timeout_while(s, BOUND, |s| s.held == 0)
             .unwrap();
-        assert!(!timeout.timed_out() && s.held > 0, "nobody reached the gate");
+        assert!(
+            !timeout.timed_out() && s.held > 0,
+            "nobody reached the gate"
+        );
     }
 
     fn held(&self) -> usize {
@@ -244,7 +247,11 @@ fn appends_complete_while_a_checkpoint_is_held_mid_write() {
     // It starts from the snapshot the held checkpoint wrote once let go, not the first.
     let first = dir().join(format!("snapshot-{:020}.snap", 1));
     assert!(
-        reopened.report.snapshot.as_ref().is_some_and(|s| *s != first),
+        reopened
+            .report
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| *s != first),
         "made due at step {due_at}: {:?}",
         reopened.report
     );
@@ -277,9 +284,15 @@ fn an_explicit_checkpoint_waits_for_the_one_under_way() {
     // It is waiting for the held one (a step still goes through meanwhile).
     step(&engine, next).unwrap();
     next += 1;
-    assert!(rx.try_recv().is_err(), "returned while a checkpoint was held");
+    assert!(
+        rx.try_recv().is_err(),
+        "returned while a checkpoint was held"
+    );
     gate.open();
-    assert!(rx.recv_timeout(BOUND).expect("the explicit checkpoint ends"));
+    assert!(
+        rx.recv_timeout(BOUND)
+            .expect("the explicit checkpoint ends")
+    );
     explicit.join().unwrap();
     let engine = Arc::into_inner(engine).unwrap();
     engine.into_store().close().unwrap();
@@ -340,7 +353,13 @@ fn close_joins_and_a_reopen_sees_everything() {
     }
     let runs = std::fs::read_dir(root.path())
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "tbl"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "tbl")
+        })
         .count();
     assert!(runs > 0, "checkpoints moved complaints to runs");
     let reopened = FileStore::open(root.path(), options).unwrap().store;
@@ -379,7 +398,10 @@ fn a_failed_checkpoint_on_its_thread_refuses_writes_and_close_reports_it() {
         matches!(explicit, Err(plaint_file::FileError::Poisoned(_))),
         "{explicit:?}"
     );
-    assert!(step(&engine, next).is_err(), "writes go on after a failed checkpoint");
+    assert!(
+        step(&engine, next).is_err(),
+        "writes go on after a failed checkpoint"
+    );
     let closed = engine.into_store().close();
     assert!(
         matches!(closed, Err(plaint_file::FileError::Poisoned(_))),
@@ -387,5 +409,10 @@ fn a_failed_checkpoint_on_its_thread_refuses_writes_and_close_reports_it() {
     );
     let reopened = FileStore::open(dir(), options).unwrap();
     assert!(reopened.report.resumed.is_some(), "{:?}", reopened.report);
-    check(&reopened.store, &(0..next).collect::<Vec<_>>(), &[], next + 1);
+    check(
+        &reopened.store,
+        &(0..next).collect::<Vec<_>>(),
+        &[],
+        next + 1,
+    );
 }
