@@ -169,18 +169,19 @@ fn the_file_store_times_commits_and_checkpoints() {
         .build();
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
-    metrics::with_local_recorder(&recorder, || {
-        let intake = Arc::new(testing::intake(testing::t(0)));
-        engine
-            .execute(
-                CommandId::new("c1").unwrap(),
-                &ComplaintId::new("C-1").unwrap(),
-                Command::Receive(intake),
-                &testing::agent(),
-            )
-            .unwrap();
-        store.checkpoint().unwrap();
-    });
+    // The store's writer thread times the commit, outside any thread-local recorder: a
+    // global one, as an embedding installs (the only one in this test binary).
+    recorder.install().unwrap();
+    let intake = Arc::new(testing::intake(testing::t(0)));
+    engine
+        .execute(
+            CommandId::new("c1").unwrap(),
+            &ComplaintId::new("C-1").unwrap(),
+            Command::Receive(intake),
+            &testing::agent(),
+        )
+        .unwrap();
+    store.checkpoint().unwrap();
     // One snapshot: taking one drains the histograms.
     let snapshot = snapshotter.snapshot().into_vec();
     let recorded = |name: &str| {

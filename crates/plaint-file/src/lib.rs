@@ -15,6 +15,19 @@
 //! - An append, settle or requeue returns only once its record is durable
 //!   ([`Durability::Full`], the default: `fdatasync`). Appends that arrive while a sync runs
 //!   share the next one (group commit), so many writers cost few syncs.
+//! - Writing never blocks the caller's thread: the store's writer thread builds each group
+//!   commit from the records handed to it, in the order they came, writes it, syncs it,
+//!   applies it and answers each caller through a oneshot channel, which the caller's
+//!   future awaits (on any executor: tokio, or `plaint_core::blocking`'s). A future
+//!   dropped once polled has handed its record over: the record is written whole all the
+//!   same (its caller just does not learn so); one never polled wrote nothing.
+//! - No append waits for a checkpoint to be written: the writer thread starts it between
+//!   two group commits (a new segment, a frozen view of memory), and the store's checkpoint
+//!   thread writes it while appends go on. [`FileStore::checkpoint`] checkpoints now and
+//!   returns when it is written, for callers who want that.
+//! - [`FileStore::close`] writes what was handed over, waits for a checkpoint under way,
+//!   ends both threads, frees the directory and reports a failure the store met (a
+//!   checkpoint's included). Dropping the store does the same, reporting nothing.
 //! - Reads see only what is durable: records are applied to the in-memory state after their
 //!   sync, so a notification is never relayed, nor a command decided, on a write a crash could
 //!   still take back. An append that conflicts with one still being synced (same complaint,
@@ -91,8 +104,10 @@
 //! before anything is written to `N+1`. So from the moment `N+1` may hold an acknowledged
 //! write, its loss is detectable. A checkpoint
 //! ([`FileStore::checkpoint`], or automatically per [`Options::checkpoint_after`]) starts a
-//! new segment `N` and takes a frozen view of memory — the state before segment `N` — while
-//! appends wait; then, while appends go on into segment `N`, it writes the complaints of that
+//! new segment `N` and takes a frozen view of memory — the state before segment `N` — on
+//! the writer thread, between two group commits; then, on the checkpoint thread (or the
+//! caller's, for [`FileStore::checkpoint`]) while appends go on into segment `N`, it writes
+//! the complaints of that
 //! view that no clock runs for into a new run (and, past four runs, merges the newest runs of
 //! alike size into one, so there are at most four), writes `snapshot-N.snap` with the rest
 //! and the list of live runs, lets go from memory of the complaints it moved that have not

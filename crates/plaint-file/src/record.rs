@@ -123,6 +123,11 @@ impl Batch {
         self.payload.is_empty()
     }
 
+    /// Its bytes so far.
+    pub(crate) fn len(&self) -> usize {
+        self.payload.len()
+    }
+
     /// The payload, emptying the batch.
     pub(crate) fn take(&mut self) -> Vec<u8> {
         let mut p = std::mem::take(&mut self.payload);

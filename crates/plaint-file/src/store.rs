@@ -8,6 +8,7 @@ use crate::fs::{Dir, Fs, OsFs, WriteFile};
 use crate::record::{self, Batch, Frame, Next, Record};
 use crate::run::Run;
 use crate::snapshot;
+use futures_channel::oneshot;
 use plaint_core::{
     Append, CommandId, CommandRecord, Complaint, ComplaintId, FeedPage, ListQuery, NotificationId,
     OutboxEntry, Page, Position, Recorded, Settlement, Store, StoreError, StoreFailure, Timestamp,
@@ -72,11 +73,12 @@ impl Options {
     /// Checkpoint (move complaints without a running clock to a run, write a snapshot, drop
     /// the log before it) once the log holds this many bytes since the last checkpoint;
     /// `None`: only when [`FileStore::checkpoint`] is called. This bounds the log that opening
-    /// replays. The append that crosses the line writes the checkpoint before it returns
-    /// (hundreds of milliseconds for 64 MiB of log); other appends wait only while it starts
-    /// (see [`FileStore::checkpoint`]). To keep every append short, set `None` and call
-    /// [`FileStore::checkpoint`] from a thread of your own. Opening checkpoints too, before it
-    /// returns, when the log it replayed since the last snapshot has reached this.
+    /// replays. Once the log crosses the line, the store's writer thread starts a checkpoint
+    /// between two group commits (a new segment and a frozen view of memory: appends wait
+    /// only for that), and the store's checkpoint thread writes it while appends go on; no
+    /// append waits for the writing (hundreds of milliseconds for 64 MiB of log). Opening
+    /// checkpoints too, before it returns, when the log it replayed since the last snapshot
+    /// has reached this.
     pub fn checkpoint_after(mut self, bytes: Option<u64>) -> Self {
         self.checkpoint_after = bytes;
         self
@@ -151,7 +153,19 @@ pub struct Stats {
 
 /// plaint's durable store: complaints in a directory on local disk. See the crate docs for
 /// the format, the guarantees and what opening does.
+///
+/// A store owns two threads: the writer, which writes, syncs and applies each group commit
+/// (an append, settle or requeue hands its record over and awaits the answer without
+/// blocking its thread), and the checkpointer, which writes the checkpoints that appends
+/// make due while appends go on. [`FileStore::close`] stops both and says whether the store
+/// ended well; dropping the store stops them too.
 pub struct FileStore {
+    shared: Arc<Shared>,
+    threads: Option<Threads>,
+}
+
+/// What the handle, the writer thread and the checkpoint thread share.
+struct Shared {
     /// Every complaint with a running clock (the due-timer index needs them) and every
     /// complaint changed since the last checkpoint; the others are in `runs`.
     memory: MemoryStore,
@@ -163,68 +177,106 @@ pub struct FileStore {
     runs: RwLock<Vec<Arc<Run>>>,
     dir: Dir,
     options: Options,
-    commit: Mutex<Commit>,
-    /// Wakes callers waiting to become the only writer (checkpoint, sync).
-    written: Condvar,
-    /// Touched only by the writer of the moment (the one that set `Commit::writing`).
+    /// What the writer thread is to do next.
+    queue: Mutex<Queue>,
+    /// Wakes the writer thread.
+    work: Condvar,
+    /// Touched by the writer thread (and by `open` before it starts).
     log: Mutex<Log>,
-    /// Held through a whole checkpoint: one at a time.
-    checkpointing: Mutex<()>,
+    /// Whether a checkpoint is under way, and the one handed to the checkpoint thread.
+    checkpoint: Mutex<Checkpoints>,
+    /// Wakes the checkpoint thread, and callers waiting for a checkpoint to end.
+    checkpointed: Condvar,
     _lock: Box<dyn Send + Sync>,
+}
+
+struct Threads {
+    writer: std::thread::JoinHandle<()>,
+    checkpointer: std::thread::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for FileStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileStore")
-            .field("dir", &self.dir.path)
-            .field("durability", &self.options.durability)
+            .field("dir", &self.shared.dir.path)
+            .field("durability", &self.shared.options.durability)
             .finish_non_exhaustive()
     }
 }
 
-/// Appends waiting for the next write, and the reservations that keep them consistent with
-/// each other before they reach the in-memory state.
+/// The answer to a record handed to the writer thread.
+type Reply = oneshot::Sender<Result<Outcome, StoreError>>;
+
+/// Work for the writer thread, done in the order it was queued.
+enum Job {
+    /// A record to write in the next group commit (its JSON made by the caller).
+    Record {
+        record: Record,
+        json: Vec<u8>,
+        reply: Reply,
+    },
+    /// Sync the log ([`FileStore::sync`]).
+    Sync(oneshot::Sender<Result<(), FileError>>),
+    /// Start a checkpoint ([`FileStore::checkpoint`]): its first part.
+    Checkpoint(oneshot::Sender<Result<Pending, FileError>>),
+}
+
 #[derive(Default)]
-struct Commit {
-    batch: Batch,
-    jobs: Vec<Record>,
-    /// What the appenders of the queued batch wait on: woken one at a time to write it, all
-    /// at once when it is written. (Only its own waiters wake, not the whole queue.)
-    open: Arc<Condvar>,
-    next_ticket: u64,
-    /// Someone is writing a batch (or starting a checkpoint); the others wait or queue.
-    writing: bool,
+struct Queue {
+    jobs: Vec<Job>,
+    /// Why the store refuses writes, after a failure.
     failed: Option<String>,
-    results: HashMap<u64, Result<Outcome, StoreError>>,
-    /// Versions that queued or in-flight appends will give their complaints.
+    /// The handle is closing: the writer thread ends once the queue is empty.
+    closing: bool,
+    /// The writer thread has ended: nothing queued now would be done.
+    stopped: bool,
+}
+
+#[derive(Default)]
+struct Checkpoints {
+    /// A checkpoint is under way (queued for the checkpoint thread, being written by it, or
+    /// by a caller of [`FileStore::checkpoint`]): one at a time.
+    busy: bool,
+    /// Started by the writer thread, for the checkpoint thread to write.
+    pending: Option<Pending>,
+    /// The handle is closing: the checkpoint thread ends once nothing is pending.
+    closing: bool,
+}
+
+/// The records of the next group commit, and the reservations that keep them consistent
+/// with each other before they reach the in-memory state.
+#[derive(Default)]
+struct Group {
+    batch: Batch,
+    records: Vec<(Record, Reply)>,
+    /// Versions the group gives its complaints.
     versions: HashMap<ComplaintId, u64>,
     commands: HashSet<CommandId>,
     requeues: HashSet<NotificationId>,
 }
 
-impl Commit {
-    /// Releases the reservations of written records.
-    fn release(&mut self, jobs: &[Record]) {
-        for job in jobs {
-            match job {
-                Record::Append {
-                    complaint,
-                    expected_version,
-                    command,
-                    events,
-                    ..
-                } => {
-                    let version = expected_version + events.len() as u64;
-                    if self.versions.get(complaint) == Some(&version) {
-                        self.versions.remove(complaint);
-                    }
-                    self.commands.remove(command);
-                }
-                Record::Requeue { id, .. } => {
-                    self.requeues.remove(id);
-                }
-                Record::Settle { .. } => {}
+/// A group commit is written once it holds this many bytes, and the rest wait for the next:
+/// frames stay far below their 256 MiB limit however many callers queue at once.
+const GROUP_BYTES: usize = 16 << 20;
+
+impl Group {
+    /// Whether `record` must wait for the group to be applied: it conflicts with an append
+    /// of the group (another version of its complaint, or its command id), and reported
+    /// now, the conflict or duplicate could not be read back.
+    fn holds_back(&self, record: &Record) -> bool {
+        match record {
+            Record::Append {
+                complaint,
+                expected_version,
+                command,
+                ..
+            } => {
+                self.versions
+                    .get(complaint)
+                    .is_some_and(|v| v != expected_version)
+                    || self.commands.contains(command)
             }
+            Record::Settle { .. } | Record::Requeue { .. } => false,
         }
     }
 }
@@ -728,29 +780,61 @@ impl FileStore {
             since_snapshot,
             next_run,
         };
-        let store = FileStore {
+        let shared = Arc::new(Shared {
             memory,
             feed_start: Position(feed_start),
             runs: RwLock::new(live),
             dir,
             options,
-            commit: Mutex::new(Commit::default()),
-            written: Condvar::new(),
+            queue: Mutex::new(Queue::default()),
+            work: Condvar::new(),
             log: Mutex::new(log),
-            checkpointing: Mutex::new(()),
+            checkpoint: Mutex::new(Checkpoints::default()),
+            checkpointed: Condvar::new(),
             _lock: lock,
-        };
+        });
+        let store = FileStore::start(shared)?;
         // Checkpoint now when the log replayed is due one (so that a process killed during
         // every checkpoint still gets one done, step by step, whether or not it appends), or
         // when the newest segment is of an older format (it cannot name the next one; the
         // checkpoint's snapshot names it instead).
-        let due = records_since > 0 && store.checkpoint_due(&store.lock_log());
+        let s = &store.shared;
+        let due = records_since > 0 && s.checkpoint_due(&s.lock_log());
         if due || version < SEGMENT.version {
             store.checkpoint()?;
-            let n = store.lock_log().segment;
-            report.checkpoint = Some(store.dir.file(&snapshot_name(n)));
+            let n = s.lock_log().segment;
+            report.checkpoint = Some(s.dir.file(&snapshot_name(n)));
         }
         Ok(Opened { store, report })
+    }
+
+    /// Starts the writer and checkpoint threads.
+    fn start(shared: Arc<Shared>) -> Result<FileStore, FileError> {
+        let spawn = |name: &str, body: fn(&Shared)| {
+            let mine = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || body(&mine))
+                .map_err(FileError::io("start a thread for", &shared.dir.path))
+        };
+        let writer = spawn("plaint-file-writer", Shared::write_loop)?;
+        let checkpointer = match spawn("plaint-file-checkpoint", Shared::checkpoint_loop) {
+            Ok(thread) => thread,
+            Err(e) => {
+                // Nothing was queued: the writer ends at once.
+                shared.lock_queue().closing = true;
+                shared.work.notify_all();
+                let _ = writer.join();
+                return Err(e);
+            }
+        };
+        Ok(FileStore {
+            shared,
+            threads: Some(Threads {
+                writer,
+                checkpointer,
+            }),
+        })
     }
 
     /// Where this handle's feed begins: [`Store::feed`] serves the positions after it. It is
@@ -762,47 +846,48 @@ impl FileStore {
     /// [`Store::history`] (whose events up to this position are all in them) and then
     /// follows the feed from here.
     pub fn feed_start(&self) -> Position {
-        self.feed_start
+        self.shared.feed_start
     }
 
     /// The store's directory.
     pub fn dir(&self) -> &Path {
-        &self.dir.path
+        &self.shared.dir.path
     }
 
     /// Counters since the store was opened.
     pub fn stats(&self) -> Stats {
-        self.lock_log().stats
+        self.shared.lock_log().stats
     }
 
-    /// Checkpoints now: moves the complaints no clock runs for into a run, writes a snapshot
-    /// of the rest and drops the log before it, so the next open starts there. Appends wait
-    /// only while it starts a segment and takes a frozen view of memory; they go on while it
-    /// writes.
+    /// Checkpoints now, and returns once the checkpoint is written: moves the complaints no
+    /// clock runs for into a run, writes a snapshot of the rest and drops the log before it,
+    /// so the next open starts there. It first waits for a checkpoint under way to end.
+    /// Appends wait only while the writer thread starts a segment and takes a frozen view of
+    /// memory; they go on while this writes. (The checkpoints [`Options::checkpoint_after`]
+    /// makes due are written by the store's checkpoint thread; this is for callers who want
+    /// one now.)
     ///
     /// # Errors
     /// [`FileError::Poisoned`] after an earlier failure, or the failure of this one (which
     /// poisons the store too).
     pub fn checkpoint(&self) -> Result<(), FileError> {
-        let turn = self.checkpointing.lock().unwrap_or_else(|p| p.into_inner());
-        let c = self.begin_exclusive()?;
-        drop(c);
-        let begun = self.begin_checkpoint(&mut self.lock_log());
-        let c = self.lock_commit();
-        self.end_exclusive(c, begun.as_ref().err());
-        let done = self.finish_checkpoint(begun?);
-        drop(turn);
-        if let Err(e) = &done {
-            self.poison(e);
+        let s = &self.shared;
+        let mut c = s.lock_checkpoint();
+        while c.busy {
+            c = s.checkpointed.wait(c).unwrap_or_else(|p| p.into_inner());
         }
+        c.busy = true;
+        drop(c);
+        let done = s.ask(Job::Checkpoint).and_then(|pending| {
+            let done = s.finish_checkpoint(pending);
+            if let Err(e) = &done {
+                s.poison(e);
+            }
+            done
+        });
+        s.lock_checkpoint().busy = false;
+        s.checkpointed.notify_all();
         done
-    }
-
-    /// Refuses writes from now on (after a failure that leaves memory and disk in doubt).
-    fn poison(&self, e: &FileError) {
-        let mut c = self.lock_commit();
-        c.failed.get_or_insert_with(|| e.to_string());
-        self.hand_over(&c);
     }
 
     /// Makes everything written so far durable (for [`Durability::Buffered`]; with `Full` it
@@ -811,19 +896,90 @@ impl FileStore {
     /// # Errors
     /// As for [`FileStore::checkpoint`].
     pub fn sync(&self) -> Result<(), FileError> {
-        let c = self.begin_exclusive()?;
-        drop(c);
-        let mut log = self.lock_log();
-        let path = self.dir.file(&segment_name(log.segment));
-        let done = log.file.sync_data().map_err(FileError::io("sync", path));
-        drop(log);
-        let c = self.lock_commit();
-        self.end_exclusive(c, done.as_ref().err());
-        done
+        self.shared.ask(Job::Sync)
     }
 
-    fn lock_commit(&self) -> MutexGuard<'_, Commit> {
-        self.commit.lock().unwrap_or_else(|p| p.into_inner())
+    /// Closes the store: writes what was handed to it (records of futures dropped before
+    /// they were answered too), syncs the log (under [`Durability::Buffered`]), waits for a
+    /// checkpoint under way to be written, ends the store's threads and releases the
+    /// directory's lock. Dropping a store does the same but the sync, and reports nothing.
+    ///
+    /// ```
+    /// use plaint_file::{FileStore, Options};
+    /// let dir = tempfile::tempdir()?;
+    /// let store = FileStore::open(dir.path(), Options::new())?.store;
+    /// store.close()?;
+    /// // The directory is free again.
+    /// FileStore::open(dir.path(), Options::new())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The failure of the last sync, or [`FileError::Poisoned`] when the store had failed
+    /// and refused writes (a checkpoint's failure included): what was acknowledged is
+    /// durable, and the next open reads what is.
+    pub fn close(mut self) -> Result<(), FileError> {
+        let s = &self.shared;
+        let synced = match s.options.durability {
+            Durability::Buffered => s.ask(Job::Sync),
+            Durability::Full => Ok(()),
+        };
+        self.stop();
+        synced?;
+        match self.shared.lock_queue().failed.take() {
+            Some(why) => Err(FileError::Poisoned(why)),
+            None => Ok(()),
+        }
+    }
+
+    /// Lets the writer thread finish what is queued, then the checkpoint thread finish the
+    /// checkpoint under way, and joins them.
+    fn stop(&mut self) {
+        let Some(threads) = self.threads.take() else {
+            return;
+        };
+        let s = &self.shared;
+        s.lock_queue().closing = true;
+        s.work.notify_all();
+        let _ = threads.writer.join();
+        s.lock_checkpoint().closing = true;
+        s.checkpointed.notify_all();
+        let _ = threads.checkpointer.join();
+    }
+
+    /// Hands `record` to the writer thread and waits for its answer: written, synced (per
+    /// the durability) and applied, or refused. Dropped once the record is handed over, the
+    /// future leaves it to be written all the same (its caller does not learn the answer).
+    async fn submit(&self, record: Record) -> Result<Outcome, StoreError> {
+        let json = record.to_json();
+        let (reply, answer) = oneshot::channel();
+        self.shared.push(Job::Record {
+            record,
+            json,
+            reply,
+        })?;
+        answer.await.unwrap_or_else(|_| Err(writer_gone().into()))
+    }
+}
+
+impl Drop for FileStore {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The answer when the writer thread ended before it answered (it cannot, short of a bug).
+fn writer_gone() -> FileError {
+    FileError::Poisoned("the store's writer thread has stopped".into())
+}
+
+impl Shared {
+    fn lock_queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_checkpoint(&self) -> MutexGuard<'_, Checkpoints> {
+        self.checkpoint.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn runs(&self) -> RwLockReadGuard<'_, Vec<Arc<Run>>> {
@@ -834,111 +990,196 @@ impl FileStore {
         self.log.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Waits until nobody writes, then becomes the writer.
-    fn begin_exclusive(&self) -> Result<MutexGuard<'_, Commit>, FileError> {
-        let mut c = self.lock_commit();
-        loop {
-            if let Some(why) = &c.failed {
-                return Err(FileError::Poisoned(why.clone()));
-            }
-            if !c.writing {
-                c.writing = true;
-                return Ok(c);
-            }
-            c = self.written.wait(c).unwrap_or_else(|p| p.into_inner());
+    /// Queues a job for the writer thread.
+    fn push(&self, job: Job) -> Result<(), FileError> {
+        let mut q = self.lock_queue();
+        if q.stopped {
+            return Err(writer_gone());
         }
+        q.jobs.push(job);
+        drop(q);
+        self.work.notify_one();
+        Ok(())
     }
 
-    fn end_exclusive(&self, mut c: MutexGuard<'_, Commit>, failure: Option<&FileError>) {
-        if let Some(e) = failure {
-            c.failed.get_or_insert_with(|| e.to_string());
-        }
-        c.writing = false;
-        self.hand_over(&c);
-    }
-
-    /// After a write: wake one queued appender to write the next batch (all of them when the
-    /// store failed, to return the error), and whoever waits to be the only writer.
-    fn hand_over(&self, c: &Commit) {
-        if c.failed.is_some() {
-            c.open.notify_all();
-        } else if !c.jobs.is_empty() {
-            c.open.notify_one();
-        }
-        self.written.notify_all();
-    }
-
-    /// Queues `record` for the next group commit (once `wait` is false and `check` passed,
-    /// under the commit lock) and waits until it is written and applied.
-    fn commit(
+    /// Has the writer thread do `job` and waits for its answer (blocking this thread).
+    fn ask<T>(
         &self,
-        record: Record,
-        wait: impl Fn(&Commit) -> bool,
-        check: impl FnOnce(&mut Commit, &MemoryStore) -> Result<Option<Outcome>, StoreError>,
-    ) -> Result<Outcome, StoreError> {
-        let json = record.to_json();
-        let mut c = self.lock_commit();
-        while c.failed.is_none() && wait(&c) {
-            c = self.written.wait(c).unwrap_or_else(|p| p.into_inner());
+        job: impl FnOnce(oneshot::Sender<Result<T, FileError>>) -> Job,
+    ) -> Result<T, FileError> {
+        let (reply, answer) = oneshot::channel();
+        self.push(job(reply))?;
+        plaint_core::blocking::block_on(answer).unwrap_or_else(|_| Err(writer_gone()))
+    }
+
+    /// Refuses writes from now on (after a failure that leaves memory and disk in doubt).
+    fn poison(&self, e: &FileError) {
+        self.lock_queue()
+            .failed
+            .get_or_insert_with(|| e.to_string());
+    }
+
+    fn failed(&self) -> Option<FileError> {
+        self.lock_queue().failed.clone().map(FileError::Poisoned)
+    }
+
+    /// The writer thread: takes what is queued, builds group commits from it in order and
+    /// writes them; while it writes, new work queues and goes into the next group. Ends
+    /// once the handle closes and the queue is empty.
+    fn write_loop(&self) {
+        /// Whatever ends the thread (a bug's panic included), callers are answered.
+        struct Stopped<'a>(&'a Shared);
+        impl Drop for Stopped<'_> {
+            fn drop(&mut self) {
+                let mut q = self.0.lock_queue();
+                q.stopped = true;
+                if std::thread::panicking() {
+                    q.failed
+                        .get_or_insert_with(|| "the writer thread has stopped".into());
+                }
+                // Their senders dropped, waiting callers get `writer_gone`.
+                q.jobs.clear();
+            }
         }
-        if let Some(why) = &c.failed {
-            return Err(FileError::Poisoned(why.clone()).into());
-        }
-        if let Some(early) = check(&mut c, &self.memory)? {
-            return Ok(early);
-        }
-        let ticket = c.next_ticket;
-        c.next_ticket += 1;
-        c.batch.push(&json);
-        c.jobs.push(record);
-        let mine = Arc::clone(&c.open);
+        let _stopped = Stopped(self);
+        let mut group = Group::default();
         loop {
-            if let Some(result) = c.results.remove(&ticket) {
-                return result;
+            let mut q = self.lock_queue();
+            while q.jobs.is_empty() && !q.closing {
+                q = self.work.wait(q).unwrap_or_else(|p| p.into_inner());
             }
-            if let Some(why) = c.failed.as_ref().filter(|_| !c.writing) {
-                // Queued behind a failed write: it will never be written.
-                return Err(FileError::Poisoned(why.clone()).into());
+            let jobs = std::mem::take(&mut q.jobs);
+            drop(q);
+            if jobs.is_empty() {
+                return;
             }
-            if c.writing {
-                c = mine.wait(c).unwrap_or_else(|p| p.into_inner());
-            } else {
-                c = self.write_batch(c);
+            for job in jobs {
+                self.take(job, &mut group);
+            }
+            self.flush(&mut group);
+        }
+    }
+
+    /// Puts a record into the group (or answers it at once), or writes the group and does a
+    /// sync or starts a checkpoint.
+    fn take(&self, job: Job, group: &mut Group) {
+        match job {
+            Job::Record {
+                record,
+                json,
+                reply,
+            } => {
+                if group.holds_back(&record) || group.batch.len() >= GROUP_BYTES {
+                    self.flush(group);
+                }
+                if let Some(e) = self.failed() {
+                    let _ = reply.send(Err(e.into()));
+                    return;
+                }
+                match self.check(&record, group) {
+                    Ok(None) => {
+                        group.batch.push(&json);
+                        group.records.push((record, reply));
+                    }
+                    Ok(Some(outcome)) => {
+                        let _ = reply.send(Ok(outcome));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Job::Sync(reply) => {
+                self.flush(group);
+                let _ = reply.send(self.sync_log());
+            }
+            Job::Checkpoint(reply) => {
+                self.flush(group);
+                let begun = match self.failed() {
+                    Some(e) => Err(e),
+                    None => self.begin_checkpoint(&mut self.lock_log()),
+                };
+                if let Err(e) = &begun {
+                    self.poison(e);
+                }
+                let _ = reply.send(begun);
             }
         }
     }
 
-    /// Writes everything queued as one frame, syncs it (per the durability), applies it to
-    /// the in-memory state and hands out the results; then rotates the segment or writes a
-    /// snapshot if it is time.
-    fn write_batch<'a>(&'a self, mut c: MutexGuard<'a, Commit>) -> MutexGuard<'a, Commit> {
-        c.writing = true;
-        let payload = c.batch.take();
-        let jobs = std::mem::take(&mut c.jobs);
-        let in_flight = std::mem::take(&mut c.open);
-        let first = c.next_ticket - jobs.len() as u64;
-        drop(c);
+    /// Whether `record` goes into the group: a version check and a duplicate check for an
+    /// append (against memory, the runs and the group), whether a requeue has something to
+    /// requeue. `Ok(Some(_))` answers it without writing it; an error refuses it.
+    fn check(&self, record: &Record, group: &mut Group) -> Result<Option<Outcome>, StoreError> {
+        match record {
+            Record::Append {
+                complaint,
+                expected_version,
+                command,
+                events,
+                ..
+            } => {
+                let expected = *expected_version;
+                let actual = match group.versions.get(complaint) {
+                    Some(v) => *v,
+                    None => self.version(complaint)?,
+                };
+                if actual != expected {
+                    return Err(StoreError::Conflict { expected, actual });
+                }
+                if group.commands.contains(command) || self.recorded(command)?.is_some() {
+                    return Err(StoreError::DuplicateCommand(command.clone()));
+                }
+                group
+                    .versions
+                    .insert(complaint.clone(), expected + events.len() as u64);
+                group.commands.insert(command.clone());
+                Ok(None)
+            }
+            Record::Settle { .. } => Ok(None),
+            Record::Requeue { id, .. } => {
+                let dead = crate::ready(self.memory.dead_letters())?
+                    .iter()
+                    .any(|e| &e.notification.id == id);
+                if !dead || !group.requeues.insert(id.clone()) {
+                    return Ok(Some(Outcome::Requeued(false)));
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Writes the group as one frame, syncs it (per the durability), applies it to the
+    /// in-memory state and answers its callers; then starts a checkpoint (for the checkpoint
+    /// thread to write) or a new segment if it is time.
+    fn flush(&self, group: &mut Group) {
+        if group.records.is_empty() {
+            return;
+        }
+        let payload = group.batch.take();
+        let records = std::mem::take(&mut group.records);
+        group.versions.clear();
+        group.commands.clear();
+        group.requeues.clear();
 
         let mut log = self.lock_log();
         let started = std::time::Instant::now();
         let written = self.write_frame(&mut log, &payload);
         let took = started.elapsed();
         tracing::trace!(
-            records = jobs.len(),
+            records = records.len(),
             bytes = payload.len(),
             ?took,
             "group commit"
         );
-        metrics::histogram!("plaint_file_group_records").record(jobs.len() as f64);
+        metrics::histogram!("plaint_file_group_records").record(records.len() as f64);
         metrics::histogram!("plaint_file_commit_seconds").record(took.as_secs_f64());
         log.stats.frames += 1;
-        log.stats.records += jobs.len() as u64;
-        let mut c = self.lock_commit();
-        c.release(&jobs);
+        log.stats.records += records.len() as u64;
         let mut failure = written.err();
-        for (ticket, job) in (first..).zip(jobs) {
+        for (record, reply) in records {
             let result = match &failure {
-                None => apply(&self.memory, &self.runs(), job),
+                None => apply(&self.memory, &self.runs(), record),
                 Some(e) => Err(FileError::Poisoned(e.to_string()).into()),
             };
             if let Err(StoreError::Backend { .. }) = &result {
@@ -947,39 +1188,83 @@ impl FileStore {
                     FileError::Poisoned("a written record did not apply".into())
                 });
             }
-            c.results.insert(ticket, result);
+            // Durable and applied before it is answered; a caller gone does not learn it.
+            let _ = reply.send(result);
         }
-        in_flight.notify_all();
-        // A checkpoint starts here, as the writer, and is written below, once others may
-        // append again (unless one is under way already).
-        let mut checkpoint = None;
-        if failure.is_none()
-            && self.checkpoint_due(&log)
-            && let Ok(turn) = self.checkpointing.try_lock()
-        {
+        if failure.is_none() && self.checkpoint_due(&log) && self.checkpoint_idle() {
             match self.begin_checkpoint(&mut log) {
-                Ok(pending) => checkpoint = Some((turn, pending)),
-                Err(e) => failure = Some(e),
+                Ok(pending) => {
+                    self.lock_checkpoint().pending = Some(pending);
+                    self.checkpointed.notify_all();
+                }
+                Err(e) => {
+                    self.lock_checkpoint().busy = false;
+                    self.checkpointed.notify_all();
+                    failure = Some(e);
+                }
             }
         } else if failure.is_none() && log.len >= self.options.segment_size {
             failure = self.rotate(&mut log, None).err();
         }
         drop(log);
         if let Some(e) = failure {
-            c.failed.get_or_insert_with(|| e.to_string());
+            self.poison(&e);
         }
-        c.writing = false;
-        self.hand_over(&c);
-        if let Some((turn, pending)) = checkpoint {
-            drop(c);
-            let done = self.finish_checkpoint(pending);
-            drop(turn);
-            if let Err(e) = &done {
-                self.poison(e);
+    }
+
+    /// Whether no checkpoint is under way; if so, one is from now on (the caller starts it).
+    fn checkpoint_idle(&self) -> bool {
+        let mut c = self.lock_checkpoint();
+        !std::mem::replace(&mut c.busy, true)
+    }
+
+    /// Syncs the log, as the writer thread.
+    fn sync_log(&self) -> Result<(), FileError> {
+        if let Some(e) = self.failed() {
+            return Err(e);
+        }
+        let mut log = self.lock_log();
+        let path = self.dir.file(&segment_name(log.segment));
+        let done = log.file.sync_data().map_err(FileError::io("sync", path));
+        drop(log);
+        if let Err(e) = &done {
+            self.poison(e);
+        }
+        done
+    }
+
+    /// The checkpoint thread: writes each checkpoint the writer thread starts. Ends once the
+    /// handle closes and none is pending.
+    fn checkpoint_loop(&self) {
+        /// Whatever ends the thread, no caller waits for a checkpoint it will not write.
+        struct Stopped<'a>(&'a Shared);
+        impl Drop for Stopped<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.poison(&FileError::Poisoned(
+                        "the checkpoint thread has stopped".into(),
+                    ));
+                    self.0.lock_checkpoint().busy = false;
+                    self.0.checkpointed.notify_all();
+                }
             }
-            c = self.lock_commit();
         }
-        c
+        let _stopped = Stopped(self);
+        loop {
+            let mut c = self.lock_checkpoint();
+            while c.pending.is_none() && !c.closing {
+                c = self.checkpointed.wait(c).unwrap_or_else(|p| p.into_inner());
+            }
+            let Some(pending) = c.pending.take() else {
+                return;
+            };
+            drop(c);
+            if let Err(e) = self.finish_checkpoint(pending) {
+                self.poison(&e);
+            }
+            self.lock_checkpoint().busy = false;
+            self.checkpointed.notify_all();
+        }
     }
 
     fn write_frame(&self, log: &mut Log, payload: &[u8]) -> Result<(), FileError> {
@@ -1112,30 +1397,7 @@ impl FileStore {
 impl Store for FileStore {
     async fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
         append.check()?;
-        let (id, command) = (append.complaint.clone(), append.command.clone());
-        let (expected, version) = (append.expected_version, append.new_version());
-        // Another append of this complaint or command is written but not applied yet: wait
-        // for it, so that the conflict or duplicate reported below can be read back (a
-        // caller that retries at once would otherwise load the same state again and again).
-        let in_flight = |c: &Commit| {
-            c.versions.get(&id).is_some_and(|&v| v != expected) || c.commands.contains(&command)
-        };
-        let outcome = self.commit(Record::append(append), in_flight, |c, _| {
-            let actual = match c.versions.get(&id) {
-                Some(v) => *v,
-                None => self.version(&id)?,
-            };
-            if actual != expected {
-                return Err(StoreError::Conflict { expected, actual });
-            }
-            if c.commands.contains(&command) || self.recorded(&command)?.is_some() {
-                return Err(StoreError::DuplicateCommand(command.clone()));
-            }
-            c.versions.insert(id.clone(), version);
-            c.commands.insert(command.clone());
-            Ok(None)
-        })?;
-        match outcome {
+        match self.submit(Record::append(append)).await? {
             Outcome::Appended(state) => Ok(state),
             _ => unreachable!("an append's outcome"),
         }
@@ -1144,19 +1406,19 @@ impl Store for FileStore {
     // Memory first, then the runs: a checkpoint puts a complaint in a run before it lets it
     // go from memory, so one of the two always has it.
     async fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
-        if let Some(c) = crate::ready(self.memory.load(id))? {
+        if let Some(c) = crate::ready(self.shared.memory.load(id))? {
             return Ok(Some(c));
         }
-        let found = cold::find(&self.runs(), id)?;
+        let found = cold::find(&self.shared.runs(), id)?;
         Ok(found.map(|(run, s)| run.state(&s)).transpose()?)
     }
 
     async fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
-        let history = crate::ready(self.memory.history(id))?;
+        let history = crate::ready(self.shared.memory.history(id))?;
         if !history.is_empty() {
             return Ok(history);
         }
-        let found = cold::find(&self.runs(), id)?;
+        let found = cold::find(&self.shared.runs(), id)?;
         Ok(found
             .map(|(run, s)| run.history(&s))
             .transpose()?
@@ -1164,24 +1426,24 @@ impl Store for FileStore {
     }
 
     async fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        self.recorded(id)
+        self.shared.recorded(id)
     }
 
     /// Positions after [`FileStore::feed_start`]; reading from before it is a
     /// [`StoreFailure::Unavailable`] failure naming it.
     async fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
-        if after < self.feed_start {
+        if after < self.shared.feed_start {
             return Err(StoreError::backend(
                 StoreFailure::Unavailable,
                 format!(
                     "feed positions up to {} were checkpointed before this store was opened; \
                      read from there (FileStore::feed_start)",
-                    self.feed_start
+                    self.shared.feed_start
                 ),
             ));
         }
-        self.memory.feed_from(after, limit, |id| {
-            let found = cold::find(&self.runs(), id)?;
+        self.shared.memory.feed_from(after, limit, |id| {
+            let found = cold::find(&self.shared.runs(), id)?;
             Ok(found
                 .map(|(run, s)| run.history(&s))
                 .transpose()?
@@ -1190,11 +1452,11 @@ impl Store for FileStore {
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
-        cold::list(&self.memory, &self.runs(), query)
+        cold::list(&self.shared.memory, &self.shared.runs(), query)
     }
 
     async fn count(&self, query: &ListQuery) -> Result<u64, StoreError> {
-        cold::count(&self.memory, &self.runs(), query)
+        cold::count(&self.shared.memory, &self.shared.runs(), query)
     }
 
     async fn due(
@@ -1202,11 +1464,11 @@ impl Store for FileStore {
         upto: Timestamp,
         limit: usize,
     ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
-        crate::ready(self.memory.due(upto, limit))
+        crate::ready(self.shared.memory.due(upto, limit))
     }
 
     async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        crate::ready(self.memory.next_due())
+        crate::ready(self.shared.memory.next_due())
     }
 
     /// Claims are leases held in memory only: after a reopen, whatever was claimed and not
@@ -1217,7 +1479,7 @@ impl Store for FileStore {
         lease: chrono::Duration,
         limit: usize,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        crate::ready(self.memory.claim_outbox(now, lease, limit))
+        crate::ready(self.shared.memory.claim_outbox(now, lease, limit))
     }
 
     async fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
@@ -1225,28 +1487,16 @@ impl Store for FileStore {
             id: id.clone(),
             outcome,
         };
-        self.commit(record, |_| false, |_, _| Ok(None)).map(|_| ())
+        self.submit(record).await.map(|_| ())
     }
 
     async fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        crate::ready(self.memory.dead_letters())
+        crate::ready(self.shared.memory.dead_letters())
     }
 
     async fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
         let record = Record::Requeue { id: id.clone(), at };
-        let outcome = self.commit(
-            record,
-            |_| false,
-            |c, memory| {
-                let dead = crate::ready(memory.dead_letters())?
-                    .iter()
-                    .any(|e| &e.notification.id == id);
-                if !dead || !c.requeues.insert(id.clone()) {
-                    return Ok(Some(Outcome::Requeued(false)));
-                }
-                Ok(None)
-            },
-        )?;
+        let outcome = self.submit(record).await?;
         Ok(matches!(outcome, Outcome::Requeued(true)))
     }
 

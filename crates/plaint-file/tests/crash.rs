@@ -69,10 +69,13 @@ proptest! {
         tear in tear(),
         segment_size in prop::sample::select(vec![600u64, 4096, 1 << 20]),
         checkpoint_every in 2u64..30,
+        background in prop::option::of(prop::sample::select(vec![512u64, 2048])),
     ) {
         let fs = SimFs::new();
         fs.crash_at_sync(crash);
-        let options = Options::new().segment_size(segment_size).checkpoint_after(None);
+        // With `background`, appends also make checkpoints due, which the store's thread
+        // writes beside them: the crash lands in its syncs too.
+        let options = Options::new().segment_size(segment_size).checkpoint_after(background);
         let (acked, maybe, delivered) =
             run_until_crash(options.clone().fs(Arc::new(fs.clone())), steps, checkpoint_every);
 
@@ -124,6 +127,32 @@ fn a_crash_during_a_checkpoint_leaves_a_store_that_opens() {
             check(&opened.store, &acked, &maybe, 12);
         }
     }
+}
+
+/// The same with the checkpoints that appends make due, written on the store's own thread
+/// while appends go on: a crash at each sync, whichever thread asks for it.
+#[test]
+fn a_crash_during_a_checkpoint_on_its_thread_leaves_a_store_that_opens() {
+    let options = Options::new().checkpoint_after(Some(1 << 10));
+    let probe = SimFs::new();
+    run_until_crash(options.clone().fs(Arc::new(probe.clone())), 30, 100);
+    // Threads interleave differently from run to run: go some syncs further than the probe.
+    let total = probe.syncs() + 20;
+    let mut resumed = 0;
+    for crash in 1..=total {
+        for tear in [Tear::Lose, Tear::Keep(usize::MAX), Tear::Zeros(50)] {
+            let fs = SimFs::new();
+            fs.crash_at_sync(crash);
+            let (acked, maybe, _) =
+                run_until_crash(options.clone().fs(Arc::new(fs.clone())), 30, 100);
+            let image = Arc::new(fs.after_crash(tear));
+            let opened = FileStore::open(Path::new("/db"), options.clone().fs(image))
+                .unwrap_or_else(|e| panic!("crash at sync {crash}, {tear:?}: {e}"));
+            resumed += usize::from(opened.report.resumed.is_some());
+            check(&opened.store, &acked, &maybe, 30);
+        }
+    }
+    assert!(resumed > 0, "no crash landed in a checkpoint");
 }
 
 /// A checkpoint a crash stops is finished by the next open from where it stopped: a run it had
