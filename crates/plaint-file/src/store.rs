@@ -1503,10 +1503,10 @@ impl Store for FileStore {
     /// Memory's signal: records reach memory only once durable, so a waiter woken by it
     /// finds the change durable and visible.
     fn changes(&self) -> Option<&plaint_core::Changes> {
-        self.memory.changes()
+        self.shared.memory.changes()
     }
 
     async fn outbox_stats(&self) -> Result<Option<plaint_core::OutboxStats>, StoreError> {
-        crate::ready(self.memory.outbox_stats())
+        crate::ready(self.shared.memory.outbox_stats())
     }
 }
