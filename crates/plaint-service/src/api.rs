@@ -14,8 +14,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use plaint::report::{Chart, Period, Report};
 use plaint::{
-    Actor, ActorKind, Channel, Command, CommandId, ComplaintId, EngineError, ErrorBody,
-    ListQuery, NotificationKind, OutboxEntry, Recipient,
+    Actor, ActorKind, Channel, Command, CommandId, ComplaintId, EngineError, ErrorBody, ListQuery,
+    NotificationKind, OutboxEntry, Recipient,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -68,18 +68,19 @@ pub fn status_of(code: &str) -> StatusCode {
     }
 }
 
-/// An error answer: a status and an [`ErrorBody`].
+/// An error answer: a status and an [`ErrorBody`] (boxed: error paths are rare, and a
+/// `Result` with it stays small).
 #[derive(Debug)]
 pub(crate) struct ApiError {
     status: StatusCode,
-    body: ErrorBody,
+    body: Box<ErrorBody>,
 }
 
 impl ApiError {
     fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         Self {
             status,
-            body: ErrorBody::new(code, message),
+            body: Box::new(ErrorBody::new(code, message)),
         }
     }
 
@@ -107,7 +108,10 @@ impl From<EngineError> for ApiError {
             // The body says only the fixed sentence; the log keeps the backend's own words.
             tracing::error!(error = %e, code = %body.code, "request failed");
         }
-        Self { status, body }
+        Self {
+            status,
+            body: Box::new(body),
+        }
     }
 }
 
@@ -119,7 +123,7 @@ impl From<IdentifyError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        (self.status, Json(*self.body)).into_response()
     }
 }
 
@@ -204,7 +208,9 @@ async fn history(
     Acting(actor): Acting,
     Path(id): Path<String>,
 ) -> Answer<Vec<plaint::Recorded>> {
-    Ok(Json(app.engine.history_for(&complaint_id(&id)?, &actor).await?))
+    Ok(Json(
+        app.engine.history_for(&complaint_id(&id)?, &actor).await?,
+    ))
 }
 
 /// A page of complaints and how many match in all.
@@ -322,7 +328,11 @@ async fn report(
         .await
         .map_err(EngineError::from)?;
     let text = |content_type: &'static str, text: String| {
-        ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], text).into_response()
+        (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+            text,
+        )
+            .into_response()
     };
     Ok(match format.as_str() {
         "md" => text("text/markdown; charset=utf-8", report.to_markdown()),
@@ -343,7 +353,10 @@ fn parse_month(s: &str) -> Option<Period> {
 
 async fn openapi() -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         crate::openapi::document(),
     )
         .into_response()
@@ -360,7 +373,15 @@ mod tests {
     #[test]
     fn months() {
         assert_eq!(parse_month("2026-11"), Period::month(2026, 11));
-        for bad in ["2026-13", "2026-1", "26-11", "2026-+1", "2026", "", "2026-11-01"] {
+        for bad in [
+            "2026-13",
+            "2026-1",
+            "26-11",
+            "2026-+1",
+            "2026",
+            "",
+            "2026-11-01",
+        ] {
             assert_eq!(parse_month(bad), None, "{bad}");
         }
     }
@@ -376,7 +397,9 @@ mod tests {
                 "illegal_transition" | "conflict" | "already_exists" | "duplicate_command"
                 | "nothing_due" => 409,
                 "store_locked" | "store_poisoned" | "store_unavailable" => 503,
-                "store_malformed" | "store_corrupt" | "store_unsupported_format"
+                "store_malformed"
+                | "store_corrupt"
+                | "store_unsupported_format"
                 | "policy_version_unknown" => 500,
                 other => panic!("a code the service does not know: {other}"),
             };

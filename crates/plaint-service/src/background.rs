@@ -50,11 +50,7 @@ pub(crate) fn spawn(engine: Arc<ServiceEngine>, wake: Arc<Notify>) -> Background
     Background { wake, stop, task }
 }
 
-async fn run(
-    engine: Arc<ServiceEngine>,
-    wake: Arc<Notify>,
-    mut stopped: watch::Receiver<bool>,
-) {
+async fn run(engine: Arc<ServiceEngine>, wake: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
     let mut failures = 0u32;
     while !*stopped.borrow() {
         let wait = match pass(&engine).await {
@@ -87,9 +83,16 @@ async fn pass(engine: &ServiceEngine) -> Result<Duration, plaint::EngineError> {
     }
     engine.relay().await?;
     let wait = match engine.next_due().await? {
-        Some(due) => (due - engine.clock().now()).to_std().unwrap_or(Duration::ZERO).min(POLL),
+        Some(due) => (due - engine.clock().now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(POLL),
         None => POLL,
     };
     // A complaint that failed is still due: look again soon, not at once.
-    Ok(if tick.failed.is_empty() { wait } else { wait.max(Duration::from_secs(1)) })
+    Ok(if tick.failed.is_empty() {
+        wait
+    } else {
+        wait.max(Duration::from_secs(1))
+    })
 }

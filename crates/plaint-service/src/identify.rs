@@ -82,10 +82,13 @@ impl DevelopmentHeaders {
     fn header<'a>(parts: &'a Parts, name: &'static str) -> Result<Option<&'a str>, IdentifyError> {
         match parts.headers.get(name) {
             None => Ok(None),
-            Some(v) => v.to_str().map(|s| Some(s.trim())).map_err(|_| IdentifyError::Invalid {
-                header: name,
-                reason: "not visible ASCII".to_owned(),
-            }),
+            Some(v) => v
+                .to_str()
+                .map(|s| Some(s.trim()))
+                .map_err(|_| IdentifyError::Invalid {
+                    header: name,
+                    reason: "not visible ASCII".to_owned(),
+                }),
         }
     }
 }
@@ -146,7 +149,10 @@ mod tests {
             .unwrap();
         let want = Actor::staff(
             ActorId::new("agent-7").unwrap(),
-            vec![RoleKey::new("agent").unwrap(), RoleKey::new("investigator").unwrap()],
+            vec![
+                RoleKey::new("agent").unwrap(),
+                RoleKey::new("investigator").unwrap(),
+            ],
             Some(DepartmentKey::new("hub").unwrap()),
         );
         assert_eq!(a, want);
@@ -155,7 +161,10 @@ mod tests {
     #[test]
     fn complainant() {
         let a = DevelopmentHeaders
-            .actor(&parts(&[("x-actor-id", "cust-1"), ("x-actor-kind", "complainant")]))
+            .actor(&parts(&[
+                ("x-actor-id", "cust-1"),
+                ("x-actor-kind", "complainant"),
+            ]))
             .unwrap();
         assert_eq!(a, Actor::complainant(ActorId::new("cust-1").unwrap()));
     }

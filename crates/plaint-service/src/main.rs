@@ -14,8 +14,7 @@ const USAGE: &str = "usage: plaint-service --policy POLICY.toml [--store DIR] [-
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -42,7 +41,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let engine = file_engine(&store, policy, Arc::new(plaint::SystemClock))?;
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     let running = Service::new(engine).serve(listener)?;
-    eprintln!("plaint-service: listening on http://{}", running.local_addr());
+    eprintln!(
+        "plaint-service: listening on http://{}",
+        running.local_addr()
+    );
     tokio::signal::ctrl_c().await?;
     eprintln!("plaint-service: shutting down");
     running.shutdown().await?;

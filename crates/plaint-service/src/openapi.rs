@@ -2,9 +2,10 @@
 //! ([`plaint::wire::schemas`]): nothing in it describes a payload by hand but the few the
 //! service adds (a listing's total, a dead letter, a retry's answer).
 //!
-//! Each wire schema's `$defs` move to `components/schemas` (a definition two schemas share
-//! and describe alike once; one they describe differently, as a type read from a request
-//! and written to an answer can be, under `<Schema>.<Definition>` for the later), and the
+//! Each wire schema's `$defs` move to `components/schemas`: a definition the schemas share
+//! and describe alike appears once; one a request schema describes otherwise than the
+//! answers do (a field with a default is optional in a request, always present in an
+//! answer) appears again as `<Schema>.<Definition>` (`Command.Intake`). The
 //! list query's properties become the query parameters of `GET /complaints`. The committed
 //! copy is `schema/openapi.json`; the crate's `tests/openapi.rs` fails when it is stale.
 
@@ -56,36 +57,98 @@ fn rewrite_refs(v: &mut Value, names: &BTreeMap<String, String>) {
     }
 }
 
+/// The `#/$defs/X` names `v` references.
+fn referenced(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                match (k.as_str(), child) {
+                    ("$ref", Value::String(r)) => {
+                        out.extend(r.strip_prefix("#/$defs/").map(str::to_owned));
+                    }
+                    _ => referenced(child, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| referenced(i, out)),
+        _ => {}
+    }
+}
+
 /// `components/schemas`: every wire schema and its definitions.
 fn components() -> Map<String, Value> {
     let mut out = Map::new();
-    for (file, text) in plaint::wire::schemas() {
+    // Each component as a definition's text would read with its references unrenamed.
+    let mut plain: BTreeMap<String, Value> = BTreeMap::new();
+    // What the service answers with first, so the types it also reads (in a command, a
+    // query) are the ones that get a prefix where they differ.
+    let mut schemas = plaint::wire::schemas();
+    schemas.sort_by_key(|(file, _)| {
+        (
+            file.starts_with("command") || file.starts_with("list-query"),
+            *file,
+        )
+    });
+    for (file, text) in schemas {
         let root = root_name(file);
         let mut schema: Value = serde_json::from_str(&text).expect("a wire schema is JSON");
         let Value::Object(obj) = &mut schema else {
             continue;
         };
         obj.remove("$schema");
+        obj.remove("title");
         let defs = match obj.remove("$defs") {
             Some(Value::Object(defs)) => defs,
             _ => Map::new(),
         };
-        let names: BTreeMap<String, String> = defs
+        let same = BTreeMap::new();
+        let unrenamed = |v: &Value| {
+            let mut v = v.clone();
+            rewrite_refs(&mut v, &same);
+            v
+        };
+        // A definition is shared when an earlier schema has it alike and so has everything
+        // it refers to; the others are this schema's own.
+        let mut own: std::collections::BTreeSet<&String> = defs
             .iter()
-            .map(|(name, def)| {
-                let taken = out.get(name).is_some_and(|d| d != def) || name == root;
-                let component = if taken {
-                    format!("{root}.{name}")
-                } else {
-                    name.clone()
+            .filter(|(name, def)| {
+                *name == root || plain.get(*name).is_some_and(|p| *p != unrenamed(def))
+            })
+            .map(|(name, _)| name)
+            .collect();
+        loop {
+            let more: Vec<&String> = defs
+                .iter()
+                .filter(|(name, def)| {
+                    let mut refs = Vec::new();
+                    referenced(def, &mut refs);
+                    !own.contains(name) && refs.iter().any(|r| own.contains(r))
+                })
+                .map(|(name, _)| name)
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            own.extend(more);
+        }
+        let names: BTreeMap<String, String> = defs
+            .keys()
+            .map(|name| {
+                let component = match own.contains(name) {
+                    true => format!("{root}.{name}"),
+                    false => name.clone(),
                 };
                 (name.clone(), component)
             })
             .collect();
-        for (name, mut def) in defs {
+        for (name, mut def) in defs.clone() {
+            plain
+                .entry(names[&name].clone())
+                .or_insert_with(|| unrenamed(&def));
             rewrite_refs(&mut def, &names);
             out.insert(names[&name].clone(), def);
         }
+        plain.insert(root.to_owned(), unrenamed(&schema));
         rewrite_refs(&mut schema, &names);
         out.insert(root.to_owned(), schema);
     }
@@ -111,10 +174,10 @@ fn components() -> Map<String, Value> {
                 "id": { "type": "string", "description":
                     "`<complaint>/<version>/<kind>/<recipient>/<channel>`; percent-encode it in a path." },
                 "complaint": { "type": "string" },
-                "kind": { "$ref": "#/components/schemas/NotificationKind" },
+                "kind": { "type": "string", "description": "What it says (`acknowledged`, `clock_breached`, …)." },
                 "recipient": { "type": "object", "description":
                     "`{\"to\": \"complainant\"}`, a department, the approvers, the responsible department or a role." },
-                "channel": { "$ref": "#/components/schemas/Channel" },
+                "channel": { "enum": ["sms", "email", "callback", "in_app"] },
                 "attempts": { "type": "integer", "minimum": 0 },
                 "last_error": { "type": ["string", "null"] }
             }

@@ -170,7 +170,10 @@ async fn a_complaint_from_receipt_to_close_over_http() {
     });
     let view = http.ok("req-1", AGENT, receive.clone()).await;
     assert_eq!(stage(&view), "received");
-    assert_eq!(view["sight"]["contacts"], true, "an agent has contact access");
+    assert_eq!(
+        view["sight"]["contacts"], true,
+        "an agent has contact access"
+    );
     let phone = &view["complaint"]["intake"]["complainant"]["contacts"][0]["value"];
     assert_eq!(phone, "13900001111");
 
@@ -180,28 +183,57 @@ async fn a_complaint_from_receipt_to_close_over_http() {
     assert_eq!(again, view);
     assert_eq!(http.history().await.len(), recorded);
     // The same key for another request is refused and changes nothing.
-    let (status, body) = http.command("req-1", AGENT, json!({ "command": "acknowledge" })).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("command_id_reused")));
+    let (status, body) = http
+        .command("req-1", AGENT, json!({ "command": "acknowledge" }))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("command_id_reused"))
+    );
     // No key at all is a bad request.
     let (status, body) = http
-        .call(Method::POST, "/complaints/EXP-1/commands", AGENT, None, Some(json!({ "command": "acknowledge" })))
+        .call(
+            Method::POST,
+            "/complaints/EXP-1/commands",
+            AGENT,
+            None,
+            Some(json!({ "command": "acknowledge" })),
+        )
         .await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
     assert_eq!(http.history().await.len(), recorded);
 
     // Contacts are masked for staff without contact access; another complainant sees nothing.
     let (status, seen) = http.get("/complaints/EXP-1", INVESTIGATOR).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(seen["sight"]["contacts"], false);
-    let masked = seen["complaint"]["intake"]["complainant"]["contacts"][0]["value"].as_str().unwrap();
+    let masked = seen["complaint"]["intake"]["complainant"]["contacts"][0]["value"]
+        .as_str()
+        .unwrap();
     assert!(masked != "13900001111" && masked.contains('*'), "{masked}");
     assert!(!seen.to_string().contains("13900001111"));
-    let (status, body) = http.get("/complaints/EXP-1", Who::Customer("cust-99")).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
-    let (status, body) = http.get("/complaints/EXP-1/history", Who::Customer("cust-99")).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (status, body) = http
+        .get("/complaints/EXP-1", Who::Customer("cust-99"))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (status, body) = http
+        .get("/complaints/EXP-1/history", Who::Customer("cust-99"))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
     let (status, own) = http.get("/complaints/EXP-1", LI).await;
-    assert_eq!((status, own["sight"]["contacts"].as_bool()), (StatusCode::OK, Some(true)));
+    assert_eq!(
+        (status, own["sight"]["contacts"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
 
     // The acknowledgement is due an hour after the report: two hours on, the runner fires
     // the breach while the service runs, with no request asking for it.
@@ -215,19 +247,36 @@ async fn a_complaint_from_receipt_to_close_over_http() {
     .await
     .expect("the background loop fires the due breach");
     let (_, seen) = http.get("/complaints/EXP-1", AGENT).await;
-    assert!(seen.to_string().contains("breach"), "the view shows the breach: {seen}");
+    assert!(
+        seen.to_string().contains("breach"),
+        "the view shows the breach: {seen}"
+    );
 
     // A refused command: 403 with its code and reason, and nothing changes.
     let before = http.history().await.len();
-    let (status, body) = http.command("req-2", AGENT, json!({ "command": "close" })).await;
+    let (status, body) = http
+        .command("req-2", AGENT, json!({ "command": "close" }))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["code"], "forbidden");
     assert_eq!(body["details"]["reason"], "no_role");
     assert_eq!(http.history().await.len(), before);
 
-    http.ok("req-3", AGENT, json!({ "command": "acknowledge" })).await;
-    http.ok("req-4", AGENT, json!({ "command": "triage", "category": "delay", "validity": { "is": "valid" } })).await;
-    let view = http.ok("req-5", AGENT, json!({ "command": "route", "responsibility": null })).await;
+    http.ok("req-3", AGENT, json!({ "command": "acknowledge" }))
+        .await;
+    http.ok(
+        "req-4",
+        AGENT,
+        json!({ "command": "triage", "category": "delay", "validity": { "is": "valid" } }),
+    )
+    .await;
+    let view = http
+        .ok(
+            "req-5",
+            AGENT,
+            json!({ "command": "route", "responsibility": null }),
+        )
+        .await;
     let version = view["complaint"]["version"].clone();
 
     // A restart in the middle: everything acknowledged is there, and work goes on.
@@ -239,26 +288,64 @@ async fn a_complaint_from_receipt_to_close_over_http() {
     assert_eq!(view["complaint"]["version"], version);
     // The retried request is answered the same after the restart too.
     assert_eq!(
-        http.ok("req-5", AGENT, json!({ "command": "route", "responsibility": null })).await["complaint"]["version"],
+        http.ok(
+            "req-5",
+            AGENT,
+            json!({ "command": "route", "responsibility": null })
+        )
+        .await["complaint"]["version"],
         version
     );
 
     clock.advance(plaint::chrono::Duration::hours(1));
-    http.ok("req-6", INVESTIGATOR, json!({ "command": "record_findings",
+    http.ok(
+        "req-6",
+        INVESTIGATOR,
+        json!({ "command": "record_findings",
         "findings": { "summary": "Mis-routed cage at the hub.", "records": [] },
-        "root_cause": "delay/hub-backlog" })).await;
-    http.ok("req-7", INVESTIGATOR, json!({ "command": "propose", "remedy": "apology",
-        "description": "Apologise and waive the fee" })).await;
+        "root_cause": "delay/hub-backlog" }),
+    )
+    .await;
+    http.ok(
+        "req-7",
+        INVESTIGATOR,
+        json!({ "command": "propose", "remedy": "apology",
+        "description": "Apologise and waive the fee" }),
+    )
+    .await;
     // An apology needs no approval: approving now does not fit the stage (409).
-    let (status, body) = http.command("req-8", MANAGER, json!({ "command": "approve" })).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("illegal_transition")));
-    http.ok("req-9", LI, json!({ "command": "accept_proposal" })).await;
-    http.ok("req-10", FINANCE, json!({ "command": "record_execution", "action": "Fee waived",
-        "finished": true })).await;
-    http.ok("req-11", AGENT, json!({ "command": "give_feedback",
-        "text": "Fee waived; the hub is corrected." })).await;
-    http.ok("req-12", LI, json!({ "command": "confirm_satisfaction", "satisfied": true, "score": 4 })).await;
-    let closed = http.ok("req-13", MANAGER, json!({ "command": "close" })).await;
+    let (status, body) = http
+        .command("req-8", MANAGER, json!({ "command": "approve" }))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("illegal_transition"))
+    );
+    http.ok("req-9", LI, json!({ "command": "accept_proposal" }))
+        .await;
+    http.ok(
+        "req-10",
+        FINANCE,
+        json!({ "command": "record_execution", "action": "Fee waived",
+        "finished": true }),
+    )
+    .await;
+    http.ok(
+        "req-11",
+        AGENT,
+        json!({ "command": "give_feedback",
+        "text": "Fee waived; the hub is corrected." }),
+    )
+    .await;
+    http.ok(
+        "req-12",
+        LI,
+        json!({ "command": "confirm_satisfaction", "satisfied": true, "score": 4 }),
+    )
+    .await;
+    let closed = http
+        .ok("req-13", MANAGER, json!({ "command": "close" }))
+        .await;
     assert_eq!(stage(&closed), "closed");
 
     // The complainant sees their own history without staff's internal records.
@@ -270,20 +357,35 @@ async fn a_complaint_from_receipt_to_close_over_http() {
     // Lists and counts, for staff and for the complainant.
     let (status, list) = http.get("/complaints?stage=closed&limit=10", AGENT).await;
     assert_eq!(status, StatusCode::OK, "{list}");
-    assert_eq!((list["total"].as_u64(), list["items"].as_array().map(Vec::len)), (Some(1), Some(1)));
+    assert_eq!(
+        (
+            list["total"].as_u64(),
+            list["items"].as_array().map(Vec::len)
+        ),
+        (Some(1), Some(1))
+    );
     let (_, list) = http.get("/complaints?breached=true", AGENT).await;
-    assert_eq!(list["total"], 0, "closing stopped the breached clock: {list}");
+    assert_eq!(
+        list["total"], 0,
+        "closing stopped the breached clock: {list}"
+    );
     let (_, list) = http.get("/complaints", Who::Customer("cust-99")).await;
     assert_eq!(list["total"], 0);
     let (status, body) = http.get("/complaints?limit=many", AGENT).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
 
     // The month's report, for staff only.
     let (status, report) = http.get("/reports/2026-11", MANAGER).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert!(report.is_object());
     let (status, md) = http.get("/reports/2026-11?format=md", MANAGER).await;
-    assert!(status == StatusCode::OK && md.as_str().is_some_and(|t| t.starts_with('#')), "{md}");
+    assert!(
+        status == StatusCode::OK && md.as_str().is_some_and(|t| t.starts_with('#')),
+        "{md}"
+    );
     let (status, _) = http.get("/reports/2026-11", LI).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = http.get("/reports/2026-13", MANAGER).await;
@@ -293,7 +395,13 @@ async fn a_complaint_from_receipt_to_close_over_http() {
     let (status, letters) = http.get("/dead-letters", MANAGER).await;
     assert_eq!((status, letters), (StatusCode::OK, json!([])));
     let (status, _) = http
-        .call(Method::POST, "/dead-letters/EXP-1%2F1%2Facknowledged%2Fcomplainant%2Fsms/retry", MANAGER, None, None)
+        .call(
+            Method::POST,
+            "/dead-letters/EXP-1%2F1%2Facknowledged%2Fcomplainant%2Fsms/retry",
+            MANAGER,
+            None,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
