@@ -6,20 +6,16 @@
 //! and the wait for the background loop to fire a deadline re-reads the history until the
 //! breach is there (the loop runs on its own task; the API is how a client sees its work).
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request, StatusCode};
-use hyper_util::client::legacy::{Client, connect::HttpConnector};
+mod common;
+
+use common::{AGENT, FINANCE, Http, INVESTIGATOR, LI, LIMIT, MANAGER, Who};
+use hyper::{Method, StatusCode};
 use plaint::{Clock, ManualClock, Policy};
 use plaint_service::{Running, Service, file_engine};
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The longest any one step may take before the test fails instead of hanging.
-const LIMIT: Duration = Duration::from_secs(20);
 
 fn policy() -> Policy {
     Policy::from_toml_str(include_str!("../../../examples/policies/express.toml")).unwrap()
@@ -30,106 +26,6 @@ async fn start(dir: &Path, clock: &Arc<ManualClock>) -> Running {
     let engine = file_engine(dir, policy(), clock).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     Service::new(engine).serve(listener).unwrap()
-}
-
-/// Who a request acts for, as the development headers say it.
-#[derive(Clone, Copy)]
-enum Who<'a> {
-    Staff(&'a str, &'a str),
-    Customer(&'a str),
-    Nobody,
-}
-
-const AGENT: Who = Who::Staff("agent-wang", "agent");
-const INVESTIGATOR: Who = Who::Staff("claims-liu", "investigator");
-const MANAGER: Who = Who::Staff("svc-mgr-chen", "service-manager");
-const FINANCE: Who = Who::Staff("fin-sun", "finance");
-const LI: Who = Who::Customer("cust-42");
-
-struct Http {
-    client: Client<HttpConnector, Full<Bytes>>,
-    addr: SocketAddr,
-}
-
-impl Http {
-    fn new(addr: SocketAddr) -> Self {
-        let client = Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-        Self { client, addr }
-    }
-
-    /// One request; the status and the body (JSON, or a JSON string of a text body).
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        who: Who<'_>,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(format!("http://{}{path}", self.addr));
-        match who {
-            Who::Staff(id, roles) => {
-                req = req.header("x-actor-id", id).header("x-actor-roles", roles);
-            }
-            Who::Customer(id) => {
-                req = req
-                    .header("x-actor-id", id)
-                    .header("x-actor-kind", "complainant");
-            }
-            Who::Nobody => {}
-        }
-        if let Some(key) = key {
-            req = req.header("idempotency-key", key);
-        }
-        let body = match body {
-            Some(b) => {
-                req = req.header("content-type", "application/json");
-                Full::new(Bytes::from(b.to_string()))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let answer = async {
-            let res = self.client.request(req.body(body).unwrap()).await.unwrap();
-            let status = res.status();
-            let bytes = res.into_body().collect().await.unwrap().to_bytes();
-            let value = serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-            (status, value)
-        };
-        tokio::time::timeout(LIMIT, answer)
-            .await
-            .expect("the service answers in time")
-    }
-
-    async fn get(&self, path: &str, who: Who<'_>) -> (StatusCode, Value) {
-        self.call(Method::GET, path, who, None, None).await
-    }
-
-    /// A command that must be accepted; the complaint view it answers with.
-    async fn ok(&self, key: &str, who: Who<'_>, command: Value) -> Value {
-        let (status, body) = self.command(key, who, command).await;
-        assert_eq!(status, StatusCode::OK, "{key}: {body}");
-        body
-    }
-
-    async fn command(&self, key: &str, who: Who<'_>, command: Value) -> (StatusCode, Value) {
-        self.call(
-            Method::POST,
-            "/complaints/EXP-1/commands",
-            who,
-            Some(key),
-            Some(command),
-        )
-        .await
-    }
-
-    async fn history(&self) -> Vec<Value> {
-        let (status, body) = self.get("/complaints/EXP-1/history", AGENT).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body.as_array().unwrap().clone()
-    }
 }
 
 fn stage(view: &Value) -> &str {
@@ -190,6 +86,25 @@ async fn a_complaint_from_receipt_to_close_over_http() {
         (status, body["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("command_id_reused"))
     );
+    // A body that is no command, and an actor that cannot be believed, change nothing.
+    let (status, body) = http
+        .command("req-x", AGENT, json!({ "command": "teleport" }))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    let (status, body) = http
+        .command(
+            "req-x",
+            Who::Staff("agent wang", "agent"),
+            json!({ "command": "acknowledge" }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
     // No key at all is a bad request.
     let (status, body) = http
         .call(
@@ -247,10 +162,11 @@ async fn a_complaint_from_receipt_to_close_over_http() {
     .await
     .expect("the background loop fires the due breach");
     let (_, seen) = http.get("/complaints/EXP-1", AGENT).await;
-    assert!(
-        seen.to_string().contains("breach"),
-        "the view shows the breach: {seen}"
-    );
+    let clocks = seen["complaint"]["clocks"].as_array().unwrap();
+    let ack = clocks.iter().find(|c| c["clock"] == "acknowledge").unwrap();
+    assert_eq!(ack["breached"], true, "the view shows the breach: {ack}");
+    let (_, list) = http.get("/complaints?breached=true", AGENT).await;
+    assert_eq!(list["total"], 1, "{list}");
 
     // A refused command: 403 with its code and reason, and nothing changes.
     let before = http.history().await.len();
