@@ -189,10 +189,10 @@ async fn command(
                 "the Idempotency-Key header must be 1 to 128 letters, digits or -_.:/",
             )
         })?;
-    app.engine.execute(key, &id, command, &actor).await?;
+    let state = app.engine.execute(key, &id, command, &actor).await?;
     app.wake.notify_one();
-    // The view as of now: the command's effect, and anything that landed just after it.
-    Ok(Json(app.engine.view(&id, &actor).await?))
+    // The complaint as the command left it, which a retry gets again.
+    Ok(Json(app.engine.view_of(state, &actor).await?))
 }
 
 async fn view(

@@ -65,6 +65,7 @@ async fn a_complaint_from_receipt_to_close_over_http() {
         "description": "Next-day delivery, four days late."
     });
     let view = http.ok("req-1", AGENT, receive.clone()).await;
+    let view_after_receive = view.clone();
     assert_eq!(stage(&view), "received");
     assert_eq!(
         view["sight"]["contacts"], true,
@@ -75,7 +76,7 @@ async fn a_complaint_from_receipt_to_close_over_http() {
 
     // A retried request under the same key: the same answer, nothing appended twice.
     let recorded = http.history().await.len();
-    let again = http.ok("req-1", AGENT, receive).await;
+    let again = http.ok("req-1", AGENT, receive.clone()).await;
     assert_eq!(again, view);
     assert_eq!(http.history().await.len(), recorded);
     // The same key for another request is refused and changes nothing.
@@ -202,6 +203,9 @@ async fn a_complaint_from_receipt_to_close_over_http() {
     let (status, view) = http.get("/complaints/EXP-1", AGENT).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(view["complaint"]["version"], version);
+    // A retry gets the first answer, whatever came after it, and after the restart too.
+    let (status, first) = http.command("req-1", AGENT, receive.clone()).await;
+    assert_eq!((status, &first), (StatusCode::OK, &view_after_receive));
     // The retried request is answered the same after the restart too.
     assert_eq!(
         http.ok(
