@@ -21,7 +21,8 @@ use crate::lifecycle::{Command, Recorded, StageKind, decide};
 use crate::model::{CategoryPath, Party, Responsibility, Validity};
 use crate::notify::{NotificationId, OutboxEntry, Settlement};
 use crate::store::{
-    Append, CommandRecord, FeedEntry, FeedPage, ListQuery, Page, Position, Store, StoreError,
+    Append, CommandRecord, FeedEntry, FeedPage, ListQuery, OutboxStats, Page, Position, Store,
+    StoreError,
 };
 use crate::testing;
 use std::sync::Arc;
@@ -57,6 +58,7 @@ pub fn run_all_on<S: Store, E: Executor>(executor: &E, make: impl Fn() -> S) {
     outbox_follows_appends(&fresh());
     feed_numbers_every_event_in_commit_order(&fresh());
     feed_has_no_gaps_while_appends_race(&fresh());
+    changes_and_outbox_stats_follow_what_falls_due(&fresh());
 }
 
 /// A store whose every call is waited for on an executor, so the checks read as sync code.
@@ -113,6 +115,9 @@ impl<S: Store, E: Executor> Waited<'_, S, E> {
     }
     fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
         self.on.block_on(self.store.feed(after, limit))
+    }
+    fn outbox_stats(&self) -> Result<Option<OutboxStats>, StoreError> {
+        self.on.block_on(self.store.outbox_stats())
     }
 }
 
@@ -685,24 +690,8 @@ fn due_index_follows_appends<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
 /// The outbox is written with the events or not at all, claimed under a lease, and settled
 /// as delivered, retried or dead; dead letters can be requeued.
 fn outbox_follows_appends<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
-    use crate::notify::{
-        Channel, Notification, NotificationId, NotificationKind, Recipient, Settlement,
-    };
     let id = cid("O-1");
-    let note = |version| Notification {
-        id: NotificationId {
-            complaint: id.clone(),
-            version,
-            kind: NotificationKind::Acknowledged,
-            recipient: Recipient::Complainant,
-            channel: Channel::Sms,
-        },
-        complaint: id.clone(),
-        recipient: Recipient::Complainant,
-        kind: NotificationKind::Acknowledged,
-        channel: Channel::Sms,
-        text: None,
-    };
+    let note = |version| acknowledged_sms(&id, version);
     let receive = Command::Receive(Arc::new(testing::intake(testing::t(0))));
     let append = next_append(store, &id, "o1", receive).with_outbox(vec![note(1)]);
     store.append(append).expect("appends");
@@ -778,6 +767,110 @@ fn outbox_follows_appends<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     store
         .settle(&note(1).id, Settlement::Delivered)
         .expect("settles");
+}
+
+/// An "acknowledged" SMS to the complainant of `id`, as if caused by its event `version`.
+fn acknowledged_sms(id: &ComplaintId, version: u64) -> crate::Notification {
+    use crate::notify::{Channel, Notification, NotificationKind, Recipient};
+    Notification {
+        id: NotificationId {
+            complaint: id.clone(),
+            version,
+            kind: NotificationKind::Acknowledged,
+            recipient: Recipient::Complainant,
+            channel: Channel::Sms,
+        },
+        complaint: id.clone(),
+        recipient: Recipient::Complainant,
+        kind: NotificationKind::Acknowledged,
+        channel: Channel::Sms,
+        text: None,
+    }
+}
+
+/// A store's change signal ([`Store::changes`]), if it has one, is raised by every change to
+/// what falls due — an append that moves a next due instant, outbox entries written, a
+/// retry, a requeued dead letter — so a runner waiting on it never sleeps past new work; and
+/// its outbox stats ([`Store::outbox_stats`]), if it gives them, count the pending entries
+/// and the dead letters and name the earliest next attempt.
+fn changes_and_outbox_stats_follow_what_falls_due<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
+    let seen = || store.store.changes().map(|c| c.seen());
+    let assert_raised = |before: Option<u64>, what: &str| {
+        if let (Some(before), Some(after)) = (before, seen()) {
+            assert!(after > before, "{what} raises the change signal");
+        }
+    };
+    let assert_stats = |pending, dead, next_attempt, what: &str| {
+        if let Some(stats) = store.outbox_stats().expect("outbox stats") {
+            assert_eq!(
+                stats,
+                OutboxStats::new(pending, dead, next_attempt),
+                "outbox stats {what}"
+            );
+        }
+    };
+    assert_stats(0, 0, None, "of an empty store");
+
+    // Received under a policy with clocks: its acknowledgement clock makes it due.
+    let id = cid("S-1");
+    let receive = || Command::Receive(Arc::new(testing::intake(testing::t(0))));
+    let before = seen();
+    let append = next_append_with(
+        &testing::sla_policy(),
+        store,
+        &id,
+        "s1",
+        receive(),
+        testing::t(0),
+    );
+    store.append(append).expect("appends");
+    assert_raised(before, "an append that makes a complaint due");
+
+    // Received with a notification, under a policy without clocks.
+    let other = cid("S-2");
+    let before = seen();
+    let append =
+        next_append(store, &other, "s2", receive()).with_outbox(vec![acknowledged_sms(&other, 1)]);
+    store.append(append).expect("appends");
+    assert_raised(before, "an append that writes to the outbox");
+    assert_stats(1, 0, Some(testing::t(1)), "after an append");
+
+    let lease = chrono::Duration::minutes(5);
+    let note = acknowledged_sms(&other, 1).id;
+    assert_eq!(
+        store
+            .claim_outbox(testing::t(1), lease, 10)
+            .expect("claims")
+            .len(),
+        1
+    );
+    assert_stats(1, 0, Some(testing::t(1) + lease), "after a claim");
+    let retry_at = testing::t(2);
+    let before = seen();
+    let retry = Settlement::Retry {
+        next_attempt: retry_at,
+        error: "timeout".into(),
+    };
+    store.settle(&note, retry).expect("settles");
+    assert_raised(before, "a retry");
+    assert_stats(1, 0, Some(retry_at), "after a retry");
+
+    assert_eq!(
+        store
+            .claim_outbox(retry_at, lease, 10)
+            .expect("claims")
+            .len(),
+        1
+    );
+    let dead = Settlement::Dead {
+        error: "gone".into(),
+    };
+    store.settle(&note, dead).expect("settles");
+    assert_stats(0, 1, None, "after a dead letter");
+    let before = seen();
+    assert!(store.requeue(&note, testing::t(3)).expect("requeues"));
+    assert_raised(before, "a requeue");
+    assert_stats(1, 0, Some(testing::t(3)), "after a requeue");
 }
 
 fn evidence(n: &str) -> Command {

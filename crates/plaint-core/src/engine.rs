@@ -840,8 +840,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         &self.store
     }
 
-    /// The clock the engine decides by: a background task sleeps until the next deadline
-    /// by it.
+    /// The clock the engine reads `now` from: a background runner converts the store's due
+    /// instants into waits with it.
     pub fn clock(&self) -> &C {
         &self.clock
     }

@@ -19,15 +19,12 @@ use plaint::{
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use tokio::sync::Notify;
 
 /// What every handler shares.
 #[derive(Clone)]
 pub(crate) struct App {
     pub(crate) engine: Arc<ServiceEngine>,
     pub(crate) identify: Arc<dyn Identify>,
-    /// Wakes the background loop (a command may have made a nearer deadline or outbox work).
-    pub(crate) wake: Arc<Notify>,
 }
 
 /// The routes, over `app`.
@@ -190,7 +187,6 @@ async fn command(
             )
         })?;
     let state = app.engine.execute(key, &id, command, &actor).await?;
-    app.wake.notify_one();
     // The complaint as the command left it, which a retry gets again.
     Ok(Json(app.engine.view_of(state, &actor).await?))
 }
@@ -288,7 +284,6 @@ async fn retry_dead_letter(
         .engine
         .retry_dead_letter(&letter.notification.id)
         .await?;
-    app.wake.notify_one();
     Ok(Json(Requeued { requeued }))
 }
 

@@ -9,8 +9,10 @@
 //!   [`DevelopmentHeaders`], trusts `X-Actor-*` headers and is for development only.
 //! - **Commands** are `POST /complaints/{id}/commands` with the command id in the
 //!   `Idempotency-Key` header; the answer is the complaint as the actor sees it.
-//! - **Background work** (firing deadlines, relaying the outbox) runs beside the server
-//!   from [`Service::serve`] until [`Running::shutdown`].
+//! - **Background work** (firing deadlines, relaying the outbox) is plaint's runner
+//!   ([`plaint::runner`]), started beside the server by [`Service::serve`] and stopped by
+//!   [`Running::shutdown`]; the store wakes it when a command makes a nearer deadline or
+//!   outbox work.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,7 +28,6 @@
 //! ```
 
 mod api;
-mod background;
 mod identify;
 mod openapi;
 
@@ -38,7 +39,7 @@ use plaint::{Clock, DynNotifier, DynStore, Notification, NotifyError, Policy};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// The engine the service runs: any store, any notifier, any clock, picked at start-up.
@@ -71,6 +72,9 @@ pub enum ServiceError {
     /// The server task ended abnormally (a panic in a handler's task).
     #[error("the server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// The background runner could not start or ended abnormally (a port panicked).
+    #[error("the background runner: {0}")]
+    Runner(#[from] plaint::runner::RunnerError),
 }
 
 /// An engine over a [`plaint::FileStore`] in `dir` (created if needed), with no notifier,
@@ -126,30 +130,26 @@ impl Service {
         &self.engine
     }
 
-    /// The API's routes, without background work: an embedding that mounts them runs its
-    /// own ticks and relay (or [`Service::serve`] does both).
+    /// The API's routes, without background work: an embedding that mounts them runs a
+    /// [`plaint::runner::Runner`] over [`Service::engine`] itself (or [`Service::serve`]
+    /// does both).
     pub fn router(&self) -> axum::Router {
-        self.router_waking(Arc::new(Notify::new()))
-    }
-
-    fn router_waking(&self, wake: Arc<Notify>) -> axum::Router {
         api::router(api::App {
             engine: Arc::clone(&self.engine),
             identify: Arc::clone(&self.identify),
-            wake,
         })
     }
 
-    /// Serves the API on `listener` and starts the background work (deadlines, outbox) on
-    /// the current tokio runtime; returns at once.
+    /// Serves the API on `listener` and starts the runner (deadlines, outbox) on the
+    /// current tokio runtime; returns at once.
     ///
     /// # Errors
-    /// [`ServiceError::Io`] when the listener has no local address.
+    /// [`ServiceError::Io`] when the listener has no local address,
+    /// [`ServiceError::Runner`] when called outside a tokio runtime.
     pub fn serve(self, listener: tokio::net::TcpListener) -> Result<Running, ServiceError> {
         let addr = listener.local_addr()?;
-        let wake = Arc::new(Notify::new());
-        let background = background::spawn(Arc::clone(&self.engine), Arc::clone(&wake));
-        let router = self.router_waking(Arc::clone(&wake));
+        let runner = plaint::runner::Runner::new(Arc::clone(&self.engine)).spawn()?;
+        let router = self.router();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             axum::serve(listener, router)
@@ -159,10 +159,10 @@ impl Service {
                 .await
         });
         tracing::info!(%addr, "serving");
+        drop(self.engine); // the router and the runner hold it
         Ok(Running {
             addr,
-            engine: self.engine,
-            background,
+            runner,
             stop,
             server,
         })
@@ -172,8 +172,7 @@ impl Service {
 /// A service being served; [`Running::shutdown`] stops it.
 pub struct Running {
     addr: SocketAddr,
-    engine: Arc<ServiceEngine>,
-    background: background::Background,
+    runner: plaint::runner::RunnerHandle<Arc<dyn DynStore>, Notifier, Arc<dyn Clock>>,
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -184,30 +183,32 @@ impl Running {
         self.addr
     }
 
-    /// Makes the background work look at deadlines and the outbox now: after moving a
-    /// manual clock, or after writing to the store from outside the service.
+    /// Makes the runner look at deadlines and the outbox now: after moving a manual clock,
+    /// or after another process wrote to a store that cannot signal it.
     pub fn wake(&self) {
-        self.background.wake();
+        self.runner.wake();
     }
 
-    /// Stops accepting connections, lets the requests in flight finish, stops the
-    /// background work after its pass in flight, and drops the engine and so the store (a
-    /// `FileStore` lets go of its directory, which another can then open). Every
-    /// acknowledged command was durable before it was acknowledged: nothing is flushed here
-    /// that was not already safe.
+    /// Stops accepting connections, lets the requests in flight finish, stops the runner
+    /// after the step in flight, and drops the engine and so the store (a `FileStore` lets
+    /// go of its directory, which another can then open). Every acknowledged command was
+    /// durable before it was acknowledged: nothing is flushed here that was not already
+    /// safe.
     ///
     /// # Errors
     /// [`ServiceError::Io`] when the server failed, [`ServiceError::Task`] when its task
-    /// panicked.
+    /// panicked, [`ServiceError::Runner`] when the runner had ended abnormally.
     pub async fn shutdown(self) -> Result<(), ServiceError> {
         let _ = self.stop.send(());
         let served = self.server.await;
-        self.background.stop().await;
-        if Arc::strong_count(&self.engine) > 1 {
+        let stopped = self.runner.shutdown().await;
+        if Arc::strong_count(&stopped.engine) > 1 {
             tracing::warn!("the engine is still shared: the store stays open until it is dropped");
         }
-        drop(self.engine);
+        drop(stopped.engine);
         served??;
+        let summary = stopped.result?;
+        tracing::info!(?summary, "stopped");
         Ok(())
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! Real time cannot be avoided here (a server task, a background task, sockets), so every
 //! wait is bounded by [`LIMIT`] and none is a fixed sleep: a request waits for its answer,
-//! and the wait for the background loop to fire a deadline re-reads the history until the
-//! breach is there (the loop runs on its own task; the API is how a client sees its work).
+//! and the wait for the runner to fire a deadline re-reads the history until the
+//! breach is there (the runner works on its own task; the API is how a client sees its work).
 
 mod common;
 

@@ -1,0 +1,557 @@
+//! The runner on tokio with paused time: deadlines fire at their instant without a call from
+//! the embedding, commands wake it, the outbox goes out promptly, failures back off, and
+//! shutdown stops it.
+//!
+//! Time is tokio's paused clock, which jumps to the next timer whenever every task waits;
+//! the engine reads the same time through [`TokioClock`], so the engine's `now` and the
+//! runner's sleeps stay in step and nothing sleeps for real.
+
+use plaint_core::testing;
+use plaint_core::*;
+use plaint_memory::MemoryStore;
+use plaint_runner::{Options, Runner, RunnerError, RunnerHandle};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The engine's clock, read from tokio's (paused) time: `origin` when the test started.
+struct TokioClock {
+    origin: Timestamp,
+    start: Instant,
+}
+
+impl TokioClock {
+    fn new(origin: Timestamp) -> Arc<Self> {
+        Arc::new(Self {
+            origin,
+            start: Instant::now(),
+        })
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> Timestamp {
+        self.origin + chrono::Duration::from_std(self.start.elapsed()).expect("in range")
+    }
+}
+
+/// A `MemoryStore` that can hide its change signal and outbox stats (as a store that cannot
+/// tell would), and fail `next_due` a number of times, noting when it is asked.
+#[derive(Default)]
+struct Wrapped {
+    inner: MemoryStore,
+    hide_signal: bool,
+    failures: AtomicU32,
+    asked: Mutex<Vec<Instant>>,
+}
+
+impl Store for Wrapped {
+    fn append(
+        &self,
+        append: Append,
+    ) -> impl Future<Output = Result<Arc<Complaint>, StoreError>> + Send {
+        self.inner.append(append)
+    }
+    fn load(
+        &self,
+        id: &ComplaintId,
+    ) -> impl Future<Output = Result<Option<Arc<Complaint>>, StoreError>> + Send {
+        self.inner.load(id)
+    }
+    fn history(
+        &self,
+        id: &ComplaintId,
+    ) -> impl Future<Output = Result<Vec<Recorded>, StoreError>> + Send {
+        self.inner.history(id)
+    }
+    fn command(
+        &self,
+        id: &CommandId,
+    ) -> impl Future<Output = Result<Option<CommandRecord>, StoreError>> + Send {
+        self.inner.command(id)
+    }
+    fn list(&self, query: &ListQuery) -> impl Future<Output = Result<Page, StoreError>> + Send {
+        self.inner.list(query)
+    }
+    fn due(
+        &self,
+        upto: Timestamp,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<(Timestamp, ComplaintId)>, StoreError>> + Send {
+        self.inner.due(upto, limit)
+    }
+    async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.asked.lock().unwrap().push(Instant::now());
+        let fail = self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))
+            .is_ok();
+        if fail {
+            return Err(StoreError::backend(StoreFailure::Unavailable, "down"));
+        }
+        self.inner.next_due().await
+    }
+    fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send {
+        self.inner.claim_outbox(now, lease, limit)
+    }
+    fn settle(
+        &self,
+        id: &NotificationId,
+        outcome: Settlement,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.inner.settle(id, outcome)
+    }
+    fn dead_letters(&self) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send {
+        self.inner.dead_letters()
+    }
+    fn requeue(
+        &self,
+        id: &NotificationId,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.inner.requeue(id, at)
+    }
+    fn feed(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> impl Future<Output = Result<FeedPage, StoreError>> + Send {
+        self.inner.feed(after, limit)
+    }
+    fn changes(&self) -> Option<&Changes> {
+        if self.hide_signal {
+            None
+        } else {
+            self.inner.changes()
+        }
+    }
+    async fn outbox_stats(&self) -> Result<Option<OutboxStats>, StoreError> {
+        if self.hide_signal {
+            Ok(None)
+        } else {
+            self.inner.outbox_stats().await
+        }
+    }
+}
+
+type TestEngine<N, C> = Engine<Arc<Wrapped>, Arc<N>, Arc<C>>;
+
+/// An engine under the policy with clocks, over `store`, telling `notifier`, at `clock`.
+fn engine<N: Notifier, C: Clock>(
+    store: &Arc<Wrapped>,
+    notifier: &Arc<N>,
+    clock: &Arc<C>,
+) -> Arc<TestEngine<N, C>> {
+    Arc::new(
+        Engine::builder(Arc::clone(store), testing::sla_policy())
+            .notifier(Arc::clone(notifier))
+            .clock(Arc::clone(clock))
+            .build(),
+    )
+}
+
+fn cmd(s: &str) -> CommandId {
+    CommandId::new(s).unwrap()
+}
+
+fn cid(s: &str) -> ComplaintId {
+    ComplaintId::new(s).unwrap()
+}
+
+/// Receives complaint `id` now: its acknowledgement clock warns 30 minutes later and
+/// breaches an hour later.
+async fn receive<N: Notifier, C: Clock>(e: &TestEngine<N, C>, id: &str) {
+    let intake = testing::intake(e.clock().now());
+    e.execute(
+        cmd(&format!("{id}-receive")),
+        &cid(id),
+        Command::Receive(Arc::new(intake)),
+        &testing::agent(),
+    )
+    .await
+    .unwrap();
+}
+
+/// Acknowledges complaint `id` (which stops its acknowledgement clock and calls for a
+/// notification to the complainant).
+async fn acknowledge<N: Notifier, C: Clock>(e: &TestEngine<N, C>, id: &str) {
+    e.execute(
+        cmd(&format!("{id}-ack")),
+        &cid(id),
+        Command::Acknowledge,
+        &testing::agent(),
+    )
+    .await
+    .unwrap();
+}
+
+/// The clock items fired on complaint `id`: (event kind, due, fired at).
+async fn fired<N: Notifier, C: Clock>(
+    e: &TestEngine<N, C>,
+    id: &str,
+) -> Vec<(&'static str, Timestamp, Timestamp)> {
+    e.history(&cid(id))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| match r.event {
+            Event::ClockWarned { due, .. } => Some(("warned", due, r.at)),
+            Event::ClockBreached { due, .. } => Some(("breached", due, r.at)),
+            Event::RungReached { due, .. } => Some(("rung", due, r.at)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn minutes(n: u64) -> Duration {
+    Duration::from_secs(60 * n)
+}
+
+/// Lets the runner run what is ready without letting tokio's time move: yields until `done`
+/// (at most a bounded number of times, so a runner that never gets there fails the test
+/// rather than hanging it).
+async fn settle_until(mut done: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..1000 {
+        if done().await {
+            return true;
+        }
+        tokio::task::yield_now().await;
+    }
+    false
+}
+
+async fn stop<S, N, C>(runner: RunnerHandle<S, N, C>) -> plaint_runner::Summary {
+    runner
+        .shutdown()
+        .await
+        .result
+        .expect("the runner ends as asked")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deadline_fires_at_its_instant_without_a_call() {
+    let store = Arc::new(Wrapped::default());
+    let clock = TokioClock::new(testing::t(0));
+    let e = engine(&store, &Arc::new(DiscardNotifier), &clock);
+    let runner = Runner::new(Arc::clone(&e)).spawn().unwrap();
+    receive(&e, "A").await;
+    let warn_at = testing::t(0) + chrono::Duration::minutes(30);
+    assert_eq!(e.next_due().await.unwrap(), Some(warn_at));
+
+    tokio::time::sleep(minutes(30) - Duration::from_millis(1)).await;
+    assert!(
+        fired(&e, "A").await.is_empty(),
+        "nothing before its instant"
+    );
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    // The runner's timer and the test's went off together: let it run.
+    assert!(settle_until(async || !fired(&e, "A").await.is_empty()).await);
+    let warned = fired(&e, "A").await;
+    assert_eq!(warned.len(), 1, "the warning fired: {warned:?}");
+    let (kind, due, at) = warned[0];
+    assert_eq!((kind, due), ("warned", warn_at));
+    assert!(
+        at >= due && at - due <= chrono::Duration::milliseconds(1),
+        "fired at its instant (within the timer's millisecond): {at} for {due}"
+    );
+
+    // And the breach half an hour later, still without a call.
+    tokio::time::sleep(minutes(30)).await;
+    assert!(settle_until(async || fired(&e, "A").await.len() == 2).await);
+    let kinds: Vec<_> = fired(&e, "A").await.into_iter().map(|f| f.0).collect();
+    assert_eq!(kinds, ["warned", "breached"]);
+    let summary = stop(runner).await;
+    assert_eq!((summary.ticks, summary.fired, summary.errors), (2, 2, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_nearer_deadline_wakes_a_runner_sleeping_on_a_farther_one() {
+    let store = Arc::new(Wrapped::default());
+    let clock = TokioClock::new(testing::t(0));
+    let e = engine(&store, &Arc::new(DiscardNotifier), &clock);
+    // A: acknowledged, triaged and routed: only its resolution clock runs, on business
+    // hours, its first item hours away.
+    receive(&e, "A").await;
+    acknowledge(&e, "A").await;
+    let triage = Command::Triage {
+        category: CategoryPath::parse("logistics/delay").unwrap(),
+        tier: Some(TierKey::new("general").unwrap()),
+        validity: Validity::Valid,
+    };
+    let route = Command::Route {
+        responsibility: Some(Responsibility {
+            primary: "hub".try_into().unwrap(),
+            collaborating: vec![],
+            party: Party::Internal {
+                unit: "hub-3".into(),
+            },
+        }),
+    };
+    for (n, c) in [triage, route].into_iter().enumerate() {
+        e.execute(cmd(&format!("A-{n}")), &cid("A"), c, &testing::agent())
+            .await
+            .unwrap();
+    }
+    let far = e
+        .next_due()
+        .await
+        .unwrap()
+        .expect("the resolution clock runs");
+    assert!(far - testing::t(0) > chrono::Duration::hours(2), "{far}");
+    // Without the store's signal it would sleep until then: the sleep is not capped sooner.
+    let options = Options::default().max_sleep(Duration::from_secs(30 * 24 * 3600));
+    let runner = Runner::new(Arc::clone(&e))
+        .options(options)
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(minutes(10)).await;
+
+    receive(&e, "B").await;
+    let near = testing::t(0) + chrono::Duration::minutes(40);
+    assert_eq!(e.next_due().await.unwrap(), Some(near));
+    tokio::time::sleep(minutes(30)).await;
+    assert!(settle_until(async || !fired(&e, "B").await.is_empty()).await);
+    let warned = fired(&e, "B").await;
+    assert_eq!(warned.len(), 1, "B's warning fired: {warned:?}");
+    assert!(warned[0].2 - near <= chrono::Duration::milliseconds(1));
+    assert!(fired(&e, "A").await.is_empty(), "A's items are not due yet");
+    stop(runner).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn outbox_work_is_relayed_promptly_after_a_command() {
+    let store = Arc::new(Wrapped::default());
+    let clock = TokioClock::new(testing::t(0));
+    let notifier = Arc::new(RecordingNotifier::new());
+    let e = engine(&store, &notifier, &clock);
+    // A poll interval of a day: only the store's signal can make it prompt.
+    let options = Options::default()
+        .poll_interval(Duration::from_secs(24 * 3600))
+        .max_sleep(Duration::from_secs(24 * 3600));
+    let runner = Runner::new(Arc::clone(&e))
+        .options(options)
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(minutes(1)).await;
+    receive(&e, "A").await;
+    acknowledge(&e, "A").await;
+    let before = Instant::now();
+    let delivered = settle_until(async || !notifier.delivered().is_empty()).await;
+    assert!(delivered, "the acknowledgement went out");
+    assert_eq!(Instant::now(), before, "without waiting for any timer");
+    assert_eq!(e.store().outbox_stats().await.unwrap().unwrap().pending, 0);
+    let summary = stop(runner).await;
+    assert_eq!(summary.delivered, notifier.delivered().len() as u64);
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_back_off_exponentially_and_it_recovers() {
+    let store = Arc::new(Wrapped::default());
+    store.failures.store(6, Ordering::SeqCst);
+    let clock = TokioClock::new(testing::t(0));
+    let e = engine(&store, &Arc::new(DiscardNotifier), &clock);
+    receive(&e, "A").await;
+    let options = Options::default().backoff(Duration::from_millis(100), Duration::from_secs(1));
+    let runner = Runner::new(Arc::clone(&e))
+        .options(options)
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(minutes(31)).await;
+
+    let asked = store.asked.lock().unwrap().clone();
+    let gaps: Vec<u128> = asked
+        .windows(2)
+        .take(6)
+        .map(|w| (w[1] - w[0]).as_millis())
+        .collect();
+    assert_eq!(
+        gaps,
+        [100, 200, 400, 800, 1000, 1000],
+        "doubling from 100 ms, capped at 1 s"
+    );
+    let warned = fired(&e, "A").await;
+    assert_eq!(warned.len(), 1, "it recovered and fired: {warned:?}");
+    assert!(warned[0].2 - warned[0].1 <= chrono::Duration::milliseconds(1));
+    let summary = stop(runner).await;
+    assert_eq!(summary.errors, 6);
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_stops_it_and_nothing_runs_after() {
+    let store = Arc::new(Wrapped::default());
+    let clock = TokioClock::new(testing::t(0));
+    let e = engine(&store, &Arc::new(DiscardNotifier), &clock);
+    let runner = Runner::new(Arc::clone(&e)).spawn().unwrap();
+    receive(&e, "A").await;
+    tokio::time::sleep(minutes(10)).await;
+    let stopped = runner.shutdown().await;
+    let summary = stopped.result.expect("ended as asked");
+    assert_eq!(summary.ticks, 0);
+    // The runner let go of the engine: only the test's and the returned `Arc` remain.
+    assert_eq!(Arc::strong_count(&stopped.engine), 2);
+
+    tokio::time::sleep(minutes(120)).await;
+    assert!(
+        fired(&e, "A").await.is_empty(),
+        "nothing fired after shutdown"
+    );
+    assert_eq!(
+        e.next_due().await.unwrap().map(|t| t < clock.now()),
+        Some(true)
+    );
+}
+
+/// Delivers after a second of (tokio) time, counting what it delivered.
+#[derive(Default)]
+struct Slow(AtomicU32);
+
+impl Notifier for Slow {
+    async fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_finishes_the_batch_in_flight_and_starts_no_other() {
+    let store = Arc::new(Wrapped::default());
+    let clock = TokioClock::new(testing::t(0));
+    let notifier = Arc::new(Slow::default());
+    let e = engine(&store, &notifier, &clock);
+    for id in ["A", "B", "C"] {
+        receive(&e, id).await;
+        acknowledge(&e, id).await;
+    }
+    let pending = e.store().outbox_stats().await.unwrap().unwrap().pending;
+    assert!(pending >= 3, "{pending} notifications wait");
+    let runner = Runner::new(Arc::clone(&e))
+        .options(Options::default().relay_batch(1))
+        .spawn()
+        .unwrap();
+    // The first delivery is under way.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(notifier.0.load(Ordering::SeqCst), 0);
+    let summary = stop(runner).await;
+    assert_eq!(summary.delivered, 1, "the batch in flight was finished");
+    assert_eq!(notifier.0.load(Ordering::SeqCst), 1);
+    let left = e.store().outbox_stats().await.unwrap().unwrap().pending;
+    assert_eq!(left, pending - 1, "and settled; nothing else was started");
+}
+
+#[tokio::test(start_paused = true)]
+async fn over_a_store_without_a_signal_it_polls() {
+    let store = Arc::new(Wrapped {
+        hide_signal: true,
+        ..Wrapped::default()
+    });
+    let clock = TokioClock::new(testing::t(0));
+    let notifier = Arc::new(RecordingNotifier::new());
+    let e = engine(&store, &notifier, &clock);
+    let options = Options::default()
+        .poll_interval(Duration::from_secs(1))
+        .max_sleep(Duration::from_secs(24 * 3600));
+    let runner = Runner::new(Arc::clone(&e))
+        .options(options)
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Made while it sleeps: nothing tells it, the next poll finds them.
+    receive(&e, "A").await;
+    acknowledge(&e, "A").await;
+    receive(&e, "B").await;
+    tokio::time::sleep(Duration::from_millis(699)).await;
+    assert!(notifier.delivered().is_empty(), "not before the poll");
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert!(
+        settle_until(async || !notifier.delivered().is_empty()).await,
+        "at the poll"
+    );
+
+    let warn_at =
+        testing::t(0) + chrono::Duration::milliseconds(300) + chrono::Duration::minutes(30);
+    tokio::time::sleep(minutes(31)).await;
+    let warned = fired(&e, "B").await;
+    assert_eq!(warned.len(), 1, "B's warning fired: {warned:?}");
+    assert_eq!(warned[0].1, warn_at);
+    assert!(warned[0].2 - warn_at <= chrono::Duration::seconds(1));
+    stop(runner).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wake_makes_it_look_again_after_a_manual_clock_moved() {
+    let store = Arc::new(Wrapped::default());
+    let clock = Arc::new(ManualClock::new(testing::t(0)));
+    let e = engine(&store, &Arc::new(DiscardNotifier), &clock);
+    receive(&e, "A").await;
+    let runner = Runner::new(Arc::clone(&e)).spawn().unwrap();
+    let before = Instant::now();
+    assert!(
+        settle_until(async || runner.is_finished() || store.asked.lock().unwrap().len() == 1).await
+    );
+    clock.advance(chrono::Duration::minutes(31));
+    runner.wake();
+    let woke = settle_until(async || !fired(&e, "A").await.is_empty()).await;
+    assert!(woke, "the warning fired once woken");
+    assert_eq!(Instant::now(), before, "no timer ran");
+    stop(runner).await;
+}
+
+/// Panics on delivery, as a buggy port might.
+struct Panicky;
+
+impl Notifier for Panicky {
+    async fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
+        panic!("the gateway client blew up")
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_port_ends_it_and_shutdown_says_so() {
+    let store = Arc::new(Wrapped::default());
+    let clock = TokioClock::new(testing::t(0));
+    let e = engine(&store, &Arc::new(Panicky), &clock);
+    receive(&e, "A").await;
+    acknowledge(&e, "A").await;
+    let runner = Runner::new(Arc::clone(&e)).spawn().unwrap();
+    assert!(settle_until(async || runner.is_finished()).await);
+    match runner.shutdown().await.result {
+        Err(RunnerError::Panicked { message }) => {
+            assert!(message.contains("blew up"), "{message}")
+        }
+        other => panic!("expected a panic report, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_handle_stops_it() {
+    let store = Arc::new(Wrapped::default());
+    let clock = TokioClock::new(testing::t(0));
+    let e = engine(&store, &Arc::new(DiscardNotifier), &clock);
+    receive(&e, "A").await;
+    drop(Runner::new(Arc::clone(&e)).spawn().unwrap());
+    tokio::time::sleep(minutes(120)).await;
+    assert!(fired(&e, "A").await.is_empty());
+    // Its task ended and let go of the engine.
+    assert_eq!(Arc::strong_count(&e), 1);
+}
+
+#[test]
+fn spawning_outside_a_runtime_is_an_error() {
+    let store = Arc::new(Wrapped::default());
+    let e = engine(
+        &store,
+        &Arc::new(DiscardNotifier),
+        &Arc::new(ManualClock::new(testing::t(0))),
+    );
+    assert!(matches!(
+        Runner::new(e).spawn(),
+        Err(RunnerError::NoRuntime)
+    ));
+}
