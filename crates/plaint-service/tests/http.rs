@@ -161,7 +161,7 @@ async fn a_complaint_from_receipt_to_close_over_http() {
         }
     })
     .await
-    .expect("the background loop fires the due breach");
+    .expect("the runner fires the due breach");
     let (_, seen) = http.get("/complaints/EXP-1", AGENT).await;
     let clocks = seen["complaint"]["clocks"].as_array().unwrap();
     let ack = clocks.iter().find(|c| c["clock"] == "acknowledge").unwrap();
