@@ -44,6 +44,7 @@ use tokio::sync::{Notify, watch};
 use tracing::Instrument as _;
 
 /// Builds and starts a background runner over an engine.
+#[must_use = "a runner does nothing until spawned"]
 pub struct Runner<S, N, C> {
     engine: Arc<Engine<S, N, C>>,
     options: Options,
@@ -223,6 +224,14 @@ impl<S, N, C> RunnerHandle<S, N, C> {
     }
 }
 
+impl<S, N, C> std::fmt::Debug for RunnerHandle<S, N, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunnerHandle")
+            .field("finished", &self.is_finished())
+            .finish_non_exhaustive()
+    }
+}
+
 /// How a runner ended ([`RunnerHandle::shutdown`]).
 #[non_exhaustive]
 pub struct Stopped<S, N, C> {
@@ -230,6 +239,14 @@ pub struct Stopped<S, N, C> {
     pub engine: Arc<Engine<S, N, C>>,
     /// What it did, or why it ended otherwise than asked.
     pub result: Result<Summary, RunnerError>,
+}
+
+impl<S, N, C> std::fmt::Debug for Stopped<S, N, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stopped")
+            .field("result", &self.result)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a runner did while it ran.
@@ -370,7 +387,8 @@ fn sleep_for<S: Store, N: Notifier, C: Clock>(
         options.max_sleep
     } else {
         options.max_sleep.min(options.poll_interval)
-    };
+    }
+    .max(Options::FLOOR);
     let Some(until) = plan.until else {
         return cap;
     };
@@ -428,14 +446,13 @@ where
             .is_none_or(|s| s.next_attempt.is_some_and(|t| t <= engine.clock().now()))
     };
     if due_now(&stats) {
+        let limit = options.relay_batch.max(1);
         loop {
-            let batch = engine.relay_batch(options.relay_batch).await?;
+            let batch = engine.relay_batch(limit).await?;
             summary.delivered += batch.delivered as u64;
             summary.retrying += batch.retrying as u64;
             summary.dead += batch.dead as u64;
-            if batch.delivered + batch.retrying + batch.dead < options.relay_batch
-                || control.stopping()
-            {
+            if batch.delivered + batch.retrying + batch.dead < limit || control.stopping() {
                 break;
             }
         }

@@ -555,3 +555,91 @@ fn spawning_outside_a_runtime_is_an_error() {
         Err(RunnerError::NoRuntime)
     ));
 }
+
+/// Never delivers.
+struct Down;
+
+impl Notifier for Down {
+    async fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
+        Err(NotifyError::Failed("gateway down".into()))
+    }
+}
+
+#[test]
+fn it_reports_tick_lag_the_outbox_and_its_failures() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    // The recorder is the thread's, and the runner runs on this thread.
+    metrics::with_local_recorder(&recorder, || {
+        rt.block_on(async {
+            let store = Arc::new(Wrapped::default());
+            store.failures.store(1, Ordering::SeqCst);
+            let clock = TokioClock::new(testing::t(0));
+            let e = Arc::new(
+                Engine::builder(Arc::clone(&store), testing::sla_policy())
+                    .notifier(Down)
+                    .clock(Arc::clone(&clock))
+                    .max_delivery_attempts(1)
+                    .build(),
+            );
+            let intake = testing::intake(clock.now());
+            e.execute(
+                cmd("A-receive"),
+                &cid("A"),
+                Command::Receive(Arc::new(intake)),
+                &testing::agent(),
+            )
+            .await
+            .unwrap();
+            let runner = Runner::new(Arc::clone(&e)).spawn().unwrap();
+            tokio::time::sleep(minutes(31)).await;
+            let summary = stop(runner).await;
+            assert_eq!((summary.errors, summary.fired), (1, 1));
+            assert!(summary.dead >= 1, "{summary:?}");
+        })
+    });
+    let snapshot = snapshotter.snapshot().into_vec();
+    let value = |name: &str| {
+        snapshot
+            .iter()
+            .find(|(key, _, _, _)| key.key().name() == name)
+            .map(|(key, _, _, value)| {
+                let labels: Vec<String> = key
+                    .key()
+                    .labels()
+                    .map(|l| format!("{}={}", l.key(), l.value()))
+                    .collect();
+                (labels, value)
+            })
+            .unwrap_or_else(|| panic!("{name} was not recorded"))
+    };
+    let (_, lag) = value("plaint_tick_lag_seconds");
+    assert!(
+        matches!(lag, DebugValue::Histogram(v) if v.len() == 1 && v[0].into_inner() < 0.002),
+        "one warning, fired on time: {lag:?}"
+    );
+    let (labels, errors) = value("plaint_runner_errors_total");
+    assert_eq!(labels, ["code=store_unavailable"]);
+    assert!(matches!(errors, DebugValue::Counter(1)), "{errors:?}");
+    let (_, depth) = value("plaint_outbox_depth");
+    assert!(
+        matches!(depth, DebugValue::Gauge(g) if g.into_inner() == 0.0),
+        "{depth:?}"
+    );
+    let (_, dead) = value("plaint_dead_letters");
+    assert!(
+        matches!(dead, DebugValue::Gauge(g) if g.into_inner() >= 1.0),
+        "{dead:?}"
+    );
+    let (_, age) = value("plaint_outbox_age_seconds");
+    assert!(
+        matches!(age, DebugValue::Gauge(g) if g.into_inner() == 0.0),
+        "{age:?}"
+    );
+}
