@@ -482,3 +482,27 @@ fn a_list_query_reads_from_partial_json_and_a_page_serializes() {
     assert_eq!(page["items"][0]["id"], "C-1");
     assert_eq!(page["next"], serde_json::Value::Null);
 }
+
+#[test]
+fn the_view_of_a_commands_result_is_the_complaint_as_that_command_left_it() {
+    let e = engine();
+    let id = cid("C-1");
+    let agent = testing::agent();
+    let receive = Command::Receive(Arc::new(testing::intake(testing::t(0))));
+    let left = e
+        .execute(CommandId::new("r-1").unwrap(), &id, receive, &agent)
+        .unwrap();
+    let (as_staff, as_owner) = (
+        e.view(&id, &agent).unwrap(),
+        e.view(&id, &testing::customer()).unwrap(),
+    );
+    run(&e, &id, "r-2", Command::Acknowledge, &agent);
+    assert!(e.get(&id).unwrap().unwrap().version > left.version);
+    // Later commands do not show: each actor sees the state the command left, as they did then.
+    assert_eq!(e.view_of(Arc::clone(&left), &agent).unwrap(), as_staff);
+    assert_eq!(
+        e.view_of(Arc::clone(&left), &testing::customer()).unwrap(),
+        as_owner
+    );
+    assert!(is_not_found(e.view_of(left, &testing::stranger())));
+}

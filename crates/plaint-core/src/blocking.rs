@@ -176,6 +176,18 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         block_on(self.0.view(id, actor))
     }
 
+    /// [`crate::Engine::view_of`], waited for.
+    ///
+    /// # Errors
+    /// As [`crate::Engine::view`].
+    pub fn view_of(
+        &self,
+        state: Arc<Complaint>,
+        actor: &Actor,
+    ) -> Result<crate::ComplaintView, EngineError> {
+        block_on(self.0.view_of(state, actor))
+    }
+
     /// [`crate::Engine::history_for`], waited for.
     ///
     /// # Errors

@@ -558,6 +558,25 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             .ok_or_else(|| Rejection::NotFound.into())
     }
 
+    /// `state` — as [`Engine::execute`] returned it — as `actor` may see it: the answer to
+    /// a command, which a retry of the command gets again, whatever came after it.
+    ///
+    /// # Errors
+    /// As [`Engine::view`].
+    pub async fn view_of(
+        &self,
+        state: Arc<Complaint>,
+        actor: &Actor,
+    ) -> Result<crate::ComplaintView, EngineError> {
+        let (state, history) = match actor.kind {
+            crate::ActorKind::Complainant => self.with_history(state).await?,
+            _ => (state, Vec::new()),
+        };
+        let policy = self.policy(&state)?;
+        crate::view::complaint(&state, &history, actor, policy)
+            .ok_or_else(|| Rejection::NotFound.into())
+    }
+
     /// The complaint's history as `actor` may see it ([`crate::view::history`]): the intake's
     /// contacts masked unless they may see them, and for a complainant only the entries that
     /// are not staff's internal working.
