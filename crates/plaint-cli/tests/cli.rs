@@ -165,7 +165,7 @@ fn report_reads_a_file_store_written_by_the_engine() {
                 .execute(command, &id, receive, &testing::agent())
                 .unwrap();
         }
-        drop(engine); // lets go of the directory lock
+        engine.into_store().close().unwrap();
     }
     let policy = dir.path().join("policy.toml");
     std::fs::write(
