@@ -308,7 +308,7 @@ pub type Boxed<'a, T> = std::pin::Pin<Box<dyn Future<Output = Result<T, StoreErr
 
 /// A [`Store`] behind `dyn` (its futures boxed), for an embedding that picks its store at run
 /// time (a file in development, a database in production): every store is one, and
-/// `Arc<dyn DynStore>` and `Box<dyn DynStore>` are stores again. Each call costs one
+/// `Arc<dyn DynStore>` is a store again. Each call costs one
 /// allocation more than the store's own.
 pub trait DynStore: Send + Sync {
     /// [`Store::append`].
