@@ -185,6 +185,11 @@ impl PgConfig {
         Ok(self)
     }
 
+    /// The schema the tables are kept in, if one was set.
+    pub fn schema_name(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
     /// At most this many connections (at least 1). Each engine's concurrent commands, ticks
     /// and relays hold one each while they run.
     pub fn max_connections(mut self, n: usize) -> Self {
