@@ -324,11 +324,16 @@ impl PgStore {
         }
     }
 
-    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool
+    async fn client(&self) -> Result<Conn, StoreError> {
+        let obj = self
+            .pool
             .get()
             .await
-            .map_err(|e| StoreError::backend(StoreFailure::Unavailable, e))
+            .map_err(|e| StoreError::backend(StoreFailure::Unavailable, e))?;
+        Ok(Conn {
+            obj: Some(obj),
+            broken: Arc::default(),
+        })
     }
 
     /// One page of ids and states after `after` matching the indexed parts of `query`.
@@ -339,18 +344,23 @@ impl PgStore {
         limit: i64,
     ) -> Result<Vec<Arc<Complaint>>, StoreError> {
         let client = self.client().await?;
+        let fail = client.fail();
         let sql = "SELECT state FROM plaint_complaints
              WHERE id > $1 AND ($2::text IS NULL OR stage = $2)
                AND ($3::text IS NULL OR tier = $3) AND ($4::text IS NULL OR department = $4)
              ORDER BY id LIMIT $5";
-        let stmt = client.prepare_cached(sql).await.map_err(db)?;
+        let stmt = client.prepare_cached(sql).await.map_err(&fail)?;
         let (stage, tier, department) = parts_of(query);
         let rows = client
             .query(&stmt, &[&after, &stage, &tier, &department, &limit])
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
         rows.iter()
-            .map(|r| Ok(Arc::new(r.try_get::<_, Json<Complaint>>(0).map_err(db)?.0)))
+            .map(|r| {
+                Ok(Arc::new(
+                    r.try_get::<_, Json<Complaint>>(0).map_err(&fail)?.0,
+                ))
+            })
             .collect()
     }
 }
@@ -408,6 +418,66 @@ fn db(e: tokio_postgres::Error) -> StoreError {
     StoreError::backend(failure(&e), e)
 }
 
+/// Whether the connection an error came on is gone (closed, terminated by the server, an
+/// I/O failure): it must not go back to the pool.
+fn breaks_connection(e: &tokio_postgres::Error) -> bool {
+    match e.code() {
+        Some(code) => {
+            let code = code.code();
+            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+        }
+        None => {
+            e.is_closed()
+                || std::error::Error::source(e)
+                    .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some())
+        }
+    }
+}
+
+/// A pooled connection that is thrown away instead of returned when a call on it found it
+/// broken, so the next call connects afresh instead of failing on a dead connection the
+/// pool has not noticed yet.
+struct Conn {
+    obj: Option<deadpool_postgres::Object>,
+    broken: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Conn {
+    /// The error mapping for calls on this connection: [`db`], noting a broken connection.
+    fn fail(&self) -> impl Fn(tokio_postgres::Error) -> StoreError + Send + Sync + use<> {
+        let broken = Arc::clone(&self.broken);
+        move |e| {
+            if breaks_connection(&e) {
+                broken.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            db(e)
+        }
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = deadpool_postgres::Object;
+    fn deref(&self) -> &Self::Target {
+        self.obj.as_ref().expect("held until drop")
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.obj.as_mut().expect("held until drop")
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(obj) = self.obj.take()
+            && self.broken.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            drop(deadpool_postgres::Object::take(obj));
+        }
+    }
+}
+
 fn version_i64(v: u64) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError::Malformed(format!("version {v} is out of range")))
 }
@@ -429,7 +499,8 @@ impl Store for PgStore {
         let new_version = version_i64(append.new_version())?;
         let id = append.complaint.as_str();
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(db)?;
+        let fail = client.fail();
+        let tx = client.transaction().await.map_err(&fail)?;
         let state = if append.expected_version == 0 {
             let state = append.open()?;
             let inserted = tx
@@ -447,7 +518,7 @@ impl Store for PgStore {
                     ],
                 )
                 .await
-                .map_err(db)?;
+                .map_err(&fail)?;
             if inserted == 0 {
                 let actual: i64 = tx
                     .query_one(
@@ -455,7 +526,7 @@ impl Store for PgStore {
                         &[&id],
                     )
                     .await
-                    .map_err(db)?
+                    .map_err(&fail)?
                     .get(0);
                 return Err(StoreError::Conflict {
                     expected: 0,
@@ -470,7 +541,7 @@ impl Store for PgStore {
                     &[&id],
                 )
                 .await
-                .map_err(db)?;
+                .map_err(&fail)?;
             let actual = row.as_ref().map_or(0, |r| r.get::<_, i64>(0));
             let Some(row) = row.filter(|_| actual == expected) else {
                 return Err(StoreError::Conflict {
@@ -478,7 +549,7 @@ impl Store for PgStore {
                     actual: actual as u64,
                 });
             };
-            let mut state = Arc::new(row.try_get::<_, Json<Complaint>>(1).map_err(db)?.0);
+            let mut state = Arc::new(row.try_get::<_, Json<Complaint>>(1).map_err(&fail)?.0);
             append.apply_to(&mut state);
             tx.execute(
                 "UPDATE plaint_complaints SET version = $2, state = $3, stage = $4, tier = $5,
@@ -495,7 +566,7 @@ impl Store for PgStore {
                 ],
             )
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
             state
         };
         let recorded = tx
@@ -505,7 +576,7 @@ impl Store for PgStore {
                 &[&append.command.as_str(), &id, &new_version],
             )
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
         if recorded == 0 {
             return Err(StoreError::DuplicateCommand(append.command));
         }
@@ -544,47 +615,61 @@ impl Store for PgStore {
             &[&id, &expected, &events],
         )
         .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        .map_err(&fail)?;
+        tx.commit().await.map_err(&fail)?;
         Ok(state)
     }
 
     async fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
         let client = self.client().await?;
+        let fail = client.fail();
         let stmt = client
             .prepare_cached("SELECT state FROM plaint_complaints WHERE id = $1")
             .await
-            .map_err(db)?;
-        let row = client.query_opt(&stmt, &[&id.as_str()]).await.map_err(db)?;
-        row.map(|r| Ok(Arc::new(r.try_get::<_, Json<Complaint>>(0).map_err(db)?.0)))
-            .transpose()
+            .map_err(&fail)?;
+        let row = client
+            .query_opt(&stmt, &[&id.as_str()])
+            .await
+            .map_err(&fail)?;
+        row.map(|r| {
+            Ok(Arc::new(
+                r.try_get::<_, Json<Complaint>>(0).map_err(&fail)?.0,
+            ))
+        })
+        .transpose()
     }
 
     async fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
         let client = self.client().await?;
+        let fail = client.fail();
         let stmt = client
             .prepare_cached(
                 "SELECT recorded FROM plaint_events WHERE complaint = $1 ORDER BY version",
             )
             .await
-            .map_err(db)?;
-        let rows = client.query(&stmt, &[&id.as_str()]).await.map_err(db)?;
+            .map_err(&fail)?;
+        let rows = client.query(&stmt, &[&id.as_str()]).await.map_err(&fail)?;
         rows.iter()
-            .map(|r| Ok(r.try_get::<_, Json<Recorded>>(0).map_err(db)?.0))
+            .map(|r| Ok(r.try_get::<_, Json<Recorded>>(0).map_err(&fail)?.0))
             .collect()
     }
 
     async fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
         let client = self.client().await?;
+        let fail = client.fail();
         let stmt = client
             .prepare_cached("SELECT complaint, version FROM plaint_commands WHERE id = $1")
             .await
-            .map_err(db)?;
-        let Some(row) = client.query_opt(&stmt, &[&id.as_str()]).await.map_err(db)? else {
+            .map_err(&fail)?;
+        let Some(row) = client
+            .query_opt(&stmt, &[&id.as_str()])
+            .await
+            .map_err(&fail)?
+        else {
             return Ok(None);
         };
-        let complaint: String = row.try_get(0).map_err(db)?;
-        let version: i64 = row.try_get(1).map_err(db)?;
+        let complaint: String = row.try_get(0).map_err(&fail)?;
+        let version: i64 = row.try_get(1).map_err(&fail)?;
         let complaint = ComplaintId::new(complaint).map_err(|e| {
             StoreError::backend(StoreFailure::Corrupt, format!("stored complaint id: {e}"))
         })?;
@@ -640,6 +725,7 @@ impl Store for PgStore {
             }
         }
         let client = self.client().await?;
+        let fail = client.fail();
         let (stage, tier, department) = parts_of(query);
         let row = client
             .query_one(
@@ -649,7 +735,7 @@ impl Store for PgStore {
                 &[&stage, &tier, &department],
             )
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
         Ok(row.get::<_, i64>(0) as u64)
     }
 
@@ -659,35 +745,37 @@ impl Store for PgStore {
         limit: usize,
     ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
         let client = self.client().await?;
+        let fail = client.fail();
         let stmt = client
             .prepare_cached(
                 "SELECT next_due, id FROM plaint_complaints WHERE next_due <= $1
                  ORDER BY next_due, id LIMIT $2",
             )
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = client
             .query(&stmt, &[&nanos(upto), &limit])
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
         rows.iter()
             .map(|r| {
-                let id: String = r.try_get(1).map_err(db)?;
+                let id: String = r.try_get(1).map_err(&fail)?;
                 let id = ComplaintId::new(id).map_err(|e| {
                     StoreError::backend(StoreFailure::Corrupt, format!("stored complaint id: {e}"))
                 })?;
-                Ok((instant(r.try_get(0).map_err(db)?), id))
+                Ok((instant(r.try_get(0).map_err(&fail)?), id))
             })
             .collect()
     }
 
     async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
         let client = self.client().await?;
+        let fail = client.fail();
         let row = client
             .query_one("SELECT min(next_due) FROM plaint_complaints", &[])
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
         Ok(row.get::<_, Option<i64>>(0).map(instant))
     }
 
@@ -698,6 +786,7 @@ impl Store for PgStore {
         limit: usize,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         let client = self.client().await?;
+        let fail = client.fail();
         let stmt = client
             .prepare_cached(
                 "WITH c AS (
@@ -710,7 +799,7 @@ impl Store for PgStore {
                  SELECT * FROM u ORDER BY was, id",
             )
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
         // Saturating: a caller's extreme `now` or lease must not panic the store.
         let until = now
             .checked_add_signed(lease)
@@ -719,12 +808,13 @@ impl Store for PgStore {
         let rows = client
             .query(&stmt, &[&nanos(now), &nanos(until), &limit])
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
         rows.iter().map(outbox_entry).collect()
     }
 
     async fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
         let client = self.client().await?;
+        let fail = client.fail();
         let key = id.to_string();
         match outcome {
             Settlement::Retry {
@@ -760,12 +850,13 @@ impl Store for PgStore {
                     .await
             }
         }
-        .map_err(db)?;
+        .map_err(&fail)?;
         Ok(())
     }
 
     async fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
         let client = self.client().await?;
+        let fail = client.fail();
         let rows = client
             .query(
                 "SELECT notification, attempts, next_attempt, last_error FROM plaint_outbox
@@ -773,12 +864,13 @@ impl Store for PgStore {
                 &[],
             )
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
         rows.iter().map(outbox_entry).collect()
     }
 
     async fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
         let client = self.client().await?;
+        let fail = client.fail();
         let n = client
             .execute(
                 "UPDATE plaint_outbox SET dead = NULL, attempts = 0, next_attempt = $2
@@ -786,7 +878,7 @@ impl Store for PgStore {
                 &[&id.to_string(), &nanos(at)],
             )
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
         Ok(n == 1)
     }
 
@@ -803,30 +895,31 @@ impl Store for PgStore {
             return Ok(empty);
         }
         let client = self.client().await?;
+        let fail = client.fail();
         let stmt = client
             .prepare_cached(
                 "SELECT position, complaint, recorded FROM plaint_events
                  WHERE position > $1 ORDER BY position LIMIT $2",
             )
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
         let rows = client
             .query(&stmt, &[&from, &(limit as i64)])
             .await
-            .map_err(db)?;
+            .map_err(&fail)?;
         let entries = rows
             .iter()
             .map(|r| {
-                let complaint: String = r.try_get(1).map_err(db)?;
+                let complaint: String = r.try_get(1).map_err(&fail)?;
                 Ok(FeedEntry {
-                    position: Position(r.try_get::<_, i64>(0).map_err(db)? as u64),
+                    position: Position(r.try_get::<_, i64>(0).map_err(&fail)? as u64),
                     complaint: ComplaintId::new(complaint).map_err(|e| {
                         StoreError::backend(
                             StoreFailure::Corrupt,
                             format!("stored complaint id: {e}"),
                         )
                     })?,
-                    recorded: r.try_get::<_, Json<Recorded>>(2).map_err(db)?.0,
+                    recorded: r.try_get::<_, Json<Recorded>>(2).map_err(&fail)?.0,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
