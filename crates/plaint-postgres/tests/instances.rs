@@ -142,7 +142,7 @@ fn engines_on_one_database_lose_nothing_and_fire_each_item_once() {
         }
         let acks = history
             .iter()
-            .filter(|r| matches!(r.event, Event::Acknowledged { .. }))
+            .filter(|r| matches!(r.event, Event::Acknowledged))
             .count();
         assert_eq!(acks, usize::from(acked.contains(&id)), "{id}");
         let receipts = history
