@@ -65,6 +65,13 @@ pub mod report {
     pub use plaint_report::*;
 }
 
+/// The background runner on tokio: ticks when deadlines fall due, relays the outbox
+/// (feature `runner`).
+#[cfg(feature = "runner")]
+pub mod runner {
+    pub use plaint_runner::*;
+}
+
 /// The README's examples, compiled and run as doc tests so they stay true.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -821,6 +821,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         &self.store
     }
 
+    /// The clock the engine reads `now` from: a background runner converts the store's due
+    /// instants into waits with it.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
     /// Takes the engine apart, giving back its store (to close or reopen it).
     pub fn into_store(self) -> S {
         self.store

@@ -63,8 +63,8 @@ pub use policy::{
     PolicyError, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
 };
 pub use store::{
-    Append, CommandRecord, DynStore, FeedEntry, FeedPage, ListQuery, Page, Position, Store,
-    StoreError, StoreFailure,
+    Append, Changes, CommandRecord, DynStore, FeedEntry, FeedPage, ListQuery, OutboxStats, Page,
+    Position, Store, StoreError, StoreFailure,
 };
 pub use view::{ComplaintView, Sight, ViewPage};
 pub use wire::{ErrorBody, ErrorDetails};

@@ -7,6 +7,9 @@ use crate::model::Timestamp;
 use crate::notify::{Notification, NotificationId, OutboxEntry, Settlement};
 use std::sync::Arc;
 
+mod changes;
+pub use changes::{Changed, Changes};
+
 /// Persistent storage for complaints. A store knows no business rules: it appends what the
 /// engine decided, atomically and only at the expected version, and answers queries. It
 /// keeps each complaint's state as the fold of its events ([`Complaint::open`] and
@@ -173,6 +176,50 @@ pub trait Store: Send + Sync {
         after: Position,
         limit: usize,
     ) -> impl Future<Output = Result<FeedPage, StoreError>> + Send;
+
+    /// The signal this store raises whenever what [`Store::next_due`] or
+    /// [`Store::outbox_stats`] answers may have changed — an append that moves a complaint's
+    /// next due instant or adds outbox entries, a settlement that schedules a retry, a
+    /// requeued dead letter — including, for a store shared by several processes, other
+    /// processes' writes it hears of. A background runner waits on it instead of polling.
+    /// `None` (the default) when the store cannot tell; a runner then polls.
+    fn changes(&self) -> Option<&Changes> {
+        None
+    }
+
+    /// How the outbox stands, if the store can tell without reading it entry by entry:
+    /// what a runner needs to sleep until the next delivery is due, and the depth and age
+    /// it reports. `None` (the default) when it cannot.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn outbox_stats(&self) -> impl Future<Output = Result<Option<OutboxStats>, StoreError>> + Send {
+        std::future::ready(Ok(None))
+    }
+}
+
+/// How the outbox stands ([`Store::outbox_stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OutboxStats {
+    /// Entries waiting to be delivered (claimed ones included).
+    pub pending: u64,
+    /// Dead letters.
+    pub dead: u64,
+    /// The earliest `next_attempt` of the pending entries: when a relay next has work (now
+    /// or earlier means at once), and how long the most overdue entry has waited.
+    pub next_attempt: Option<Timestamp>,
+}
+
+impl OutboxStats {
+    /// Stats of `pending` entries, the earliest due at `next_attempt`, and `dead` letters.
+    pub fn new(pending: u64, dead: u64, next_attempt: Option<Timestamp>) -> Self {
+        Self {
+            pending,
+            dead,
+            next_attempt,
+        }
+    }
 }
 
 impl<T: Store + ?Sized> Store for Arc<T> {
@@ -248,6 +295,12 @@ impl<T: Store + ?Sized> Store for Arc<T> {
     ) -> impl Future<Output = Result<FeedPage, StoreError>> + Send {
         (**self).feed(after, limit)
     }
+    fn changes(&self) -> Option<&Changes> {
+        (**self).changes()
+    }
+    fn outbox_stats(&self) -> impl Future<Output = Result<Option<OutboxStats>, StoreError>> + Send {
+        (**self).outbox_stats()
+    }
 }
 
 /// A boxed future of a [`DynStore`] call.
@@ -289,6 +342,10 @@ pub trait DynStore: Send + Sync {
     fn requeue_boxed<'a>(&'a self, id: &'a NotificationId, at: Timestamp) -> Boxed<'a, bool>;
     /// [`Store::feed`].
     fn feed_boxed(&self, after: Position, limit: usize) -> Boxed<'_, FeedPage>;
+    /// [`Store::changes`].
+    fn changes_dyn(&self) -> Option<&Changes>;
+    /// [`Store::outbox_stats`].
+    fn outbox_stats_boxed(&self) -> Boxed<'_, Option<OutboxStats>>;
 }
 
 impl<S: Store> DynStore for S {
@@ -335,6 +392,12 @@ impl<S: Store> DynStore for S {
     }
     fn feed_boxed(&self, after: Position, limit: usize) -> Boxed<'_, FeedPage> {
         Box::pin(self.feed(after, limit))
+    }
+    fn changes_dyn(&self) -> Option<&Changes> {
+        self.changes()
+    }
+    fn outbox_stats_boxed(&self) -> Boxed<'_, Option<OutboxStats>> {
+        Box::pin(self.outbox_stats())
     }
 }
 
@@ -386,6 +449,12 @@ impl Store for dyn DynStore + '_ {
     }
     async fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
         self.feed_boxed(after, limit).await
+    }
+    fn changes(&self) -> Option<&Changes> {
+        self.changes_dyn()
+    }
+    async fn outbox_stats(&self) -> Result<Option<OutboxStats>, StoreError> {
+        self.outbox_stats_boxed().await
     }
 }
 

@@ -1248,4 +1248,14 @@ impl Store for FileStore {
         )?;
         Ok(matches!(outcome, Outcome::Requeued(true)))
     }
+
+    /// Memory's signal: records reach memory only once durable, so a waiter woken by it
+    /// finds the change durable and visible.
+    fn changes(&self) -> Option<&plaint_core::Changes> {
+        self.memory.changes()
+    }
+
+    async fn outbox_stats(&self) -> Result<Option<plaint_core::OutboxStats>, StoreError> {
+        crate::ready(self.memory.outbox_stats())
+    }
 }

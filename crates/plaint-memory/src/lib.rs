@@ -7,9 +7,9 @@
 
 use foldhash::HashMap;
 use plaint_core::{
-    Append, CommandId, CommandRecord, Complaint, ComplaintId, FeedEntry, FeedPage, ListQuery,
-    NotificationId, OutboxEntry, Page, Position, Recorded, Settlement, Store, StoreError,
-    Timestamp,
+    Append, Changes, CommandId, CommandRecord, Complaint, ComplaintId, FeedEntry, FeedPage,
+    ListQuery, NotificationId, OutboxEntry, OutboxStats, Page, Position, Recorded, Settlement,
+    Store, StoreError, Timestamp,
 };
 use std::collections::{BTreeMap, BTreeSet, hash_map};
 use std::hash::{BuildHasher, Hash};
@@ -40,6 +40,10 @@ const SHARDS: usize = 16;
 /// but meet there for that long. Events put back by [`MemoryStore::restore`] are not in the
 /// feed: they were recorded before.
 ///
+/// It raises [`Store::changes`] after every change to the due-timer index or the outbox
+/// (an append that moves a next due instant or adds notifications, a retry, a requeue, a
+/// restore), with its locks let go.
+///
 /// ```
 /// use plaint_core::{ListQuery, Store};
 /// let store = plaint_memory::MemoryStore::new();
@@ -52,6 +56,7 @@ pub struct MemoryStore {
     feed: RwLock<Feed>,
     index: RwLock<Index>,
     hasher: foldhash::fast::FixedState,
+    changes: Changes,
 }
 
 /// Entries per chunk of the feed: growing it copies at most the first chunk, as it fills, and
@@ -108,6 +113,7 @@ impl Default for MemoryStore {
             feed: RwLock::default(),
             index: RwLock::default(),
             hasher: foldhash::fast::FixedState::default(),
+            changes: Changes::new(),
         }
     }
 }
@@ -290,6 +296,8 @@ impl MemoryStore {
         shard
             .complaints
             .insert(state.id.clone(), Entry { state, history });
+        drop((index, shard));
+        self.changes.notify();
         Ok(())
     }
 
@@ -301,6 +309,8 @@ impl MemoryStore {
         } else {
             index.put_outbox(entry);
         }
+        drop(index);
+        self.changes.notify();
     }
 
     /// Keeps only the complaints `keep` accepts: the others leave, with their command ids and
@@ -499,7 +509,8 @@ impl Store for MemoryStore {
             }
         }
         let new_due = state.next_due();
-        if new || old_due != new_due || !outbox.is_empty() {
+        let changes = old_due != new_due || !outbox.is_empty();
+        if new || changes {
             let mut index = write(&self.index);
             if new {
                 index.ids.insert(append.complaint.clone());
@@ -508,6 +519,10 @@ impl Store for MemoryStore {
             for entry in outbox {
                 index.put_outbox(entry);
             }
+        }
+        drop(shard);
+        if changes {
+            self.changes.notify();
         }
         Ok(state)
     }
@@ -592,6 +607,8 @@ impl Store for MemoryStore {
                 entry.next_attempt = next_attempt;
                 entry.last_error = Some(error);
                 index.put_outbox(entry);
+                drop(index);
+                self.changes.notify();
             }
             Settlement::Dead { error } => {
                 entry.attempts += 1;
@@ -617,11 +634,26 @@ impl Store for MemoryStore {
         entry.attempts = 0;
         entry.next_attempt = at;
         index.put_outbox(entry);
+        drop(index);
+        self.changes.notify();
         Ok(true)
     }
 
     async fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
         self.feed_from(after, limit, |_| Ok(Vec::new()))
+    }
+
+    fn changes(&self) -> Option<&Changes> {
+        Some(&self.changes)
+    }
+
+    async fn outbox_stats(&self) -> Result<Option<OutboxStats>, StoreError> {
+        let index = read(&self.index);
+        Ok(Some(OutboxStats::new(
+            index.outbox.len() as u64,
+            index.dead.len() as u64,
+            index.outbox_due.first().map(|(t, _)| *t),
+        )))
     }
 
     /// Counts by walking the ids a batch at a time and testing each complaint in place:
