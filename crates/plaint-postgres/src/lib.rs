@@ -36,6 +36,14 @@
 //!   statement, so relays on different instances never block on each other and an instance
 //!   that dies holding claims delays its entries by one lease at most. Entries are written in
 //!   the append's transaction: none exists for a command that did not commit.
+//! - **Wake-ups across instances.** An append that moves a complaint's next due instant or
+//!   adds outbox entries, a retry and a requeue send `pg_notify('plaint_<schema>')` in their
+//!   own transaction (so it is heard only if they commit); every store keeps one connection
+//!   `LISTEN`ing on the channel and raises [`Store::changes`] for each notification, so a
+//!   runner on another instance wakes for a nearer deadline or new outbox work without
+//!   polling. The listener reconnects after a failure (with back-off, on tokio's timer: the
+//!   runtime needs time enabled, as `#[tokio::main]` has) and raises the signal once on every
+//!   new connection, since what happened meanwhile went unheard.
 //! - **The feed is gap-free across concurrent writers**, closed at allocation: the last
 //!   statement of an append takes the row lock on the one row of `plaint_feed_head`, adds
 //!   the number of its events and inserts them under the positions it got; the lock is held
@@ -77,6 +85,7 @@ pub use schema::SCHEMA_VERSION;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use plaint_core::notify::{NotificationId, OutboxEntry, Settlement};
+use plaint_core::store::{Changes, OutboxStats};
 use plaint_core::{
     Append, CommandId, CommandRecord, Complaint, ComplaintId, FeedEntry, FeedPage, ListQuery, Page,
     Position, Recorded, Store, StoreError, StoreFailure, Timestamp,
@@ -231,6 +240,79 @@ pub struct Migrated {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    shared: Arc<Shared>,
+}
+
+/// What the clones of one store share: the change signal, the channel it is heard on, and
+/// the task listening on it (stopped when the last clone goes).
+struct Shared {
+    changes: Changes,
+    channel: String,
+    listener: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Ok(mut listener) = self.listener.lock()
+            && let Some(task) = listener.take()
+        {
+            task.abort();
+        }
+    }
+}
+
+/// The channel a schema's changes are announced on: `plaint_<schema>` (`plaint_changes`
+/// without one), cut to PostgreSQL's 63 bytes (two schemas that share the cut name only wake
+/// each other's runners for nothing).
+fn channel_of(schema: Option<&str>) -> String {
+    let mut channel = format!("plaint_{}", schema.unwrap_or("changes"));
+    channel.truncate(63);
+    channel
+}
+
+/// Listens on `channel` on a connection of its own and raises `changes` for every
+/// notification, for as long as the store lives; reconnects after a failure (raising it once
+/// on every new connection: what happened meanwhile was not heard).
+async fn listen(pg: tokio_postgres::Config, shared: std::sync::Weak<Shared>) {
+    let mut pause = std::time::Duration::from_millis(100);
+    loop {
+        let Some(channel) = shared.upgrade().map(|s| s.channel.clone()) else {
+            return;
+        };
+        if let Ok((client, mut conn)) = pg.connect(tokio_postgres::NoTls).await {
+            let sql = format!("LISTEN \"{channel}\"");
+            let mut subscribe = std::pin::pin!(client.batch_execute(&sql));
+            let mut subscribed = false;
+            let raise = || shared.upgrade().map(|s| s.changes.notify()).is_some();
+            let alive = std::future::poll_fn(|cx| {
+                use std::task::Poll;
+                if !subscribed && let Poll::Ready(r) = subscribe.as_mut().poll(cx) {
+                    if r.is_err() || !raise() {
+                        return Poll::Ready(());
+                    }
+                    subscribed = true;
+                }
+                loop {
+                    match conn.poll_message(cx) {
+                        Poll::Ready(Some(Ok(tokio_postgres::AsyncMessage::Notification(_)))) => {
+                            if !raise() {
+                                return Poll::Ready(());
+                            }
+                        }
+                        Poll::Ready(Some(Ok(_))) => {}
+                        Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(()),
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+            });
+            alive.await;
+            if subscribed {
+                pause = std::time::Duration::from_millis(100);
+            }
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(5));
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -312,7 +394,18 @@ impl PgStore {
         let pool = config.pool()?;
         let found = version_of(&pool.get().await?).await?;
         match found.cmp(&SCHEMA_VERSION) {
-            std::cmp::Ordering::Equal => Ok(Self { pool }),
+            std::cmp::Ordering::Equal => {
+                let shared = Arc::new(Shared {
+                    changes: Changes::new(),
+                    channel: channel_of(config.schema.as_deref()),
+                    listener: std::sync::Mutex::new(None),
+                });
+                let task = tokio::spawn(listen(config.pg.clone(), Arc::downgrade(&shared)));
+                if let Ok(mut listener) = shared.listener.lock() {
+                    *listener = Some(task);
+                }
+                Ok(Self { pool, shared })
+            }
             std::cmp::Ordering::Greater => Err(PgError::SchemaTooNew {
                 found,
                 supported: SCHEMA_VERSION,
@@ -501,8 +594,11 @@ impl Store for PgStore {
         let mut client = self.client().await?;
         let fail = client.fail();
         let tx = client.transaction().await.map_err(&fail)?;
+        // Whether the due index or the outbox changes: runners hear of it.
+        let mut changed = !append.outbox.is_empty();
         let state = if append.expected_version == 0 {
             let state = append.open()?;
+            changed |= state.next_due().is_some();
             let inserted = tx
                 .execute(
                     "INSERT INTO plaint_complaints (id, version, state, stage, tier, department, next_due)
@@ -550,7 +646,9 @@ impl Store for PgStore {
                 });
             };
             let mut state = Arc::new(row.try_get::<_, Json<Complaint>>(1).map_err(&fail)?.0);
+            let old_due = state.next_due();
             append.apply_to(&mut state);
+            changed |= state.next_due() != old_due;
             tx.execute(
                 "UPDATE plaint_complaints SET version = $2, state = $3, stage = $4, tier = $5,
                         department = $6, next_due = $7
@@ -602,6 +700,12 @@ impl Store for PgStore {
                 }
             })?;
         }
+        if changed {
+            // Delivered to listeners when (and only if) the transaction commits.
+            tx.execute("SELECT pg_notify($1, '')", &[&self.shared.channel])
+                .await
+                .map_err(&fail)?;
+        }
         // Last: the feed's positions, under the head row's lock until the commit (see the
         // crate docs), so they are handed out in commit order.
         let events: Vec<Json<&Recorded>> = append.events.iter().map(Json).collect();
@@ -617,6 +721,9 @@ impl Store for PgStore {
         .await
         .map_err(&fail)?;
         tx.commit().await.map_err(&fail)?;
+        if changed {
+            self.shared.changes.notify();
+        }
         Ok(state)
     }
 
@@ -823,10 +930,12 @@ impl Store for PgStore {
             } => {
                 client
                     .execute(
-                        "UPDATE plaint_outbox
-                         SET attempts = attempts + 1, next_attempt = $2, last_error = $3
-                         WHERE id = $1 AND dead IS NULL",
-                        &[&key, &nanos(next_attempt), &error],
+                        "WITH u AS (
+                             UPDATE plaint_outbox
+                             SET attempts = attempts + 1, next_attempt = $2, last_error = $3
+                             WHERE id = $1 AND dead IS NULL RETURNING 1)
+                         SELECT pg_notify($4, '') FROM u",
+                        &[&key, &nanos(next_attempt), &error, &self.shared.channel],
                     )
                     .await
             }
@@ -873,13 +982,44 @@ impl Store for PgStore {
         let fail = client.fail();
         let n = client
             .execute(
-                "UPDATE plaint_outbox SET dead = NULL, attempts = 0, next_attempt = $2
-                 WHERE id = $1 AND dead IS NOT NULL",
-                &[&id.to_string(), &nanos(at)],
+                "WITH u AS (
+                     UPDATE plaint_outbox SET dead = NULL, attempts = 0, next_attempt = $2
+                     WHERE id = $1 AND dead IS NOT NULL RETURNING 1)
+                 SELECT pg_notify($3, '') FROM u",
+                &[&id.to_string(), &nanos(at), &self.shared.channel],
             )
             .await
             .map_err(&fail)?;
+        if n == 1 {
+            self.shared.changes.notify();
+        }
         Ok(n == 1)
+    }
+
+    /// Raised by this store's own changes at once, and by every other instance's on the same
+    /// database and schema through LISTEN/NOTIFY (a notification sent in the append's
+    /// transaction, so heard only when it commits).
+    fn changes(&self) -> Option<&Changes> {
+        Some(&self.shared.changes)
+    }
+
+    async fn outbox_stats(&self) -> Result<Option<OutboxStats>, StoreError> {
+        let client = self.client().await?;
+        let fail = client.fail();
+        let row = client
+            .query_one(
+                "SELECT count(*) FILTER (WHERE dead IS NULL), count(*) FILTER (WHERE dead IS NOT NULL),
+                        min(next_attempt) FILTER (WHERE dead IS NULL)
+                 FROM plaint_outbox",
+                &[],
+            )
+            .await
+            .map_err(&fail)?;
+        Ok(Some(OutboxStats::new(
+            row.get::<_, i64>(0) as u64,
+            row.get::<_, i64>(1) as u64,
+            row.get::<_, Option<i64>>(2).map(instant),
+        )))
     }
 
     async fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {

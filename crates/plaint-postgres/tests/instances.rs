@@ -282,3 +282,47 @@ fn the_feed_is_gap_free_with_many_writers_on_several_pools() {
         "every own complaint's events, and more"
     );
 }
+
+/// An instance hears of a new deadline another instance wrote (LISTEN/NOTIFY), so its
+/// runner wakes without polling. Waits in real time, bounded (10 s), for the server to pass
+/// the notification on: no manual clock stands in for another connection.
+#[test]
+fn an_instance_hears_of_another_instances_deadlines() {
+    use plaint_core::Store as _;
+    let Some(db) = common::Db::new() else { return };
+    let config = db.fresh_config();
+    db.rt
+        .0
+        .block_on(plaint_postgres::PgStore::migrate(&config))
+        .expect("migrates");
+    let writer = Engine::builder(db.open(config.clone()), testing::sla_policy())
+        .clock(Arc::new(ManualClock::new(t(0))))
+        .build();
+    let listener = db.open(config);
+    let changes = listener.changes().expect("PgStore raises a change signal");
+    let bound = std::time::Duration::from_secs(10);
+    db.rt.0.block_on(async {
+        // The listener raises the signal once it is subscribed: from then on it hears all.
+        tokio::time::timeout(bound, changes.changed(0))
+            .await
+            .expect("the listener subscribes");
+        let seen = changes.seen();
+        writer
+            .execute(cmd("wake-1"), &cid("WAKE-1"), receive(), &testing::agent())
+            .await
+            .expect("receives");
+        tokio::time::timeout(bound, changes.changed(seen))
+            .await
+            .expect("the other instance hears of the new deadline");
+        let stats = listener
+            .outbox_stats()
+            .await
+            .expect("stats")
+            .expect("PgStore counts its outbox");
+        assert_eq!(stats.dead, 0);
+        assert_eq!(
+            listener.next_due().await.expect("next_due"),
+            writer.next_due().await.expect("next_due"),
+        );
+    });
+}
