@@ -601,8 +601,8 @@ impl Store for PgStore {
             changed |= state.next_due().is_some();
             let inserted = tx
                 .execute(
-                    "INSERT INTO plaint_complaints (id, version, state, stage, tier, department, next_due)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+                    &tx.prepare_cached("INSERT INTO plaint_complaints (id, version, state, stage, tier, department, next_due)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING").await.map_err(&fail)?,
                     &[
                         &id,
                         &new_version,
@@ -618,7 +618,9 @@ impl Store for PgStore {
             if inserted == 0 {
                 let actual: i64 = tx
                     .query_one(
-                        "SELECT version FROM plaint_complaints WHERE id = $1",
+                        &tx.prepare_cached("SELECT version FROM plaint_complaints WHERE id = $1")
+                            .await
+                            .map_err(&fail)?,
                         &[&id],
                     )
                     .await
@@ -633,7 +635,11 @@ impl Store for PgStore {
         } else {
             let row = tx
                 .query_opt(
-                    "SELECT version, state FROM plaint_complaints WHERE id = $1 FOR UPDATE",
+                    &tx.prepare_cached(
+                        "SELECT version, state FROM plaint_complaints WHERE id = $1 FOR UPDATE",
+                    )
+                    .await
+                    .map_err(&fail)?,
                     &[&id],
                 )
                 .await
@@ -650,9 +656,13 @@ impl Store for PgStore {
             append.apply_to(&mut state);
             changed |= state.next_due() != old_due;
             tx.execute(
-                "UPDATE plaint_complaints SET version = $2, state = $3, stage = $4, tier = $5,
+                &tx.prepare_cached(
+                    "UPDATE plaint_complaints SET version = $2, state = $3, stage = $4, tier = $5,
                         department = $6, next_due = $7
                  WHERE id = $1",
+                )
+                .await
+                .map_err(&fail)?,
                 &[
                     &id,
                     &new_version,
@@ -669,8 +679,12 @@ impl Store for PgStore {
         };
         let recorded = tx
             .execute(
-                "INSERT INTO plaint_commands (id, complaint, version) VALUES ($1, $2, $3)
+                &tx.prepare_cached(
+                    "INSERT INTO plaint_commands (id, complaint, version) VALUES ($1, $2, $3)
                  ON CONFLICT (id) DO NOTHING",
+                )
+                .await
+                .map_err(&fail)?,
                 &[&append.command.as_str(), &id, &new_version],
             )
             .await
@@ -680,8 +694,8 @@ impl Store for PgStore {
         }
         for entry in append.outbox_entries() {
             tx.execute(
-                "INSERT INTO plaint_outbox (id, next_attempt, attempts, last_error, notification)
-                 VALUES ($1, $2, 0, NULL, $3)",
+                &tx.prepare_cached("INSERT INTO plaint_outbox (id, next_attempt, attempts, last_error, notification)
+                 VALUES ($1, $2, 0, NULL, $3)").await.map_err(&fail)?,
                 &[
                     &entry.notification.id.to_string(),
                     &nanos(entry.next_attempt),
@@ -702,20 +716,29 @@ impl Store for PgStore {
         }
         if changed {
             // Delivered to listeners when (and only if) the transaction commits.
-            tx.execute("SELECT pg_notify($1, '')", &[&self.shared.channel])
-                .await
-                .map_err(&fail)?;
+            tx.execute(
+                &tx.prepare_cached("SELECT pg_notify($1, '')")
+                    .await
+                    .map_err(&fail)?,
+                &[&self.shared.channel],
+            )
+            .await
+            .map_err(&fail)?;
         }
         // Last: the feed's positions, under the head row's lock until the commit (see the
         // crate docs), so they are handed out in commit order.
         let events: Vec<Json<&Recorded>> = append.events.iter().map(Json).collect();
         tx.execute(
-            "WITH head AS (
+            &tx.prepare_cached(
+                "WITH head AS (
                  UPDATE plaint_feed_head SET position = position + cardinality($3::jsonb[])
                  RETURNING position - cardinality($3::jsonb[]) AS base)
              INSERT INTO plaint_events (complaint, version, position, recorded)
              SELECT $1, $2 + e.n, head.base + e.n, e.r
              FROM head, unnest($3::jsonb[]) WITH ORDINALITY AS e(r, n)",
+            )
+            .await
+            .map_err(&fail)?,
             &[&id, &expected, &events],
         )
         .await
