@@ -36,6 +36,12 @@
 //!   statement, so relays on different instances never block on each other and an instance
 //!   that dies holding claims delays its entries by one lease at most. Entries are written in
 //!   the append's transaction: none exists for a command that did not commit.
+//! - **Bad conditions.** A dropped connection, a server that went away, a statement
+//!   cancelled by [`PgConfig::statement_timeout`]: the call fails with
+//!   [`StoreError::Backend`] of kind [`StoreFailure::Unavailable`], the transaction is rolled
+//!   back (nothing half-applied), a connection found broken is thrown away and the next call
+//!   connects afresh. A commit whose answer was lost is ambiguous, as with any database: the
+//!   engine's retry under the same command id is answered from the store, never applied twice.
 //! - **Wake-ups across instances.** An append that moves a complaint's next due instant or
 //!   adds outbox entries, a retry and a requeue send `pg_notify('plaint_<schema>')` in their
 //!   own transaction (so it is heard only if they commit); every store keeps one connection
@@ -146,6 +152,7 @@ pub struct PgConfig {
     pg: tokio_postgres::Config,
     schema: Option<String>,
     max_connections: usize,
+    statement_timeout: Option<std::time::Duration>,
 }
 
 impl PgConfig {
@@ -169,6 +176,7 @@ impl PgConfig {
             pg,
             schema: None,
             max_connections: 16,
+            statement_timeout: None,
         })
     }
 
@@ -194,6 +202,16 @@ impl PgConfig {
         Ok(self)
     }
 
+    /// Cancels any statement of the store's that runs longer than `timeout` (each
+    /// connection's `statement_timeout`, whole milliseconds, at least 1): the call fails
+    /// with [`StoreFailure::Unavailable`] and its transaction is rolled back, so a stuck
+    /// lock or an overloaded server turns into an error a service can retry instead of a
+    /// request that hangs. Unset, the server's setting applies.
+    pub fn statement_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.statement_timeout = Some(timeout.max(std::time::Duration::from_millis(1)));
+        self
+    }
+
     /// The schema the tables are kept in, if one was set.
     pub fn schema_name(&self) -> Option<&str> {
         self.schema.as_deref()
@@ -208,8 +226,15 @@ impl PgConfig {
 
     fn pool(&self) -> Result<Pool, PgError> {
         let mut pg = self.pg.clone();
+        let mut options = Vec::new();
         if let Some(schema) = &self.schema {
-            pg.options(format!("-c search_path={schema}"));
+            options.push(format!("-c search_path={schema}"));
+        }
+        if let Some(timeout) = self.statement_timeout {
+            options.push(format!("-c statement_timeout={}", timeout.as_millis()));
+        }
+        if !options.is_empty() {
+            pg.options(options.join(" "));
         }
         let manager = Manager::from_config(
             pg,

@@ -205,3 +205,55 @@ fn an_append_abandoned_mid_transaction_applies_nothing() {
         );
     });
 }
+
+#[test]
+fn a_statement_timeout_is_unavailable_and_applies_nothing() {
+    let Some(db) = common::Db::new() else { return };
+    let schema = db.fresh_config().schema_name().expect("schema").to_owned();
+    let config = PgConfig::new(&db.url)
+        .expect("url")
+        .schema(&schema)
+        .expect("schema")
+        .statement_timeout(Duration::from_millis(200));
+    let store = db.rt.0.block_on(async {
+        PgStore::migrate(&config).await.expect("migrates");
+        PgStore::connect(config).await.expect("connects")
+    });
+    let engine = Engine::builder(store.clone(), testing::policy())
+        .clock(Arc::new(ManualClock::new(t(1))))
+        .build();
+    let id = ComplaintId::new("SLOW-1").expect("valid");
+    let agent = testing::agent();
+    db.rt.0.block_on(async {
+        let receive = Command::Receive(Arc::new(testing::intake(t(0))));
+        engine
+            .execute(CommandId::new("s-recv").unwrap(), &id, receive, &agent)
+            .await
+            .expect("receives");
+        let before = store.history(&id).await.expect("history");
+        let mut locker = raw(&db.url, &schema).await;
+        let tx = locker.transaction().await.expect("begins");
+        tx.execute(
+            "SELECT 1 FROM plaint_complaints WHERE id = $1 FOR UPDATE",
+            &[&id.as_str()],
+        )
+        .await
+        .expect("locks");
+        // The append waits for the lock until the server cancels it (200 ms).
+        let err = engine
+            .execute(CommandId::new("s-1").unwrap(), &id, evidence("s"), &agent)
+            .await
+            .expect_err("the statement times out");
+        assert_eq!(err.code(), "store_unavailable", "{err}");
+        tx.rollback().await.expect("rolls back");
+        assert_eq!(
+            store.history(&id).await.expect("history"),
+            before,
+            "nothing applied"
+        );
+        engine
+            .execute(CommandId::new("s-1").unwrap(), &id, evidence("s"), &agent)
+            .await
+            .expect("the retry applies once the lock is gone");
+    });
+}
