@@ -52,6 +52,13 @@ pub mod file {
 }
 #[cfg(feature = "file")]
 pub use plaint_file::FileStore;
+/// The PostgreSQL store, shared by many engine instances (feature `postgres`).
+#[cfg(feature = "postgres")]
+pub mod postgres {
+    pub use plaint_postgres::*;
+}
+#[cfg(feature = "postgres")]
+pub use plaint_postgres::PgStore;
 /// The monthly complaint analysis (feature `report`, default).
 #[cfg(feature = "report")]
 pub mod report {

@@ -1,0 +1,259 @@
+//! Bad conditions: a connection killed mid-transaction, an append abandoned mid-transaction.
+//! Each gives a typed error or nothing at all, applies nothing half, and the store carries on
+//! with a fresh connection.
+//!
+//! The append is held mid-transaction by a row lock another connection takes; the tests wait
+//! in real time (bounded, 10 s at most) for the server to report it waiting, since that is
+//! the server's own state and no manual clock can stand in for it.
+
+mod common;
+
+use plaint_core::testing::{self, t};
+use plaint_core::{Command, CommandId, ComplaintId, Engine, ManualClock, Store};
+use plaint_postgres::{PgConfig, PgStore};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn evidence(n: &str) -> Command {
+    Command::AddEvidence(plaint_core::model::Evidence {
+        kind: plaint_core::model::EvidenceKind::Photo,
+        reference: format!("photo-{n}").into(),
+        content_hash: None,
+    })
+}
+
+/// A raw connection to the test schema.
+async fn raw(url: &str, schema: &str) -> tokio_postgres::Client {
+    let mut config: tokio_postgres::Config = url.parse().expect("url");
+    config.options(format!("-c search_path={schema}"));
+    let (client, conn) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .expect("connects");
+    tokio::spawn(conn);
+    client
+}
+
+/// Waits (at most 10 s) until a backend of `app` waits for a lock; its pid. Asked on a
+/// connection outside any transaction: a transaction sees one snapshot of the statistics.
+async fn waiting_backend(client: &tokio_postgres::Client, app: &str) -> i32 {
+    for _ in 0..200 {
+        let row = client
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity
+                 WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                &[&app],
+            )
+            .await
+            .expect("pg_stat_activity");
+        if let Some(row) = row {
+            return row.get(0);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the append never waited for the lock");
+}
+
+struct Setup {
+    url: String,
+    schema: String,
+    app: String,
+    store: PgStore,
+}
+
+/// A migrated schema with one complaint, and a one-connection store named `app`.
+fn setup(db: &common::Db, app: &str) -> Setup {
+    let schema = db.fresh_config().schema_name().expect("schema").to_owned();
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{sep}application_name={app}", db.url);
+    let config = PgConfig::new(&url)
+        .expect("url")
+        .schema(&schema)
+        .expect("schema")
+        .max_connections(1);
+    let store = db.rt.0.block_on(async {
+        PgStore::migrate(&config).await.expect("migrates");
+        PgStore::connect(config).await.expect("connects")
+    });
+    Setup {
+        url: db.url.clone(),
+        schema,
+        app: app.to_owned(),
+        store,
+    }
+}
+
+#[test]
+fn a_connection_killed_mid_transaction_is_unavailable_and_applies_nothing() {
+    let Some(db) = common::Db::new() else { return };
+    let app = format!("plaint_victim_{}", std::process::id());
+    let s = setup(&db, &app);
+    let engine = Engine::builder(s.store.clone(), testing::policy())
+        .clock(Arc::new(ManualClock::new(t(1))))
+        .build();
+    let id = ComplaintId::new("KILL-1").expect("valid");
+    let agent = testing::agent();
+    db.rt.0.block_on(async {
+        let receive = Command::Receive(Arc::new(testing::intake(t(0))));
+        engine
+            .execute(CommandId::new("k-recv").unwrap(), &id, receive, &agent)
+            .await
+            .expect("receives");
+        let before = s.store.history(&id).await.expect("history");
+        let mut locker = raw(&s.url, &s.schema).await;
+        let tx = locker.transaction().await.expect("begins");
+        tx.execute(
+            "SELECT 1 FROM plaint_complaints WHERE id = $1 FOR UPDATE",
+            &[&id.as_str()],
+        )
+        .await
+        .expect("locks");
+        let attempt = engine.execute(CommandId::new("k-1").unwrap(), &id, evidence("k"), &agent);
+        let killer = async {
+            let watcher = raw(&s.url, &s.schema).await;
+            let pid = waiting_backend(&watcher, &s.app).await;
+            watcher
+                .execute("SELECT pg_terminate_backend($1)", &[&pid])
+                .await
+                .expect("terminates");
+        };
+        let (got, ()) = tokio::join!(attempt, killer);
+        let err = got.expect_err("the connection died under the append");
+        assert_eq!(err.code(), "store_unavailable", "{err}");
+        tx.rollback().await.expect("rolls back");
+        assert_eq!(
+            s.store.history(&id).await.expect("history"),
+            before,
+            "nothing applied"
+        );
+        assert_eq!(
+            s.store
+                .command(&CommandId::new("k-1").unwrap())
+                .await
+                .expect("command"),
+            None,
+            "the command id is not recorded"
+        );
+        // The next call gets a fresh connection; the retry applies once.
+        engine
+            .execute(CommandId::new("k-1").unwrap(), &id, evidence("k"), &agent)
+            .await
+            .expect("the retry applies");
+        assert_eq!(
+            s.store.history(&id).await.expect("history").len(),
+            before.len() + 1
+        );
+    });
+}
+
+#[test]
+fn an_append_abandoned_mid_transaction_applies_nothing() {
+    let Some(db) = common::Db::new() else { return };
+    let app = format!("plaint_dropped_{}", std::process::id());
+    let s = setup(&db, &app);
+    let engine = Engine::builder(s.store.clone(), testing::policy())
+        .clock(Arc::new(ManualClock::new(t(1))))
+        .build();
+    let id = ComplaintId::new("DROP-1").expect("valid");
+    let agent = testing::agent();
+    db.rt.0.block_on(async {
+        let receive = Command::Receive(Arc::new(testing::intake(t(0))));
+        engine
+            .execute(CommandId::new("d-recv").unwrap(), &id, receive, &agent)
+            .await
+            .expect("receives");
+        let before = s.store.history(&id).await.expect("history");
+        let mut locker = raw(&s.url, &s.schema).await;
+        let tx = locker.transaction().await.expect("begins");
+        tx.execute(
+            "SELECT 1 FROM plaint_complaints WHERE id = $1 FOR UPDATE",
+            &[&id.as_str()],
+        )
+        .await
+        .expect("locks");
+        {
+            let attempt =
+                engine.execute(CommandId::new("d-1").unwrap(), &id, evidence("d"), &agent);
+            tokio::pin!(attempt);
+            let watcher = raw(&s.url, &s.schema).await;
+            tokio::select! {
+                _ = &mut attempt => panic!("the append cannot finish while the row is locked"),
+                _ = waiting_backend(&watcher, &s.app) => {}
+            }
+            // `attempt` is dropped here, its transaction open on the server.
+        }
+        tx.rollback().await.expect("rolls back");
+        assert_eq!(
+            s.store.history(&id).await.expect("history"),
+            before,
+            "nothing applied"
+        );
+        assert_eq!(
+            s.store
+                .command(&CommandId::new("d-1").unwrap())
+                .await
+                .expect("command"),
+            None
+        );
+        engine
+            .execute(CommandId::new("d-1").unwrap(), &id, evidence("d"), &agent)
+            .await
+            .expect("the one connection is usable again");
+        assert_eq!(
+            s.store.history(&id).await.expect("history").len(),
+            before.len() + 1
+        );
+    });
+}
+
+#[test]
+fn a_statement_timeout_is_unavailable_and_applies_nothing() {
+    let Some(db) = common::Db::new() else { return };
+    let schema = db.fresh_config().schema_name().expect("schema").to_owned();
+    let config = PgConfig::new(&db.url)
+        .expect("url")
+        .schema(&schema)
+        .expect("schema")
+        .statement_timeout(Duration::from_millis(200));
+    let store = db.rt.0.block_on(async {
+        PgStore::migrate(&config).await.expect("migrates");
+        PgStore::connect(config).await.expect("connects")
+    });
+    let engine = Engine::builder(store.clone(), testing::policy())
+        .clock(Arc::new(ManualClock::new(t(1))))
+        .build();
+    let id = ComplaintId::new("SLOW-1").expect("valid");
+    let agent = testing::agent();
+    db.rt.0.block_on(async {
+        let receive = Command::Receive(Arc::new(testing::intake(t(0))));
+        engine
+            .execute(CommandId::new("s-recv").unwrap(), &id, receive, &agent)
+            .await
+            .expect("receives");
+        let before = store.history(&id).await.expect("history");
+        let mut locker = raw(&db.url, &schema).await;
+        let tx = locker.transaction().await.expect("begins");
+        tx.execute(
+            "SELECT 1 FROM plaint_complaints WHERE id = $1 FOR UPDATE",
+            &[&id.as_str()],
+        )
+        .await
+        .expect("locks");
+        // The append waits for the lock until the server cancels it (200 ms).
+        let err = engine
+            .execute(CommandId::new("s-1").unwrap(), &id, evidence("s"), &agent)
+            .await
+            .expect_err("the statement times out");
+        assert_eq!(err.code(), "store_unavailable", "{err}");
+        tx.rollback().await.expect("rolls back");
+        assert_eq!(
+            store.history(&id).await.expect("history"),
+            before,
+            "nothing applied"
+        );
+        engine
+            .execute(CommandId::new("s-1").unwrap(), &id, evidence("s"), &agent)
+            .await
+            .expect("the retry applies once the lock is gone");
+    });
+}
