@@ -30,7 +30,15 @@ use std::sync::Arc;
 /// use on an async runtime's worker thread (it would block the worker), and not for futures
 /// that need a runtime's reactor or timers.
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    pollster::block_on(future)
+    // Most calls finish at the first poll (a MemoryStore never waits): try that without
+    // pollster's parking machinery, then park for the rest. A future registers the waker of
+    // the poll that leaves it pending, so the second poll's waker is the one it wakes.
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => pollster::block_on(future),
+    }
 }
 
 /// `.wait()` on any future: [`block_on`] as a method, for sync code that calls a store or a

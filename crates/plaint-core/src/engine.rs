@@ -295,10 +295,16 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             outcome = tracing::field::Empty,
         );
         let mut attempts = 0u32;
-        let result = self
-            .attempt(command_id, id, command, actor, &mut attempts)
-            .instrument(span.clone())
-            .await;
+        // The span is entered only when a subscriber wants it: wrapping the future in
+        // `Instrumented` costs every command a move of it.
+        let result = if span.is_disabled() {
+            self.attempt(command_id, id, command, actor, &mut attempts)
+                .await
+        } else {
+            self.attempt(command_id, id, command, actor, &mut attempts)
+                .instrument(span.clone())
+                .await
+        };
         let outcome = match &result {
             Ok(_) => "ok",
             Err(e) => e.code(),

@@ -76,7 +76,7 @@ impl Hot<'_> {
         {
             let mut q = ListQuery::new().limit(ListQuery::MAX_LIMIT);
             q.after = after;
-            let page = crate::ready(self.memory.list(&q))?;
+            let page = plaint_core::blocking::block_on(self.memory.list(&q))?;
             self.next = page.next.map(Some);
             self.page = page.items.into();
         }

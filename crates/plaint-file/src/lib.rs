@@ -209,15 +209,3 @@ pub use error::FileError;
 #[cfg(feature = "testing")]
 pub use sim::{SimFs, Tear};
 pub use store::{Durability, FileStore, OpenReport, Opened, Options, Stats, TornTail};
-
-/// The answer of a [`MemoryStore`](plaint_memory::MemoryStore) call, the store's in-memory
-/// index: its futures never wait, so one poll gives it (and should one ever wait, this
-/// waits for it rather than fail).
-fn ready<T>(future: impl Future<Output = T>) -> T {
-    let mut future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(value) => value,
-        std::task::Poll::Pending => plaint_core::blocking::block_on(future),
-    }
-}

@@ -350,20 +350,22 @@ fn apply(memory: &MemoryStore, runs: &Runs, record: Record) -> Result<Outcome, S
             outbox,
         } => {
             if expected_version > 0
-                && crate::ready(memory.load(&complaint))?.is_none()
+                && plaint_core::blocking::block_on(memory.load(&complaint))?.is_none()
                 && let Some((state, history)) = cold::take_out(runs, &complaint)?
             {
                 memory.restore(state, history)?;
             }
-            Outcome::Appended(crate::ready(memory.append(
+            Outcome::Appended(plaint_core::blocking::block_on(memory.append(
                 Append::new(complaint, command, expected_version, events).with_outbox(outbox),
             ))?)
         }
         Record::Settle { id, outcome } => {
-            crate::ready(memory.settle(&id, outcome))?;
+            plaint_core::blocking::block_on(memory.settle(&id, outcome))?;
             Outcome::Settled
         }
-        Record::Requeue { id, at } => Outcome::Requeued(crate::ready(memory.requeue(&id, at))?),
+        Record::Requeue { id, at } => {
+            Outcome::Requeued(plaint_core::blocking::block_on(memory.requeue(&id, at))?)
+        }
     })
 }
 
@@ -1138,7 +1140,7 @@ impl Shared {
             }
             Record::Settle { .. } => Ok(None),
             Record::Requeue { id, .. } => {
-                let dead = crate::ready(self.memory.dead_letters())?
+                let dead = plaint_core::blocking::block_on(self.memory.dead_letters())?
                     .iter()
                     .any(|e| &e.notification.id == id);
                 if !dead || !group.requeues.insert(id.clone()) {
@@ -1380,14 +1382,14 @@ impl Shared {
     /// The version complaint `id` is at in memory or the runs (0 if it does not exist).
     /// Where command `id` was recorded: memory first, then the runs.
     fn recorded(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        if let Some(r) = crate::ready(self.memory.command(id))? {
+        if let Some(r) = plaint_core::blocking::block_on(self.memory.command(id))? {
             return Ok(Some(r));
         }
         Ok(cold::command(&self.runs(), id)?)
     }
 
     fn version(&self, id: &ComplaintId) -> Result<u64, StoreError> {
-        if let Some(c) = crate::ready(self.memory.load(id))? {
+        if let Some(c) = plaint_core::blocking::block_on(self.memory.load(id))? {
             return Ok(c.version);
         }
         Ok(cold::find(&self.runs(), id)?.map_or(0, |(_, s)| s.version))
@@ -1406,7 +1408,7 @@ impl Store for FileStore {
     // Memory first, then the runs: a checkpoint puts a complaint in a run before it lets it
     // go from memory, so one of the two always has it.
     async fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
-        if let Some(c) = crate::ready(self.shared.memory.load(id))? {
+        if let Some(c) = plaint_core::blocking::block_on(self.shared.memory.load(id))? {
             return Ok(Some(c));
         }
         let found = cold::find(&self.shared.runs(), id)?;
@@ -1414,7 +1416,7 @@ impl Store for FileStore {
     }
 
     async fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
-        let history = crate::ready(self.shared.memory.history(id))?;
+        let history = plaint_core::blocking::block_on(self.shared.memory.history(id))?;
         if !history.is_empty() {
             return Ok(history);
         }
@@ -1464,11 +1466,11 @@ impl Store for FileStore {
         upto: Timestamp,
         limit: usize,
     ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
-        crate::ready(self.shared.memory.due(upto, limit))
+        plaint_core::blocking::block_on(self.shared.memory.due(upto, limit))
     }
 
     async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        crate::ready(self.shared.memory.next_due())
+        plaint_core::blocking::block_on(self.shared.memory.next_due())
     }
 
     /// Claims are leases held in memory only: after a reopen, whatever was claimed and not
@@ -1479,7 +1481,7 @@ impl Store for FileStore {
         lease: chrono::Duration,
         limit: usize,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        crate::ready(self.shared.memory.claim_outbox(now, lease, limit))
+        plaint_core::blocking::block_on(self.shared.memory.claim_outbox(now, lease, limit))
     }
 
     async fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
@@ -1491,7 +1493,7 @@ impl Store for FileStore {
     }
 
     async fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        crate::ready(self.shared.memory.dead_letters())
+        plaint_core::blocking::block_on(self.shared.memory.dead_letters())
     }
 
     async fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
@@ -1507,6 +1509,6 @@ impl Store for FileStore {
     }
 
     async fn outbox_stats(&self) -> Result<Option<plaint_core::OutboxStats>, StoreError> {
-        crate::ready(self.shared.memory.outbox_stats())
+        plaint_core::blocking::block_on(self.shared.memory.outbox_stats())
     }
 }

@@ -971,7 +971,8 @@ impl Store for PgStore {
         let client = self.client().await?;
         let fail = client.fail();
         let key = id.to_string();
-        match outcome {
+        let retry = matches!(outcome, Settlement::Retry { .. });
+        let changed = match outcome {
             Settlement::Retry {
                 next_attempt,
                 error,
@@ -1008,6 +1009,11 @@ impl Store for PgStore {
             }
         }
         .map_err(&fail)?;
+        // Other instances hear the retry from the notification; this one raises its own
+        // signal before answering, as every store does for its own writes.
+        if retry && changed > 0 {
+            self.shared.changes.notify();
+        }
         Ok(())
     }
 
