@@ -5,6 +5,7 @@ mod check;
 mod explain;
 mod locate;
 mod report;
+mod store;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -67,6 +68,9 @@ enum Cmd {
     },
     /// The monthly analysis of a FileStore directory under a policy.
     Report(report::Args),
+    /// Looks after a FileStore directory.
+    #[command(subcommand)]
+    Store(store::StoreCmd),
     /// Prints a shell completion script (`plaint completions bash > /etc/bash_completion.d/plaint`).
     Completions {
         /// The shell.
@@ -197,6 +201,7 @@ fn run(command: Cmd) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Report(args) => report::run(args),
+        Cmd::Store(command) => store::run(command),
         Cmd::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "plaint", &mut std::io::stdout());

@@ -52,8 +52,7 @@ fn month(text: &str) -> Result<Period, CliError> {
 pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     let period = month(&args.month)?;
     let policy = crate::load_policy(&args.policy)?;
-    let opened = plaint::FileStore::open(&args.store, plaint::file::Options::new())
-        .map_err(|e| CliError::Store(format!("{}: {e}", args.store.display())))?;
+    let opened = crate::store::open(&args.store)?;
     let report = Report::from_store(&opened.store, &policy, period)
         .wait()
         .map_err(|e| CliError::Store(format!("{}: {e}", args.store.display())))?;

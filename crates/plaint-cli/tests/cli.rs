@@ -294,3 +294,53 @@ fn completions_name_every_command() {
         assert!(out.contains(command), "{command}");
     }
 }
+
+#[test]
+fn store_stats_and_checkpoint_on_a_store_written_by_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    {
+        let opened = plaint::FileStore::open(&store, plaint::file::Options::new()).unwrap();
+        let clock = Arc::new(plaint::ManualClock::new(testing::t(1)));
+        let engine = Engine::builder(opened.store, testing::policy())
+            .clock(clock)
+            .build();
+        for i in 0..4 {
+            let id = plaint::ComplaintId::new(format!("C-{i}")).unwrap();
+            let receive = plaint::Command::Receive(Arc::new(testing::intake(testing::t(0))));
+            let command = plaint::CommandId::new(format!("r-{i}")).unwrap();
+            engine
+                .execute(command, &id, receive, &testing::agent())
+                .unwrap();
+        }
+        let id = plaint::ComplaintId::new("C-0").unwrap();
+        let withdraw = plaint::Command::Withdraw { reason: None };
+        let command = plaint::CommandId::new("w-0").unwrap();
+        engine
+            .execute(command, &id, withdraw, &testing::agent())
+            .unwrap();
+        engine.into_store().close().unwrap();
+    }
+    let path = store.to_str().unwrap();
+    let (code, out, err) = plaint(&["store", "stats", path]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("complaints: 4\n"), "{out}");
+    assert!(out.contains("  received               3\n"), "{out}");
+    assert!(out.contains("  withdrawn              1\n"), "{out}");
+    let (code, out, err) = plaint(&["store", "checkpoint", path]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("checkpointed "), "{out}");
+    // The checkpoint moved what it could and lost nothing.
+    let (_, out, _) = plaint(&["store", "stats", path]);
+    assert!(out.contains("complaints: 4\n"), "{out}");
+    assert!(
+        out.contains("0 segment(s) replayed") || out.contains("1 segment(s) replayed"),
+        "{out}"
+    );
+    // A mistyped directory is an error, not a new store.
+    let missing = dir.path().join("typo");
+    let (code, _, err) = plaint(&["store", "checkpoint", missing.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no store here"), "{err}");
+    assert!(!missing.exists());
+}
