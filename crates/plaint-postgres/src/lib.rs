@@ -14,7 +14,8 @@
 //!
 //! The store is async-native over `tokio-postgres` with a small connection pool
 //! (`deadpool-postgres`): its futures need a tokio runtime. Sync code drives it through a
-//! runtime's `block_on` (see [`plaint_core::blocking::Executor`]). Connections are plain TCP or
+//! runtime's `block_on` (see [`plaint_core::blocking::Executor`]); a call made outside any
+//! tokio runtime is refused with a `StoreFailure::Unavailable` error, not a panic. Connections are plain TCP or
 //! a Unix socket (no TLS in this version: put the database on a private network or a socket).
 //!
 //! # Guarantees
@@ -443,6 +444,15 @@ impl PgStore {
     }
 
     async fn client(&self) -> Result<Conn, StoreError> {
+        // The pool and the driver need a tokio runtime; without one they would panic. A call
+        // made outside one (a blocking facade on a plain thread) is refused instead.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StoreError::backend(
+                StoreFailure::Unavailable,
+                "PgStore was called outside a tokio runtime: await it on one, or wait on one \
+                 (Runtime::block_on, or a thread inside Runtime::enter)",
+            ));
+        }
         let obj = self
             .pool
             .get()

@@ -1,4 +1,5 @@
-//! Bad conditions: a connection killed mid-transaction, an append abandoned mid-transaction.
+//! Bad conditions: a connection killed mid-transaction, an append abandoned mid-transaction,
+//! a statement timeout, a call from outside any tokio runtime.
 //! Each gives a typed error or nothing at all, applies nothing half, and the store carries on
 //! with a fresh connection.
 //!
@@ -256,4 +257,26 @@ fn a_statement_timeout_is_unavailable_and_applies_nothing() {
             .await
             .expect("the retry applies once the lock is gone");
     });
+}
+
+#[test]
+fn a_call_outside_a_tokio_runtime_is_refused_not_a_panic() {
+    let Some(db) = common::Db::new() else { return };
+    let store = db.fresh();
+    let id = ComplaintId::new("NO-RT").expect("valid");
+    // A plain thread with no runtime, waiting as the blocking facade does.
+    let outcome = std::thread::scope(|s| {
+        s.spawn(|| plaint_core::blocking::block_on(store.load(&id)))
+            .join()
+            .expect("no panic")
+    });
+    let err = outcome.expect_err("refused");
+    assert_eq!(
+        err.code(),
+        plaint_core::StoreFailure::Unavailable.code(),
+        "{err}"
+    );
+    assert!(err.to_string().contains("outside a tokio runtime"), "{err}");
+    // Inside the runtime the same store answers.
+    assert_eq!(db.rt.0.block_on(store.load(&id)).expect("loads"), None);
 }
