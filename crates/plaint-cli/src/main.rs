@@ -2,6 +2,7 @@
 //! check and draw their policies, operators report on a store.
 
 mod check;
+mod dot;
 mod explain;
 mod locate;
 mod report;
@@ -37,10 +38,13 @@ enum Cmd {
         /// The policy file.
         policy: PathBuf,
     },
-    /// Draws the lifecycle a policy enables (Mermaid), with its clocks on the edges.
+    /// Draws the lifecycle a policy enables, with its clocks on the edges.
     Diagram {
         /// The policy file.
         policy: PathBuf,
+        /// Mermaid (for Markdown) or Graphviz DOT.
+        #[arg(long, value_enum, default_value_t = DiagramFormat::Mermaid)]
+        format: DiagramFormat,
     },
     /// Prints when a clock would fall due — warning, deadline, each escalation rung — if it
     /// started at an instant, in the policy's local time: the instants the engine computes.
@@ -85,6 +89,15 @@ enum Format {
     Text,
     /// One JSON document: an array of files with their findings (for editors and CI).
     Json,
+}
+
+/// How `plaint diagram` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiagramFormat {
+    /// A Mermaid state diagram.
+    Mermaid,
+    /// A Graphviz digraph (`dot -Tsvg`).
+    Dot,
 }
 
 /// The schemas `plaint schema` prints.
@@ -181,8 +194,12 @@ fn run(command: Cmd) -> Result<ExitCode, CliError> {
             print!("{}", explain::explain(&load_policy(&policy)?));
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Diagram { policy } => {
-            println!("{}", load_policy(&policy)?.diagram());
+        Cmd::Diagram { policy, format } => {
+            let mermaid = load_policy(&policy)?.diagram();
+            match format {
+                DiagramFormat::Mermaid => println!("{mermaid}"),
+                DiagramFormat::Dot => print!("{}", dot::from_mermaid(&mermaid)),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Schema { kind } => {

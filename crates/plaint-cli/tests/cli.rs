@@ -133,6 +133,20 @@ fn diagram_and_schema_print_what_they_name() {
     let (code, out, _) = plaint(&["diagram", "examples/policies/express.toml"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("stateDiagram-v2"), "{out}");
+    let edges = out.lines().filter(|l| l.contains(" --> ")).count();
+    let (code, dot, _) = plaint(&[
+        "diagram",
+        "--format",
+        "dot",
+        "examples/policies/express.toml",
+    ]);
+    assert_eq!(code, 0);
+    assert!(dot.starts_with("digraph lifecycle {"), "{dot}");
+    assert_eq!(
+        dot.lines().filter(|l| l.contains(" -> ")).count(),
+        edges,
+        "every edge drawn"
+    );
     for kind in ["policy", "command", "view-page", "list-query"] {
         let (code, out, _) = plaint(&["schema", kind]);
         assert_eq!(code, 0);
