@@ -55,6 +55,68 @@ async fn waiting_backend(client: &tokio_postgres::Client, app: &str) -> i32 {
     panic!("the append never waited for the lock");
 }
 
+type Eng = Engine<PgStore, plaint_core::DiscardNotifier, Arc<ManualClock>>;
+
+fn engine_over(store: &PgStore) -> Eng {
+    Engine::builder(store.clone(), testing::policy())
+        .clock(Arc::new(ManualClock::new(t(1))))
+        .build()
+}
+
+/// Receives complaint `id` through `engine`, then locks its row from a connection of its own,
+/// in a transaction [`nothing_applied_then_once`] rolls back: the history before, and that
+/// connection.
+async fn received_and_locked(
+    engine: &Eng,
+    (url, schema): (&str, &str),
+    id: &ComplaintId,
+) -> (Vec<plaint_core::Recorded>, tokio_postgres::Client) {
+    let receive = Command::Receive(Arc::new(testing::intake(t(0))));
+    let recv = CommandId::new(format!("{id}-recv")).unwrap();
+    engine
+        .execute(recv, id, receive, &testing::agent())
+        .await
+        .expect("receives");
+    let before = engine.store().history(id).await.expect("history");
+    let locker = raw(url, schema).await;
+    locker.batch_execute("BEGIN").await.expect("begins");
+    locker
+        .execute(
+            "SELECT 1 FROM plaint_complaints WHERE id = $1 FOR UPDATE",
+            &[&id.as_str()],
+        )
+        .await
+        .expect("locks");
+    (before, locker)
+}
+
+/// Lets go of the lock, then checks that the failed `command` applied nothing and recorded
+/// no command id, and that giving it again applies it once.
+async fn nothing_applied_then_once(
+    engine: &Eng,
+    locker: tokio_postgres::Client,
+    id: &ComplaintId,
+    before: &[plaint_core::Recorded],
+    command: &str,
+) {
+    locker.batch_execute("ROLLBACK").await.expect("rolls back");
+    let store = engine.store();
+    assert_eq!(
+        store.history(id).await.expect("history"),
+        before,
+        "nothing applied"
+    );
+    let command = CommandId::new(command).unwrap();
+    let recorded = store.command(&command).await.expect("command");
+    assert_eq!(recorded, None, "the command id is not recorded");
+    engine
+        .execute(command, id, evidence("again"), &testing::agent())
+        .await
+        .expect("given again, it applies");
+    let after = store.history(id).await.expect("history");
+    assert_eq!(after.len(), before.len() + 1, "once");
+}
+
 struct Setup {
     url: String,
     schema: String,
@@ -89,27 +151,12 @@ fn a_connection_killed_mid_transaction_is_unavailable_and_applies_nothing() {
     let Some(db) = common::Db::new() else { return };
     let app = format!("plaint_victim_{}", std::process::id());
     let s = setup(&db, &app);
-    let engine = Engine::builder(s.store.clone(), testing::policy())
-        .clock(Arc::new(ManualClock::new(t(1))))
-        .build();
+    let engine = engine_over(&s.store);
     let id = ComplaintId::new("KILL-1").expect("valid");
-    let agent = testing::agent();
     db.rt.0.block_on(async {
-        let receive = Command::Receive(Arc::new(testing::intake(t(0))));
-        engine
-            .execute(CommandId::new("k-recv").unwrap(), &id, receive, &agent)
-            .await
-            .expect("receives");
-        let before = s.store.history(&id).await.expect("history");
-        let mut locker = raw(&s.url, &s.schema).await;
-        let tx = locker.transaction().await.expect("begins");
-        tx.execute(
-            "SELECT 1 FROM plaint_complaints WHERE id = $1 FOR UPDATE",
-            &[&id.as_str()],
-        )
-        .await
-        .expect("locks");
-        let attempt = engine.execute(CommandId::new("k-1").unwrap(), &id, evidence("k"), &agent);
+        let (before, locker) = received_and_locked(&engine, (&s.url, &s.schema), &id).await;
+        let (k1, agent) = (CommandId::new("k-1").unwrap(), testing::agent());
+        let attempt = engine.execute(k1, &id, evidence("k"), &agent);
         let killer = async {
             let watcher = raw(&s.url, &s.schema).await;
             let pid = waiting_backend(&watcher, &s.app).await;
@@ -121,29 +168,8 @@ fn a_connection_killed_mid_transaction_is_unavailable_and_applies_nothing() {
         let (got, ()) = tokio::join!(attempt, killer);
         let err = got.expect_err("the connection died under the append");
         assert_eq!(err.code(), "store_unavailable", "{err}");
-        tx.rollback().await.expect("rolls back");
-        assert_eq!(
-            s.store.history(&id).await.expect("history"),
-            before,
-            "nothing applied"
-        );
-        assert_eq!(
-            s.store
-                .command(&CommandId::new("k-1").unwrap())
-                .await
-                .expect("command"),
-            None,
-            "the command id is not recorded"
-        );
-        // The next call gets a fresh connection; the retry applies once.
-        engine
-            .execute(CommandId::new("k-1").unwrap(), &id, evidence("k"), &agent)
-            .await
-            .expect("the retry applies");
-        assert_eq!(
-            s.store.history(&id).await.expect("history").len(),
-            before.len() + 1
-        );
+        // The next call gets a fresh connection.
+        nothing_applied_then_once(&engine, locker, &id, &before, "k-1").await;
     });
 }
 
@@ -152,29 +178,13 @@ fn an_append_abandoned_mid_transaction_applies_nothing() {
     let Some(db) = common::Db::new() else { return };
     let app = format!("plaint_dropped_{}", std::process::id());
     let s = setup(&db, &app);
-    let engine = Engine::builder(s.store.clone(), testing::policy())
-        .clock(Arc::new(ManualClock::new(t(1))))
-        .build();
+    let engine = engine_over(&s.store);
     let id = ComplaintId::new("DROP-1").expect("valid");
-    let agent = testing::agent();
     db.rt.0.block_on(async {
-        let receive = Command::Receive(Arc::new(testing::intake(t(0))));
-        engine
-            .execute(CommandId::new("d-recv").unwrap(), &id, receive, &agent)
-            .await
-            .expect("receives");
-        let before = s.store.history(&id).await.expect("history");
-        let mut locker = raw(&s.url, &s.schema).await;
-        let tx = locker.transaction().await.expect("begins");
-        tx.execute(
-            "SELECT 1 FROM plaint_complaints WHERE id = $1 FOR UPDATE",
-            &[&id.as_str()],
-        )
-        .await
-        .expect("locks");
+        let (before, locker) = received_and_locked(&engine, (&s.url, &s.schema), &id).await;
         {
-            let attempt =
-                engine.execute(CommandId::new("d-1").unwrap(), &id, evidence("d"), &agent);
+            let (d1, agent) = (CommandId::new("d-1").unwrap(), testing::agent());
+            let attempt = engine.execute(d1, &id, evidence("d"), &agent);
             tokio::pin!(attempt);
             let watcher = raw(&s.url, &s.schema).await;
             tokio::select! {
@@ -183,27 +193,8 @@ fn an_append_abandoned_mid_transaction_applies_nothing() {
             }
             // `attempt` is dropped here, its transaction open on the server.
         }
-        tx.rollback().await.expect("rolls back");
-        assert_eq!(
-            s.store.history(&id).await.expect("history"),
-            before,
-            "nothing applied"
-        );
-        assert_eq!(
-            s.store
-                .command(&CommandId::new("d-1").unwrap())
-                .await
-                .expect("command"),
-            None
-        );
-        engine
-            .execute(CommandId::new("d-1").unwrap(), &id, evidence("d"), &agent)
-            .await
-            .expect("the one connection is usable again");
-        assert_eq!(
-            s.store.history(&id).await.expect("history").len(),
-            before.len() + 1
-        );
+        // The store's one connection is usable again.
+        nothing_applied_then_once(&engine, locker, &id, &before, "d-1").await;
     });
 }
 
@@ -220,42 +211,18 @@ fn a_statement_timeout_is_unavailable_and_applies_nothing() {
         PgStore::migrate(&config).await.expect("migrates");
         PgStore::connect(config).await.expect("connects")
     });
-    let engine = Engine::builder(store.clone(), testing::policy())
-        .clock(Arc::new(ManualClock::new(t(1))))
-        .build();
+    let engine = engine_over(&store);
     let id = ComplaintId::new("SLOW-1").expect("valid");
-    let agent = testing::agent();
     db.rt.0.block_on(async {
-        let receive = Command::Receive(Arc::new(testing::intake(t(0))));
-        engine
-            .execute(CommandId::new("s-recv").unwrap(), &id, receive, &agent)
-            .await
-            .expect("receives");
-        let before = store.history(&id).await.expect("history");
-        let mut locker = raw(&db.url, &schema).await;
-        let tx = locker.transaction().await.expect("begins");
-        tx.execute(
-            "SELECT 1 FROM plaint_complaints WHERE id = $1 FOR UPDATE",
-            &[&id.as_str()],
-        )
-        .await
-        .expect("locks");
+        let (before, locker) = received_and_locked(&engine, (&db.url, &schema), &id).await;
         // The append waits for the lock until the server cancels it (200 ms).
+        let s1 = CommandId::new("s-1").unwrap();
         let err = engine
-            .execute(CommandId::new("s-1").unwrap(), &id, evidence("s"), &agent)
+            .execute(s1, &id, evidence("s"), &testing::agent())
             .await
             .expect_err("the statement times out");
         assert_eq!(err.code(), "store_unavailable", "{err}");
-        tx.rollback().await.expect("rolls back");
-        assert_eq!(
-            store.history(&id).await.expect("history"),
-            before,
-            "nothing applied"
-        );
-        engine
-            .execute(CommandId::new("s-1").unwrap(), &id, evidence("s"), &agent)
-            .await
-            .expect("the retry applies once the lock is gone");
+        nothing_applied_then_once(&engine, locker, &id, &before, "s-1").await;
     });
 }
 
