@@ -25,6 +25,35 @@ fn plaint(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A FileStore in `dir/store` holding `received` complaints received through the engine, the
+/// first `withdrawn` of them withdrawn; closed, so the binary can open it.
+fn written_store(dir: &Path, received: usize, withdrawn: usize) -> PathBuf {
+    let store = dir.join("store");
+    let opened = plaint::FileStore::open(&store, plaint::file::Options::new()).unwrap();
+    let clock = Arc::new(plaint::ManualClock::new(testing::t(1)));
+    let engine = Engine::builder(opened.store, testing::policy())
+        .clock(clock)
+        .build();
+    for i in 0..received {
+        let id = plaint::ComplaintId::new(format!("C-{i}")).unwrap();
+        let receive = plaint::Command::Receive(Arc::new(testing::intake(testing::t(0))));
+        let command = plaint::CommandId::new(format!("r-{i}")).unwrap();
+        engine
+            .execute(command, &id, receive, &testing::agent())
+            .unwrap();
+    }
+    for i in 0..withdrawn {
+        let id = plaint::ComplaintId::new(format!("C-{i}")).unwrap();
+        let withdraw = plaint::Command::Withdraw { reason: None };
+        let command = plaint::CommandId::new(format!("w-{i}")).unwrap();
+        engine
+            .execute(command, &id, withdraw, &testing::agent())
+            .unwrap();
+    }
+    engine.into_store().close().unwrap();
+    store
+}
+
 #[test]
 fn the_shipped_policies_check_clean() {
     let (code, out, _) = plaint(&[
@@ -164,23 +193,7 @@ fn diagram_and_schema_print_what_they_name() {
 #[test]
 fn report_reads_a_file_store_written_by_the_engine() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    {
-        let opened = plaint::FileStore::open(&store, plaint::file::Options::new()).unwrap();
-        let clock = Arc::new(plaint::ManualClock::new(testing::t(1)));
-        let engine = Engine::builder(opened.store, testing::policy())
-            .clock(clock)
-            .build();
-        for i in 0..3 {
-            let id = plaint::ComplaintId::new(format!("C-{i}")).unwrap();
-            let receive = plaint::Command::Receive(Arc::new(testing::intake(testing::t(0))));
-            let command = plaint::CommandId::new(format!("r-{i}")).unwrap();
-            engine
-                .execute(command, &id, receive, &testing::agent())
-                .unwrap();
-        }
-        engine.into_store().close().unwrap();
-    }
+    let store = written_store(dir.path(), 3, 0);
     let policy = dir.path().join("policy.toml");
     std::fs::write(
         &policy,
@@ -312,29 +325,7 @@ fn completions_name_every_command() {
 #[test]
 fn store_stats_and_checkpoint_on_a_store_written_by_the_engine() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    {
-        let opened = plaint::FileStore::open(&store, plaint::file::Options::new()).unwrap();
-        let clock = Arc::new(plaint::ManualClock::new(testing::t(1)));
-        let engine = Engine::builder(opened.store, testing::policy())
-            .clock(clock)
-            .build();
-        for i in 0..4 {
-            let id = plaint::ComplaintId::new(format!("C-{i}")).unwrap();
-            let receive = plaint::Command::Receive(Arc::new(testing::intake(testing::t(0))));
-            let command = plaint::CommandId::new(format!("r-{i}")).unwrap();
-            engine
-                .execute(command, &id, receive, &testing::agent())
-                .unwrap();
-        }
-        let id = plaint::ComplaintId::new("C-0").unwrap();
-        let withdraw = plaint::Command::Withdraw { reason: None };
-        let command = plaint::CommandId::new("w-0").unwrap();
-        engine
-            .execute(command, &id, withdraw, &testing::agent())
-            .unwrap();
-        engine.into_store().close().unwrap();
-    }
+    let store = written_store(dir.path(), 4, 1);
     let path = store.to_str().unwrap();
     let (code, out, err) = plaint(&["store", "stats", path]);
     assert_eq!(code, 0, "{err}");
