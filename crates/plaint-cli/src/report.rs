@@ -43,10 +43,8 @@ enum Output {
 
 /// `YYYY-MM` as a month.
 fn month(text: &str) -> Result<Period, CliError> {
-    let bad = || CliError::Usage(format!("--month {text:?}: expected YYYY-MM, e.g. 2026-11"));
-    let (y, m) = text.split_once('-').ok_or_else(bad)?;
-    let (y, m) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    Period::month(y, m).ok_or_else(bad)
+    Period::parse_month(text)
+        .ok_or_else(|| CliError::Usage(format!("--month {text:?}: expected YYYY-MM, e.g. 2026-11")))
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {

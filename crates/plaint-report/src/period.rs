@@ -31,6 +31,23 @@ impl Period {
         Self::new(from, from.checked_add_months(Months::new(1))?)
     }
 
+    /// A month written `YYYY-MM` (`2026-11`), as URLs and command lines give it; `None` for
+    /// anything else.
+    ///
+    /// ```
+    /// use plaint_report::Period;
+    /// assert_eq!(Period::parse_month("2026-11"), Period::month(2026, 11));
+    /// assert_eq!(Period::parse_month("2026-1"), None);
+    /// ```
+    pub fn parse_month(s: &str) -> Option<Self> {
+        let (y, m) = s.split_once('-')?;
+        let digits = y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit());
+        if y.len() != 4 || m.len() != 2 || !digits {
+            return None;
+        }
+        Self::month(y.parse().ok()?, m.parse().ok()?)
+    }
+
     /// The period just before: the previous calendar month for a month, else as many days
     /// just before.
     pub fn previous(&self) -> Self {
@@ -62,5 +79,26 @@ impl std::fmt::Display for Period {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let last = self.to.pred_opt().unwrap_or(self.to);
         write!(f, "{} – {}", self.from, last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Period;
+
+    #[test]
+    fn months() {
+        assert_eq!(Period::parse_month("2026-11"), Period::month(2026, 11));
+        for bad in [
+            "2026-13",
+            "2026-1",
+            "26-11",
+            "2026-+1",
+            "2026",
+            "",
+            "2026-11-01",
+        ] {
+            assert_eq!(Period::parse_month(bad), None, "{bad}");
+        }
     }
 }
