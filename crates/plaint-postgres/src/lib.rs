@@ -631,42 +631,16 @@ impl Store for PgStore {
         let tx = client.transaction().await.map_err(&fail)?;
         // Whether the due index or the outbox changes: runners hear of it.
         let mut changed = !append.outbox.is_empty();
-        let state = if append.expected_version == 0 {
+        // The new state, and the statement that writes it: a new complaint is inserted (a
+        // racing insert of the same id makes it a conflict), an existing one updated under
+        // the row lock its version was checked under.
+        let (state, write) = if append.expected_version == 0 {
             let state = append.open()?;
             changed |= state.next_due().is_some();
-            let inserted = tx
-                .execute(
-                    &tx.prepare_cached("INSERT INTO plaint_complaints (id, version, state, stage, tier, department, next_due)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING").await.map_err(&fail)?,
-                    &[
-                        &id,
-                        &new_version,
-                        &Json(&*state),
-                        &stage_name(state.stage.kind()),
-                        &state.tier.as_ref().map(|t| t.as_str()),
-                        &state.responsibility.as_ref().map(|r| r.primary.as_str()),
-                        &state.next_due().map(nanos),
-                    ],
-                )
-                .await
-                .map_err(&fail)?;
-            if inserted == 0 {
-                let actual: i64 = tx
-                    .query_one(
-                        &tx.prepare_cached("SELECT version FROM plaint_complaints WHERE id = $1")
-                            .await
-                            .map_err(&fail)?,
-                        &[&id],
-                    )
-                    .await
-                    .map_err(&fail)?
-                    .get(0);
-                return Err(StoreError::Conflict {
-                    expected: 0,
-                    actual: actual as u64,
-                });
-            }
-            state
+            let insert = "INSERT INTO plaint_complaints
+                              (id, version, state, stage, tier, department, next_due)
+                          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
+            (state, insert)
         } else {
             let row = tx
                 .query_opt(
@@ -690,14 +664,14 @@ impl Store for PgStore {
             let old_due = state.next_due();
             append.apply_to(&mut state);
             changed |= state.next_due() != old_due;
-            tx.execute(
-                &tx.prepare_cached(
-                    "UPDATE plaint_complaints SET version = $2, state = $3, stage = $4, tier = $5,
-                        department = $6, next_due = $7
-                 WHERE id = $1",
-                )
-                .await
-                .map_err(&fail)?,
+            let update = "UPDATE plaint_complaints SET version = $2, state = $3, stage = $4,
+                              tier = $5, department = $6, next_due = $7
+                          WHERE id = $1";
+            (state, update)
+        };
+        let written = tx
+            .execute(
+                &tx.prepare_cached(write).await.map_err(&fail)?,
                 &[
                     &id,
                     &new_version,
@@ -710,8 +684,23 @@ impl Store for PgStore {
             )
             .await
             .map_err(&fail)?;
-            state
-        };
+        if written == 0 {
+            // Only an insert writes nothing: another append created the complaint first.
+            let actual: i64 = tx
+                .query_one(
+                    &tx.prepare_cached("SELECT version FROM plaint_complaints WHERE id = $1")
+                        .await
+                        .map_err(&fail)?,
+                    &[&id],
+                )
+                .await
+                .map_err(&fail)?
+                .get(0);
+            return Err(StoreError::Conflict {
+                expected: 0,
+                actual: actual as u64,
+            });
+        }
         let recorded = tx
             .execute(
                 &tx.prepare_cached(
