@@ -28,6 +28,7 @@
 //! ```
 
 mod api;
+mod dashboard;
 mod identify;
 mod openapi;
 
@@ -108,6 +109,7 @@ pub fn file_engine(
 pub struct Service {
     engine: Arc<ServiceEngine>,
     identify: Arc<dyn Identify>,
+    live: Arc<dashboard::Live>,
 }
 
 impl Service {
@@ -116,6 +118,7 @@ impl Service {
         Self {
             engine: Arc::new(engine),
             identify: Arc::new(DevelopmentHeaders),
+            live: dashboard::Live::new(),
         }
     }
 
@@ -137,6 +140,7 @@ impl Service {
         api::router(api::App {
             engine: Arc::clone(&self.engine),
             identify: Arc::clone(&self.identify),
+            live: Arc::clone(&self.live),
         })
     }
 
@@ -162,6 +166,7 @@ impl Service {
         drop(self.engine); // the router and the runner hold it
         Ok(Running {
             addr,
+            live: self.live,
             runner,
             stop,
             server,
@@ -172,6 +177,7 @@ impl Service {
 /// A service being served; [`Running::shutdown`] stops it.
 pub struct Running {
     addr: SocketAddr,
+    live: Arc<dashboard::Live>,
     runner: plaint::runner::RunnerHandle<Arc<dyn DynStore>, Notifier, Arc<dyn Clock>>,
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
@@ -199,6 +205,9 @@ impl Running {
     /// [`ServiceError::Io`] when the server failed, [`ServiceError::Task`] when its task
     /// panicked, [`ServiceError::Runner`] when the runner had ended abnormally.
     pub async fn shutdown(self) -> Result<(), ServiceError> {
+        // The dashboard's event streams never end on their own: end them first, so the
+        // graceful shutdown does not wait on them.
+        self.live.close().await;
         let _ = self.stop.send(());
         let served = self.server.await;
         let stopped = self.runner.shutdown().await;
