@@ -150,6 +150,17 @@ async fn forged_and_foreign_requests_are_refused() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
+    // Staff's other pages: the ledger (nothing entered yet), the month (this one, by default).
+    let (status, page) = raw(addr, Method::GET, "/ui/ledger", &agent, None).await;
+    assert!(
+        status == StatusCode::OK && !page.contains("data-id=\"EXP-1\""),
+        "{page}"
+    );
+    let (status, _) = raw(addr, Method::GET, "/ui/month", &agent, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = raw(addr, Method::GET, "/ui/month/2026-13", &agent, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
     // The complainant: their own complaint only; no staff pages.
     let li = cookie("complainant", "cust-42", "", "");
     let (status, mine) = raw(addr, Method::GET, "/ui", &li, None).await;
@@ -585,6 +596,101 @@ async fn the_dashboard_in_chromium() {
     assert_eq!(received, "2");
     screenshot(&b, "month.png").await;
 
+    b.close().await.unwrap();
+    drop(driver);
+    running.shutdown().await.unwrap();
+}
+
+/// The queue's weight with 1,000 open complaints, and its time to first render in
+/// Chromium: figures to read, not to assert (run with `--ignored --nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run it on purpose"]
+async fn measure_the_queue_with_1000_open_complaints() {
+    let Some((chromium, driver)) = browser() else {
+        return;
+    };
+    let clock = Arc::new(ManualClock::new("2026-11-20T01:00:00Z".parse().unwrap()));
+    let store: Arc<dyn plaint::DynStore> = Arc::new(plaint::MemoryStore::new());
+    let engine = plaint::Engine::builder(store, policy())
+        .notifier(plaint_service::Notifier(Arc::new(plaint::DiscardNotifier)))
+        .clock(Arc::clone(&clock) as Arc<dyn Clock>)
+        .build();
+    let agent = plaint::Actor::staff(
+        plaint::ActorId::new("agent-wang").unwrap(),
+        vec![plaint::RoleKey::new("agent").unwrap()],
+        None,
+    );
+    let categories = [
+        "delay",
+        "loss",
+        "damage",
+        "wrong-delivery",
+        "courier-attitude",
+    ];
+    for n in 0..1000 {
+        let id = plaint::ComplaintId::new(format!("EXP-{n:04}")).unwrap();
+        let steps = [
+            receive(&format!("{n}"), &format!("cust-{n}"), "Li Si"),
+            json!({ "command": "acknowledge" }),
+            json!({ "command": "triage", "category": categories[n % 5], "validity": { "is": "valid" } }),
+            json!({ "command": "route", "responsibility": null }),
+        ];
+        for (k, step) in steps.into_iter().enumerate() {
+            let command: plaint::Command = serde_json::from_value(step).unwrap();
+            let key = plaint::CommandId::new(format!("seed-{n}-{k}")).unwrap();
+            engine.execute(key, &id, command, &agent).await.unwrap();
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = Service::new(engine).serve(listener).unwrap();
+    let addr = running.local_addr();
+    let manager = cookie("staff", "svc-mgr-chen", "service-manager", "");
+    let started = std::time::Instant::now();
+    let (status, html) = raw(addr, Method::GET, "/ui", &manager, None).await;
+    let served = started.elapsed();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(html.matches("<tr data-id=").count(), 1000);
+    let (_, css) = raw(
+        addr,
+        Method::GET,
+        "/ui/static/dashboard.css",
+        &manager,
+        None,
+    )
+    .await;
+    let (_, js) = raw(addr, Method::GET, "/ui/static/dashboard.js", &manager, None).await;
+    eprintln!(
+        "queue of 1000: HTML {} bytes, CSS {} bytes, JS {} bytes (uncompressed); served in {served:?} (debug build)",
+        html.len(),
+        css.len(),
+        js.len()
+    );
+
+    let driver = Driver::spawn(&driver);
+    let b = driver.session(&chromium).await;
+    sign_in(
+        &b,
+        &format!("http://{addr}"),
+        "svc-mgr-chen",
+        "staff",
+        "service-manager",
+        "",
+    )
+    .await;
+    b.goto(&format!("http://{addr}/ui")).await.unwrap();
+    wait_for(&b, "#queue tr[data-id='EXP-0999']").await;
+    let timing = b
+        .execute(
+            "const n = performance.getEntriesByType('navigation')[0];
+             const p = performance.getEntriesByType('paint').map(e => [e.name, Math.round(e.startTime)]);
+             const r = performance.getEntriesByType('resource').map(e => [e.name.replace(location.origin, ''), e.transferSize]);
+             return { transfer: n.transferSize, body: n.encodedBodySize, response_end: Math.round(n.responseEnd),
+                      dom_content_loaded: Math.round(n.domContentLoadedEventEnd), paint: p, resources: r };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    eprintln!("queue of 1000 in Chromium: {timing}");
     b.close().await.unwrap();
     drop(driver);
     running.shutdown().await.unwrap();

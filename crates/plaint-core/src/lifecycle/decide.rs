@@ -90,7 +90,7 @@ pub struct Available {
 /// assert!(offer.commands.contains(&CommandKind::Acknowledge));
 /// assert!(!offer.commands.contains(&CommandKind::Close));
 /// let offer = available(&c, &testing::policy(), &testing::customer(), testing::t(1));
-/// assert_eq!(offer.commands, [CommandKind::AddEvidence, CommandKind::Withdraw]);
+/// assert_eq!(offer.commands, [CommandKind::Withdraw, CommandKind::AddEvidence]);
 /// ```
 pub fn available(state: &Complaint, policy: &Policy, actor: &Actor, now: Timestamp) -> Available {
     let from = state.stage.kind();

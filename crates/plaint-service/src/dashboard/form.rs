@@ -36,6 +36,25 @@ pub(crate) enum Field {
     EvidenceKind,
 }
 
+#[cfg(test)]
+impl Field {
+    /// The form field's name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Text(n, _) | Self::Check(n) | Self::Number(n) | Self::Category(n, _) => n,
+            Self::When(n) => n,
+            Self::Amount => "amount",
+            Self::Tier(_) => "tier",
+            Self::Remedy => "remedy",
+            Self::Department(_) => "department",
+            Self::Validity => "validity",
+            Self::Action => "action",
+            Self::Clock => "clock",
+            Self::EvidenceKind => "kind",
+        }
+    }
+}
+
 /// The fields of `kind`'s form.
 pub(crate) fn fields(kind: CommandKind) -> &'static [Field] {
     use CommandKind as C;
@@ -195,8 +214,8 @@ pub(crate) fn command(
 /// The word key a field name is labelled with.
 pub(crate) fn name_key(name: &str) -> &str {
     match name {
-        "action" => "action",
-        "deadline" => "deadline",
+        "description" => "details",
+        "kind" => "evidence_kind",
         other => other,
     }
 }
@@ -207,8 +226,10 @@ fn minor_units(text: &str, exponent: u32) -> Option<i64> {
     if frac.len() > exponent as usize || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let negative = whole.starts_with('-');
-    let digits = whole.trim_start_matches('-');
+    let (negative, digits) = match whole.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, whole),
+    };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -240,6 +261,94 @@ fn local_instant(text: &str, policy: &Policy) -> Option<plaint::Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_field_has_its_words() {
+        for kind in CommandKind::ALL {
+            for f in fields(kind) {
+                for lang in [Lang::En, Lang::Zh] {
+                    assert_ne!(lang.t(name_key(f.name())), "?", "{kind} {f:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_form_becomes_its_command() {
+        let policy =
+            Policy::from_toml_str(include_str!("../../../../examples/policies/express.toml"))
+                .unwrap();
+        let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let c = command(
+            CommandKind::Propose,
+            &form(&[
+                ("remedy", "compensation"),
+                ("description", "Refund"),
+                ("amount", "12.5"),
+            ]),
+            &policy,
+            Lang::En,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&c).unwrap()["amount"],
+            json!({ "minor": 1250, "currency": "CNY" })
+        );
+        let c = command(CommandKind::Route, &form(&[]), &policy, Lang::En).unwrap();
+        assert_eq!(
+            serde_json::to_value(&c).unwrap()["responsibility"],
+            Value::Null
+        );
+        let c = command(
+            CommandKind::Triage,
+            &form(&[("category", "delay"), ("validity", "misunderstanding")]),
+            &policy,
+            Lang::En,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&c).unwrap()["validity"],
+            json!({ "is": "invalid", "reason": "misunderstanding" })
+        );
+        // Shanghai is eight hours ahead: 18:00 there is 10:00 UTC.
+        let c = command(
+            CommandKind::AgreeDeadline,
+            &form(&[("clock", "feedback"), ("deadline", "2026-11-20T18:00")]),
+            &policy,
+            Lang::En,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&c).unwrap()["deadline"],
+            json!("2026-11-20T10:00:00Z")
+        );
+        for (kind, bad) in [
+            (
+                CommandKind::Propose,
+                &[
+                    ("remedy", "apology"),
+                    ("description", "x"),
+                    ("amount", "1.234"),
+                ][..],
+            ),
+            (CommandKind::Triage, &[("validity", "valid")]),
+            (CommandKind::Reassign, &[("reason", "x")]),
+            (
+                CommandKind::AdjustPoints,
+                &[("points", "many"), ("reason", "x")],
+            ),
+        ] {
+            assert!(
+                command(kind, &form(bad), &policy, Lang::Zh).is_err(),
+                "{kind} {bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn amounts_in_minor_units() {

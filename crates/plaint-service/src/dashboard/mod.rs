@@ -181,12 +181,12 @@ impl IntoResponse for Page {
     }
 }
 
-/// A failure shown as a page.
-struct UiError(Response);
+/// A failure shown as a page (boxed: error paths are rare, and results stay small).
+struct UiError(Box<Response>);
 
 impl IntoResponse for UiError {
     fn into_response(self) -> Response {
-        self.0
+        *self.0
     }
 }
 
@@ -203,13 +203,13 @@ impl From<EngineError> for UiError {
 
 impl From<crate::api::ApiError> for UiError {
     fn from(e: crate::api::ApiError) -> Self {
-        Self(e.into_response())
+        Self(Box::new(e.into_response()))
     }
 }
 
 impl UiError {
     fn plain(status: StatusCode, code: &str, message: &str) -> Self {
-        Self(
+        Self(Box::new(
             Page(
                 status,
                 format!(
@@ -220,7 +220,7 @@ impl UiError {
                 ),
             )
             .into_response(),
-        )
+        ))
     }
 }
 
@@ -237,7 +237,10 @@ impl axum::extract::FromRequestParts<App> for Viewer {
             Ok(actor) => Ok(Self(actor)),
             Err(IdentifyError::Missing(_)) => Err(Redirect::to("/ui/sign-in").into_response()),
             Err(e) => {
-                Err(UiError::plain(StatusCode::UNAUTHORIZED, "unauthenticated", &e.to_string()).0)
+                Err(
+                    UiError::plain(StatusCode::UNAUTHORIZED, "unauthenticated", &e.to_string())
+                        .into_response(),
+                )
             }
         }
     }

@@ -351,38 +351,48 @@ pub(crate) fn complaint_live(
         .iter()
         .map(|k| esc(&contact(k)))
         .collect();
-    let _ = write!(
-        s,
-        "<dl class=\"facts\"><dt>{}</dt><dd id=\"stage\">{}</dd><dt>{}</dt><dd>{}</dd>\
-<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>\
-<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
-        lang.t("stage"),
-        lang.stage(c.stage.kind()),
-        lang.t("tier"),
-        c.tier
-            .as_ref()
-            .map_or_else(|| none.to_owned(), |t| ctx.tier(t.as_str())),
-        lang.t("category"),
-        c.category
-            .as_ref()
-            .map_or_else(|| none.to_owned(), |p| ctx.category(p)),
-        lang.t("department"),
-        c.responsibility
-            .as_ref()
-            .map_or_else(|| none.to_owned(), |r| ctx.department(r.primary.as_str())),
-        lang.t("complainant"),
-        esc(&c.intake.complainant.name),
-        lang.t("contacts"),
-        if contacts.is_empty() {
-            none.to_owned()
-        } else {
-            contacts.join(", ")
-        },
-        lang.t("received_at"),
-        ctx.time(c.intake.received_at),
-        lang.t("description"),
-        esc(&c.intake.description),
-    );
+    let mut facts: Vec<(&str, String)> = vec![
+        ("stage", lang.stage(c.stage.kind()).to_owned()),
+        (
+            "tier",
+            c.tier
+                .as_ref()
+                .map_or_else(|| none.to_owned(), |t| ctx.tier(t.as_str())),
+        ),
+        (
+            "category",
+            c.category
+                .as_ref()
+                .map_or_else(|| none.to_owned(), |p| ctx.category(p)),
+        ),
+    ];
+    // Responsibility is staff's record: a complainant's view has none to show.
+    if ctx.is_staff() {
+        facts.push((
+            "department",
+            c.responsibility
+                .as_ref()
+                .map_or_else(|| none.to_owned(), |r| ctx.department(r.primary.as_str())),
+        ));
+    }
+    facts.extend([
+        ("complainant", esc(&c.intake.complainant.name)),
+        (
+            "contacts",
+            if contacts.is_empty() {
+                none.to_owned()
+            } else {
+                contacts.join(", ")
+            },
+        ),
+        ("received_at", ctx.time(c.intake.received_at)),
+        ("description", esc(&c.intake.description)),
+    ]);
+    s.push_str("<dl class=\"facts\">");
+    for (key, value) in facts {
+        let _ = write!(s, "<dt>{}</dt><dd id=\"{key}\">{value}</dd>", lang.t(key));
+    }
+    s.push_str("</dl>");
     if ctx.is_staff() {
         s.push_str(&clocks(ctx, c));
     }
@@ -469,7 +479,18 @@ fn commands(ctx: &Ctx<'_>, c: &Complaint, offer: &Available) -> String {
         let _ = write!(s, "<p>{}</p></section>", lang.t("no_commands"));
         return s;
     }
-    for kind in &offer.commands {
+    // The commands without fields first, as a row of buttons; then a form per command.
+    let (plain, filled): (Vec<CommandKind>, Vec<CommandKind>) = offer
+        .commands
+        .iter()
+        .partition(|k| form::fields(**k).is_empty());
+    if !plain.is_empty() {
+        s.push_str("<div class=\"buttons\">");
+    }
+    for (i, kind) in plain.iter().chain(&filled).enumerate() {
+        if i == plain.len() && !plain.is_empty() {
+            s.push_str("</div>");
+        }
         let fields = form::fields(*kind);
         let key = format!("ui:{}:{}:{}", c.version, kind.name(), ctx.actor.id.as_str());
         let key: String = key.chars().take(128).collect();
@@ -498,6 +519,9 @@ fn commands(ctx: &Ctx<'_>, c: &Complaint, offer: &Available) -> String {
             "<button type=\"submit\">{}</button></fieldset></form>",
             lang.command(*kind)
         );
+    }
+    if filled.is_empty() && !plain.is_empty() {
+        s.push_str("</div>");
     }
     s.push_str("</section>");
     s

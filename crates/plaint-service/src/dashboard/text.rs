@@ -232,6 +232,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("summary", "Summary", "摘要"),
     ("root_cause", "Root cause", "根本原因"),
     ("remedy", "Remedy", "处理方式"),
+    ("details", "What exactly", "具体内容"),
     ("amount", "Amount", "金额"),
     ("validity", "Validity", "是否成立"),
     ("valid", "Valid", "成立"),
