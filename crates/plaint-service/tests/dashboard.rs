@@ -398,6 +398,31 @@ async fn the_dashboard_in_chromium() {
             .is_empty(),
         "close is not offered to an agent"
     );
+    // Every control has a label; the first Tab lands on the skip link, which is visible then.
+    let unlabelled = b
+        .execute(
+            "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+               .filter(e => !e.labels || e.labels.length === 0).map(e => e.name)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(unlabelled, json!([]), "controls without a label");
+    let body = b.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("\u{e004}").await.unwrap(); // Tab
+    let focused = b
+        .execute(
+            "const a = document.activeElement; const r = a.getBoundingClientRect();
+             return [a.className, r.left >= 0, getComputedStyle(a).outlineStyle]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        focused,
+        json!(["skip", true, "solid"]),
+        "skip link first, with a focus ring"
+    );
     // A forged request for it, from the page: refused by the engine, with its reason.
     let forged = b
         .execute_async(
@@ -451,7 +476,8 @@ async fn the_dashboard_in_chromium() {
         .click()
         .await
         .unwrap();
-    wait_for(&b, "form[data-command='triage']").await;
+    // Each wait is for what only the next page has, never for what the last one had too.
+    wait_for(&b, "li[data-event='acknowledged']").await;
     b.find(Locator::Css("#triage-category option[value='delay']"))
         .await
         .unwrap()
@@ -464,7 +490,7 @@ async fn the_dashboard_in_chromium() {
         .click()
         .await
         .unwrap();
-    wait_for(&b, "form[data-command='route']").await;
+    wait_for(&b, "li[data-event='triaged']").await;
     b.find(Locator::Css("form[data-command='route'] button"))
         .await
         .unwrap()
