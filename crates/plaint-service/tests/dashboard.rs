@@ -514,6 +514,7 @@ async fn the_dashboard_in_chromium() {
         row.text().await.unwrap().contains("转运中心"),
         "the hub, in Chinese"
     );
+    screenshot(&b, "queue-zh.png").await;
     assert!(
         b.find_all(Locator::Css("#queue tr[data-id='EXP-2']"))
             .await
