@@ -161,6 +161,39 @@ async fn forged_and_foreign_requests_are_refused() {
     let (status, _) = raw(addr, Method::GET, "/ui/month/2026-13", &agent, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
+    // Triaged and routed through the forms; left uninvestigated past its breach and the
+    // first rung, it enters the escalation ledger, which the ledger page then lists.
+    for (key, form) in [
+        (
+            "ui-triage",
+            "command=triage&key=ui-triage&category=delay&tier=&validity=valid",
+        ),
+        ("ui-route", "command=route&key=ui-route&department=&unit="),
+    ] {
+        let (status, page) = raw(
+            addr,
+            Method::POST,
+            "/ui/complaints/EXP-1/commands",
+            &agent,
+            Some(form),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{key}: {page}");
+    }
+    clock.advance(plaint::chrono::Duration::hours(60));
+    running.wake();
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            let (_, page) = raw(addr, Method::GET, "/ui/ledger", &agent, None).await;
+            if page.contains("data-id=\"EXP-1\"") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the runner enters EXP-1 in the ledger");
+
     // The complainant: their own complaint only; no staff pages.
     let li = cookie("complainant", "cust-42", "", "");
     let (status, mine) = raw(addr, Method::GET, "/ui", &li, None).await;
