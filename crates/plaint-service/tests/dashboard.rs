@@ -554,6 +554,44 @@ async fn the_dashboard_in_chromium() {
             .unwrap()
             .is_empty()
     );
+    // Commands from elsewhere (the JSON API) route EXP-2 to the hub while the queue is open:
+    // its row appears without a reload.
+    b.wait()
+        .at_most(LIMIT)
+        .for_element(Locator::Css("body[data-stream='open']"))
+        .await
+        .expect("the queue listens to the event feed");
+    b.execute("window.plaintMarker = 'the same queue'", vec![])
+        .await
+        .unwrap();
+    for (key, command) in [
+        ("exp2-ack", json!({ "command": "acknowledge" })),
+        (
+            "exp2-triage",
+            json!({ "command": "triage", "category": "delay", "validity": { "is": "valid" } }),
+        ),
+        (
+            "exp2-route",
+            json!({ "command": "route", "responsibility": null }),
+        ),
+    ] {
+        let (status, body) = http
+            .call(
+                Method::POST,
+                "/complaints/EXP-2/commands",
+                AGENT,
+                Some(key),
+                Some(command),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    wait_for(&b, "#queue tr[data-id='EXP-2']").await;
+    let marker = b
+        .execute("return window.plaintMarker", vec![])
+        .await
+        .unwrap();
+    assert_eq!(marker, json!("the same queue"), "no reload");
     // In English, by the switch.
     b.find(Locator::Css("a[href^='/ui/lang?to=en']"))
         .await
