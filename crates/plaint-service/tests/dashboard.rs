@@ -199,6 +199,11 @@ async fn forged_and_foreign_requests_are_refused() {
     let (status, mine) = raw(addr, Method::GET, "/ui", &li, None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(mine.contains("EXP-1") && !mine.contains("EXP-2"), "{mine}");
+    // Nothing of staff's records: not the department (the hub), not the clocks.
+    assert!(
+        !mine.contains("转运中心") && !mine.contains("investigation") && !mine.contains("breached"),
+        "{mine}"
+    );
     let (status, _) = raw(addr, Method::GET, "/ui/complaints/EXP-2", &li, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = raw(

@@ -270,60 +270,66 @@ pub(crate) fn queue_table(
             lang.t("empty")
         );
     }
+    // Responsibility and clocks are staff's records: a complainant's rows say when it came.
+    let columns: &[&str] = if ctx.is_staff() {
+        &[
+            "stage",
+            "tier",
+            "category",
+            "department",
+            "clock",
+            "due",
+            "left",
+        ]
+    } else {
+        &["stage", "category", "received_at"]
+    };
     let mut s = format!(
         "<div id=\"queue\" data-live=\"queue\"><p class=\"count\">{total} {}</p>\
-<div class=\"scroll\"><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
-<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
-<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+<div class=\"scroll\"><table><thead><tr><th scope=\"col\">{}</th>",
         lang.t(count),
         lang.t("id"),
-        lang.t("stage"),
-        lang.t("tier"),
-        lang.t("category"),
-        lang.t("department"),
-        lang.t("clock"),
-        lang.t("due"),
-        lang.t("left"),
     );
-    let none = lang.t("none");
+    for col in columns {
+        let _ = write!(s, "<th scope=\"col\">{}</th>", lang.t(col));
+    }
+    s.push_str("</tr></thead><tbody>");
+    let none = || lang.t("none").to_owned();
     for v in items {
         let c = &v.complaint;
         let clock = queue_clock(c);
         let breached = clock.is_some_and(|k| k.breached);
-        let (name, due, left) = match clock {
-            Some(k) => (
-                esc(k.clock.as_str()),
-                k.schedule
-                    .deadline
-                    .map_or_else(|| none.to_owned(), |d| ctx.time(d)),
-                match (k.breached, k.schedule.deadline) {
-                    (true, _) => format!("<span class=\"badge bad\">{}</span>", lang.t("breached")),
-                    (false, Some(d)) => esc(&ctx.left(d)),
-                    (false, None) => none.to_owned(),
-                },
-            ),
-            None => (none.to_owned(), none.to_owned(), none.to_owned()),
-        };
         let _ = write!(
             s,
-            "<tr{cls} data-id=\"{id}\"><th scope=\"row\"><a href=\"/ui/complaints/{id}\">{id}</a></th>\
-<td>{stage}</td><td>{tier}</td><td>{cat}</td><td>{dept}</td><td>{name}</td><td>{due}</td><td>{left}</td></tr>",
+            "<tr{cls} data-id=\"{id}\"><th scope=\"row\"><a href=\"/ui/complaints/{id}\">{id}</a></th>",
             cls = if breached { " class=\"breached\"" } else { "" },
             id = esc(c.id.as_str()),
-            stage = lang.stage(c.stage.kind()),
-            tier = c
-                .tier
-                .as_ref()
-                .map_or_else(|| none.to_owned(), |t| ctx.tier(t.as_str())),
-            cat = c
-                .category
-                .as_ref()
-                .map_or_else(|| none.to_owned(), |p| ctx.category(p)),
-            dept = c
-                .responsibility
-                .as_ref()
-                .map_or_else(|| none.to_owned(), |r| ctx.department(r.primary.as_str())),
         );
+        for col in columns {
+            let cell = match *col {
+                "stage" => lang.stage(c.stage.kind()).to_owned(),
+                "tier" => c.tier.as_ref().map_or_else(none, |t| ctx.tier(t.as_str())),
+                "category" => c.category.as_ref().map_or_else(none, |p| ctx.category(p)),
+                "department" => c
+                    .responsibility
+                    .as_ref()
+                    .map_or_else(none, |r| ctx.department(r.primary.as_str())),
+                "clock" => clock.map_or_else(none, |k| esc(k.clock.as_str())),
+                "due" => clock
+                    .and_then(|k| k.schedule.deadline)
+                    .map_or_else(none, |d| ctx.time(d)),
+                "left" => match clock {
+                    Some(k) if k.breached => {
+                        format!("<span class=\"badge bad\">{}</span>", lang.t("breached"))
+                    }
+                    Some(k) => k.schedule.deadline.map_or_else(none, |d| esc(&ctx.left(d))),
+                    None => none(),
+                },
+                _ => ctx.time(c.intake.received_at),
+            };
+            let _ = write!(s, "<td>{cell}</td>");
+        }
+        s.push_str("</tr>");
     }
     s.push_str("</tbody></table></div></div>");
     s
