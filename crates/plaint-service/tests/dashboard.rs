@@ -194,6 +194,33 @@ async fn forged_and_foreign_requests_are_refused() {
     .await
     .expect("the runner enters EXP-1 in the ledger");
 
+    // The queue's filters. EXP-1 is the hub's now; EXP-2 is not routed yet, so it is in the
+    // default queue of whoever may pick it up (the agent), not in the hub investigator's.
+    let rows = |page: &str| {
+        ["EXP-1", "EXP-2"]
+            .into_iter()
+            .filter(|id| {
+                page.contains(&format!("<tr data-id=\"{id}\""))
+                    || page.contains(&format!("<tr class=\"breached\" data-id=\"{id}\""))
+            })
+            .collect::<Vec<_>>()
+    };
+    let investigator = cookie("staff", "claims-liu", "investigator", "hub");
+    for (who, query, want) in [
+        (&agent, "", &["EXP-2"][..]),
+        (&agent, "?department=all", &["EXP-1", "EXP-2"]),
+        (&agent, "?department=hub", &["EXP-1"]),
+        (&agent, "?department=all&stage=investigating", &["EXP-1"]),
+        (&agent, "?department=all&breached=true", &["EXP-1", "EXP-2"]),
+        (&investigator, "", &["EXP-1"]),
+    ] {
+        let (status, page) = raw(addr, Method::GET, &format!("/ui{query}"), who, None).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert_eq!(rows(&page), want, "{query}");
+    }
+    let (status, _) = raw(addr, Method::GET, "/ui?stage=nonsense", &agent, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
     // The complainant: their own complaint only; no staff pages.
     let li = cookie("complainant", "cust-42", "", "");
     let (status, mine) = raw(addr, Method::GET, "/ui", &li, None).await;

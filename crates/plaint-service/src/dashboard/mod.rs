@@ -305,8 +305,11 @@ async fn everything(
     }
 }
 
-/// The queue: the open complaints the filters match, nearest deadline first. With no
-/// department chosen, staff see their own department's (all, for staff without one).
+/// The queue: the open complaints the filters match, nearest deadline first.
+///
+/// With no department chosen, staff with a department see theirs (as the primary or a
+/// collaborating department) and, if a role of theirs may triage or route, the complaints
+/// not routed yet (someone must pick them up); staff without a department see all.
 async fn queue_items(app: &App, actor: &Actor, f: &Filters) -> Result<Vec<ComplaintView>, UiError> {
     let bad = |what: &str| UiError::plain(StatusCode::BAD_REQUEST, "bad_request", what);
     let mut q = ListQuery::new();
@@ -318,18 +321,23 @@ async fn queue_items(app: &App, actor: &Actor, f: &Filters) -> Result<Vec<Compla
     if let Some(t) = f.tier.as_deref().filter(|s| !s.is_empty()) {
         q = q.tier(TierKey::new(t).map_err(|_| bad("tier"))?);
     }
-    let mine = match &actor.kind {
-        ActorKind::Staff { department, .. } => department.clone(),
-        _ => None,
-    };
+    let mut mine = None;
     match f.department.as_deref() {
         Some("all") => {}
         Some(d) if !d.is_empty() => {
             q = q.responsible(DepartmentKey::new(d).map_err(|_| bad("department"))?);
         }
         _ => {
-            if let Some(d) = mine {
-                q = q.responsible(d);
+            if let ActorKind::Staff {
+                department: Some(d),
+                roles,
+            } = &actor.kind
+            {
+                let policy = app.engine.current_policy();
+                let picks_up = roles.iter().filter_map(|r| policy.role(r)).any(|r| {
+                    r.may.contains(&CommandKind::Triage) || r.may.contains(&CommandKind::Route)
+                });
+                mine = Some((d.clone(), picks_up));
             }
         }
     }
@@ -337,7 +345,15 @@ async fn queue_items(app: &App, actor: &Actor, f: &Filters) -> Result<Vec<Compla
         q = q.breached(true);
     }
     let mut items = everything(app, q, actor).await?;
-    items.retain(|v| !v.complaint.stage.is_terminal());
+    items.retain(|v| {
+        let c = &v.complaint;
+        !c.stage.is_terminal()
+            && mine.as_ref().is_none_or(|(d, picks_up)| {
+                c.responsibility
+                    .as_ref()
+                    .map_or(*picks_up, |r| r.involves(d))
+            })
+    });
     items.sort_by(|a, b| {
         let due = |v: &ComplaintView| v.complaint.next_due();
         (due(a).is_none(), due(a), &a.complaint.id).cmp(&(
@@ -347,19 +363,6 @@ async fn queue_items(app: &App, actor: &Actor, f: &Filters) -> Result<Vec<Compla
         ))
     });
     Ok(items)
-}
-
-/// The filters with the actor's own department filled in, so the form shows what is shown.
-fn shown_filters(actor: &Actor, mut f: Filters) -> Filters {
-    if f.department.as_deref().is_none_or(str::is_empty)
-        && let ActorKind::Staff {
-            department: Some(d),
-            ..
-        } = &actor.kind
-    {
-        f.department = Some(d.to_string());
-    }
-    f
 }
 
 async fn queue_page(
@@ -374,7 +377,7 @@ async fn queue_page(
     let staff = matches!(actor.kind, ActorKind::Staff { .. });
     let mut main = String::new();
     if staff {
-        main.push_str(&page::filters(&ctx, &shown_filters(&actor, f)));
+        main.push_str(&page::filters(&ctx, &f));
     }
     main.push_str(&page::queue_table(&ctx, &items, items.len(), "open_count"));
     let title = lang.t(if staff { "queue" } else { "mine" });

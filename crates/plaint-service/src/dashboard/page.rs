@@ -213,8 +213,22 @@ pub(crate) fn filters(ctx: &Ctx<'_>, f: &Filters) -> String {
     }
     let _ = write!(
         s,
-        "</select></label><label>{}<select name=\"department\"><option value=\"all\">{}</option>",
-        lang.t("department"),
+        "</select></label><label>{}<select name=\"department\">",
+        lang.t("department")
+    );
+    if matches!(
+        ctx.actor.kind,
+        ActorKind::Staff {
+            department: Some(_),
+            ..
+        }
+    ) {
+        let _ = write!(s, "<option value=\"\">{}</option>", lang.t("my_department"));
+    }
+    let _ = write!(
+        s,
+        "<option value=\"all\"{}>{}</option>",
+        selected(&f.department, "all"),
         lang.t("all_departments")
     );
     for d in &ctx.policy.departments {

@@ -188,6 +188,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("breached", "Breached", "已超时"),
     ("any", "Any", "全部"),
     ("all_departments", "All departments", "全部部门"),
+    (
+        "my_department",
+        "Mine, and new to pick up",
+        "本部门及待分派",
+    ),
     ("only_breached", "Only breached", "仅超时"),
     ("apply", "Apply", "应用"),
     ("id", "Complaint", "投诉单号"),
