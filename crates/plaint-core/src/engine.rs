@@ -583,6 +583,22 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             .ok_or_else(|| Rejection::NotFound.into())
     }
 
+    /// The commands `actor` may give complaint `id` now ([`crate::available`], at the
+    /// engine's clock): what a screen offers. Only the kinds and action keys cross; the
+    /// complaint itself is read whole to judge them, as [`Engine::execute`] would.
+    ///
+    /// # Errors
+    /// As [`Engine::view`].
+    pub async fn available_for(
+        &self,
+        id: &ComplaintId,
+        actor: &Actor,
+    ) -> Result<crate::Available, EngineError> {
+        let (state, _) = self.visible(id, actor).await?;
+        let policy = self.policy(&state)?;
+        Ok(crate::available(&state, policy, actor, self.clock.now()))
+    }
+
     /// The complaint's history as `actor` may see it ([`crate::view::history`]): the intake's
     /// contacts masked unless they may see them, and for a complainant only the entries that
     /// are not staff's internal working.

@@ -48,8 +48,8 @@ pub use id::{
     DepartmentKey, IdError, RemedyKey, RoleKey, TierKey,
 };
 pub use lifecycle::{
-    Command, CommandKind, Event, EventKind, ForbiddenReason, Next, Recorded, Rejection,
-    ReopenCause, Stage, StageKind, TransitionGraph, decide,
+    Available, Command, CommandKind, Event, EventKind, ForbiddenReason, Next, Recorded, Rejection,
+    ReopenCause, Stage, StageKind, TransitionGraph, available, decide,
 };
 pub use model::*;
 pub use money::{Currency, CurrencyError, Money};

@@ -25,6 +25,8 @@ use std::sync::Arc;
 pub(crate) struct App {
     pub(crate) engine: Arc<ServiceEngine>,
     pub(crate) identify: Arc<dyn Identify>,
+    /// The dashboard's live updates, told of every command taken here.
+    pub(crate) live: Arc<crate::dashboard::Live>,
 }
 
 /// The routes, over `app`.
@@ -39,6 +41,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/reports/{month}", get(report))
         .route("/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
+        .merge(crate::dashboard::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .with_state(app)
 }
@@ -127,7 +130,7 @@ impl IntoResponse for ApiError {
 type Answer<T> = Result<Json<T>, ApiError>;
 
 /// The request's actor, from the service's [`Identify`].
-struct Acting(Actor);
+pub(crate) struct Acting(pub(crate) Actor);
 
 impl FromRequestParts<App> for Acting {
     type Rejection = ApiError;
@@ -187,6 +190,7 @@ async fn command(
             )
         })?;
     let state = app.engine.execute(key, &id, command, &actor).await?;
+    app.live.poke();
     // The complaint as the command left it, which a retry gets again.
     Ok(Json(app.engine.view_of(state, &actor).await?))
 }

@@ -74,6 +74,9 @@ pub enum IdentifyError {
 /// - `X-Actor-Roles`: staff's roles, comma-separated (`agent,investigator`).
 /// - `X-Actor-Department`: staff's department, if any.
 ///
+/// A request without `X-Actor-Id` is read from the `plaint-dev-actor` cookie instead, which
+/// the dashboard's development sign-in (`/ui/sign-in`) sets: browsers send no custom headers.
+///
 /// The system actor cannot be claimed: only the service's runner ticks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DevelopmentHeaders;
@@ -93,8 +96,63 @@ impl DevelopmentHeaders {
     }
 }
 
+/// The development sign-in's cookie: `kind|id|roles joined by +|department`.
+pub(crate) const DEV_COOKIE: &str = "plaint-dev-actor";
+
+/// The value of [`DEV_COOKIE`] for an actor, checked as the headers are.
+pub(crate) fn dev_cookie(
+    kind: &str,
+    id: &str,
+    roles: &[&str],
+    department: &str,
+) -> Result<String, IdentifyError> {
+    let value = format!("{kind}|{id}|{}|{department}", roles.join("+"));
+    from_cookie(&value)?;
+    Ok(value)
+}
+
+/// The actor a [`DEV_COOKIE`] value names.
+fn from_cookie(value: &str) -> Result<Actor, IdentifyError> {
+    let invalid = |reason: &str| IdentifyError::Invalid {
+        header: "cookie",
+        reason: reason.to_owned(),
+    };
+    let mut parts = value.split('|');
+    let (Some(kind), Some(id), Some(roles), Some(department), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(invalid("not kind|id|roles|department"));
+    };
+    let id = ActorId::new(id).map_err(|e| invalid(&e.to_string()))?;
+    match kind {
+        "complainant" => Ok(Actor::complainant(id)),
+        "staff" => {
+            let roles = roles
+                .split('+')
+                .filter(|r| !r.is_empty())
+                .map(|r| RoleKey::new(r).map_err(|e| invalid(&e.to_string())))
+                .collect::<Result<Vec<_>, _>>()?;
+            let department = Some(department)
+                .filter(|d| !d.is_empty())
+                .map(|d| DepartmentKey::new(d).map_err(|e| invalid(&e.to_string())))
+                .transpose()?;
+            Ok(Actor::staff(id, roles, department))
+        }
+        _ => Err(invalid("the kind is neither staff nor complainant")),
+    }
+}
+
 impl Identify for DevelopmentHeaders {
     fn actor(&self, parts: &Parts) -> Result<Actor, IdentifyError> {
+        if !parts.headers.contains_key("x-actor-id")
+            && let Some(value) = crate::dashboard::cookie(&parts.headers, DEV_COOKIE)
+        {
+            return from_cookie(value);
+        }
         let invalid = |header, e: &dyn std::fmt::Display| IdentifyError::Invalid {
             header,
             reason: e.to_string(),
@@ -167,6 +225,30 @@ mod tests {
             ]))
             .unwrap();
         assert_eq!(a, Actor::complainant(ActorId::new("cust-1").unwrap()));
+    }
+
+    #[test]
+    fn the_sign_in_cookie() {
+        let value = dev_cookie("staff", "agent-7", &["agent", "investigator"], "hub").unwrap();
+        let a = DevelopmentHeaders
+            .actor(&parts(&[("cookie", &format!("x=1; {DEV_COOKIE}={value}"))]))
+            .unwrap();
+        assert_eq!(a.id.as_str(), "agent-7");
+        assert!(matches!(a.kind, plaint::ActorKind::Staff { ref roles, .. } if roles.len() == 2));
+        let c = DevelopmentHeaders
+            .actor(&parts(&[(
+                "cookie",
+                &format!(
+                    "{DEV_COOKIE}={}",
+                    dev_cookie("complainant", "cust-1", &[], "").unwrap()
+                ),
+            )]))
+            .unwrap();
+        assert_eq!(c, Actor::complainant(ActorId::new("cust-1").unwrap()));
+        for bad in ["system|a||", "staff|bad id||", "staff|a|b|c|d", "staff"] {
+            assert!(from_cookie(bad).is_err(), "{bad}");
+        }
+        assert!(dev_cookie("staff", "a", &["bad role!"], "").is_err());
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //!   [`DevelopmentHeaders`], trusts `X-Actor-*` headers and is for development only.
 //! - **Commands** are `POST /complaints/{id}/commands` with the command id in the
 //!   `Idempotency-Key` header; the answer is the complaint as the actor sees it.
+//! - **The dashboard** for people is under `/ui`: the work queue, a complaint with the
+//!   commands the engine would accept from the viewer, the ledger and the month, live over
+//!   Server-Sent Events (see the `dashboard` module's docs; `/ui/sign-in` for development).
 //! - **Background work** (firing deadlines, relaying the outbox) is plaint's runner
 //!   ([`plaint::runner`]), started beside the server by [`Service::serve`] and stopped by
 //!   [`Running::shutdown`]; the store wakes it when a command makes a nearer deadline or
@@ -28,6 +31,7 @@
 //! ```
 
 mod api;
+mod dashboard;
 mod identify;
 mod openapi;
 
@@ -108,6 +112,7 @@ pub fn file_engine(
 pub struct Service {
     engine: Arc<ServiceEngine>,
     identify: Arc<dyn Identify>,
+    live: Arc<dashboard::Live>,
 }
 
 impl Service {
@@ -116,6 +121,7 @@ impl Service {
         Self {
             engine: Arc::new(engine),
             identify: Arc::new(DevelopmentHeaders),
+            live: dashboard::Live::new(),
         }
     }
 
@@ -130,14 +136,24 @@ impl Service {
         &self.engine
     }
 
-    /// The API's routes, without background work: an embedding that mounts them runs a
-    /// [`plaint::runner::Runner`] over [`Service::engine`] itself (or [`Service::serve`]
-    /// does both).
+    /// The API's and the dashboard's routes, without background work: an embedding that
+    /// mounts them runs a [`plaint::runner::Runner`] over [`Service::engine`] itself (or
+    /// [`Service::serve`] does both). The dashboard's live updates start a task on the first
+    /// page that listens, which holds the engine and keeps its event streams open until
+    /// [`Service::close_live_updates`] (which [`Running::shutdown`] calls) ends them.
     pub fn router(&self) -> axum::Router {
         api::router(api::App {
             engine: Arc::clone(&self.engine),
             identify: Arc::clone(&self.identify),
+            live: Arc::clone(&self.live),
         })
+    }
+
+    /// Ends the dashboard's live updates: its event streams (so a graceful shutdown does not
+    /// wait on them) and the task that tails the feed for them (which holds the engine).
+    /// For an embedding that mounted [`Service::router`]; [`Running::shutdown`] does it.
+    pub async fn close_live_updates(&self) {
+        self.live.close().await;
     }
 
     /// Serves the API on `listener` and starts the runner (deadlines, outbox) on the
@@ -162,6 +178,7 @@ impl Service {
         drop(self.engine); // the router and the runner hold it
         Ok(Running {
             addr,
+            live: self.live,
             runner,
             stop,
             server,
@@ -172,6 +189,7 @@ impl Service {
 /// A service being served; [`Running::shutdown`] stops it.
 pub struct Running {
     addr: SocketAddr,
+    live: Arc<dashboard::Live>,
     runner: plaint::runner::RunnerHandle<Arc<dyn DynStore>, Notifier, Arc<dyn Clock>>,
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
@@ -199,6 +217,9 @@ impl Running {
     /// [`ServiceError::Io`] when the server failed, [`ServiceError::Task`] when its task
     /// panicked, [`ServiceError::Runner`] when the runner had ended abnormally.
     pub async fn shutdown(self) -> Result<(), ServiceError> {
+        // The dashboard's event streams never end on their own: end them first, so the
+        // graceful shutdown does not wait on them.
+        self.live.close().await;
         let _ = self.stop.send(());
         let served = self.server.await;
         let stopped = self.runner.shutdown().await;

@@ -61,6 +61,99 @@ pub fn decide(
     Ok(events)
 }
 
+/// The commands an actor may give a complaint now, as [`decide`] judges them:
+/// [`available`]'s answer, for a screen to offer only those.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Available {
+    /// The command kinds, in [`CommandKind::ALL`] order.
+    pub commands: Vec<CommandKind>,
+    /// The policy's actions the actor may record ([`Command::RecordAction`]); non-empty
+    /// exactly when `commands` holds `record_action`.
+    pub actions: Vec<crate::ActionKey>,
+}
+
+/// Which commands `actor` may give `state` under `policy` at `now`, by `decide`'s own rules
+/// and nothing else: a kind is offered when `decide`'s authority check (roles, their scope,
+/// the complainant's ownership) and its transition table both allow it, and, for a kind
+/// whose smallest form carries no data the person must supply (`acknowledge`, `approve`,
+/// `close`, `withdraw`, …), when `decide` accepts that form now (an own proposal, an
+/// approval limit, a follow-up still owed refuse it). Kinds that need data (a text, a
+/// tier, a department) may still be refused for that data, with `decide`'s reason.
+/// `receive`, `consult` (nothing to give them to yet) and `tick` (the system's) are never
+/// offered.
+///
+/// ```
+/// use plaint_core::{available, testing, CommandKind};
+/// let c = testing::received();
+/// let offer = available(&c, &testing::policy(), &testing::agent(), testing::t(1));
+/// assert!(offer.commands.contains(&CommandKind::Acknowledge));
+/// assert!(!offer.commands.contains(&CommandKind::Close));
+/// let offer = available(&c, &testing::policy(), &testing::customer(), testing::t(1));
+/// assert_eq!(offer.commands, [CommandKind::Withdraw, CommandKind::AddEvidence]);
+/// ```
+pub fn available(state: &Complaint, policy: &Policy, actor: &Actor, now: Timestamp) -> Available {
+    let from = state.stage.kind();
+    let mut out = Available::default();
+    for kind in CommandKind::ALL {
+        if matches!(
+            kind,
+            CommandKind::Receive | CommandKind::Consult | CommandKind::Tick
+        ) || authorize(policy, actor, kind, Some(state)).is_err()
+            || !graph::allows(from, kind)
+        {
+            continue;
+        }
+        if kind == CommandKind::RecordAction {
+            out.actions = policy
+                .actions
+                .iter()
+                .filter(|a| authorize_action(policy, actor, &a.key, state).is_ok())
+                .map(|a| a.key.clone())
+                .collect();
+            if out.actions.is_empty() {
+                continue;
+            }
+        }
+        if let Some(command) = smallest(kind, state, policy)
+            && decide(Some(state), policy, command, actor, now).is_err()
+        {
+            continue;
+        }
+        out.commands.push(kind);
+    }
+    out
+}
+
+/// The form of `kind` that carries no data a person supplies, to try on `decide`; `None`
+/// for kinds that need some. `change_tier` is tried with the first other tier.
+fn smallest(kind: CommandKind, c: &Complaint, policy: &Policy) -> Option<Command> {
+    Some(match kind {
+        CommandKind::Acknowledge => Command::Acknowledge,
+        CommandKind::AcceptExplanation => Command::AcceptExplanation,
+        CommandKind::RejectExplanation => Command::RejectExplanation { reason: None },
+        CommandKind::Approve => Command::Approve { note: None },
+        CommandKind::AcceptProposal => Command::AcceptProposal { agreement: None },
+        CommandKind::RejectProposal => Command::RejectProposal { reason: None },
+        CommandKind::Close => Command::Close,
+        CommandKind::Withdraw => Command::Withdraw { reason: None },
+        CommandKind::ChangeTier => {
+            // With no other tier, the same one, which `decide` refuses.
+            let tier = policy
+                .tiers
+                .iter()
+                .map(|t| &t.key)
+                .find(|t| c.tier.as_ref() != Some(*t))
+                .unwrap_or(&policy.default_tier);
+            Command::ChangeTier {
+                tier: tier.clone(),
+                reason: "?".into(),
+            }
+        }
+        _ => return None,
+    })
+}
+
 /// The events as clock triggers see them, when they differ: a consultation converted into a
 /// complaint is received as one then, so what starts on `received` starts at the conversion
 /// (and a clock counting from the first report counts from the intake's `received_at`, the
@@ -828,4 +921,96 @@ fn forbidden<T>(
         command,
         reason,
     })
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+    use crate::testing::{self, Scenario};
+    use crate::{Findings, Responsibility, Validity};
+
+    /// Walks a complaint through several stages and, at each, checks `available` against
+    /// `decide` for every actor: an offered data-free command is accepted, one not offered
+    /// is refused, and a kind refused for authority or stage is never offered.
+    #[test]
+    fn available_agrees_with_decide() {
+        let policy = testing::policy();
+        let actors = [
+            testing::agent(),
+            testing::other_agent(),
+            testing::manager(),
+            testing::general_manager(),
+            testing::customer(),
+            testing::stranger(),
+        ];
+        let agent = testing::agent();
+        let steps: Vec<Command> = vec![
+            Command::Acknowledge,
+            Command::Triage {
+                category: CategoryPath::parse("logistics/delay").unwrap(),
+                tier: None,
+                validity: Validity::Valid,
+            },
+            Command::Route {
+                responsibility: Some(Responsibility {
+                    primary: crate::DepartmentKey::new("hub").unwrap(),
+                    collaborating: Vec::new(),
+                    party: crate::model::Party::Internal { unit: "hub".into() },
+                }),
+            },
+            Command::RecordFindings {
+                findings: Findings {
+                    summary: "Late at the hub.".into(),
+                    records: Vec::new(),
+                },
+                root_cause: None,
+            },
+            Command::Propose {
+                remedy: crate::RemedyKey::new("compensation").unwrap(),
+                description: "Refund the fee".into(),
+                amount: Some(Money::new(100_000, policy.currency)),
+            },
+        ];
+        let mut scenario = Scenario::new(policy.clone()).given([testing::received_event()]);
+        let mut seen_offers = 0;
+        for step in std::iter::once(None).chain(steps.into_iter().map(Some)) {
+            if let Some(command) = step {
+                let events = scenario.clone().when(&agent, command).result().unwrap();
+                scenario = scenario.given_by(&agent, events);
+            }
+            let c = scenario.state().unwrap();
+            for actor in &actors {
+                let offer = available(&c, &policy, actor, testing::t(1));
+                for kind in CommandKind::ALL {
+                    let offered = offer.commands.contains(&kind);
+                    if let Some(command) = smallest(kind, &c, &policy) {
+                        let accepted = decide(Some(&c), &policy, command, actor, testing::t(1));
+                        assert_eq!(
+                            offered,
+                            accepted.is_ok(),
+                            "{kind} for {actor:?}: {accepted:?}"
+                        );
+                    }
+                    let allowed = authorize(&policy, actor, kind, Some(&c)).is_ok()
+                        && graph::allows(c.stage.kind(), kind);
+                    assert!(allowed || !offered, "{kind} offered to {actor:?}");
+                    seen_offers += usize::from(offered);
+                }
+                assert_eq!(
+                    offer.commands.contains(&CommandKind::RecordAction),
+                    !offer.actions.is_empty()
+                );
+            }
+        }
+        assert!(seen_offers > 20, "the walk offers something: {seen_offers}");
+        // At the end the proposal of 1,000.00 awaits approval: above the service manager's
+        // limit, so approve is not offered to them, and the general manager gets it.
+        let c = scenario.state().unwrap();
+        assert_eq!(c.stage.kind(), crate::StageKind::AwaitingApproval);
+        let offer = |a: &Actor| available(&c, &policy, a, testing::t(1)).commands;
+        assert!(!offer(&testing::manager()).contains(&CommandKind::Approve));
+        assert!(offer(&testing::manager()).contains(&CommandKind::DeclineApproval));
+        assert!(offer(&testing::general_manager()).contains(&CommandKind::Approve));
+        assert!(offer(&testing::stranger()).is_empty());
+    }
 }

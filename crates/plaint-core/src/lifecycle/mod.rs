@@ -8,7 +8,7 @@ mod rejection;
 mod stage;
 
 pub use command::{Command, CommandKind};
-pub use decide::decide;
+pub use decide::{Available, available, decide};
 pub use event::{Event, EventKind, Next, Recorded, ReopenCause};
 pub use graph::TransitionGraph;
 pub use rejection::{ForbiddenReason, Rejection};
