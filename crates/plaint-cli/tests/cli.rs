@@ -349,3 +349,145 @@ fn store_stats_and_checkpoint_on_a_store_written_by_the_engine() {
     assert!(err.contains("no store here"), "{err}");
     assert!(!missing.exists());
 }
+
+/// The store's files ending in `.{extension}`, in order.
+fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn store_verify_is_clean_on_a_written_store_and_names_the_damage_in_a_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = written_store(dir.path(), 6, 2);
+    let path = store.to_str().unwrap();
+    let (code, out, err) = plaint(&["store", "verify", path]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.trim_end().ends_with(": clean"), "{out}");
+
+    // A backup, then a byte flipped in the middle of the copy's log.
+    let copy = dir.path().join("copy");
+    let (code, out, err) = plaint(&["store", "backup", path, copy.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("verified clean"), "{out}");
+    let segment = files(&copy, "log").pop().unwrap();
+    let mut data = std::fs::read(&segment).unwrap();
+    // The first frame (more frames follow it: damage, not a torn tail).
+    data[30] ^= 0x01;
+    std::fs::write(&segment, &data).unwrap();
+    let (code, out, _) = plaint(&["store", "verify", copy.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    let expected = format!(
+        "damage: {} at byte 16: checksum mismatch",
+        segment.display()
+    );
+    assert!(out.contains(&expected), "{out}");
+    assert!(out.contains("1 damaged place(s)"), "{out}");
+    // Verify changed nothing.
+    assert_eq!(std::fs::read(&segment).unwrap(), data);
+
+    // A snapshot cut short.
+    let copy2 = dir.path().join("copy2");
+    plaint(&["store", "backup", path, copy2.to_str().unwrap()]);
+    let snapshot = files(&copy2, "snap").pop().unwrap();
+    let len = std::fs::metadata(&snapshot).unwrap().len();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&snapshot)
+        .unwrap();
+    f.set_len(len - 3).unwrap();
+    let (code, out, _) = plaint(&["store", "verify", copy2.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("damage: {} at byte ", snapshot.display())),
+        "{out}"
+    );
+
+    // Nothing to read.
+    let (code, _, err) = plaint(&["store", "verify", dir.path().join("typo").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no store here"), "{err}");
+}
+
+#[test]
+fn store_restore_refuses_to_overwrite_and_restores_a_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = written_store(dir.path(), 3, 1);
+    let backup = dir.path().join("backup");
+    let (code, _, err) = plaint(&[
+        "store",
+        "backup",
+        store.to_str().unwrap(),
+        backup.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // Onto the store itself (not empty): refused, nothing changed.
+    let before: Vec<_> = files(&store, "log")
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect();
+    let (code, _, err) = plaint(&[
+        "store",
+        "restore",
+        backup.to_str().unwrap(),
+        store.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not empty"), "{err}");
+    let after: Vec<_> = files(&store, "log")
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect();
+    assert_eq!(before, after);
+    let restored = dir.path().join("restored");
+    let (code, _, err) = plaint(&[
+        "store",
+        "restore",
+        backup.to_str().unwrap(),
+        restored.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = plaint(&["store", "stats", restored.to_str().unwrap()]);
+    assert!(out.contains("complaints: 3\n"), "{out}");
+}
+
+#[test]
+fn store_export_writes_a_complaints_and_a_complainants_whole_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = written_store(dir.path(), 3, 1);
+    let path = store.to_str().unwrap();
+    let (code, out, err) = plaint(&["store", "export", path, "--complaint", "C-0"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["subject"]["kind"], "complaint");
+    let complaints = doc["complaints"].as_array().unwrap();
+    assert_eq!(complaints.len(), 1);
+    assert_eq!(complaints[0]["complaint"]["id"], "C-0");
+    // Received, then withdrawn.
+    assert!(
+        complaints[0]["history"].as_array().unwrap().len() >= 2,
+        "{out}"
+    );
+
+    let (code, out, err) = plaint(&["store", "export", path, "--complainant", "cust-1"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ids: Vec<&str> = doc["complaints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["complaint"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["C-0", "C-1", "C-2"]);
+
+    let (code, _, err) = plaint(&["store", "export", path, "--complainant", "nobody"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("complainant \"nobody\" is not in"), "{err}");
+    let (code, _, _) = plaint(&["store", "export", path]);
+    assert_eq!(code, 2, "one of --complaint and --complainant is required");
+}
