@@ -491,3 +491,142 @@ fn store_export_writes_a_complaints_and_a_complainants_whole_record() {
     let (code, _, _) = plaint(&["store", "export", path]);
     assert_eq!(code, 2, "one of --complaint and --complainant is required");
 }
+
+/// express.toml with the investigation limit cut from 48 h to 24 h (24 h to 12 h for major).
+fn express_24h(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("examples/policies/express.toml")).unwrap();
+    let old = r#"targets = { general = { elapsed = "48h" }, major = { elapsed = "24h" } }"#;
+    assert_eq!(
+        text.matches(old).count(),
+        1,
+        "the investigation clock's targets"
+    );
+    let changed = text.replace(
+        old,
+        r#"targets = { general = { elapsed = "24h" }, major = { elapsed = "12h" } }"#,
+    );
+    let path = dir.join("express-24h.toml");
+    std::fs::write(&path, changed).unwrap();
+    path
+}
+
+/// The synthetic month of tests/data, thinned to `per_hour` arrivals.
+fn synthetic(dir: &Path, per_hour: f64) -> PathBuf {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/express-month.toml"),
+    )
+    .unwrap();
+    let text = text.replace(
+        "arrivals_per_hour = 139.0",
+        &format!("arrivals_per_hour = {per_hour}"),
+    );
+    let path = dir.join("month.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn simulate_a_synthetic_month_under_a_shorter_investigation_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let changed = express_24h(dir.path());
+    let month = synthetic(dir.path(), 1.0);
+    let args = [
+        "simulate",
+        "--policy",
+        "examples/policies/express.toml",
+        "--changed",
+        changed.to_str().unwrap(),
+        "--synthetic",
+        month.to_str().unwrap(),
+        "--month",
+        "2026-11",
+        "--format",
+        "json",
+    ];
+    let (code, out, err) = plaint(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("complaints/s"), "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // About 720 arrivals in 30 days at one an hour.
+    let n = doc["complaints"].as_u64().unwrap();
+    assert!((600..850).contains(&n), "{n}");
+    let outcome = |which: &str| doc[which]["outcome"].clone();
+    let (a, b) = (outcome("current"), outcome("changed"));
+    // The lifecycle is legal under both: nothing refused.
+    assert_eq!(a["rejected"], serde_json::json!({}), "{a}");
+    assert_eq!(b["rejected"], serde_json::json!({}), "{b}");
+    let investigation = |o: &serde_json::Value| {
+        o["breaches"]["clock"]["investigation"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    assert!(investigation(&a) > 0, "{a}");
+    assert!(investigation(&b) > investigation(&a), "{a}\n{b}");
+    // Only the investigation clock (and what hangs on it) changed: acknowledgements did not.
+    assert_eq!(
+        a["breaches"]["clock"]["acknowledge"],
+        b["breaches"]["clock"]["acknowledge"]
+    );
+    // Deterministic: the same seed gives the same month.
+    let (_, again, _) = plaint(&args);
+    let again: serde_json::Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(again, doc);
+
+    // The text table puts them side by side.
+    let (code, out, _) = plaint(&args[..args.len() - 2]);
+    assert_eq!(code, 0);
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("clock investigation"))
+        .unwrap();
+    let cols: Vec<i64> = line
+        .split_whitespace()
+        .skip(2)
+        .map(|c| c.parse().unwrap())
+        .collect();
+    assert_eq!(cols.len(), 3, "{line}");
+    assert_eq!(cols[0], investigation(&a) as i64);
+    assert_eq!(cols[1], investigation(&b) as i64);
+    assert_eq!(cols[2], cols[1] - cols[0]);
+    assert!(out.contains("points per department"), "{out}");
+}
+
+#[test]
+fn simulate_replays_a_stores_month_without_writing_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = written_store(dir.path(), 5, 2);
+    let before: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let data = std::fs::read(&p).unwrap();
+            (p, data)
+        })
+        .collect();
+    // The sample policy the store was written under, as a file.
+    let policy = root().join("crates/plaint-core/src/testing/policy.toml");
+    let month = testing::t(0).format("%Y-%m").to_string();
+    let (code, out, err) = plaint(&[
+        "simulate",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--changed",
+        policy.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--month",
+        &month,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["complaints"], 5, "{out}");
+    // 5 receipts and 2 withdrawals, all legal again under the same policy.
+    assert_eq!(doc["commands"], 7, "{out}");
+    assert_eq!(doc["current"]["outcome"]["accepted"], 7, "{out}");
+    assert_eq!(doc["current"]["outcome"], doc["changed"]["outcome"]);
+    for (path, data) in before {
+        assert_eq!(std::fs::read(&path).unwrap(), data, "{path:?} changed");
+    }
+}
