@@ -630,3 +630,23 @@ fn simulate_replays_a_stores_month_without_writing_to_it() {
         assert_eq!(std::fs::read(&path).unwrap(), data, "{path:?} changed");
     }
 }
+
+#[test]
+fn verify_and_backup_run_beside_the_stores_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = written_store(dir.path(), 4, 1);
+    // A service holds the store (its lock) while the operator verifies and backs it up.
+    let held = plaint::FileStore::open(&store, plaint::file::Options::new()).unwrap();
+    let path = store.to_str().unwrap();
+    let (code, _, err) = plaint(&["store", "stats", path]);
+    assert_eq!(code, 2, "stats opens the store: refused while held");
+    assert!(err.contains("in use"), "{err}");
+    let (code, out, err) = plaint(&["store", "verify", path]);
+    assert_eq!(code, 0, "{out}{err}");
+    let copy = dir.path().join("copy");
+    let (code, _, err) = plaint(&["store", "backup", path, copy.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    held.store.close().unwrap();
+    let (_, out, _) = plaint(&["store", "stats", copy.to_str().unwrap()]);
+    assert!(out.contains("complaints: 4\n"), "{out}");
+}
