@@ -650,3 +650,87 @@ fn verify_and_backup_run_beside_the_stores_owner() {
     let (_, out, _) = plaint(&["store", "stats", copy.to_str().unwrap()]);
     assert!(out.contains("complaints: 4\n"), "{out}");
 }
+
+/// Runs SQL on the server at `url`.
+#[cfg(feature = "postgres")]
+fn sql(rt: &tokio::runtime::Runtime, url: &str, text: &str) {
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connects");
+        let task = tokio::spawn(conn);
+        client.batch_execute(text).await.expect("sql runs");
+        drop(client);
+        let _ = task.await;
+    });
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn report_reads_a_postgresql_database() {
+    let Some(url) = std::env::var("PLAINT_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        println!("skipped: PLAINT_PG_URL not set");
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let schema = format!("cli_{}", std::process::id());
+    sql(
+        &rt,
+        &url,
+        &format!("DROP SCHEMA IF EXISTS {schema} CASCADE;"),
+    );
+    let config = plaint::postgres::PgConfig::new(&url)
+        .unwrap()
+        .schema(&schema)
+        .unwrap();
+    rt.block_on(async {
+        plaint::PgStore::migrate(&config).await.unwrap();
+        let store = plaint::PgStore::connect(config).await.unwrap();
+        let clock = Arc::new(plaint::ManualClock::new(testing::t(1)));
+        let engine = plaint::Engine::builder(store, testing::policy())
+            .clock(clock)
+            .build();
+        for i in 0..3 {
+            let id = plaint::ComplaintId::new(format!("C-{i}")).unwrap();
+            let receive = plaint::Command::Receive(Arc::new(testing::intake(testing::t(0))));
+            let command = plaint::CommandId::new(format!("r-{i}")).unwrap();
+            engine
+                .execute(command, &id, receive, &testing::agent())
+                .await
+                .unwrap();
+        }
+    });
+    let policy = "crates/plaint-core/src/testing/policy.toml";
+    let args = [
+        "report", &url, "--schema", &schema, "--month", "2026-11", "--policy", policy, "--format",
+        "json",
+    ];
+    let (code, out, err) = plaint(&args);
+    let (bad_code, _, bad_err) = plaint(&[
+        "report",
+        &url,
+        "--schema",
+        "no_such_schema_here",
+        "--month",
+        "2026-11",
+        "--policy",
+        policy,
+    ]);
+    sql(
+        &rt,
+        &url,
+        &format!("DROP SCHEMA IF EXISTS {schema} CASCADE;"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["received"], 3, "{out}");
+    assert_eq!(bad_code, 2);
+    assert!(bad_err.contains("PostgreSQL"), "{bad_err}");
+}
