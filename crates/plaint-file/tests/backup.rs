@@ -302,3 +302,24 @@ fn restore_refuses_to_write_over_files_and_copies_a_clean_backup() {
     ));
     assert!(!fresh.exists());
 }
+
+#[test]
+fn a_store_of_plaint_file_0_1_0_verifies_and_backs_up_whole() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/store-0.1.0");
+    let before = contents(&fixture);
+    let v = verify(&fixture).unwrap();
+    assert!(v.findings.is_empty(), "{:?}", v.findings);
+    // Its segments (format 1) name no successor: the listing tells the copy there is one.
+    assert_eq!(v.files, 4);
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("copy");
+    let copied = backup(&fixture, &copy).unwrap();
+    assert_eq!(copied.files.len(), 4, "{:?}", copied.files);
+    assert_eq!(contents(&copy), before);
+    assert_eq!(contents(&fixture), before, "the fixture changed");
+    FileStore::open(&copy, Options::new())
+        .unwrap()
+        .store
+        .close()
+        .unwrap();
+}
