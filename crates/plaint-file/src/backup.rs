@@ -22,15 +22,17 @@ pub enum BackupError {
     /// Checkpoints kept removing files the copy needed.
     #[error("{0} kept changing under the copy (10 attempts); try again")]
     Busy(PathBuf),
-    /// The source is damaged (found while copying), or the copy did not verify clean.
-    #[error("{}: {} damaged place(s), the first: {}", .dir.display(), .verified.findings.len(), .verified.findings.first().map_or(String::new(), ToString::to_string))]
+    /// The copy (left in place, to be looked at) or the backup to restore did not verify
+    /// clean.
+    #[error("{}: damaged ({})", .dir.display(), first_damage(.verified))]
     Damaged {
         /// The directory that was verified.
         dir: PathBuf,
         /// What verifying it found.
         verified: Box<Verified>,
     },
-    /// Reading the source or writing the copy failed, or the source is damaged.
+    /// Reading the source or writing the copy failed, or the source is damaged (found while
+    /// copying); the destination is left as it was.
     #[error(transparent)]
     File(#[from] FileError),
 }
@@ -83,8 +85,17 @@ pub struct Copied {
 /// [`BackupError::Damaged`] when the copy does not verify clean.
 pub fn backup(src: impl AsRef<Path>, dest: impl AsRef<Path>) -> Result<Copied, BackupError> {
     let (src, dest) = (src.as_ref(), dest.as_ref());
-    let listing = std::fs::read_dir(src).map_err(FileError::io("list", src))?;
-    drop(listing);
+    std::fs::read_dir(src).map_err(FileError::io("list", src))?;
+    let created = !dest.exists();
+    let result = copy_into(src, dest);
+    if created && matches!(result, Err(BackupError::File(_) | BackupError::Busy(_))) {
+        // Nothing of a failed copy stays behind (each attempt removes its files).
+        let _ = std::fs::remove_dir(dest);
+    }
+    result
+}
+
+fn copy_into(src: &Path, dest: &Path) -> Result<Copied, BackupError> {
     if dest.exists() {
         let mut entries = std::fs::read_dir(dest).map_err(FileError::io("list", dest))?;
         if entries.next().is_some() {
@@ -284,6 +295,14 @@ impl Copy<'_> {
         self.bytes = 0;
         Ok(())
     }
+}
+
+/// The first damage a verification found, for a message.
+fn first_damage(v: &Verified) -> String {
+    v.findings
+        .iter()
+        .find(|f| f.severity == crate::Severity::Damage)
+        .map_or_else(String::new, ToString::to_string)
 }
 
 fn sync_dir(dir: &Path) -> Result<(), FileError> {

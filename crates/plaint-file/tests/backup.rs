@@ -301,6 +301,14 @@ fn restore_refuses_to_write_over_files_and_copies_a_clean_backup() {
         Err(BackupError::Damaged { .. })
     ));
     assert!(!fresh.exists());
+    // Backing it up meets the damage while copying: refused, with the file, and nothing left.
+    match backup(&copy, &fresh) {
+        Err(BackupError::File(plaint_file::FileError::Corrupt { file, .. })) => {
+            assert_eq!(file, seg)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!fresh.exists());
 }
 
 #[test]
