@@ -11,7 +11,8 @@
 //!
 //! # What a replay reconstructs
 //!
-//! A complaint's history keeps, per command, its id, actor (with its kind and roles), instant
+//! A replay takes the complaints the store received in the month and their commands up to
+//! the month's end (later ones are not replayed). A complaint's history keeps, per command, its id, actor (with its kind and roles), instant
 //! and the events it caused; the command itself is not stored. Each command is rebuilt from
 //! its first event that a command causes (`Triaged` → `Triage`, `Routed` → `Route`, …);
 //! commands that only fired clocks (ticks, by the system) are not replayed — the replay's own
