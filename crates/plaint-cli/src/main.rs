@@ -6,6 +6,7 @@ mod dot;
 mod explain;
 mod locate;
 mod report;
+mod simulate;
 mod store;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -72,6 +73,10 @@ enum Cmd {
     },
     /// The monthly analysis of a FileStore directory under a policy.
     Report(report::Args),
+    /// What if: replays a month — a store's complaints, or a synthetic stream — under the
+    /// policy in force and a changed one, and prints breaches, warnings, escalations, ledger
+    /// entries and points side by side.
+    Simulate(simulate::Args),
     /// Looks after a FileStore directory.
     #[command(subcommand)]
     Store(store::StoreCmd),
@@ -218,6 +223,7 @@ fn run(command: Cmd) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Report(args) => report::run(args),
+        Cmd::Simulate(args) => simulate::run(args),
         Cmd::Store(command) => store::run(command),
         Cmd::Completions { shell } => {
             use clap::CommandFactory;

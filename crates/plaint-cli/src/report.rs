@@ -1,5 +1,5 @@
-//! `plaint report`: the monthly analysis of a FileStore directory, as Markdown, CSV, JSON or
-//! SVG charts.
+//! `plaint report`: the monthly analysis of a FileStore directory or a PostgreSQL database,
+//! as Markdown, CSV, JSON or SVG charts.
 
 use crate::CliError;
 use plaint::blocking::Wait as _;
@@ -10,9 +10,14 @@ use std::process::ExitCode;
 /// `plaint report`'s arguments.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The FileStore directory. It is opened as a service opens it (a store in use by a
-    /// running service is locked: report on a backup copy of it).
+    /// The FileStore directory, or a PostgreSQL URL (`postgres://user@host/db`). A directory
+    /// is opened as a service opens it (a store in use by a running service is locked: report
+    /// on a backup copy of it); a database is read while services use it.
     store: PathBuf,
+    /// The schema that holds the PgStore's tables (PostgreSQL only; the user's default
+    /// schema without it).
+    #[arg(long)]
+    schema: Option<String>,
     /// The month, as `YYYY-MM`.
     #[arg(long)]
     month: String,
@@ -50,10 +55,20 @@ fn month(text: &str) -> Result<Period, CliError> {
 pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     let period = month(&args.month)?;
     let policy = crate::load_policy(&args.policy)?;
-    let opened = crate::store::open(&args.store)?;
-    let report = Report::from_store(&opened.store, &policy, period)
-        .wait()
-        .map_err(|e| CliError::Store(format!("{}: {e}", args.store.display())))?;
+    let report = match args.store.to_str().filter(|s| is_postgres_url(s)) {
+        Some(url) => from_postgres(url, args.schema.as_deref(), &policy, period)?,
+        None => {
+            if args.schema.is_some() {
+                return Err(CliError::Usage(
+                    "--schema is for a PostgreSQL URL, not a directory".into(),
+                ));
+            }
+            let opened = crate::store::open(&args.store)?;
+            Report::from_store(&opened.store, &policy, period)
+                .wait()
+                .map_err(|e| CliError::Store(format!("{}: {e}", args.store.display())))?
+        }
+    };
     let name = format!("report-{}", args.month);
     let files: Vec<(String, String)> = match args.format {
         Output::Md => vec![(format!("{name}.md"), report.to_markdown())],
@@ -81,4 +96,46 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn is_postgres_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// The report over a PgStore database, read on a tokio runtime of its own.
+#[cfg(feature = "postgres")]
+fn from_postgres(
+    url: &str,
+    schema: Option<&str>,
+    policy: &plaint::Policy,
+    period: Period,
+) -> Result<Report, CliError> {
+    use plaint::postgres::{PgConfig, PgStore};
+    let fail = |e: &dyn std::fmt::Display| CliError::Store(format!("PostgreSQL: {e}"));
+    let mut config = PgConfig::new(url).map_err(|e| fail(&e))?.max_connections(2);
+    if let Some(name) = schema {
+        config = config.schema(name).map_err(|e| fail(&e))?;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(&e))?;
+    rt.block_on(async {
+        let store = PgStore::connect(config).await.map_err(|e| fail(&e))?;
+        Report::from_store(&store, policy, period)
+            .await
+            .map_err(|e| fail(&e))
+    })
+}
+
+#[cfg(not(feature = "postgres"))]
+fn from_postgres(
+    _: &str,
+    _: Option<&str>,
+    _: &plaint::Policy,
+    _: Period,
+) -> Result<Report, CliError> {
+    Err(CliError::Usage(
+        "this plaint was built without its `postgres` feature".into(),
+    ))
 }

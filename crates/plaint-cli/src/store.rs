@@ -1,4 +1,5 @@
-//! `plaint store`: look after a FileStore directory — what it holds, and a checkpoint now.
+//! `plaint store`: look after a FileStore directory — what it holds, a checkpoint now, a
+//! verification, a backup and its restore, one record exported.
 
 use crate::CliError;
 use plaint::blocking::Wait as _;
@@ -19,6 +20,47 @@ pub(crate) enum StoreCmd {
     Checkpoint {
         /// The FileStore directory.
         store: PathBuf,
+    },
+    /// Reads every file and reports damage with the file and byte offset, changing nothing
+    /// (no lock: it may run beside the store's owner, though a store in use changes while it
+    /// is read — verify a backup for a verdict). Exits 0 when clean, 1 on damage, 2 when it
+    /// could not read.
+    Verify {
+        /// The FileStore directory.
+        store: PathBuf,
+    },
+    /// Copies a store, in use or not, consistently into DEST (which must not exist or be
+    /// empty), then verifies the copy. The copy holds every command acknowledged before the
+    /// backup started and a prefix, in commit order, of those written during it.
+    Backup {
+        /// The FileStore directory.
+        store: PathBuf,
+        /// Where the copy goes.
+        dest: PathBuf,
+    },
+    /// Restores a backup into STORE, refusing a STORE that holds files and a backup that does
+    /// not verify clean.
+    Restore {
+        /// The backup's directory.
+        backup: PathBuf,
+        /// The store's directory (must not exist or be empty).
+        store: PathBuf,
+    },
+    /// Prints one complaint's or one complainant's whole record — each complaint's state and
+    /// history — as one JSON document (what a data-access request needs).
+    Export {
+        /// The FileStore directory.
+        store: PathBuf,
+        /// Export this complaint.
+        #[arg(
+            long,
+            conflicts_with = "complainant",
+            required_unless_present = "complainant"
+        )]
+        complaint: Option<String>,
+        /// Export every complaint of this complainant (`intake.complainant.id`).
+        #[arg(long)]
+        complainant: Option<String>,
     },
 }
 
@@ -90,8 +132,156 @@ pub(crate) fn run(command: StoreCmd) -> Result<ExitCode, CliError> {
                 dir.display()
             );
         }
+        StoreCmd::Verify { store: dir } => return verify(&dir),
+        StoreCmd::Backup { store, dest } => {
+            let copied = plaint::file::backup(&store, &dest).map_err(|e| backup_failed(&e))?;
+            copied_to(&dest, &copied);
+        }
+        StoreCmd::Restore { backup, store } => {
+            let copied = plaint::file::restore(&backup, &store).map_err(|e| backup_failed(&e))?;
+            copied_to(&store, &copied);
+        }
+        StoreCmd::Export {
+            store: dir,
+            complaint,
+            complainant,
+        } => {
+            let opened = open(&dir)?;
+            let which = match (complaint, complainant) {
+                (Some(id), _) => Subject::Complaint(id),
+                (None, Some(id)) => Subject::Complainant(id),
+                (None, None) => return Err(CliError::Usage("--complaint or --complainant".into())),
+            };
+            let document = export(&opened.store, &which).map_err(|e| failed(&dir)(&e))?;
+            opened.store.close().map_err(|e| failed(&dir)(&e))?;
+            let Some(document) = document else {
+                return Err(CliError::Usage(format!(
+                    "{which} is not in {}",
+                    dir.display()
+                )));
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&document)
+                    .map_err(|e| CliError::Usage(e.to_string()))?
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `plaint store verify`: every finding on its own line; exit 0 clean, 1 damage, 2 unreadable.
+fn verify(dir: &Path) -> Result<ExitCode, CliError> {
+    if !dir.is_dir() {
+        return Err(CliError::Store(format!(
+            "{}: no store here (not a directory)",
+            dir.display()
+        )));
+    }
+    let v = plaint::file::verify(dir).map_err(|e| failed(dir)(&e))?;
+    for f in &v.findings {
+        println!("{f}");
+    }
+    let damaged = v
+        .findings
+        .iter()
+        .filter(|f| f.severity == plaint::file::Severity::Damage)
+        .count();
+    println!(
+        "{}: {} file(s), {} bytes, {} log frame(s), {} complaint(s) in the snapshot and runs: {}",
+        dir.display(),
+        v.files,
+        v.bytes,
+        v.frames,
+        v.complaints,
+        if damaged == 0 {
+            "clean".to_owned()
+        } else {
+            format!("{damaged} damaged place(s)")
+        }
+    );
+    Ok(if v.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn backup_failed(e: &plaint::file::BackupError) -> CliError {
+    CliError::Store(e.to_string())
+}
+
+fn copied_to(dest: &Path, copied: &plaint::file::Copied) {
+    println!(
+        "copied {} file(s), {} bytes into {}; verified clean",
+        copied.files.len(),
+        copied.bytes,
+        dest.display()
+    );
+}
+
+/// Whose record `plaint store export` writes.
+#[derive(Debug)]
+pub(crate) enum Subject {
+    /// One complaint, by id.
+    Complaint(String),
+    /// Every complaint of one complainant, by actor id.
+    Complainant(String),
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Complaint(id) => write!(f, "complaint {id:?}"),
+            Self::Complainant(id) => write!(f, "complainant {id:?}"),
+        }
+    }
+}
+
+/// The whole record of a complaint or a complainant: each complaint's state and full history,
+/// as one JSON document; `None` when the store holds nothing of it. The one place the CLI
+/// builds an export, so it can become the engine's personal-data export when there is one.
+pub(crate) fn export<S: Store>(
+    store: &S,
+    subject: &Subject,
+) -> Result<Option<serde_json::Value>, Box<dyn std::error::Error>> {
+    let ids: Vec<plaint::ComplaintId> = match subject {
+        Subject::Complaint(id) => vec![plaint::ComplaintId::new(id.clone())?],
+        Subject::Complainant(who) => {
+            let mut query = ListQuery::new()
+                .complainant(plaint::ActorId::new(who.clone())?)
+                .limit(ListQuery::MAX_LIMIT);
+            let mut ids = Vec::new();
+            loop {
+                let page = store.list(&query).wait()?;
+                ids.extend(page.items.iter().map(|c| c.id.clone()));
+                match page.next {
+                    Some(next) => query.after = Some(next),
+                    None => break,
+                }
+            }
+            ids
+        }
+    };
+    let mut complaints = Vec::new();
+    for id in ids {
+        let Some(state) = store.load(&id).wait()? else {
+            continue;
+        };
+        let history = store.history(&id).wait()?;
+        complaints.push(serde_json::json!({ "complaint": state, "history": history }));
+    }
+    if complaints.is_empty() {
+        return Ok(None);
+    }
+    let (kind, id) = match subject {
+        Subject::Complaint(id) => ("complaint", id),
+        Subject::Complainant(id) => ("complainant", id),
+    };
+    Ok(Some(serde_json::json!({
+        "subject": { "kind": kind, "id": id },
+        "complaints": complaints,
+    })))
 }
 
 /// How many files the directory holds, and their bytes.

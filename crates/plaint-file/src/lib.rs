@@ -190,7 +190,16 @@
 //! log since the last checkpoint, not for the closed complaints and their histories: see the
 //! README's performance section for measured figures. [`OpenReport::segments`] and
 //! [`OpenReport::records`] say how much log an open read.
+//!
+//! # Verifying, backing up, restoring
+//!
+//! [`verify`] reads every file of a directory and lists damage with its file and offset,
+//! writing nothing and taking no lock. [`backup`] copies a store, in use or not, consistently
+//! (see [`backup()`] for the order it copies in) and only the files it names:
+//! the newest snapshot, the runs it lists and the segments after it; then verifies the copy.
+//! [`restore`] copies a verified backup into an empty directory.
 
+mod backup;
 mod bloom;
 mod btree;
 mod codec;
@@ -204,8 +213,11 @@ mod run;
 mod sim;
 mod snapshot;
 mod store;
+mod verify;
 
+pub use backup::{BackupError, Copied, backup, restore};
 pub use error::FileError;
 #[cfg(feature = "testing")]
 pub use sim::{SimFs, Tear};
 pub use store::{Durability, FileStore, OpenReport, Opened, Options, Stats, TornTail};
+pub use verify::{Finding, Severity, Verified, verify};

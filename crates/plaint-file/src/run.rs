@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 const TRAILER_MAGIC: &[u8; 8] = b"PLAINTRE";
-const TRAILER_LEN: u64 = 24;
+pub(crate) const TRAILER_LEN: u64 = 24;
 /// The Bloom filter's domains: complaint ids and command ids.
 const COMPLAINT: u8 = b'c';
 const COMMAND: u8 = b'm';
@@ -307,6 +307,37 @@ impl Run {
             run: self,
             iter: Iter::after(self.nodes(), self.complaints, after)?,
         })
+    }
+
+    /// Reads all of the run — every complaint's state and history, both trees' nodes and the
+    /// Bloom filter — and checks that it decodes and agrees with the footer's counts; returns
+    /// the number of complaints. Stops at the first damage.
+    pub(crate) fn check(&self) -> Result<u64, FileError> {
+        self.may_hold(COMPLAINT, "")?;
+        let mut complaints = self.complaints_after(None)?;
+        let mut n = 0;
+        while let Some((id, summary)) = complaints.next_summary()? {
+            let state = self.state(&summary)?;
+            self.history(&summary)?;
+            if state.id != id {
+                return Err(self.corrupt(id.as_str(), "the state is another complaint's"));
+            }
+            n += 1;
+        }
+        let mut commands = self.commands()?;
+        let mut m = 0;
+        while commands.next_entry()?.is_some() {
+            m += 1;
+        }
+        let want = |t: Option<Tree>| t.map_or(0, |t| t.count);
+        if n != want(self.complaints) || m != want(self.commands) {
+            return Err(FileError::corrupt(
+                &self.path,
+                0,
+                "the trees hold other counts than the footer says",
+            ));
+        }
+        Ok(n)
     }
 
     fn commands(&self) -> Result<Iter<'_>, FileError> {

@@ -220,3 +220,22 @@ pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<Read, 
         )),
     }
 }
+
+/// The live runs a snapshot's data lists (from its last item), checking only its header and
+/// its frames' checksums: what a backup needs to know which runs to copy.
+pub(crate) fn runs_listed(data: &[u8], path: &std::path::Path) -> Result<Vec<u64>, FileError> {
+    frame::check_header(data, &SNAPSHOT, path)?;
+    let scan = frame::scan(data);
+    if let Some((offset, why)) = scan.bad {
+        return Err(FileError::corrupt(path, offset as u64, why));
+    }
+    let no_end = || FileError::corrupt(path, data.len() as u64, "the snapshot has no end");
+    let last = scan.frames.last().ok_or_else(no_end)?;
+    let items = record::decode::<Vec<Owned>>(&data[last.clone()]).map_err(|why| {
+        FileError::corrupt(path, (last.start - frame::FRAME_OVERHEAD) as u64, why)
+    })?;
+    match items.into_iter().last() {
+        Some(Owned::End(counts)) => Ok(counts.runs),
+        _ => Err(no_end()),
+    }
+}

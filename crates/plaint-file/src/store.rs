@@ -301,21 +301,21 @@ struct Log {
     next_run: u64,
 }
 
-fn segment_name(n: u64) -> String {
+pub(crate) fn segment_name(n: u64) -> String {
     format!("segment-{n:020}.log")
 }
 
-fn snapshot_name(n: u64) -> String {
+pub(crate) fn snapshot_name(n: u64) -> String {
     format!("snapshot-{n:020}.snap")
 }
 
 /// Segment, snapshot and run numbers are below this (a store would need billions of years to
 /// get there): a larger one in a file name is not a name plaint writes, and one in a frame is
 /// damage. So a number and the few after it never overflow.
-const MAX_NUMBER: u64 = u64::MAX / 2;
+pub(crate) const MAX_NUMBER: u64 = u64::MAX / 2;
 
 /// The number in a file name `{prefix}{number}{suffix}`, if it is one plaint writes.
-fn numbered(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
+pub(crate) fn numbered(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
     name.strip_prefix(prefix)?
         .strip_suffix(suffix)?
         .parse()
@@ -423,7 +423,11 @@ fn missing_segment(dir: &Dir, n: u64, why: &str) -> FileError {
 
 /// The segment a segment's data names as the next (its last valid frame, if that is a
 /// [`Next`]), and where that frame is.
-fn names_next(data: &[u8], frames: &[Range<usize>], version: u32) -> Option<(Next, u64)> {
+pub(crate) fn names_next(
+    data: &[u8],
+    frames: &[Range<usize>],
+    version: u32,
+) -> Option<(Next, u64)> {
     let r = frames.last()?;
     if !record::may_be_next(&data[r.clone()], version) {
         return None;
