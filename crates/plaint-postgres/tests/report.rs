@@ -83,7 +83,7 @@ fn commands(i: usize) -> Vec<(String, Command)> {
         format!("recv-{i}"),
         Command::Receive(Arc::new(testing::intake(received))),
     )];
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         commands.push((format!("ack-{i}"), Command::Acknowledge));
     }
     commands

@@ -159,7 +159,7 @@ fn cid(s: &str) -> ComplaintId {
 
 /// Command `n`: a new complaint every third, else evidence on an earlier one.
 fn command(n: usize, now: plaint_core::Timestamp) -> (ComplaintId, Command) {
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         (
             cid(&format!("R-{n}")),
             Command::Receive(Arc::new(testing::intake(now))),
@@ -225,7 +225,11 @@ fn the_engine_carries_on_after_the_server_restarts() {
                 }
                 match rt.0.block_on(engine.tick()) {
                     Ok(tick) => assert!(tick.failed.is_empty(), "{:?}", tick.failed),
-                    Err(e) if unavailable(&e) => tick_errors += 1,
+                    Err(e) if unavailable(&e) => {
+                        tick_errors += 1;
+                        // A client's back-off: do not spin while the server is away.
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
                     Err(e) => panic!("tick: {e}"),
                 }
             }
@@ -280,7 +284,7 @@ fn the_engine_carries_on_after_the_server_restarts() {
                 Ok(_) => retried += 1,
                 // Evidence for a complaint whose receipt was itself lost and is retried
                 // after it, in this order: refused, nothing changed; it is retried below.
-                Err(EngineError::Rejected(_)) if n % 3 != 0 => {}
+                Err(EngineError::Rejected(_)) if !n.is_multiple_of(3) => {}
                 Err(e) => panic!("retry of {n}: {e}"),
             }
         }
