@@ -271,6 +271,11 @@ fn commands(c: &mut Criterion) {
     }
 }
 
+/// The machine's cores, tokio's default worker count: pgbench gets as many threads.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// Escapes `text` as an SQL string literal.
 fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
@@ -341,7 +346,7 @@ COMMIT;
             "-c",
             &clients.to_string(),
             "-j",
-            &clients.min(4).to_string(),
+            &clients.min(threads()).to_string(),
         ])
         .arg("-f")
         .arg(&path)
@@ -440,7 +445,12 @@ fn tick(c: &mut Criterion) {
     group.warm_up_time(Duration::from_millis(500));
     group.measurement_time(Duration::from_secs(20));
     group.throughput(Throughput::Elements(1000));
-    for open in [10_000i64, large] {
+    let sizes: &[i64] = if large == 10_000 {
+        &[10_000]
+    } else {
+        &[10_000, large]
+    };
+    for &open in sizes {
         let config = rt.block_on(fresh(&url, "bench_tick", 4));
         let store = rt.block_on(PgStore::connect(config)).expect("connects");
         let clock = Arc::new(ManualClock::new(t(0)));
