@@ -124,3 +124,63 @@ impl Drop for Db {
         }
     }
 }
+
+/// A clock item's identity in a history: which clock, cycle, item (warning, breach, rung n)
+/// and due instant; `None` for any other event.
+pub fn firing(r: &plaint_core::Recorded) -> Option<(String, u32, String, plaint_core::Timestamp)> {
+    use plaint_core::Event;
+    match &r.event {
+        Event::ClockWarned {
+            clock, cycle, due, ..
+        } => Some((clock.to_string(), *cycle, "warn".into(), *due)),
+        Event::ClockBreached {
+            clock, cycle, due, ..
+        } => Some((clock.to_string(), *cycle, "breach".into(), *due)),
+        Event::RungReached {
+            clock,
+            cycle,
+            rung,
+            due,
+            ..
+        } => Some((clock.to_string(), *cycle, format!("rung-{rung}"), *due)),
+        _ => None,
+    }
+}
+
+/// Every complaint in the store, in id order (read a page at a time).
+pub async fn all_ids(store: &PgStore) -> Vec<plaint_core::ComplaintId> {
+    use plaint_core::Store as _;
+    let mut ids = Vec::new();
+    let mut query = plaint_core::ListQuery::new();
+    query.limit = plaint_core::ListQuery::MAX_LIMIT;
+    loop {
+        let page = store.list(&query).await.expect("lists");
+        ids.extend(page.items.iter().map(|c| c.id.clone()));
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return ids,
+        }
+    }
+}
+
+/// The whole feed from the start, checked gap-free: positions 1, 2, 3… each once.
+pub async fn whole_feed(store: &PgStore) -> Vec<plaint_core::FeedEntry> {
+    use plaint_core::Store as _;
+    let mut entries: Vec<plaint_core::FeedEntry> = Vec::new();
+    let mut next = plaint_core::Position::START;
+    loop {
+        let page = store.feed(next, 500).await.expect("feed");
+        if page.entries.is_empty() {
+            return entries;
+        }
+        for e in page.entries {
+            assert_eq!(
+                e.position.get(),
+                entries.len() as u64 + 1,
+                "feed positions are contiguous from 1"
+            );
+            next = e.position;
+            entries.push(e);
+        }
+    }
+}
