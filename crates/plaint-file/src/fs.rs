@@ -140,6 +140,18 @@ impl ReadFile for OsReadFile {
     }
 }
 
+/// The held lock on a directory's `LOCK` file, released explicitly when dropped: a child
+/// process forked meanwhile by another thread shares the lock until it execs, so merely
+/// closing our descriptor could leave the directory locked for a moment after the store
+/// closed.
+struct DirLock(std::fs::File);
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
 impl Fs for OsFs {
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
         std::fs::create_dir_all(dir)
@@ -151,7 +163,7 @@ impl Fs for OsFs {
             .write(true)
             .open(dir.join("LOCK"))?;
         match file.try_lock() {
-            Ok(()) => Ok(Box::new(file)),
+            Ok(()) => Ok(Box::new(DirLock(file))),
             Err(std::fs::TryLockError::WouldBlock) => Err(io::ErrorKind::WouldBlock.into()),
             Err(std::fs::TryLockError::Error(e)) => Err(e),
         }
