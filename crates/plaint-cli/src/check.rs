@@ -51,7 +51,7 @@ pub(crate) fn run(files: &[PathBuf], format: Format) -> Result<ExitCode, CliErro
     if format == Format::Json {
         let text =
             serde_json::to_string_pretty(&report).map_err(|e| CliError::Usage(e.to_string()))?;
-        println!("{text}");
+        outln!("{text}");
     }
     Ok(ExitCode::from(worst))
 }
@@ -104,7 +104,7 @@ fn syntax_position(
 fn print_text(file: &Path, findings: &[Finding]) {
     let file = file.display();
     if findings.is_empty() {
-        println!("{file}: ok");
+        outln!("{file}: ok");
     }
     for f in findings {
         let place = match f.at {
@@ -113,9 +113,9 @@ fn print_text(file: &Path, findings: &[Finding]) {
         };
         let sev = f.severity.name();
         if f.path.is_empty() {
-            println!("{place}: {sev}: {}", f.message);
+            outln!("{place}: {sev}: {}", f.message);
         } else {
-            println!("{place}: {sev}: {}: {}", f.path, f.message);
+            outln!("{place}: {sev}: {}: {}", f.path, f.message);
         }
     }
 }

@@ -1,6 +1,16 @@
 //! `plaint`: the command line for the people around an embedding service — policy authors
 //! check and draw their policies, operators report on a store.
 
+/// `print!` for the program's output, through [`emit`]: `plaint … | head` ends quietly.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::emit(format_args!($($arg)*)) };
+}
+
+/// `println!` for the program's output, through [`emit`].
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::emit(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 mod check;
 mod dot;
 mod explain;
@@ -137,6 +147,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes the program's output. A reader that went away (`plaint store export … | head`)
+/// ends the program as the pipe's signal would (status 141), without the panic `println!`
+/// gives; any other failure to write is reported and exits 2.
+fn emit(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("plaint: cannot write the output: {e}");
+        std::process::exit(2);
+    }
+}
+
 /// Why a command could not run at all (a finding in a policy is output, not this).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -196,14 +220,14 @@ fn run(command: Cmd) -> Result<ExitCode, CliError> {
     match command {
         Cmd::Check { policies, format } => check::run(&policies, format),
         Cmd::Explain { policy } => {
-            print!("{}", explain::explain(&load_policy(&policy)?));
+            out!("{}", explain::explain(&load_policy(&policy)?));
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Diagram { policy, format } => {
             let mermaid = load_policy(&policy)?.diagram();
             match format {
-                DiagramFormat::Mermaid => println!("{mermaid}"),
-                DiagramFormat::Dot => print!("{}", dot::from_mermaid(&mermaid)),
+                DiagramFormat::Mermaid => outln!("{mermaid}"),
+                DiagramFormat::Dot => out!("{}", dot::from_mermaid(&mermaid)),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -219,7 +243,7 @@ fn run(command: Cmd) -> Result<ExitCode, CliError> {
                 SchemaKind::ViewPage => wire::view_page_schema(),
                 SchemaKind::ListQuery => wire::list_query_schema(),
             };
-            println!("{text}");
+            outln!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Report(args) => report::run(args),
@@ -270,24 +294,24 @@ fn deadline(
             .format("%Y-%m-%d %H:%M:%S %Z (%a)")
             .to_string()
     };
-    println!("clock {clock}, tier {tier}, times in {zone}");
-    println!("counts from  {}", local(p.counts_from));
+    outln!("clock {clock}, tier {tier}, times in {zone}");
+    outln!("counts from  {}", local(p.counts_from));
     if p.alerts_at_once {
-        println!("alerts       at once");
+        outln!("alerts       at once");
     }
     let s = &p.schedule;
     if let Some(t) = s.not_before {
-        println!("not before   {}", local(t));
+        outln!("not before   {}", local(t));
     }
     if let Some(t) = s.warning {
-        println!("warning      {}", local(t));
+        outln!("warning      {}", local(t));
     }
     match s.deadline {
-        Some(t) => println!("deadline     {}", local(t)),
-        None => println!("deadline     at once"),
+        Some(t) => outln!("deadline     {}", local(t)),
+        None => outln!("deadline     at once"),
     }
     for (i, t) in s.rungs.iter().enumerate() {
-        println!("rung {}       {}", i + 1, local(*t));
+        outln!("rung {}       {}", i + 1, local(*t));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -84,14 +84,14 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             .collect(),
     };
     match &args.out {
-        None => print!("{}", files[0].1),
+        None => out!("{}", files[0].1),
         Some(dir) => {
             let io = |path: PathBuf| move |source| CliError::Io { path, source };
             std::fs::create_dir_all(dir).map_err(io(dir.clone()))?;
             for (file, text) in files {
                 let path = dir.join(file);
                 std::fs::write(&path, text).map_err(io(path.clone()))?;
-                println!("{}", path.display());
+                outln!("{}", path.display());
             }
         }
     }

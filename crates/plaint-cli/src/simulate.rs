@@ -170,12 +170,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
                 "current": { "policy": args.policy, "outcome": a },
                 "changed": { "policy": args.changed, "outcome": b },
             });
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&doc).map_err(|e| CliError::Usage(e.to_string()))?
             );
         }
-        crate::Format::Text => print!(
+        crate::Format::Text => out!(
             "{}",
             side_by_side(&source, &args.month, complaints, steps.len(), &a, &b)
         ),

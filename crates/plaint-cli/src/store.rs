@@ -88,25 +88,27 @@ pub(crate) fn run(command: StoreCmd) -> Result<ExitCode, CliError> {
             let opened = open(&dir)?;
             let fail = failed(&dir);
             let r = &opened.report;
-            println!("{}", dir.display());
-            println!(
+            outln!("{}", dir.display());
+            outln!(
                 "opened: {} segment(s) replayed, {} record(s), {} run(s)",
-                r.segments, r.records, r.runs
+                r.segments,
+                r.records,
+                r.runs
             );
             if let Some(tail) = &r.torn_tail {
-                println!(
+                outln!(
                     "cut a torn write off {} at byte {}",
                     tail.file.display(),
                     tail.offset
                 );
             }
-            println!("on disk: {files} file(s), {bytes} bytes");
+            outln!("on disk: {files} file(s), {bytes} bytes");
             let total = opened
                 .store
                 .count(&ListQuery::new())
                 .wait()
                 .map_err(|e| fail(&e))?;
-            println!("complaints: {total}");
+            outln!("complaints: {total}");
             for stage in StageKind::ALL {
                 let n = opened
                     .store
@@ -114,11 +116,11 @@ pub(crate) fn run(command: StoreCmd) -> Result<ExitCode, CliError> {
                     .wait()
                     .map_err(|e| fail(&e))?;
                 if n > 0 {
-                    println!("  {:<22} {n}", stage.name());
+                    outln!("  {:<22} {n}", stage.name());
                 }
             }
             let dead = opened.store.dead_letters().wait().map_err(|e| fail(&e))?;
-            println!("dead letters: {}", dead.len());
+            outln!("dead letters: {}", dead.len());
             opened.store.close().map_err(|e| fail(&e))?;
         }
         StoreCmd::Checkpoint { store: dir } => {
@@ -127,7 +129,7 @@ pub(crate) fn run(command: StoreCmd) -> Result<ExitCode, CliError> {
             opened.store.checkpoint().map_err(|e| fail(&e))?;
             opened.store.close().map_err(|e| fail(&e))?;
             let (files, bytes) = on_disk(&dir)?;
-            println!(
+            outln!(
                 "checkpointed {}: {files} file(s), {bytes} bytes",
                 dir.display()
             );
@@ -160,7 +162,7 @@ pub(crate) fn run(command: StoreCmd) -> Result<ExitCode, CliError> {
                     dir.display()
                 )));
             };
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&document)
                     .map_err(|e| CliError::Usage(e.to_string()))?
@@ -180,14 +182,14 @@ fn verify(dir: &Path) -> Result<ExitCode, CliError> {
     }
     let v = plaint::file::verify(dir).map_err(|e| failed(dir)(&e))?;
     for f in &v.findings {
-        println!("{f}");
+        outln!("{f}");
     }
     let damaged = v
         .findings
         .iter()
         .filter(|f| f.severity == plaint::file::Severity::Damage)
         .count();
-    println!(
+    outln!(
         "{}: {} file(s), {} bytes, {} log frame(s), {} complaint(s) in the snapshot and runs: {}",
         dir.display(),
         v.files,
@@ -212,7 +214,7 @@ fn backup_failed(e: &plaint::file::BackupError) -> CliError {
 }
 
 fn copied_to(dest: &Path, copied: &plaint::file::Copied) {
-    println!(
+    outln!(
         "copied {} file(s), {} bytes into {}; verified clean",
         copied.files.len(),
         copied.bytes,

@@ -909,3 +909,18 @@ fn simulate_under_the_same_policy_reproduces_the_stores_month() {
     );
     assert_eq!(replayed, ledger);
 }
+
+#[test]
+fn a_reader_that_went_away_ends_the_output_without_a_panic() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // `plaint schema policy | head -c0`: nobody reads
+    let out = Command::new(env!("CARGO_BIN_EXE_plaint"))
+        .args(["schema", "policy"])
+        .current_dir(root())
+        .stdout(writer)
+        .output()
+        .expect("the binary runs");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(141), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
