@@ -250,13 +250,17 @@ struct Racing {
     racing: AtomicBool,
 }
 
-impl OnAppend for Racing {
-    fn append(&self, inner: &MemoryStore, append: Append) -> Result<Arc<Complaint>, StoreError> {
+impl testing::Tap<MemoryStore> for Racing {
+    async fn append(
+        &self,
+        inner: &MemoryStore,
+        append: Append,
+    ) -> Result<Arc<Complaint>, StoreError> {
         let left = self.races_left.load(Ordering::SeqCst);
         if left > 0 && !self.racing.swap(true, Ordering::SeqCst) {
             self.races_left.store(left - 1, Ordering::SeqCst);
             // Another clerk adds evidence first.
-            let state = inner.load(&append.complaint).wait()?.expect("exists");
+            let state = inner.load(&append.complaint).await?.expect("exists");
             let rival = CommandId::new(format!("rival-{left}")).unwrap();
             let evidence = Event::EvidenceAdded {
                 evidence: Evidence {
@@ -273,21 +277,24 @@ impl OnAppend for Racing {
                 &rival,
             );
             let rival = Append::new(append.complaint.clone(), rival, state.version, events);
-            inner.append(rival).wait()?;
+            inner.append(rival).await?;
             self.racing.store(false, Ordering::SeqCst);
         }
-        inner.append(append).wait()
+        inner.append(append).await
     }
 }
 
 fn racing_engine(
     races: u32,
     attempts: u32,
-) -> Engine<Arc<Intercepted<Racing>>, DiscardNotifier, ManualClock> {
-    let store = Arc::new(Intercepted::new(Racing {
-        races_left: 0.into(),
-        racing: AtomicBool::new(false),
-    }));
+) -> Engine<Arc<testing::Tapped<MemoryStore, Racing>>, DiscardNotifier, ManualClock> {
+    let store = Arc::new(testing::Tapped::new(
+        MemoryStore::new(),
+        Racing {
+            races_left: 0.into(),
+            racing: AtomicBool::new(false),
+        },
+    ));
     let e = Engine::builder(Arc::clone(&store), testing::policy())
         .clock(ManualClock::new(testing::t(1)))
         .max_attempts(attempts)
@@ -299,7 +306,7 @@ fn racing_engine(
         &testing::agent(),
     )
     .unwrap();
-    store.on_append.races_left.store(races, Ordering::SeqCst);
+    store.tap.races_left.store(races, Ordering::SeqCst);
     e
 }
 

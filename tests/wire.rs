@@ -5,7 +5,6 @@
 
 mod common;
 
-use common::{Intercepted, OnAppend};
 use plaint::file::{FileError, FileStore, Options};
 use plaint::wire::{ERROR_CODES, ErrorBody};
 use plaint::{
@@ -211,8 +210,8 @@ type MakeError = fn() -> StoreError;
 /// Appends that fail as the function says (the rest of the store is a `MemoryStore`).
 struct Failing(MakeError);
 
-impl OnAppend for Failing {
-    fn append(&self, _: &MemoryStore, _: Append) -> Result<Arc<Complaint>, StoreError> {
+impl testing::Tap<MemoryStore> for Failing {
+    async fn append(&self, _: &MemoryStore, _: Append) -> Result<Arc<Complaint>, StoreError> {
         Err((self.0)())
     }
 }
@@ -315,7 +314,11 @@ fn every_error() -> Vec<(&'static str, EngineError)> {
         }),
     ];
     for (code, fail) in failures {
-        let engine = Engine::builder(Intercepted::new(Failing(fail)), testing::policy()).build();
+        let engine = Engine::builder(
+            testing::Tapped::new(MemoryStore::new(), Failing(fail)),
+            testing::policy(),
+        )
+        .build();
         let e = engine
             .execute(cmd("c1"), &id, receive(), &agent)
             .wait()

@@ -18,6 +18,9 @@ use crate::model::{Intake, Subject, Timestamp};
 use crate::policy::Policy;
 use std::sync::Arc;
 
+mod tapped;
+pub use tapped::{Tap, Tapped};
+
 /// The sample policy (an express company's, small): see `testing/policy.toml`.
 pub fn policy() -> Policy {
     Policy::from_toml_str(include_str!("testing/policy.toml")).expect("the sample policy parses")

@@ -4,74 +4,34 @@
 
 mod common;
 
-use plaint_core::notify::{NotificationId, OutboxEntry, Settlement};
-use plaint_core::testing::{self, t};
+use plaint_core::testing::{self, Tap, Tapped, t};
 use plaint_core::{
-    Append, Command, CommandId, CommandRecord, Complaint, ComplaintId, Engine, FeedPage, ListQuery,
-    ManualClock, Page, Position, Recorded, Store, StoreError, Timestamp,
+    Command, CommandId, ComplaintId, Engine, ListQuery, ManualClock, Page, Recorded, Store,
+    StoreError,
 };
 use plaint_report::{Period, Report};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A store that passes every call on and counts what the report asked for.
-struct Counted<S> {
-    inner: S,
+/// Counts what the report asks of the store it taps.
+#[derive(Default)]
+struct Counts {
     lists: AtomicUsize,
     largest_page: AtomicUsize,
     histories: AtomicUsize,
 }
 
-impl<S: Store> Store for Counted<S> {
-    async fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
-        self.inner.append(append).await
-    }
-    async fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
-        self.inner.load(id).await
-    }
-    async fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
+impl<S: Store> Tap<S> for Counts {
+    async fn history(&self, inner: &S, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
         self.histories.fetch_add(1, Ordering::Relaxed);
-        self.inner.history(id).await
+        inner.history(id).await
     }
-    async fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        self.inner.command(id).await
-    }
-    async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
-        let page = self.inner.list(query).await?;
+    async fn list(&self, inner: &S, query: &ListQuery) -> Result<Page, StoreError> {
+        let page = inner.list(query).await?;
         self.lists.fetch_add(1, Ordering::Relaxed);
         self.largest_page
             .fetch_max(page.items.len(), Ordering::Relaxed);
         Ok(page)
-    }
-    async fn due(
-        &self,
-        upto: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
-        self.inner.due(upto, limit).await
-    }
-    async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        self.inner.next_due().await
-    }
-    async fn claim_outbox(
-        &self,
-        now: Timestamp,
-        lease: chrono::Duration,
-        limit: usize,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.inner.claim_outbox(now, lease, limit).await
-    }
-    async fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
-        self.inner.settle(id, outcome).await
-    }
-    async fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.inner.dead_letters().await
-    }
-    async fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
-        self.inner.requeue(id, at).await
-    }
-    async fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
-        self.inner.feed(after, limit).await
     }
 }
 
@@ -135,12 +95,7 @@ fn reports_over_pgstore_read_a_page_at_a_time_and_match_memory() {
             w.await.expect("writer");
         }
     });
-    let counted = Counted {
-        inner: pg,
-        lists: AtomicUsize::new(0),
-        largest_page: AtomicUsize::new(0),
-        histories: AtomicUsize::new(0),
-    };
+    let counted = Tapped::new(pg, Counts::default());
     let policy = testing::sla_policy();
     let month = Period::month(2026, 11).expect("a month");
     let (from_pg, from_memory) = db.rt.0.block_on(async {
@@ -160,14 +115,14 @@ fn reports_over_pgstore_read_a_page_at_a_time_and_match_memory() {
     );
     let pages = COMPLAINTS.div_ceil(ListQuery::MAX_LIMIT);
     assert_eq!(
-        counted.lists.load(Ordering::Relaxed),
+        counted.tap.lists.load(Ordering::Relaxed),
         pages,
         "one list call per page"
     );
     assert_eq!(
-        counted.largest_page.load(Ordering::Relaxed),
+        counted.tap.largest_page.load(Ordering::Relaxed),
         ListQuery::MAX_LIMIT,
         "at most one page of complaints in memory"
     );
-    assert!(counted.histories.load(Ordering::Relaxed) <= COMPLAINTS);
+    assert!(counted.tap.histories.load(Ordering::Relaxed) <= COMPLAINTS);
 }

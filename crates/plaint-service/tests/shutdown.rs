@@ -7,80 +7,40 @@
 mod common;
 
 use common::{AGENT, Http, LIMIT};
-use plaint::{
-    Append, CommandId, CommandRecord, Complaint, ComplaintId, FeedPage, ListQuery, MemoryStore,
-    NotificationId, OutboxEntry, Page, Position, Recorded, Settlement, Store, StoreError,
-    Timestamp,
-};
+use plaint::{Append, Complaint, ComplaintId, MemoryStore, Store, StoreError};
+use plaint_core::testing::{Tap, Tapped};
 use plaint_service::{Notifier, Service};
 use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::{Notify, Semaphore};
 
-/// A `MemoryStore` whose appends wait at a gate, saying when one arrives there.
-struct Gated {
-    inner: MemoryStore,
+/// Appends wait at a gate, saying when one arrives there.
+struct Gate {
     arrived: Notify,
     gate: Semaphore,
 }
 
-impl Store for Gated {
-    async fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
+impl Tap<MemoryStore> for Gate {
+    async fn append(
+        &self,
+        inner: &MemoryStore,
+        append: Append,
+    ) -> Result<Arc<Complaint>, StoreError> {
         self.arrived.notify_one();
         let _pass = self.gate.acquire().await;
-        self.inner.append(append).await
-    }
-    async fn load(&self, id: &ComplaintId) -> Result<Option<Arc<Complaint>>, StoreError> {
-        self.inner.load(id).await
-    }
-    async fn history(&self, id: &ComplaintId) -> Result<Vec<Recorded>, StoreError> {
-        self.inner.history(id).await
-    }
-    async fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        self.inner.command(id).await
-    }
-    async fn list(&self, q: &ListQuery) -> Result<Page, StoreError> {
-        self.inner.list(q).await
-    }
-    async fn due(
-        &self,
-        upto: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<(Timestamp, ComplaintId)>, StoreError> {
-        self.inner.due(upto, limit).await
-    }
-    async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        self.inner.next_due().await
-    }
-    async fn claim_outbox(
-        &self,
-        now: Timestamp,
-        lease: plaint::chrono::Duration,
-        limit: usize,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.inner.claim_outbox(now, lease, limit).await
-    }
-    async fn settle(&self, id: &NotificationId, outcome: Settlement) -> Result<(), StoreError> {
-        self.inner.settle(id, outcome).await
-    }
-    async fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.inner.dead_letters().await
-    }
-    async fn requeue(&self, id: &NotificationId, at: Timestamp) -> Result<bool, StoreError> {
-        self.inner.requeue(id, at).await
-    }
-    async fn feed(&self, after: Position, limit: usize) -> Result<FeedPage, StoreError> {
-        self.inner.feed(after, limit).await
+        inner.append(append).await
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_finishes_the_command_in_flight() {
-    let store = Arc::new(Gated {
-        inner: MemoryStore::new(),
-        arrived: Notify::new(),
-        gate: Semaphore::new(0),
-    });
+    let store = Arc::new(Tapped::new(
+        MemoryStore::new(),
+        Gate {
+            arrived: Notify::new(),
+            gate: Semaphore::new(0),
+        },
+    ));
     let policy =
         plaint::Policy::from_toml_str(include_str!("../../../examples/policies/express.toml"))
             .unwrap();
@@ -103,7 +63,7 @@ async fn shutdown_finishes_the_command_in_flight() {
     });
     let in_flight =
         tokio::spawn(async move { Http::new(addr).command("req-1", AGENT, receive).await });
-    tokio::time::timeout(LIMIT, store.arrived.notified())
+    tokio::time::timeout(LIMIT, store.tap.arrived.notified())
         .await
         .expect("the command reaches the store");
 
@@ -121,7 +81,7 @@ async fn shutdown_finishes_the_command_in_flight() {
         "shutdown waits for the request in flight"
     );
 
-    store.gate.add_permits(1);
+    store.tap.gate.add_permits(1);
     let (status, view) = tokio::time::timeout(LIMIT, in_flight)
         .await
         .unwrap()
