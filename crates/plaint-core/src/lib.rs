@@ -16,12 +16,14 @@ pub mod complaint;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod engine;
+pub mod erasure;
 pub mod id;
 pub mod lifecycle;
 pub mod model;
 pub mod money;
 pub mod notify;
 pub mod policy;
+pub mod privacy;
 pub mod sla;
 pub mod store;
 #[cfg(feature = "testing")]
@@ -42,6 +44,7 @@ pub use calendar::{BusinessCalendar, CalendarDef, CalendarError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use complainant::{Complainant, Contact};
 pub use complaint::Complaint;
+pub use erasure::{Erasure, Export, ExportedComplaint};
 pub use engine::{Async, Engine, EngineBuilder, EngineError, Make, Relay, Tick};
 pub use id::{
     ActionKey, ActorId, CalendarKey, CategoryKey, ChannelKey, ClockKey, CommandId, ComplaintId,
@@ -66,5 +69,6 @@ pub use store::{
     Append, Changes, CommandRecord, DynStore, FeedEntry, FeedPage, ListQuery, OutboxStats, Page,
     Position, Store, StoreError, StoreFailure,
 };
+pub use privacy::{ERASED, PersonalData};
 pub use view::{ComplaintView, Sight, ViewPage};
 pub use wire::{ErrorBody, ErrorDetails};

@@ -482,7 +482,12 @@ impl Store for MemoryStore {
         let (state, new) = match entry {
             Some(entry) => {
                 append.apply_to(&mut entry.state);
-                Arc::make_mut(&mut entry.history).extend(append.events);
+                let erases = append.erases();
+                let history = Arc::make_mut(&mut entry.history);
+                history.extend(append.events);
+                if erases {
+                    plaint_core::PersonalData::erase_personal(history);
+                }
                 (Arc::clone(&entry.state), false)
             }
             None => {

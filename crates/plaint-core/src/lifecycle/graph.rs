@@ -52,8 +52,9 @@ const FLOW: &[(S, C, &[S])] = &[
 ];
 
 /// Commands that apply in every stage but a consultation, closed ones included, and keep the
-/// stage (a case's points are adjusted when departments are assessed, often after closing).
-const IN_ANY_STAGE: &[C] = &[C::AdjustPoints];
+/// stage (a case's points are adjusted when departments are assessed, often after closing;
+/// personal data is erased on request or when its retention ends, mostly after closing).
+const IN_ANY_STAGE: &[C] = &[C::AdjustPoints, C::ErasePersonalData];
 
 /// Commands that apply in every open stage and lead to the same target from each.
 const FROM_ANY_OPEN: &[(C, S)] = &[(C::Withdraw, S::Withdrawn), (C::Merge, S::Merged)];
@@ -251,6 +252,7 @@ pub fn events_of(command: C, to: S) -> Vec<EventKind> {
         C::Consult => vec![E::Received, E::Consulted],
         C::ConvertToComplaint => vec![E::ConvertedToComplaint],
         C::AdjustPoints => vec![E::PointsAdjusted],
+        C::ErasePersonalData => vec![E::PersonalDataErased],
     }
 }
 
@@ -325,7 +327,8 @@ mod tests {
                 .edges_directed(g.nodes[s], petgraph::Direction::Outgoing)
                 .map(|e| (g.graph[petgraph::visit::EdgeRef::target(&e)], *e.weight()))
                 .collect();
-            assert_eq!(out, vec![(*s, C::AdjustPoints)], "{s}");
+            let expected: Vec<(S, C)> = IN_ANY_STAGE.iter().map(|c| (*s, *c)).collect();
+            assert_eq!(out, expected, "{s}");
         }
     }
 
