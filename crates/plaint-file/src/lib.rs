@@ -200,6 +200,7 @@ mod frame;
 pub mod fs;
 mod record;
 mod run;
+mod seal;
 #[cfg(feature = "testing")]
 mod sim;
 mod snapshot;

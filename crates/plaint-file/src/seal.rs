@@ -1,0 +1,383 @@
+//! Personal fields sealed with a key per complaint (crypto-shredding), and the key table.
+//!
+//! Every personal field ([`plaint_core::privacy`]) this version writes — in log segments,
+//! snapshots and runs — is sealed with XChaCha20-Poly1305 under a key of its complaint, with
+//! a random 24-byte nonce and the complaint id as associated data (a sealed value moved to
+//! another complaint does not open). A sealed value is the base64 (URL-safe, unpadded) of
+//! `[key number: u64 LE][nonce: 24 bytes][ciphertext and tag]`. A payload holding sealed
+//! values has encoding byte [`ENCODING_SEALED`]; payloads of older versions (encoding 1)
+//! hold them in clear and are read as they are.
+//!
+//! The keys live in the file `keys`, apart from the log, snapshots and runs: `[header
+//! PLAINTKY, version 1]` then frames of JSON `{"keys": {number: key | null}, "owners":
+//! {complaint: [number, …]}}`, each key the base64 of 32 bytes, `null` a shredded one; a later
+//! frame's entries replace an earlier one's. Keys are made ahead, 64 at a time, appended in
+//! one frame and synced before anything sealed with them is written (a torn last frame is cut
+//! on open: nothing sealed with its keys was written), so a new complaint seldom costs a
+//! sync. A complaint takes a spare key when it first needs one; which complaint took which
+//! key is written with the next frame, and before a checkpoint publishes anything sealed with
+//! it; until then the key's number in the log's sealed values says it, and replay learns it
+//! again. Erasing a complaint shreds its keys and rewrites the table whole through
+//! `keys.tmp` (written, synced, renamed, directory synced), so the file keeps no shredded
+//! key; something sealed for the complaint later takes a new one. A value whose key is
+//! shredded reads [`plaint_core::ERASED`]; one whose key is missing, or that does not open,
+//! is damage ([`crate::FileError::Corrupt`]).
+
+use crate::error::FileError;
+use crate::frame;
+use crate::fs::{Dir, WriteFile};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use plaint_core::{ComplaintId, ERASED, PersonalData};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, MutexGuard};
+
+/// The payload encoding of JSON whose personal fields are sealed.
+pub(crate) const ENCODING_SEALED: u8 = 3;
+
+/// The name of the key table in a store's directory.
+pub(crate) const KEYS_FILE: &str = "keys";
+
+/// The key table file.
+pub(crate) const KEYS: frame::Kind = frame::Kind {
+    magic: b"PLAINTKY",
+    version: 1,
+};
+
+const NONCE: usize = 24;
+/// Keys made at a time.
+const POOL: u64 = 64;
+
+type Key = [u8; 32];
+
+/// A frame of the key table: new or changed keys and owners.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Table {
+    #[serde(default)]
+    keys: BTreeMap<u64, Option<String>>,
+    #[serde(default)]
+    owners: BTreeMap<ComplaintId, Vec<u64>>,
+}
+
+#[derive(Default)]
+struct Ring {
+    /// Every key by number; `None` once shredded.
+    keys: BTreeMap<u64, Option<Key>>,
+    /// The keys each complaint took, oldest first.
+    owners: BTreeMap<ComplaintId, Vec<u64>>,
+    /// Which complaint took each key.
+    owner: BTreeMap<u64, ComplaintId>,
+    /// Live keys no complaint took yet. (Keys a table holds untaken when it is opened are
+    /// handed out only once the log is replayed — [`Keys::replayed`]: it may hold values
+    /// sealed with them whose taking was not written, and replay learns it.)
+    spare: BTreeSet<u64>,
+    /// Keys made since the table was last written: written before anything sealed with them.
+    made: BTreeSet<u64>,
+    /// Complaints whose keys changed since the table was last written.
+    taken: BTreeSet<ComplaintId>,
+    /// A key was shredded since: the table is rewritten whole next.
+    shredded: bool,
+    /// The key file, open for appending.
+    file: Option<Box<dyn WriteFile>>,
+}
+
+impl Ring {
+    fn next_number(&self) -> u64 {
+        self.keys.last_key_value().map_or(1, |(n, _)| n + 1)
+    }
+
+    /// The key complaint `id` seals with now: its newest, unless shredded; else a spare one
+    /// (making more when none is left).
+    fn current(&mut self, id: &ComplaintId) -> (u64, Key) {
+        if let Some(&n) = self.owners.get(id).and_then(|o| o.last())
+            && let Some(Some(key)) = self.keys.get(&n)
+        {
+            return (n, *key);
+        }
+        if self.spare.is_empty() {
+            let first = self.next_number();
+            for n in first..first + POOL {
+                let mut key = [0u8; 32];
+                getrandom::fill(&mut key).expect("the operating system's random generator");
+                self.keys.insert(n, Some(key));
+                self.spare.insert(n);
+                self.made.insert(n);
+            }
+        }
+        let n = self.spare.pop_first().expect("just made");
+        self.owner.insert(n, id.clone());
+        self.owners.entry(id.clone()).or_default().push(n);
+        self.taken.insert(id.clone());
+        let key = self.keys[&n].expect("a spare key is live");
+        (n, key)
+    }
+
+    /// Records that complaint `id` holds data sealed with key `n` (learnt on reading it).
+    fn learn(&mut self, id: &ComplaintId, n: u64) {
+        if !self.owner.contains_key(&n) {
+            self.spare.remove(&n);
+            self.owner.insert(n, id.clone());
+            self.owners.entry(id.clone()).or_default().push(n);
+            self.taken.insert(id.clone());
+        }
+    }
+
+    fn encode(k: &Option<Key>) -> Option<String> {
+        k.map(|k| B64.encode(k))
+    }
+
+    /// The frame of everything changed since the last write, or of the whole table.
+    fn table(&self, whole: bool) -> Table {
+        if whole {
+            // Keys nobody took and this handle will not hand out were never used (replay
+            // has learnt every taking): they are left out.
+            return Table {
+                keys: self
+                    .keys
+                    .iter()
+                    .filter(|(n, _)| self.owner.contains_key(n) || self.spare.contains(n))
+                    .map(|(n, k)| (*n, Self::encode(k)))
+                    .collect(),
+                owners: self.owners.clone(),
+            };
+        }
+        Table {
+            keys: self
+                .made
+                .iter()
+                .map(|n| (*n, Self::encode(&self.keys[n])))
+                .collect(),
+            owners: self
+                .taken
+                .iter()
+                .map(|id| (id.clone(), self.owners.get(id).cloned().unwrap_or_default()))
+                .collect(),
+        }
+    }
+}
+
+/// The store's keys, shared by the callers that seal, the writer and checkpoint threads that
+/// save and shred, and the readers that open.
+#[derive(Default)]
+pub(crate) struct Keys {
+    ring: Mutex<Ring>,
+}
+
+fn aad(complaint: &ComplaintId) -> Vec<u8> {
+    [b"plaint personal v1\0".as_slice(), complaint.as_str().as_bytes()].concat()
+}
+
+fn frame_of(table: &Table) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    frame::encode(&crate::record::json_payload(table), &mut bytes);
+    bytes
+}
+
+impl Keys {
+    fn ring(&self) -> MutexGuard<'_, Ring> {
+        self.ring.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads `keys` in `dir`; no file is an empty table (a new store, or one written before
+    /// personal fields were sealed). A last frame cut short is an append a crash
+    /// interrupted, never followed by anything sealed with its keys: it is cut off.
+    pub(crate) fn load(dir: &Dir) -> Result<Self, FileError> {
+        let path = dir.file(KEYS_FILE);
+        let mut data = match dir.fs.read(&path) {
+            Ok(data) => data,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(FileError::io("read", &path)(e)),
+        };
+        if data.len() < frame::HEADER_LEN && frame::header_prefix(&data, &KEYS) {
+            // Created, its header never durable: nothing was written to it.
+            dir.remove(&[KEYS_FILE.to_owned()])?;
+            return Ok(Self::default());
+        }
+        frame::check_header(&data, &KEYS, &path)?;
+        let scan = frame::scan(&data);
+        if let Some((at, why)) = scan.bad {
+            if !scan.torn_tail(&data) {
+                return Err(FileError::corrupt(&path, at as u64, why));
+            }
+            dir.fs
+                .truncate(&path, at as u64)
+                .map_err(FileError::io("truncate", &path))?;
+            data.truncate(at);
+        }
+        let mut ring = Ring::default();
+        for r in &scan.frames {
+            let at = (r.start - frame::FRAME_OVERHEAD) as u64;
+            let table: Table = crate::record::decode(&data[r.clone()])
+                .map_err(|why| FileError::corrupt(&path, at, why))?;
+            for (n, k) in table.keys {
+                let key = k
+                    .map(|k| {
+                        B64.decode(k)
+                            .ok()
+                            .and_then(|k| Key::try_from(k).ok())
+                            .ok_or_else(|| FileError::corrupt(&path, at, "a bad key"))
+                    })
+                    .transpose()?;
+                ring.keys.insert(n, key);
+            }
+            ring.owners.extend(table.owners);
+        }
+        ring.owner = ring
+            .owners
+            .iter()
+            .flat_map(|(id, ns)| ns.iter().map(move |n| (*n, id.clone())))
+            .collect();
+        Ok(Self {
+            ring: Mutex::new(ring),
+        })
+    }
+
+    /// Makes the table's changes durable: keys made and taken since are appended in one frame
+    /// (one sync); after a shredding the table is rewritten whole through `keys.tmp`, so no
+    /// shredded key is left in the file.
+    pub(crate) fn save(&self, dir: &Dir) -> Result<(), FileError> {
+        let mut ring = self.ring();
+        let path = dir.file(KEYS_FILE);
+        if ring.shredded {
+            let bytes = frame_of(&ring.table(true));
+            ring.file = None;
+            dir.publish(KEYS_FILE, &frame::header(&KEYS), |f| {
+                f.write_all(&bytes).map_err(FileError::io("write", &path))
+            })?;
+            ring.shredded = false;
+            ring.made.clear();
+            ring.taken.clear();
+            return Ok(());
+        }
+        if ring.made.is_empty() && ring.taken.is_empty() {
+            return Ok(());
+        }
+        let bytes = frame_of(&ring.table(false));
+        if ring.file.is_none() {
+            let file = match dir.fs.append(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    dir.create(KEYS_FILE, &frame::header(&KEYS))?
+                }
+                Err(e) => return Err(FileError::io("open", &path)(e)),
+            };
+            ring.file = Some(file);
+        }
+        let file = ring.file.as_mut().expect("just opened");
+        if let Err(e) = file.write_all(&bytes).and_then(|()| file.sync_data()) {
+            ring.file = None;
+            return Err(FileError::io("write", &path)(e));
+        }
+        ring.made.clear();
+        ring.taken.clear();
+        Ok(())
+    }
+
+    /// The log is replayed: every key taken is known, the others may be handed out.
+    pub(crate) fn replayed(&self) {
+        let mut ring = self.ring();
+        let spare: BTreeSet<u64> = ring
+            .keys
+            .iter()
+            .filter(|(n, k)| k.is_some() && !ring.owner.contains_key(n))
+            .map(|(n, _)| *n)
+            .collect();
+        ring.spare = spare;
+    }
+
+    /// Whether a key was shredded and the table not rewritten since.
+    pub(crate) fn unsaved_shredding(&self) -> bool {
+        self.ring().shredded
+    }
+
+    /// Whether keys were made that are not durable yet: nothing sealed with them may be
+    /// written before [`Keys::save`].
+    pub(crate) fn unsaved_keys(&self) -> bool {
+        !self.ring().made.is_empty()
+    }
+
+    /// Shreds every key of `complaint`: what was sealed with them reads [`ERASED`] once the
+    /// table is saved.
+    pub(crate) fn shred(&self, complaint: &ComplaintId) {
+        let mut ring = self.ring();
+        let owned = ring.owners.get(complaint).cloned().unwrap_or_default();
+        for n in owned {
+            if let Some(k) = ring.keys.get_mut(&n) {
+                *k = None;
+                ring.shredded = true;
+            }
+        }
+    }
+
+    /// Seals every personal field of `value` under `complaint`'s current key (taking a spare
+    /// one if it has none: see [`Keys::unsaved_keys`]).
+    pub(crate) fn seal<T: PersonalData>(&self, complaint: &ComplaintId, value: &mut T) {
+        // A key is taken only for a value that holds a personal field.
+        let mut cipher: Option<([u8; 8], XChaCha20Poly1305)> = None;
+        let aad = aad(complaint);
+        value.map_personal(&mut |clear| {
+            let (number, cipher) = cipher.get_or_insert_with(|| {
+                let (number, key) = self.ring().current(complaint);
+                (number.to_le_bytes(), XChaCha20Poly1305::new(&key.into()))
+            });
+            let mut nonce = [0u8; NONCE];
+            getrandom::fill(&mut nonce).expect("the operating system's random generator");
+            let sealed = cipher
+                .encrypt(
+                    XNonce::from_slice(&nonce),
+                    Payload {
+                        msg: clear.as_bytes(),
+                        aad: &aad,
+                    },
+                )
+                .expect("sealing in memory does not fail");
+            B64.encode([&number[..], &nonce, &sealed].concat())
+        });
+    }
+
+    /// Opens every personal field of `value`, sealed under `complaint`: a field whose key is
+    /// shredded reads [`ERASED`].
+    ///
+    /// # Errors
+    /// Why a field does not open (no such key, not a sealed value, wrong tag): damage.
+    pub(crate) fn open<T: PersonalData>(
+        &self,
+        complaint: &ComplaintId,
+        value: &mut T,
+    ) -> Result<(), String> {
+        let mut ring = self.ring();
+        let aad = aad(complaint);
+        value.try_map_personal(&mut |sealed| {
+            let bytes = B64
+                .decode(sealed)
+                .map_err(|_| format!("a sealed field of {complaint} is not base64"))?;
+            if bytes.len() < 8 + NONCE {
+                return Err(format!("a sealed field of {complaint} is too short"));
+            }
+            let number = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+            let key = *ring
+                .keys
+                .get(&number)
+                .ok_or_else(|| format!("no key {number} for {complaint} in the key table"))?;
+            let Some(key) = key else {
+                return Ok(ERASED.to_owned());
+            };
+            let clear = XChaCha20Poly1305::new(&key.into())
+                .decrypt(
+                    XNonce::from_slice(&bytes[8..8 + NONCE]),
+                    Payload {
+                        msg: &bytes[8 + NONCE..],
+                        aad: &aad,
+                    },
+                )
+                .map_err(|_| format!("a sealed field of {complaint} does not open"))?;
+            ring.learn(complaint, number);
+            String::from_utf8(clear)
+                .map_err(|_| format!("a sealed field of {complaint} is not text"))
+        })
+    }
+}
