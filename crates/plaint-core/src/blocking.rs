@@ -294,6 +294,14 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         block_on(self.0.erase_complainant(complainant, actor, reason))
     }
 
+    /// [`crate::Engine::enforce_retention`], waited for.
+    ///
+    /// # Errors
+    /// As [`crate::Engine::enforce_retention`].
+    pub fn enforce_retention(&self, actor: &Actor) -> Result<crate::Retention, EngineError> {
+        block_on(self.0.enforce_retention(actor))
+    }
+
     /// [`crate::Engine::export_complainant`], waited for.
     ///
     /// # Errors

@@ -23,6 +23,16 @@ pub struct Erasure {
     pub already: Vec<ComplaintId>,
 }
 
+/// What [`Engine::enforce_retention`] did.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Retention {
+    /// The complaints whose personal data it erased, their retention having run out.
+    pub erased: Vec<ComplaintId>,
+    /// Complaints it could not erase, and why; they are tried again next time.
+    pub failed: Vec<(ComplaintId, EngineError)>,
+}
+
 /// Everything a store holds about one complainant: one JSON document (serialize it with
 /// serde_json), the copy PIPL art. 45 and GDPR art. 20 give them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +119,55 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         self.execute(command_id, &c.id, Command::ErasePersonalData { reason }, actor)
             .await?;
         Ok(())
+    }
+
+    /// Erases the personal data of every finished complaint whose policy's
+    /// `[privacy] keep_personal_data_after_close` has passed since it finished (at the
+    /// engine's clock), as `actor` (a role with `erase_personal_data`), and says which. A
+    /// complaint under a policy without the setting, or still being handled, keeps its data.
+    /// Maintenance: run it daily (it reads every complaint's summary).
+    ///
+    /// # Errors
+    /// A store error while listing. A complaint that cannot be erased (the actor may not, its
+    /// policy version is not loaded) is reported in [`Retention::failed`] and passed over.
+    pub async fn enforce_retention(&self, actor: &Actor) -> Result<Retention, EngineError> {
+        let now = self.clock().now();
+        let mut done = Retention::default();
+        let mut query = ListQuery::new().limit(ListQuery::MAX_LIMIT);
+        loop {
+            let page = self.list(&query).await?;
+            for c in &page.items {
+                let (Some(closed), None) = (c.closed_at, c.erased_at) else {
+                    continue;
+                };
+                let keep = match self.policy(c) {
+                    Ok(p) => p.privacy.keep_personal_data_after_close,
+                    Err(e) => {
+                        done.failed.push((c.id.clone(), e));
+                        continue;
+                    }
+                };
+                let Some(keep) = keep else {
+                    continue;
+                };
+                let until = closed
+                    .checked_add_signed(chrono::Duration::seconds(keep.seconds()))
+                    .unwrap_or(crate::model::LATEST);
+                if until > now {
+                    continue;
+                }
+                let reason = format!("retention: personal data kept {keep} after closing");
+                match self.erase_one(c, actor, &reason).await {
+                    Ok(()) => done.erased.push(c.id.clone()),
+                    Err(EngineError::Store(e)) => return Err(e.into()),
+                    Err(e) => done.failed.push((c.id.clone(), e)),
+                }
+            }
+            match page.next {
+                Some(next) => query = query.after(next),
+                None => return Ok(done),
+            }
+        }
     }
 
     /// Everything held about complainant `complainant`, for `actor`: staff whose role may

@@ -44,7 +44,7 @@ pub use calendar::{BusinessCalendar, CalendarDef, CalendarError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use complainant::{Complainant, Contact};
 pub use complaint::Complaint;
-pub use erasure::{Erasure, Export, ExportedComplaint};
+pub use erasure::{Erasure, Export, ExportedComplaint, Retention};
 pub use engine::{Async, Engine, EngineBuilder, EngineError, Make, Relay, Tick};
 pub use id::{
     ActionKey, ActorId, CalendarKey, CategoryKey, ChannelKey, ClockKey, CommandId, ComplaintId,
@@ -63,7 +63,7 @@ pub use notify::{
 };
 pub use policy::{
     ActionDef, Basis, Cap, Condition, Facts, FlagDef, NotificationRule, OverCap, Policy,
-    PolicyError, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
+    PolicyError, Privacy, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
 };
 pub use store::{
     Append, Changes, CommandRecord, DynStore, FeedEntry, FeedPage, ListQuery, OutboxStats, Page,
