@@ -887,7 +887,13 @@ fn contacts_typed_into_free_text_are_masked_for_staff() {
     let id = testing::complaint_id();
     to_proposing(&e, &id, "major");
     let offer = "a refund, agreed with Zhang on 13812345678 / zhang.san@example.com";
-    run_on(&e, &id, "o1", propose(offer, Some(cny(10_000))), &testing::agent());
+    run_on(
+        &e,
+        &id,
+        "o1",
+        propose(offer, Some(cny(10_000))),
+        &testing::agent(),
+    );
     e.relay().unwrap();
     let texts: Vec<String> = texts_of(&notes).into_values().collect();
     assert_eq!(

@@ -74,7 +74,11 @@ fn an_export_holds_everything_about_one_complainant_and_round_trips() {
     let back: Export = serde_json::from_str(&json).unwrap();
     assert_eq!(back, export);
     // The complainant may take their own copy; nobody else without the erasing role.
-    assert!(engine.export_complainant(&cust, &testing::customer()).is_ok());
+    assert!(
+        engine
+            .export_complainant(&cust, &testing::customer())
+            .is_ok()
+    );
     for who in [testing::stranger(), testing::agent()] {
         let err = engine.export_complainant(&cust, &who).unwrap_err();
         assert_eq!(err.code(), "forbidden");
@@ -88,8 +92,11 @@ fn erasure_keeps_reports_and_timelines_say_erased() {
     receive(&engine, "C-2", "cust-2");
     withdraw(&engine, "C-1");
     let month = Period::month(2026, 11).unwrap();
-    let report =
-        || Report::from_store(engine.store(), engine.current_policy(), month).wait().unwrap();
+    let report = || {
+        Report::from_store(engine.store(), engine.current_policy(), month)
+            .wait()
+            .unwrap()
+    };
     let before = report();
     let cust = ActorId::new("cust-1").unwrap();
     let err = engine
@@ -102,10 +109,7 @@ fn erasure_keeps_reports_and_timelines_say_erased() {
     assert_eq!(report(), before, "the same figures after the erasure");
     let history = engine.history(&cid("C-1")).unwrap();
     let timeline: Vec<String> = history.iter().map(|r| r.event.to_string()).collect();
-    assert!(
-        timeline.iter().any(|l| l.contains(ERASED)),
-        "{timeline:#?}"
-    );
+    assert!(timeline.iter().any(|l| l.contains(ERASED)), "{timeline:#?}");
     assert!(!format!("{timeline:?}").contains("13812345678"));
     let view = engine
         .view(&cid("C-1"), &testing::privacy_officer())
@@ -144,21 +148,39 @@ fn retention_erases_exactly_the_expired_complaints() {
     };
     // 29 days after C-1 closed: nothing has expired.
     clock.advance(chrono::Duration::days(19));
-    assert!(engine.enforce_retention(&officer).unwrap().erased.is_empty());
+    assert!(
+        engine
+            .enforce_retention(&officer)
+            .unwrap()
+            .erased
+            .is_empty()
+    );
     // 30 days after C-1 closed: C-1 only.
     clock.advance(chrono::Duration::days(1));
     let done = engine.enforce_retention(&officer).unwrap();
     assert_eq!(done.erased, vec![cid("C-1")]);
     assert_eq!(erased(&engine), ["C-1"]);
     // Run again: nothing more. Ten days on: C-2; C-3, still open, keeps its data.
-    assert!(engine.enforce_retention(&officer).unwrap().erased.is_empty());
+    assert!(
+        engine
+            .enforce_retention(&officer)
+            .unwrap()
+            .erased
+            .is_empty()
+    );
     clock.advance(chrono::Duration::days(10));
     assert_eq!(
         engine.enforce_retention(&officer).unwrap().erased,
         vec![cid("C-2")]
     );
     clock.advance(chrono::Duration::days(1000));
-    assert!(engine.enforce_retention(&officer).unwrap().erased.is_empty());
+    assert!(
+        engine
+            .enforce_retention(&officer)
+            .unwrap()
+            .erased
+            .is_empty()
+    );
     assert_eq!(erased(&engine), ["C-1", "C-2"]);
     let last = engine.history(&cid("C-1")).unwrap().pop().unwrap();
     assert_eq!(last.actor, officer.id);

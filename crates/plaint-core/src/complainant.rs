@@ -263,7 +263,10 @@ mod tests {
         let cases = [
             ("ring 13812345678 now", "ring 1******5678 now"),
             ("+86 138 1234 5678.", "+86 *** **** 5678."),
-            ("mail a.b@mail.example.cn, thanks", "mail a***@mail.example.cn, thanks"),
+            (
+                "mail a.b@mail.example.cn, thanks",
+                "mail a***@mail.example.cn, thanks",
+            ),
             ("order 20261120 shipped", "order ****1120 shipped"),
             ("12 parcels, 3 days late", "12 parcels, 3 days late"),
             ("no@domain here", "no@domain here"),
@@ -273,7 +276,14 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(mask_contacts_in(text), want, "{text}");
         }
-        for text in ["é@é.é", "@@@", "+++---", "(((1)))", "a@.b", "1-2-3-4-5-6-7-"] {
+        for text in [
+            "é@é.é",
+            "@@@",
+            "+++---",
+            "(((1)))",
+            "a@.b",
+            "1-2-3-4-5-6-7-",
+        ] {
             let _ = mask_contacts_in(text);
         }
     }

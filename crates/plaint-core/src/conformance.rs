@@ -1105,7 +1105,10 @@ fn erasure_reaches_state_and_history<S: Store, E: Executor>(store: &Waited<'_, S
     receive(store, &two, "r2");
     triage(store, &one, "t1", "major");
     let before = store.load(&one).expect("load").expect("exists");
-    assert!(holds_personal(&*before), "the sample intake holds personal data");
+    assert!(
+        holds_personal(&*before),
+        "the sample intake holds personal data"
+    );
     let erase = Command::ErasePersonalData {
         reason: "deletion request".into(),
     };
@@ -1123,7 +1126,10 @@ fn erasure_reaches_state_and_history<S: Store, E: Executor>(store: &Waited<'_, S
     let state = store.load(&one).expect("load").expect("exists");
     assert_eq!(returned, state, "the state returned is the state stored");
     assert_eq!(state.intake.complainant.name, ERASED);
-    assert!(!holds_personal(&*state), "no personal field survives in the state");
+    assert!(
+        !holds_personal(&*state),
+        "no personal field survives in the state"
+    );
     assert_eq!(state.erased_at, Some(testing::t(2)));
     assert_eq!(state.tier, before.tier, "what is not personal stays");
     assert_eq!(state.intake.complainant.id, before.intake.complainant.id);
@@ -1133,7 +1139,11 @@ fn erasure_reaches_state_and_history<S: Store, E: Executor>(store: &Waited<'_, S
         "no personal field survives in the history"
     );
     let last = history.last().expect("the erasure is recorded");
-    assert_eq!(last.actor, testing::privacy_officer().id, "who erased is audited");
+    assert_eq!(
+        last.actor,
+        testing::privacy_officer().id,
+        "who erased is audited"
+    );
     assert!(matches!(
         &last.event,
         crate::Event::PersonalDataErased { reason } if &**reason == "deletion request"

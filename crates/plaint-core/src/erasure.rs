@@ -58,7 +58,10 @@ pub struct ExportedComplaint {
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// Every complaint of `complainant` (by `intake.complainant.id`), in id order.
-    async fn complaints_of(&self, complainant: &ActorId) -> Result<Vec<Arc<Complaint>>, EngineError> {
+    async fn complaints_of(
+        &self,
+        complainant: &ActorId,
+    ) -> Result<Vec<Arc<Complaint>>, EngineError> {
         let mut out = Vec::new();
         let mut query = ListQuery::new()
             .complainant(complainant.clone())
@@ -116,8 +119,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             .or_else(|_| CommandId::new(format!("erase:{}", c.version)))
             .map_err(|e| crate::StoreError::Malformed(e.to_string()))?;
         let reason: Text = reason.into();
-        self.execute(command_id, &c.id, Command::ErasePersonalData { reason }, actor)
-            .await?;
+        self.execute(
+            command_id,
+            &c.id,
+            Command::ErasePersonalData { reason },
+            actor,
+        )
+        .await?;
         Ok(())
     }
 

@@ -44,8 +44,8 @@ pub use calendar::{BusinessCalendar, CalendarDef, CalendarError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use complainant::{Complainant, Contact};
 pub use complaint::Complaint;
-pub use erasure::{Erasure, Export, ExportedComplaint, Retention};
 pub use engine::{Async, Engine, EngineBuilder, EngineError, Make, Relay, Tick};
+pub use erasure::{Erasure, Export, ExportedComplaint, Retention};
 pub use id::{
     ActionKey, ActorId, CalendarKey, CategoryKey, ChannelKey, ClockKey, CommandId, ComplaintId,
     DepartmentKey, IdError, RemedyKey, RoleKey, TierKey,
@@ -63,12 +63,13 @@ pub use notify::{
 };
 pub use policy::{
     ActionDef, Basis, Cap, Condition, Facts, FlagDef, NotificationRule, OverCap, Policy,
-    PolicyError, Privacy, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
+    PolicyError, Privacy, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule,
+    Steps,
 };
+pub use privacy::{ERASED, PersonalData};
 pub use store::{
     Append, Changes, CommandRecord, DynStore, FeedEntry, FeedPage, ListQuery, OutboxStats, Page,
     Position, Store, StoreError, StoreFailure,
 };
-pub use privacy::{ERASED, PersonalData};
 pub use view::{ComplaintView, Sight, ViewPage};
 pub use wire::{ErrorBody, ErrorDetails};

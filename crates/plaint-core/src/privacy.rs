@@ -90,9 +90,10 @@ impl PersonalData for Complainant {
         string(&mut self.name, f)?;
         for c in &mut self.contacts {
             match c {
-                Contact::Phone(v) | Contact::Email(v) | Contact::Postal(v) | Contact::Account(v) => {
-                    string(v, f)?
-                }
+                Contact::Phone(v)
+                | Contact::Email(v)
+                | Contact::Postal(v)
+                | Contact::Account(v) => string(v, f)?,
             }
         }
         Ok(())
@@ -210,7 +211,13 @@ mod tests {
         let id = intake.complainant.id.clone();
         intake.erase_personal();
         assert_eq!(intake.complainant.name, ERASED);
-        assert!(intake.complainant.contacts.iter().all(|c| c.expose() == ERASED));
+        assert!(
+            intake
+                .complainant
+                .contacts
+                .iter()
+                .all(|c| c.expose() == ERASED)
+        );
         assert_eq!(intake.complainant.id, id);
         assert!(!holds_personal(&intake));
         assert_eq!(intake.personal_values().len(), before.len());

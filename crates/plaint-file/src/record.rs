@@ -3,10 +3,10 @@
 //! older versions wrote it), or, as the last frame of a segment (format
 //! 2), the number of the segment that follows (`[encoding: u8 = 1][{"next": …}]`).
 
+use crate::seal::{ENCODING_SEALED, Keys};
 use plaint_core::{
     Append, CommandId, ComplaintId, Notification, NotificationId, Recorded, Settlement, Timestamp,
 };
-use crate::seal::{ENCODING_SEALED, Keys};
 use serde::{Deserialize, Serialize};
 
 /// The payload encoding this build writes: 1 = a JSON array.

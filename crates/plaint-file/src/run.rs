@@ -22,7 +22,8 @@ use crate::fs::{Dir, ReadFile};
 use crate::record::{self, sealed_payload};
 use crate::seal::Keys;
 use plaint_core::{
-    PersonalData, CommandId, CommandRecord, Complaint, ComplaintId, DepartmentKey, Recorded, StageKind, TierKey,
+    CommandId, CommandRecord, Complaint, ComplaintId, DepartmentKey, PersonalData, Recorded,
+    StageKind, TierKey,
 };
 use plaint_memory::Whole;
 use serde::de::DeserializeOwned;
@@ -303,8 +304,10 @@ impl Run {
 
     /// A complaint's state.
     pub(crate) fn state(&self, summary: &Summary) -> Result<Arc<Complaint>, FileError> {
-        self.frame(summary.blob, summary.state_len, |c: &Complaint| c.id.clone())
-            .map(Arc::new)
+        self.frame(summary.blob, summary.state_len, |c: &Complaint| {
+            c.id.clone()
+        })
+        .map(Arc::new)
     }
 
     /// Complaint `id`'s history.

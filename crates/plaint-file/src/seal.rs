@@ -168,7 +168,11 @@ pub(crate) struct Keys {
 }
 
 fn aad(complaint: &ComplaintId) -> Vec<u8> {
-    [b"plaint personal v1\0".as_slice(), complaint.as_str().as_bytes()].concat()
+    [
+        b"plaint personal v1\0".as_slice(),
+        complaint.as_str().as_bytes(),
+    ]
+    .concat()
 }
 
 fn frame_of(table: &Table) -> Vec<u8> {

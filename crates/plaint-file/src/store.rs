@@ -1407,15 +1407,14 @@ impl Shared {
     /// [`FileStore::finish_checkpoint`]'s work: the runs written, then put in place.
     fn write_and_swap_checkpoint(&self, p: Pending) -> Result<(), FileError> {
         let n = p.segment;
-        let (live, moved) =
-            write_checkpoint(
-                &self.dir,
-                &self.keys,
-                n,
-                &p.frozen,
-                self.runs().clone(),
-                p.next_run,
-            )?;
+        let (live, moved) = write_checkpoint(
+            &self.dir,
+            &self.keys,
+            n,
+            &p.frozen,
+            self.runs().clone(),
+            p.next_run,
+        )?;
         let numbers: Vec<u64> = live.iter().map(|r| r.number).collect();
         {
             let mut runs = self.runs.write().unwrap_or_else(|p| p.into_inner());

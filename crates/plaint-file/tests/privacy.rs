@@ -89,7 +89,11 @@ fn name_of(store: &FileStore, c: &str) -> String {
 #[test]
 fn no_file_holds_personal_data_and_erasure_shreds_every_copy() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine_on(FileStore::open(dir.path(), Options::new()).expect("open").store);
+    let engine = engine_on(
+        FileStore::open(dir.path(), Options::new())
+            .expect("open")
+            .store,
+    );
     populate(&engine);
     engine.store().checkpoint().expect("checkpoint");
     let before_list = engine.list(&ListQuery::new()).expect("list").items;
@@ -102,35 +106,50 @@ fn no_file_holds_personal_data_and_erasure_shreds_every_copy() {
     }
     let backup_before = dir.path().with_extension("backup");
     copy_dir(dir.path(), &backup_before, &["keys"]);
-    let store = FileStore::open(dir.path(), Options::new()).expect("reopen").store;
+    let store = FileStore::open(dir.path(), Options::new())
+        .expect("reopen")
+        .store;
     assert_eq!(name_of(&store, "C-1"), NAME);
 
     // Only a role granted `erase_personal_data` may erase.
     let engine = engine_on(store);
     let cust = ActorId::new("cust-1").expect("valid");
-    assert!(engine
-        .erase_complainant(&cust, &testing::agent(), "asked")
-        .is_err());
+    assert!(
+        engine
+            .erase_complainant(&cust, &testing::agent(), "asked")
+            .is_err()
+    );
     let done = engine
         .erase_complainant(&cust, &testing::privacy_officer(), "deletion request")
         .expect("erases");
     assert_eq!(done.erased, vec![id("C-1"), id("C-2")]);
     let history = engine.history(&id("C-1")).expect("history");
     let timeline: Vec<String> = history.iter().map(|r| r.event.to_string()).collect();
-    assert!(timeline.iter().any(|l| l.contains("personal data erased (deletion request)")));
-    assert!(history
-        .iter()
-        .all(|r| r.personal_values().iter().all(|v| v == ERASED)));
+    assert!(
+        timeline
+            .iter()
+            .any(|l| l.contains("personal data erased (deletion request)"))
+    );
+    assert!(
+        history
+            .iter()
+            .all(|r| r.personal_values().iter().all(|v| v == ERASED))
+    );
     let again = engine
         .erase_complainant(&cust, &testing::privacy_officer(), "again")
         .expect("second erasure");
     assert!(again.erased.is_empty() && again.already.len() == 2);
-    engine.store().checkpoint().expect("checkpoint after erasure");
+    engine
+        .store()
+        .checkpoint()
+        .expect("checkpoint after erasure");
     engine.into_store().close().expect("close");
 
     // After reopening: erased where asked, the other complainant intact, everything that is
     // not personal as before, and the histories replay.
-    let store = FileStore::open(dir.path(), Options::new()).expect("reopen").store;
+    let store = FileStore::open(dir.path(), Options::new())
+        .expect("reopen")
+        .store;
     assert_eq!(name_of(&store, "C-1"), ERASED);
     assert_eq!(name_of(&store, "C-2"), ERASED);
     assert_eq!(name_of(&store, "C-3"), OTHER);
@@ -140,7 +159,10 @@ fn no_file_holds_personal_data_and_erasure_shreds_every_copy() {
         assert_eq!((&b.id, &b.stage, &b.tier), (&a.id, &a.stage, &a.tier));
         assert_eq!(b.intake.complainant.id, a.intake.complainant.id);
         let history = store.history(&a.id).wait().expect("history");
-        assert_eq!(Complaint::replay(a.id.clone(), &history).as_ref(), Some(&**a));
+        assert_eq!(
+            Complaint::replay(a.id.clone(), &history).as_ref(),
+            Some(&**a)
+        );
     }
     store.close().expect("close");
     let bytes = all_bytes(dir.path());
@@ -151,13 +173,17 @@ fn no_file_holds_personal_data_and_erasure_shreds_every_copy() {
     // The backup taken before the erasure has no key file; with the store's key table it
     // yields nothing of the erased person any more, and the other's data still.
     std::fs::copy(dir.path().join("keys"), backup_before.join("keys")).expect("copy keys");
-    let backup = FileStore::open(&backup_before, Options::new()).expect("open backup").store;
+    let backup = FileStore::open(&backup_before, Options::new())
+        .expect("open backup")
+        .store;
     assert_eq!(name_of(&backup, "C-1"), ERASED);
     assert_eq!(name_of(&backup, "C-3"), OTHER);
     let history = backup.history(&id("C-1")).wait().expect("history");
-    assert!(history
-        .iter()
-        .all(|r| r.personal_values().iter().all(|v| v == ERASED)));
+    assert!(
+        history
+            .iter()
+            .all(|r| r.personal_values().iter().all(|v| v == ERASED))
+    );
     backup.close().expect("close");
     std::fs::remove_dir_all(&backup_before).expect("cleanup");
 }
@@ -165,19 +191,30 @@ fn no_file_holds_personal_data_and_erasure_shreds_every_copy() {
 #[test]
 fn a_key_table_that_is_missing_is_damage_not_erasure() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine_on(FileStore::open(dir.path(), Options::new()).expect("open").store);
+    let engine = engine_on(
+        FileStore::open(dir.path(), Options::new())
+            .expect("open")
+            .store,
+    );
     populate(&engine);
     engine.into_store().close().expect("close");
     std::fs::remove_file(dir.path().join("keys")).expect("remove keys");
     let err = FileStore::open(dir.path(), Options::new()).expect_err("no keys");
-    assert!(matches!(err, plaint_file::FileError::Corrupt { .. }), "{err}");
+    assert!(
+        matches!(err, plaint_file::FileError::Corrupt { .. }),
+        "{err}"
+    );
 }
 
 /// A store on a simulated file system holding the three complaints, closed.
 fn populated() -> SimFs {
     let fs = SimFs::new();
     let options = Options::new().fs(Arc::new(fs.clone()));
-    let engine = engine_on(FileStore::open(Path::new("/db"), options).expect("open").store);
+    let engine = engine_on(
+        FileStore::open(Path::new("/db"), options)
+            .expect("open")
+            .store,
+    );
     populate(&engine);
     engine.into_store().close().expect("close");
     fs.after_crash(Tear::Lose)
@@ -190,7 +227,11 @@ fn a_crash_at_every_sync_of_an_erasure_leaves_all_or_none_of_it() {
     for k in 1.. {
         let fs = base.after_crash(Tear::Lose);
         let options = Options::new().fs(Arc::new(fs.clone()));
-        let engine = engine_on(FileStore::open(Path::new("/db"), options).expect("open").store);
+        let engine = engine_on(
+            FileStore::open(Path::new("/db"), options)
+                .expect("open")
+                .store,
+        );
         fs.crash_at_sync(fs.syncs() + k);
         let result = engine.erase_complainant(&cust, &testing::privacy_officer(), "request");
         if !fs.has_crashed() {
@@ -213,10 +254,9 @@ fn a_crash_at_every_sync_of_an_erasure_leaves_all_or_none_of_it() {
                     let want = if erased { ERASED } else { NAME };
                     assert_eq!(state.intake.complainant.name, want, "{c} at {k}, {tear:?}");
                     assert!(
-                        history.iter().all(|r| r
-                            .personal_values()
+                        history
                             .iter()
-                            .all(|v| (v == ERASED) == erased)),
+                            .all(|r| r.personal_values().iter().all(|v| (v == ERASED) == erased)),
                         "{c}'s history is all or nothing at {k}, {tear:?}, round {round}"
                     );
                 }

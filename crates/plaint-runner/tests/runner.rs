@@ -716,7 +716,10 @@ async fn retention_erases_expired_personal_data_on_schedule() {
     .await
     .unwrap();
     let options = Options::default().retention(testing::privacy_officer(), minutes(24 * 60));
-    let runner = Runner::new(Arc::clone(&e)).options(options).spawn().unwrap();
+    let runner = Runner::new(Arc::clone(&e))
+        .options(options)
+        .spawn()
+        .unwrap();
     let erased = async || {
         e.get(&cid("A"))
             .await
@@ -726,7 +729,10 @@ async fn retention_erases_expired_personal_data_on_schedule() {
     tokio::time::sleep(minutes(9 * 24 * 60)).await;
     assert!(!settle_until(erased).await, "kept for its ten days");
     tokio::time::sleep(minutes(24 * 60 + 1)).await;
-    assert!(settle_until(erased).await, "erased on the first pass after ten days");
+    assert!(
+        settle_until(erased).await,
+        "erased on the first pass after ten days"
+    );
     let c = e.get(&cid("A")).await.unwrap().unwrap();
     assert_eq!(c.intake.complainant.name, ERASED);
     let summary = stop(runner).await;
