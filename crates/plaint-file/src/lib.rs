@@ -178,9 +178,9 @@
 //! the complaint id as associated data, written as the base64 of `[key number: u64
 //! LE][nonce][ciphertext and tag]`. Keys and nonces come from the operating system's
 //! generator (`getrandom`), never from the deterministic core. The keys live in `keys`, not
-//! in the log, snapshots or runs: `[header PLAINTKY, version 1]` and frames of JSON
-//! `{"keys": {number: key | null}, "owners": {complaint: [number, …]}}`, later frames
-//! updating earlier ones. Keys are made 64 at a time and appended (one frame, one sync)
+//! in the log, snapshots or runs: `[header PLAINTKY, version 1]` and frames of binary
+//! fields (encoding `2`: each key's number and its 32 bytes, or a mark that it is shredded;
+//! each complaint's key numbers), later frames updating earlier ones. Keys are made 64 at a time and appended (one frame, one sync)
 //! before anything sealed with them is written; a complaint takes a spare one when it first
 //! needs it, and which complaint took which key is written with the next keys made or
 //! before a checkpoint writes anything sealed with it (until then replay learns it from the

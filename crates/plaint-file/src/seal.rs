@@ -9,9 +9,10 @@
 //! hold them in clear and are read as they are.
 //!
 //! The keys live in the file `keys`, apart from the log, snapshots and runs: `[header
-//! PLAINTKY, version 1]` then frames of JSON `{"keys": {number: key | null}, "owners":
-//! {complaint: [number, …]}}`, each key the base64 of 32 bytes, `null` a shredded one; a later
-//! frame's entries replace an earlier one's. Keys are made ahead, 64 at a time, appended in
+//! PLAINTKY, version 1]` then frames whose payload is `[encoding 2][keys: u64]` ×`[number:
+//! u64][1 and the 32-byte key | 0 when shredded]` `[owners: u64]` ×`[complaint id: u16
+//! length, bytes][count: u64][numbers: u64 each]` (little-endian); a later frame's entries
+//! replace an earlier one's. Keys are made ahead, 64 at a time, appended in
 //! one frame and synced before anything sealed with them is written (a torn last frame is cut
 //! on open: nothing sealed with its keys was written), so a new complaint seldom costs a
 //! sync. A complaint takes a spare key when it first needs one; which complaint took which
@@ -23,6 +24,7 @@
 //! shredded reads [`plaint_core::ERASED`]; one whose key is missing, or that does not open,
 //! is damage ([`crate::FileError::Corrupt`]).
 
+use crate::codec;
 use crate::error::FileError;
 use crate::frame;
 use crate::fs::{Dir, WriteFile};
@@ -31,7 +33,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use plaint_core::{ComplaintId, ERASED, PersonalData};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 
@@ -54,13 +55,67 @@ const POOL: u64 = 64;
 type Key = [u8; 32];
 
 /// A frame of the key table: new or changed keys and owners.
-#[derive(Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Default)]
 struct Table {
-    #[serde(default)]
-    keys: BTreeMap<u64, Option<String>>,
-    #[serde(default)]
+    keys: BTreeMap<u64, Option<Key>>,
     owners: BTreeMap<ComplaintId, Vec<u64>>,
+}
+
+/// The encoding of a key table frame: binary fields (see the module docs).
+const ENCODING_KEYS: u8 = 2;
+
+impl Table {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = vec![ENCODING_KEYS];
+        codec::put_u64(&mut out, self.keys.len() as u64);
+        for (n, k) in &self.keys {
+            codec::put_u64(&mut out, *n);
+            match k {
+                Some(k) => {
+                    out.push(1);
+                    out.extend_from_slice(k);
+                }
+                None => out.push(0),
+            }
+        }
+        codec::put_u64(&mut out, self.owners.len() as u64);
+        for (id, ns) in &self.owners {
+            codec::put_bytes(&mut out, id.as_str().as_bytes());
+            codec::put_u64(&mut out, ns.len() as u64);
+            ns.iter().for_each(|n| codec::put_u64(&mut out, *n));
+        }
+        out
+    }
+
+    fn decode(payload: &[u8]) -> Result<Self, String> {
+        let mut t = match payload.split_first() {
+            Some((&ENCODING_KEYS, body)) => codec::Take(body),
+            Some((other, _)) => return Err(format!("unknown key table encoding {other}")),
+            None => return Err("an empty key table frame".into()),
+        };
+        let mut table = Table::default();
+        for _ in 0..t.u64()? {
+            let n = t.u64()?;
+            let key = match t.u8()? {
+                0 => None,
+                1 => Some(Key::try_from(t.raw(32)?).expect("32 bytes")),
+                _ => return Err("a key has a bad flag".into()),
+            };
+            table.keys.insert(n, key);
+        }
+        for _ in 0..t.u64()? {
+            let id = ComplaintId::new(t.str()?).map_err(|e| e.to_string())?;
+            let mut ns = Vec::new();
+            for _ in 0..t.u64()? {
+                ns.push(t.u64()?);
+            }
+            table.owners.insert(id, ns);
+        }
+        if !t.0.is_empty() {
+            return Err("bytes after the key table".into());
+        }
+        Ok(table)
+    }
 }
 
 #[derive(Default)]
@@ -126,10 +181,6 @@ impl Ring {
         }
     }
 
-    fn encode(k: &Option<Key>) -> Option<String> {
-        k.map(|k| B64.encode(k))
-    }
-
     /// The frame of everything changed since the last write, or of the whole table.
     fn table(&self, whole: bool) -> Table {
         if whole {
@@ -140,17 +191,13 @@ impl Ring {
                     .keys
                     .iter()
                     .filter(|(n, _)| self.owner.contains_key(n) || self.spare.contains(n))
-                    .map(|(n, k)| (*n, Self::encode(k)))
+                    .map(|(n, k)| (*n, *k))
                     .collect(),
                 owners: self.owners.clone(),
             };
         }
         Table {
-            keys: self
-                .made
-                .iter()
-                .map(|n| (*n, Self::encode(&self.keys[n])))
-                .collect(),
+            keys: self.made.iter().map(|n| (*n, self.keys[n])).collect(),
             owners: self
                 .taken
                 .iter()
@@ -177,7 +224,7 @@ fn aad(complaint: &ComplaintId) -> Vec<u8> {
 
 fn frame_of(table: &Table) -> Vec<u8> {
     let mut bytes = Vec::new();
-    frame::encode(&crate::record::json_payload(table), &mut bytes);
+    frame::encode(&table.encode(), &mut bytes);
     bytes
 }
 
@@ -215,19 +262,9 @@ impl Keys {
         let mut ring = Ring::default();
         for r in &scan.frames {
             let at = (r.start - frame::FRAME_OVERHEAD) as u64;
-            let table: Table = crate::record::decode(&data[r.clone()])
+            let table = Table::decode(&data[r.clone()])
                 .map_err(|why| FileError::corrupt(&path, at, why))?;
-            for (n, k) in table.keys {
-                let key = k
-                    .map(|k| {
-                        B64.decode(k)
-                            .ok()
-                            .and_then(|k| Key::try_from(k).ok())
-                            .ok_or_else(|| FileError::corrupt(&path, at, "a bad key"))
-                    })
-                    .transpose()?;
-                ring.keys.insert(n, key);
-            }
+            ring.keys.extend(table.keys);
             ring.owners.extend(table.owners);
         }
         ring.owner = ring
@@ -383,5 +420,74 @@ impl Keys {
             String::from_utf8(clear)
                 .map_err(|_| format!("a sealed field of {complaint} is not text"))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plaint_core::{Complainant, Contact};
+
+    fn person() -> Complainant {
+        Complainant {
+            id: plaint_core::ActorId::new("cust-1").unwrap(),
+            name: "Zhang San".into(),
+            contacts: vec![Contact::Phone("13812345678".into())],
+        }
+    }
+
+    fn id(s: &str) -> ComplaintId {
+        ComplaintId::new(s).unwrap()
+    }
+
+    #[test]
+    fn sealed_values_open_only_for_their_complaint_and_until_shredded() {
+        let keys = Keys::default();
+        let mut sealed = person();
+        keys.seal(&id("C-1"), &mut sealed);
+        assert!(!sealed.name.contains("Zhang") && sealed.name != person().name);
+        let mut other = sealed.clone();
+        keys.seal(&id("C-2"), &mut Complainant { ..person() });
+        // Moved to another complaint: its associated data differs, so it does not open.
+        assert!(keys.open(&id("C-2"), &mut other).is_err());
+        let mut opened = sealed.clone();
+        keys.open(&id("C-1"), &mut opened).unwrap();
+        assert_eq!(opened, person());
+        // A flipped byte of the ciphertext does not open.
+        let mut bytes = B64.decode(&sealed.name).unwrap();
+        *bytes.last_mut().unwrap() ^= 1;
+        let mut damaged = sealed.clone();
+        damaged.name = B64.encode(bytes);
+        assert!(keys.open(&id("C-1"), &mut damaged).is_err());
+        // Shredded: it reads erased; a key never made is damage.
+        keys.shred(&id("C-1"));
+        let mut gone = sealed.clone();
+        keys.open(&id("C-1"), &mut gone).unwrap();
+        assert_eq!(gone.name, ERASED);
+        assert!(
+            Keys::default()
+                .open(&id("C-1"), &mut sealed.clone())
+                .is_err()
+        );
+        // Sealed anew after the shredding: a new key, which opens.
+        let mut again = person();
+        keys.seal(&id("C-1"), &mut again);
+        keys.open(&id("C-1"), &mut again).unwrap();
+        assert_eq!(again, person());
+    }
+
+    #[test]
+    fn the_key_table_reads_back_what_it_wrote() {
+        let mut table = Table::default();
+        table.keys.insert(1, Some([7; 32]));
+        table.keys.insert(2, None);
+        table.owners.insert(id("C-1"), vec![1, 2]);
+        let back = Table::decode(&table.encode()).unwrap();
+        assert_eq!(back.keys, table.keys);
+        assert_eq!(back.owners, table.owners);
+        let bytes = table.encode();
+        for cut in 0..bytes.len() {
+            assert!(Table::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
     }
 }
