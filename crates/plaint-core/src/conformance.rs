@@ -1101,8 +1101,14 @@ fn feed_has_no_gaps_while_appends_race<S: Store, E: Executor>(store: &Waited<'_,
 fn erasure_reaches_state_and_history<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
     use crate::privacy::{ERASED, PersonalData, holds_personal};
     let (one, two) = (cid("C-1"), cid("C-2"));
-    receive(store, &one, "r1");
-    receive(store, &two, "r2");
+    // Each with a notification not yet delivered, whose text quotes the complainant.
+    for (id, command) in [(&one, "r1"), (&two, "r2")] {
+        let mut note = acknowledged_sms(id, 1);
+        note.text = Some("Dear Zhang San, we received your complaint.".into());
+        let c = Command::Receive(Arc::new(testing::intake(testing::t(0))));
+        let append = next_append(store, id, command, c).with_outbox(vec![note]);
+        store.append(append).expect("receive appends");
+    }
     triage(store, &one, "t1", "major");
     let before = store.load(&one).expect("load").expect("exists");
     assert!(
@@ -1153,6 +1159,22 @@ fn erasure_reaches_state_and_history<S: Store, E: Executor>(store: &Waited<'_, S
         Some(&*state),
         "the erased history replays to the erased state"
     );
+    let lease = chrono::Duration::minutes(5);
+    let texts: Vec<(ComplaintId, Option<crate::Text>)> = store
+        .claim_outbox(testing::t(3), lease, 10)
+        .expect("claims")
+        .into_iter()
+        .map(|e| (e.notification.complaint, e.notification.text))
+        .collect();
+    assert_eq!(texts.len(), 2, "both notifications are still to deliver");
+    for (id, text) in texts {
+        let erased = id == one;
+        assert_eq!(
+            text.as_deref() == Some(ERASED),
+            erased,
+            "the erased complaint's notification says nothing personal, the other's is whole"
+        );
+    }
     let other = store.load(&two).expect("load").expect("exists");
     assert!(holds_personal(&*other), "another complaint keeps its data");
     assert!(
