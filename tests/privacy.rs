@@ -128,6 +128,40 @@ fn erasure_keeps_reports_and_timelines_say_erased() {
 }
 
 #[test]
+fn a_consultation_is_erased_too() {
+    let mut policy = testing::policy();
+    for role in policy
+        .roles
+        .iter_mut()
+        .filter(|r| r.key.as_str() == "agent")
+    {
+        role.may.insert(CommandKind::Consult);
+    }
+    let (engine, _) = engine(policy);
+    let mut intake = testing::intake(testing::t(0));
+    intake.complainant.id = ActorId::new("cust-7").unwrap();
+    engine
+        .execute(
+            CommandId::new("q1").unwrap(),
+            &cid("Q-1"),
+            Command::Consult {
+                intake: Arc::new(intake),
+                answer: "Parcels are held for seven days.".into(),
+            },
+            &testing::agent(),
+        )
+        .unwrap();
+    let cust = ActorId::new("cust-7").unwrap();
+    let done = engine
+        .erase_complainant(&cust, &testing::privacy_officer(), "deletion request")
+        .unwrap();
+    assert_eq!(done.erased, vec![cid("Q-1")]);
+    let c = engine.get(&cid("Q-1")).unwrap().unwrap();
+    assert_eq!(c.stage.kind(), StageKind::Consultation);
+    assert_eq!(c.intake.complainant.name, ERASED);
+}
+
+#[test]
 fn retention_erases_exactly_the_expired_complaints() {
     let mut policy = testing::policy();
     policy.privacy.keep_personal_data_after_close = Some(Span::from_seconds(30 * 86_400));

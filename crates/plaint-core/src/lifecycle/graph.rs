@@ -53,7 +53,8 @@ const FLOW: &[(S, C, &[S])] = &[
 
 /// Commands that apply in every stage but a consultation, closed ones included, and keep the
 /// stage (a case's points are adjusted when departments are assessed, often after closing;
-/// personal data is erased on request or when its retention ends, mostly after closing).
+/// personal data is erased on request or when its retention ends, mostly after closing —
+/// and in a consultation too: `targets` and `allows` say so).
 const IN_ANY_STAGE: &[C] = &[C::AdjustPoints, C::ErasePersonalData];
 
 /// Commands that apply in every open stage and lead to the same target from each.
@@ -75,6 +76,10 @@ const IN_ANY_OPEN: &[C] = &[
 /// exist yet. The commands of "any open stage" (`IN_ANY_OPEN`, `FROM_ANY_OPEN`) apply where a complaint is being handled
 /// ([`S::is_handling`]): not in terminal stages, nor in a consultation.
 pub fn targets(from: S, command: C) -> Vec<S> {
+    if command == C::ErasePersonalData {
+        // A consultation holds personal data too.
+        return vec![from];
+    }
     if IN_ANY_STAGE.contains(&command) {
         return if from == S::Consultation {
             Vec::new()
@@ -103,6 +108,9 @@ pub fn targets(from: S, command: C) -> Vec<S> {
 
 /// Whether `command` is legal in stage `from` (as `targets` is non-empty, without allocating).
 pub fn allows(from: S, command: C) -> bool {
+    if command == C::ErasePersonalData {
+        return true;
+    }
     if IN_ANY_STAGE.contains(&command) {
         return from != S::Consultation;
     }
@@ -336,14 +344,14 @@ mod tests {
     }
 
     #[test]
-    fn a_consultation_only_converts() {
+    fn a_consultation_only_converts_or_is_erased() {
         let g = TransitionGraph::new();
         let out: Vec<C> = g
             .graph
             .edges_directed(g.nodes[&S::Consultation], petgraph::Direction::Outgoing)
             .map(|e| *e.weight())
             .collect();
-        assert_eq!(out, vec![C::ConvertToComplaint]);
+        assert_eq!(out, vec![C::ErasePersonalData, C::ConvertToComplaint]);
         assert!(!allows(S::Consultation, C::Withdraw));
         assert!(!allows(S::Consultation, C::Tick));
         assert!(!allows(S::Consultation, C::AdjustPoints));
