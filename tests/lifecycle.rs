@@ -781,11 +781,12 @@ fn every_transition_in_the_table_has_a_fixture_that_takes_it() {
         .collect();
     assert!(edges.contains(&(S::Proposing, CommandKind::Propose, S::AwaitingApproval)));
     assert!(edges.contains(&(S::Confirmed, CommandKind::FollowUp, S::Investigating)));
-    // Nothing leaves a terminal stage; only a case's points are still adjusted there.
-    assert!(
-        !edges
-            .iter()
-            .any(|(from, c, to)| from.is_terminal()
-                && (to != from || *c != CommandKind::AdjustPoints))
-    );
+    // Nothing leaves a terminal stage; only a case's points are still adjusted there, and
+    // personal data erased.
+    assert!(!edges.iter().any(|(from, c, to)| from.is_terminal()
+        && (to != from
+            || !matches!(
+                c,
+                CommandKind::AdjustPoints | CommandKind::ErasePersonalData
+            ))));
 }

@@ -875,6 +875,33 @@ fn a_late_relay_says_what_the_approver_was_asked() {
     );
 }
 
+/// Issue 17: staff free text reaches an approver (who may not see contacts) with the phone
+/// numbers and email addresses it quotes masked.
+#[test]
+fn contacts_typed_into_free_text_are_masked_for_staff() {
+    let (e, notes, _) = texts_engine(
+        testing::policy(),
+        serde_json::json!([{ "on": "approval_requested", "to": ["approvers"],
+                             "text": { "en": "Approve {proposal}?" } }]),
+    );
+    let id = testing::complaint_id();
+    to_proposing(&e, &id, "major");
+    let offer = "a refund, agreed with Zhang on 13812345678 / zhang.san@example.com";
+    run_on(
+        &e,
+        &id,
+        "o1",
+        propose(offer, Some(cny(10_000))),
+        &testing::agent(),
+    );
+    e.relay().unwrap();
+    let texts: Vec<String> = texts_of(&notes).into_values().collect();
+    assert_eq!(
+        texts,
+        ["Approve a refund, agreed with Zhang on 1******5678 / z***@example.com?"]
+    );
+}
+
 /// Fails its first `fail` deliveries; records every attempt's text.
 #[derive(Default)]
 struct Attempts {

@@ -1219,6 +1219,9 @@ fn command(
             },
             reason: nonempty(r.texts[0]),
         },
+        CommandKind::ErasePersonalData => Command::ErasePersonalData {
+            reason: nonempty(r.texts[0]),
+        },
         other => panic!("no generator for {other}"),
     }
 }

@@ -281,6 +281,39 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         block_on(self.0.retry_dead_letter(id))
     }
 
+    /// [`crate::Engine::erase_complainant`], waited for.
+    ///
+    /// # Errors
+    /// As [`crate::Engine::erase_complainant`].
+    pub fn erase_complainant(
+        &self,
+        complainant: &crate::ActorId,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<crate::Erasure, EngineError> {
+        block_on(self.0.erase_complainant(complainant, actor, reason))
+    }
+
+    /// [`crate::Engine::enforce_retention`], waited for.
+    ///
+    /// # Errors
+    /// As [`crate::Engine::enforce_retention`].
+    pub fn enforce_retention(&self, actor: &Actor) -> Result<crate::Retention, EngineError> {
+        block_on(self.0.enforce_retention(actor))
+    }
+
+    /// [`crate::Engine::export_complainant`], waited for.
+    ///
+    /// # Errors
+    /// As [`crate::Engine::export_complainant`].
+    pub fn export_complainant(
+        &self,
+        complainant: &crate::ActorId,
+        actor: &Actor,
+    ) -> Result<crate::Export, EngineError> {
+        block_on(self.0.export_complainant(complainant, actor))
+    }
+
     /// The store, for adapters' own maintenance calls.
     pub fn store(&self) -> &S {
         self.0.store()

@@ -96,6 +96,82 @@ impl Contact {
     }
 }
 
+/// `text` with every phone number and email address it recognisably holds
+/// [masked](Contact::masked): free text staff typed (a proposal, an action's label) on its
+/// way into a notification to someone who may not see contacts. A phone number is a run of
+/// at least seven digits, possibly with `+`, `-`, spaces, brackets and dots between them; an
+/// email address is `local@domain.tld`.
+///
+/// ```
+/// use plaint_core::complainant::mask_contacts_in;
+/// assert_eq!(
+///     mask_contacts_in("Call 138-1234-5678 or write to zhang.san@example.com by 5 pm."),
+///     "Call 1**-****-5678 or write to z***@example.com by 5 pm."
+/// );
+/// assert_eq!(mask_contacts_in("Refund of 120.00 CNY on order 42"), "Refund of 120.00 CNY on order 42");
+/// ```
+pub fn mask_contacts_in(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let local = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-');
+    let domain = |c: char| c.is_alphanumeric() || matches!(c, '.' | '-');
+    let sep = |c: char| matches!(c, '+' | '-' | ' ' | '(' | ')' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        // An email address: the longest local part before an `@`, a dotted domain after it.
+        if local(chars[i]) && (i == 0 || !local(chars[i - 1])) {
+            let mut at = i;
+            while at < chars.len() && local(chars[at]) {
+                at += 1;
+            }
+            if at < chars.len() && chars[at] == '@' {
+                let mut end = at + 1;
+                while end < chars.len() && domain(chars[end]) {
+                    end += 1;
+                }
+                while end > at + 1 && matches!(chars[end - 1], '.' | '-') {
+                    end -= 1;
+                }
+                let host: String = chars[at + 1..end].iter().collect();
+                if at > i && host.contains('.') && !host.starts_with('.') {
+                    let email: String = chars[i..end].iter().collect();
+                    out.push_str(&Contact::Email(email).masked());
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        // A phone number: from a digit or `+`/`(`, digits and separators, ending on a digit.
+        if (chars[i].is_ascii_digit() || matches!(chars[i], '+' | '('))
+            && (i == 0 || !chars[i - 1].is_alphanumeric())
+        {
+            let mut end = i;
+            let mut last_digit = None;
+            while end < chars.len() && (chars[end].is_ascii_digit() || sep(chars[end])) {
+                if chars[end].is_ascii_digit() {
+                    last_digit = Some(end);
+                }
+                end += 1;
+            }
+            if let Some(last) = last_digit {
+                let run = &chars[i..=last];
+                let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
+                let next_ok = chars.get(last + 1).is_none_or(|c| !c.is_alphanumeric());
+                // A decimal amount (`120.00`) has a dot two from the end; numbers are long.
+                if digits >= 7 && next_ok {
+                    let phone: String = run.iter().collect();
+                    out.push_str(&Contact::Phone(phone).masked());
+                    i = last + 1;
+                    continue;
+                }
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
 /// Masks a phone number so that at least half its digits are hidden: of `n` digits (`n` at
 /// least 7) it shows `n / 2`, the last four first and then up to three at the front.
 fn mask_phone(v: &str) -> String {
@@ -180,6 +256,36 @@ mod tests {
         let masked = Contact::Phone("+86 138-1234-5678".into()).masked();
         let shown = masked.chars().filter(char::is_ascii_digit).count();
         assert!(2 * shown <= 13, "{masked}");
+    }
+
+    #[test]
+    fn contacts_in_free_text_are_masked_and_the_rest_kept() {
+        let cases = [
+            ("ring 13812345678 now", "ring 1******5678 now"),
+            ("+86 138 1234 5678.", "+86 *** **** 5678."),
+            (
+                "mail a.b@mail.example.cn, thanks",
+                "mail a***@mail.example.cn, thanks",
+            ),
+            ("order 20261120 shipped", "order ****1120 shipped"),
+            ("12 parcels, 3 days late", "12 parcels, 3 days late"),
+            ("no@domain here", "no@domain here"),
+            ("SF1234567890", "SF1234567890"),
+            ("", ""),
+        ];
+        for (text, want) in cases {
+            assert_eq!(mask_contacts_in(text), want, "{text}");
+        }
+        for text in [
+            "é@é.é",
+            "@@@",
+            "+++---",
+            "(((1)))",
+            "a@.b",
+            "1-2-3-4-5-6-7-",
+        ] {
+            let _ = mask_contacts_in(text);
+        }
     }
 
     #[test]

@@ -82,6 +82,10 @@ pub struct Complaint {
     /// Adjustments of the points it costs its departments, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub points_adjustments: Vec<PointsAdjustment>,
+    /// When its personal data was erased ([`Event::PersonalDataErased`]); its personal
+    /// fields read [`crate::privacy::ERASED`] since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<Timestamp>,
 }
 
 impl Complaint {
@@ -127,6 +131,7 @@ impl Complaint {
             actions: Vec::new(),
             consultation: None,
             points_adjustments: Vec::new(),
+            erased_at: None,
         })
     }
 
@@ -383,6 +388,11 @@ impl Complaint {
                     by: rec.actor.clone(),
                     at: rec.at,
                 })
+            }
+            Event::PersonalDataErased { .. } => {
+                use crate::privacy::PersonalData;
+                self.erase_personal();
+                self.erased_at = Some(rec.at);
             }
         }
     }

@@ -59,6 +59,7 @@ pub fn run_all_on<S: Store, E: Executor>(executor: &E, make: impl Fn() -> S) {
     feed_numbers_every_event_in_commit_order(&fresh());
     feed_has_no_gaps_while_appends_race(&fresh());
     changes_and_outbox_stats_follow_what_falls_due(&fresh());
+    erasure_reaches_state_and_history(&fresh());
 }
 
 /// A store whose every call is waited for on an executor, so the checks read as sync code.
@@ -1092,4 +1093,96 @@ fn feed_has_no_gaps_while_appends_race<S: Store, E: Executor>(store: &Waited<'_,
         assert_eq!(fed, history, "the feed holds {id}'s every event");
     }
     assert_eq!(seen.len(), total, "and nothing else");
+}
+
+/// An append that erases a complaint's personal data leaves none in its state or its
+/// history, keeps everything else (replay still gives the state), and leaves the
+/// complainant's other complaints alone until they are erased too.
+fn erasure_reaches_state_and_history<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
+    use crate::privacy::{ERASED, PersonalData, holds_personal};
+    let (one, two) = (cid("C-1"), cid("C-2"));
+    // Each with a notification not yet delivered, whose text quotes the complainant.
+    for (id, command) in [(&one, "r1"), (&two, "r2")] {
+        let mut note = acknowledged_sms(id, 1);
+        note.text = Some("Dear Zhang San, we received your complaint.".into());
+        let c = Command::Receive(Arc::new(testing::intake(testing::t(0))));
+        let append = next_append(store, id, command, c).with_outbox(vec![note]);
+        store.append(append).expect("receive appends");
+    }
+    triage(store, &one, "t1", "major");
+    let before = store.load(&one).expect("load").expect("exists");
+    assert!(
+        holds_personal(&*before),
+        "the sample intake holds personal data"
+    );
+    let erase = Command::ErasePersonalData {
+        reason: "deletion request".into(),
+    };
+    let append = next_append_by(
+        &testing::policy(),
+        store,
+        &one,
+        "e1",
+        erase,
+        testing::t(2),
+        &testing::privacy_officer(),
+    );
+    assert!(append.erases());
+    let returned = store.append(append).expect("the erasure appends");
+    let state = store.load(&one).expect("load").expect("exists");
+    assert_eq!(returned, state, "the state returned is the state stored");
+    assert_eq!(state.intake.complainant.name, ERASED);
+    assert!(
+        !holds_personal(&*state),
+        "no personal field survives in the state"
+    );
+    assert_eq!(state.erased_at, Some(testing::t(2)));
+    assert_eq!(state.tier, before.tier, "what is not personal stays");
+    assert_eq!(state.intake.complainant.id, before.intake.complainant.id);
+    let history = store.history(&one).expect("history");
+    assert!(
+        history.iter().all(|r| !holds_personal(r)),
+        "no personal field survives in the history"
+    );
+    let last = history.last().expect("the erasure is recorded");
+    assert_eq!(
+        last.actor,
+        testing::privacy_officer().id,
+        "who erased is audited"
+    );
+    assert!(matches!(
+        &last.event,
+        crate::Event::PersonalDataErased { reason } if &**reason == "deletion request"
+    ));
+    assert_eq!(
+        Complaint::replay(one.clone(), &history).as_ref(),
+        Some(&*state),
+        "the erased history replays to the erased state"
+    );
+    let lease = chrono::Duration::minutes(5);
+    let texts: Vec<(ComplaintId, Option<crate::Text>)> = store
+        .claim_outbox(testing::t(3), lease, 10)
+        .expect("claims")
+        .into_iter()
+        .map(|e| (e.notification.complaint, e.notification.text))
+        .collect();
+    assert_eq!(texts.len(), 2, "both notifications are still to deliver");
+    for (id, text) in texts {
+        let erased = id == one;
+        assert_eq!(
+            text.as_deref() == Some(ERASED),
+            erased,
+            "the erased complaint's notification says nothing personal, the other's is whole"
+        );
+    }
+    let other = store.load(&two).expect("load").expect("exists");
+    assert!(holds_personal(&*other), "another complaint keeps its data");
+    assert!(
+        store
+            .history(&two)
+            .expect("history")
+            .iter()
+            .any(|r| !r.personal_values().iter().all(|v| v == ERASED)),
+        "and its history"
+    );
 }

@@ -896,7 +896,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Ok((recorded, policy))
     }
 
-    fn policy(&self, c: &Complaint) -> Result<&Policy, EngineError> {
+    pub(crate) fn policy(&self, c: &Complaint) -> Result<&Policy, EngineError> {
         self.policies
             .get(&c.policy_version)
             .map(|p| &**p)

@@ -16,12 +16,14 @@ pub mod complaint;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod engine;
+pub mod erasure;
 pub mod id;
 pub mod lifecycle;
 pub mod model;
 pub mod money;
 pub mod notify;
 pub mod policy;
+pub mod privacy;
 pub mod sla;
 pub mod store;
 #[cfg(feature = "testing")]
@@ -43,6 +45,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use complainant::{Complainant, Contact};
 pub use complaint::Complaint;
 pub use engine::{Async, Engine, EngineBuilder, EngineError, Make, Relay, Tick};
+pub use erasure::{Erasure, Export, ExportedComplaint, Retention};
 pub use id::{
     ActionKey, ActorId, CalendarKey, CategoryKey, ChannelKey, ClockKey, CommandId, ComplaintId,
     DepartmentKey, IdError, RemedyKey, RoleKey, TierKey,
@@ -60,8 +63,10 @@ pub use notify::{
 };
 pub use policy::{
     ActionDef, Basis, Cap, Condition, Facts, FlagDef, NotificationRule, OverCap, Policy,
-    PolicyError, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule, Steps,
+    PolicyError, Privacy, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule,
+    Steps,
 };
+pub use privacy::{ERASED, PersonalData};
 pub use store::{
     Append, Changes, CommandRecord, DynStore, FeedEntry, FeedPage, ListQuery, OutboxStats, Page,
     Position, Store, StoreError, StoreFailure,

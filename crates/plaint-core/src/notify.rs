@@ -849,6 +849,10 @@ impl<'a> Occasion<'a> {
 /// - `{phone}`, `{email}`: the complainant's, masked unless the recipient is the complainant
 ///   or holds a role with contact access.
 ///
+/// Staff free text (`{proposal}`, `{action}`) reaches a recipient who may not see contacts
+/// with every phone number and email address it quotes masked
+/// ([`crate::complainant::mask_contacts_in`]).
+///
 /// A loaded policy uses each placeholder only at moments where it has a value (checked when
 /// it loads); a value still missing (a complainant without a phone, a clock that breached
 /// and was then paused, whose state keeps no deadline) reads `-`. Placeholders are filled in
@@ -884,6 +888,14 @@ pub fn render(
                 }
             })
     };
+    // Staff free text may quote a phone number or an email address.
+    let free_text = |text: &str| {
+        if may_see {
+            text.to_owned()
+        } else {
+            crate::complainant::mask_contacts_in(text)
+        }
+    };
     let proposal = c.current_proposal();
     template::fill(&template::parse(template), |field| match field {
         Field::Complaint => Some(c.id.to_string()),
@@ -903,8 +915,8 @@ pub fn render(
         Field::DeadlineOf(keys) => keys.iter().find_map(|k| running_deadline(c, k)).map(local),
         Field::Clock => at.clock.map(ToString::to_string),
         // The command that recorded an action left it last.
-        Field::Action => c.actions.last().map(|a| a.label.to_string()),
-        Field::Proposal => proposal.map(|p| p.description.to_string()),
+        Field::Action => c.actions.last().map(|a| free_text(&a.label)),
+        Field::Proposal => proposal.map(|p| free_text(&p.description)),
         Field::Amount => proposal.map(|p| {
             p.amount
                 .unwrap_or_else(|| crate::Money::new(0, policy.currency))

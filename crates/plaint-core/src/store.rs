@@ -556,6 +556,16 @@ impl Append {
             })
     }
 
+    /// Whether this append erases the complaint's personal data
+    /// ([`crate::Event::PersonalDataErased`]): a store then erases its copies of the
+    /// complaint's history too ([`crate::PersonalData::erase_personal`]), and a store that
+    /// seals personal fields shreds the complaint's keys.
+    pub fn erases(&self) -> bool {
+        self.events
+            .iter()
+            .any(|r| matches!(r.event, crate::Event::PersonalDataErased { .. }))
+    }
+
     /// Applies the events to an existing complaint's state, in place when nobody else holds
     /// it (it is copied first only if shared). Call after the version check.
     pub fn apply_to(&self, state: &mut Arc<Complaint>) {

@@ -78,6 +78,11 @@ pub fn general_manager() -> Actor {
     staff("gm-1", "general-manager", "management")
 }
 
+/// The privacy officer (`dpo-1`, role `privacy-officer`): erases personal data.
+pub fn privacy_officer() -> Actor {
+    staff("dpo-1", "privacy-officer", "management")
+}
+
 /// The complainant of the sample intake (`cust-1`).
 pub fn customer() -> Actor {
     Actor::complainant(id("cust-1"))

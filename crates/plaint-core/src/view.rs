@@ -281,7 +281,8 @@ fn internal(e: &Event) -> bool {
         | Event::RungReached { .. }
         | Event::OnDutyAlerted { .. }
         | Event::AlertedAtOnce { .. }
-        | Event::PointsAdjusted { .. } => true,
+        | Event::PointsAdjusted { .. }
+        | Event::PersonalDataErased { .. } => true,
         // Proposals and evidence are decided one by one by the caller; a proposal offered
         // and evidence handed in are the complainant's.
         Event::RemedyProposed { .. } | Event::EvidenceAdded { .. } => true,

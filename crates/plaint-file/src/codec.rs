@@ -44,6 +44,10 @@ impl<'a> Take<'a> {
         self.0 = rest;
         Ok(head)
     }
+    /// The next `n` bytes as they are.
+    pub(crate) fn raw(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
+        self.take(n)
+    }
     pub(crate) fn u8(&mut self) -> Result<u8, &'static str> {
         Ok(self.take(1)?[0])
     }

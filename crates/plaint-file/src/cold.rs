@@ -34,7 +34,7 @@ pub(crate) fn take_out(runs: &Runs, id: &ComplaintId) -> Result<Option<Taken>, F
     let Some((run, s)) = find(runs, id)? else {
         return Ok(None);
     };
-    Ok(Some((run.state(&s)?, run.history(&s)?)))
+    Ok(Some((run.state(&s)?, run.history(id, &s)?)))
 }
 
 /// Where a command was recorded, according to the runs.

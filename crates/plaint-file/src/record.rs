@@ -1,7 +1,9 @@
 //! What a log frame carries: the records of one group commit, as a versioned payload
-//! (`[encoding: u8 = 1][JSON array of records]`), or, as the last frame of a segment (format
+//! (`[encoding: u8 = 3][JSON array of records, personal fields sealed]`; 1 in clear, as
+//! older versions wrote it), or, as the last frame of a segment (format
 //! 2), the number of the segment that follows (`[encoding: u8 = 1][{"next": …}]`).
 
+use crate::seal::{ENCODING_SEALED, Keys};
 use plaint_core::{
     Append, CommandId, ComplaintId, Notification, NotificationId, Recorded, Settlement, Timestamp,
 };
@@ -44,9 +46,62 @@ impl Record {
         }
     }
 
-    /// The record as JSON, to go into a batch.
-    pub(crate) fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("records serialise")
+    /// The record as JSON, to go into a batch, its personal fields sealed with `keys` (the
+    /// record itself stays as it is, in clear, to be applied).
+    pub(crate) fn to_sealed_json(&self, keys: &Keys) -> Vec<u8> {
+        match self {
+            Record::Append {
+                complaint,
+                expected_version,
+                command,
+                events,
+                outbox,
+            } => {
+                let (mut events, mut outbox) = (events.clone(), outbox.clone());
+                keys.seal(complaint, &mut events);
+                keys.seal(complaint, &mut outbox);
+                serde_json::to_vec(&Record::Append {
+                    complaint: complaint.clone(),
+                    expected_version: *expected_version,
+                    command: command.clone(),
+                    events,
+                    outbox,
+                })
+            }
+            other => serde_json::to_vec(other),
+        }
+        .expect("records serialise")
+    }
+
+    /// Opens the personal fields of a record read from a sealed payload.
+    pub(crate) fn open(&mut self, keys: &Keys) -> Result<(), String> {
+        match self {
+            Record::Append {
+                complaint,
+                events,
+                outbox,
+                ..
+            } => {
+                keys.open(complaint, events)?;
+                keys.open(complaint, outbox)
+            }
+            Record::Settle { .. } | Record::Requeue { .. } => Ok(()),
+        }
+    }
+
+    /// The complaint whose personal data this record erases, if it does.
+    pub(crate) fn erases(&self) -> Option<&ComplaintId> {
+        match self {
+            Record::Append {
+                complaint, events, ..
+            } if events
+                .iter()
+                .any(|r| matches!(r.event, plaint_core::Event::PersonalDataErased { .. })) =>
+            {
+                Some(complaint)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -112,7 +167,7 @@ pub(crate) struct Batch {
 impl Batch {
     pub(crate) fn push(&mut self, record_json: &[u8]) {
         self.payload.extend_from_slice(if self.payload.is_empty() {
-            &[ENCODING_JSON, b'[']
+            &[ENCODING_SEALED, b'[']
         } else {
             b","
         });
@@ -144,9 +199,25 @@ pub(crate) fn json_payload(value: &impl Serialize) -> Vec<u8> {
 }
 
 /// Decodes a JSON payload: one written by [`json_payload`], or by [`Batch`] (as a `Vec`).
+/// Whether `payload` holds sealed personal fields ([`ENCODING_SEALED`]).
+pub(crate) fn is_sealed(payload: &[u8]) -> bool {
+    payload.first() == Some(&ENCODING_SEALED)
+}
+
+/// A payload carrying `value` with sealed personal fields (`[encoding 3][JSON]`).
+pub(crate) fn sealed_payload(value: &impl Serialize) -> Vec<u8> {
+    let mut out = vec![ENCODING_SEALED];
+    serde_json::to_writer(&mut out, value).expect("stored values serialise");
+    out
+}
+
+/// Decodes a JSON payload: one written by [`json_payload`], [`sealed_payload`] (its sealed
+/// fields still sealed: see [`is_sealed`]) or [`Batch`] (as a `Vec`).
 pub(crate) fn decode<T: for<'de> Deserialize<'de>>(payload: &[u8]) -> Result<T, String> {
     match payload.split_first() {
-        Some((&ENCODING_JSON, json)) => serde_json::from_slice(json).map_err(|e| e.to_string()),
+        Some((&(ENCODING_JSON | ENCODING_SEALED), json)) => {
+            serde_json::from_slice(json).map_err(|e| e.to_string())
+        }
         Some((other, _)) => Err(format!("unknown payload encoding {other}")),
         None => Err("empty payload".into()),
     }

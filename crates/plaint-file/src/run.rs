@@ -19,9 +19,11 @@ use crate::codec::{self, Take};
 use crate::error::FileError;
 use crate::frame::{self, HEADER_LEN, RUN, Writer};
 use crate::fs::{Dir, ReadFile};
-use crate::record::{self, json_payload};
+use crate::record::{self, sealed_payload};
+use crate::seal::Keys;
 use plaint_core::{
-    CommandId, CommandRecord, Complaint, ComplaintId, DepartmentKey, Recorded, StageKind, TierKey,
+    CommandId, CommandRecord, Complaint, ComplaintId, DepartmentKey, PersonalData, Recorded,
+    StageKind, TierKey,
 };
 use plaint_memory::Whole;
 use serde::de::DeserializeOwned;
@@ -47,6 +49,8 @@ pub(crate) struct Run {
     /// Read on the first lookup, not on open: opening stays independent of the run's size.
     bloom: OnceLock<Bloom>,
     inner: InnerNodes,
+    /// The store's keys, to open sealed personal fields.
+    keys: Arc<Keys>,
 }
 
 impl std::fmt::Debug for Run {
@@ -165,7 +169,7 @@ fn command_value(record: &CommandRecord) -> Vec<u8> {
 impl Run {
     /// Opens run `number`: checks its header, trailer and footer (not its nodes, which are
     /// checked as they are read).
-    pub(crate) fn open(dir: &Dir, number: u64) -> Result<Self, FileError> {
+    pub(crate) fn open(dir: &Dir, number: u64, keys: &Arc<Keys>) -> Result<Self, FileError> {
         let path = dir.file(&name(number));
         let file = dir
             .fs
@@ -207,6 +211,7 @@ impl Run {
             filter,
             bloom: OnceLock::new(),
             inner: InnerNodes::default(),
+            keys: Arc::clone(keys),
         })
     }
 
@@ -279,21 +284,42 @@ impl Run {
         Ok(buf)
     }
 
-    fn frame<T: DeserializeOwned>(&self, at: u64, len: u32) -> Result<T, FileError> {
+    /// Decodes the frame at `at`, its personal fields opened (they are sealed under
+    /// complaint `id`, or under the state's own id when `id` is `None`).
+    fn frame<T: DeserializeOwned + PersonalData>(
+        &self,
+        at: u64,
+        len: u32,
+        id: impl FnOnce(&T) -> ComplaintId,
+    ) -> Result<T, FileError> {
         let payload = FrameRef { offset: at, len }.read(&*self.file, &self.path)?;
-        record::decode(&payload).map_err(|why| FileError::corrupt(&self.path, at, why))
+        let corrupt = |why| FileError::corrupt(&self.path, at, why);
+        let mut value: T = record::decode(&payload).map_err(corrupt)?;
+        if record::is_sealed(&payload) {
+            let id = id(&value);
+            self.keys.open(&id, &mut value).map_err(corrupt)?;
+        }
+        Ok(value)
     }
 
     /// A complaint's state.
     pub(crate) fn state(&self, summary: &Summary) -> Result<Arc<Complaint>, FileError> {
-        self.frame(summary.blob, summary.state_len)
+        self.frame(summary.blob, summary.state_len, |c: &Complaint| {
+            c.id.clone()
+        })
+        .map(Arc::new)
     }
 
-    /// A complaint's history.
-    pub(crate) fn history(&self, summary: &Summary) -> Result<Vec<Recorded>, FileError> {
+    /// Complaint `id`'s history.
+    pub(crate) fn history(
+        &self,
+        id: &ComplaintId,
+        summary: &Summary,
+    ) -> Result<Vec<Recorded>, FileError> {
         self.frame(
             summary.blob + u64::from(summary.state_len),
             summary.history_len,
+            |_| id.clone(),
         )
     }
 
@@ -345,9 +371,16 @@ impl Run {
     }
 
     /// Writes run `number` holding `complaints` (in id order) and their command ids.
-    pub(crate) fn write(dir: &Dir, number: u64, complaints: &[Whole]) -> Result<Self, FileError> {
-        let keys = complaints.iter().map(|(_, h)| 1 + h.len() as u64).sum();
-        let mut bloom = Bloom::with_capacity(keys);
+    /// Personal fields are sealed with `keys`; keys made for them are saved before the run
+    /// gets its name.
+    pub(crate) fn write(
+        dir: &Dir,
+        keys: &Arc<Keys>,
+        number: u64,
+        complaints: &[Whole],
+    ) -> Result<Self, FileError> {
+        let entries = complaints.iter().map(|(_, h)| 1 + h.len() as u64).sum();
+        let mut bloom = Bloom::with_capacity(entries);
         let path = dir.file(&name(number));
         dir.publish(&name(number), &frame::header(&RUN), |file| {
             let mut w = Writer::new(file, &path, HEADER_LEN as u64);
@@ -370,8 +403,11 @@ impl Run {
                     }
                 }
                 bloom.insert(COMPLAINT, state.id.as_str().as_bytes());
-                let (blob, state_len) = w.frame(&json_payload(&**state))?;
-                let (_, history_len) = w.frame(&json_payload(&**history))?;
+                let (mut sealed_state, mut sealed_history) = ((**state).clone(), history.to_vec());
+                keys.seal(&state.id, &mut sealed_state);
+                keys.seal(&state.id, &mut sealed_history);
+                let (blob, state_len) = w.frame(&sealed_payload(&sealed_state))?;
+                let (_, history_len) = w.frame(&sealed_payload(&sealed_history))?;
                 let entry = Summary::of(state, blob, state_len, history_len);
                 tree.push(&mut w, state.id.as_str().as_bytes(), &entry.encode())?;
             }
@@ -381,14 +417,20 @@ impl Run {
                 bloom.insert(COMMAND, id.as_str().as_bytes());
                 command_tree.push(&mut w, id.as_str().as_bytes(), &command_value(record))?;
             }
-            finish(&mut w, tree, command_tree, &bloom)
+            finish(&mut w, tree, command_tree, &bloom)?;
+            keys.save(dir)
         })?;
-        Self::open(dir, number)
+        Self::open(dir, number, keys)
     }
 
     /// Writes run `number` holding everything `inputs` (oldest first) hold, the newest entry
     /// of each complaint winning; states and histories are copied as they are.
-    pub(crate) fn merge(dir: &Dir, number: u64, inputs: &[Arc<Run>]) -> Result<Self, FileError> {
+    pub(crate) fn merge(
+        dir: &Dir,
+        keys: &Arc<Keys>,
+        number: u64,
+        inputs: &[Arc<Run>],
+    ) -> Result<Self, FileError> {
         let path = dir.file(&name(number));
         dir.publish(&name(number), &frame::header(&RUN), |file| {
             let mut w = Writer::new(file, &path, HEADER_LEN as u64);
@@ -419,7 +461,7 @@ impl Run {
             })?;
             finish(&mut w, tree, command_tree, &bloom)
         })?;
-        Self::open(dir, number)
+        Self::open(dir, number, keys)
     }
 }
 

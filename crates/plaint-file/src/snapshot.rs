@@ -6,6 +6,7 @@ use crate::error::FileError;
 use crate::frame::{self, HEADER_LEN, SNAPSHOT};
 use crate::fs::Dir;
 use crate::record;
+use crate::seal::Keys;
 use plaint_core::{Complaint, OutboxEntry, Recorded};
 use plaint_memory::{Frozen, MemoryStore, Whole};
 use serde::{Deserialize, Serialize};
@@ -67,8 +68,12 @@ pub(crate) struct Read {
 /// Writes `complaints`, the outbox and dead letters of `frozen`, and the list of live `runs`,
 /// as snapshot `name` (through a temporary file renamed into place, so a snapshot under its
 /// final name is always whole).
+///
+/// Personal fields are sealed with `keys` ([`crate::seal`]); keys made for them are saved
+/// before the snapshot gets its name.
 pub(crate) fn write(
     dir: &Dir,
+    keys: &Keys,
     name: &str,
     complaints: &[Whole],
     frozen: &Frozen,
@@ -82,13 +87,20 @@ pub(crate) fn write(
             in_batch: 0,
         };
         for (state, history) in complaints {
-            w.push(&ItemRef::Complaint { state, history })?;
+            let (mut state, mut history) = ((**state).clone(), history.to_vec());
+            let id = state.id.clone();
+            keys.seal(&id, &mut state);
+            keys.seal(&id, &mut history);
+            w.push(&ItemRef::Complaint {
+                state: &state,
+                history: &history,
+            })?;
         }
         for e in &frozen.outbox {
-            w.push(&ItemRef::Outbox(e))?;
+            w.push(&ItemRef::Outbox(&sealed_entry(keys, e)))?;
         }
         for e in &frozen.dead {
-            w.push(&ItemRef::Dead(e))?;
+            w.push(&ItemRef::Dead(&sealed_entry(keys, e)))?;
         }
         w.push(&ItemRef::End(Counts {
             complaints: complaints.len() as u64,
@@ -97,8 +109,32 @@ pub(crate) fn write(
             runs: runs.to_vec(),
             feed: Some(frozen.feed_end.get()),
         }))?;
-        w.finish()
+        w.finish()?;
+        keys.save(dir)
     })
+}
+
+/// A copy of outbox entry `e` with its notification's personal fields sealed.
+fn sealed_entry(keys: &Keys, e: &OutboxEntry) -> OutboxEntry {
+    let mut e = e.clone();
+    keys.seal(&e.notification.complaint.clone(), &mut e.notification);
+    e
+}
+
+/// Opens the personal fields of a snapshot's item.
+fn open_item(keys: &Keys, item: &mut Owned) -> Result<(), String> {
+    match item {
+        Owned::Complaint { state, history } => {
+            let id = state.id.clone();
+            keys.open(&id, Arc::make_mut(state))?;
+            keys.open(&id, history)
+        }
+        Owned::Outbox(e) | Owned::Dead(e) => {
+            let id = e.notification.complaint.clone();
+            keys.open(&id, &mut e.notification)
+        }
+        Owned::End(_) => Ok(()),
+    }
 }
 
 /// Packs items into frames of [`ITEMS_PER_FRAME`].
@@ -131,7 +167,12 @@ impl Items<'_> {
 /// Reads snapshot `name` into the empty `memory`; returns the live runs it lists and where the
 /// feed stood. Any damage is corruption: a snapshot gets its final name only once it is whole
 /// and durable.
-pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<Read, FileError> {
+pub(crate) fn read(
+    dir: &Dir,
+    keys: &Keys,
+    memory: &MemoryStore,
+    name: &str,
+) -> Result<Read, FileError> {
     let path = dir.file(name);
     let data = dir.fs.read(&path).map_err(FileError::io("read", &path))?;
     frame::check_header(&data, &SNAPSHOT, &path)?;
@@ -151,14 +192,20 @@ pub(crate) fn read(dir: &Dir, memory: &MemoryStore, name: &str) -> Result<Read, 
                 s.spawn(move || {
                     let mut items = Vec::new();
                     for r in part {
-                        let got =
-                            record::decode::<Vec<Owned>>(&data_ref[r.clone()]).map_err(|why| {
-                                FileError::corrupt(
-                                    path_ref,
-                                    (r.start - frame::FRAME_OVERHEAD) as u64,
-                                    why,
-                                )
-                            })?;
+                        let payload = &data_ref[r.clone()];
+                        let corrupt = |why| {
+                            FileError::corrupt(
+                                path_ref,
+                                (r.start - frame::FRAME_OVERHEAD) as u64,
+                                why,
+                            )
+                        };
+                        let mut got = record::decode::<Vec<Owned>>(payload).map_err(corrupt)?;
+                        if record::is_sealed(payload) {
+                            for item in &mut got {
+                                open_item(keys, item).map_err(corrupt)?;
+                            }
+                        }
                         items.extend(got);
                     }
                     Ok(items)

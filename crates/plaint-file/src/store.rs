@@ -7,6 +7,7 @@ use crate::frame::{self, HEADER_LEN, SEGMENT};
 use crate::fs::{Dir, Fs, OsFs, WriteFile};
 use crate::record::{self, Batch, Frame, Next, Record};
 use crate::run::Run;
+use crate::seal::Keys;
 use crate::snapshot;
 use futures_channel::oneshot;
 use plaint_core::{
@@ -175,6 +176,8 @@ struct Shared {
     /// The live runs, oldest first. A checkpoint replaces them and moves complaints out of
     /// memory under the write lock, so a reader holding the read lock sees every complaint.
     runs: RwLock<Vec<Arc<Run>>>,
+    /// The key table: personal fields are sealed with it ([`crate::seal`]).
+    keys: Arc<Keys>,
     dir: Dir,
     options: Options,
     /// What the writer thread is to do next.
@@ -480,6 +483,7 @@ type Moved = HashMap<ComplaintId, u64>;
 /// version).
 fn write_checkpoint(
     dir: &Dir,
+    keys: &Arc<Keys>,
     n: u64,
     view: &Frozen,
     mut live: Vec<Arc<Run>>,
@@ -491,18 +495,20 @@ fn write_checkpoint(
         .cloned()
         .partition(|(state, _)| goes_cold(state));
     if !cold.is_empty() {
-        live.push(Arc::new(existing_or(dir, run, || {
-            Run::write(dir, run, &cold)
+        live.push(Arc::new(existing_or(dir, keys, run, || {
+            Run::write(dir, keys, run, &cold)
         })?));
         let from = merge_from(&live);
         if from < live.len() {
-            let merged = existing_or(dir, run + 1, || Run::merge(dir, run + 1, &live[from..]))?;
+            let merged = existing_or(dir, keys, run + 1, || {
+                Run::merge(dir, keys, run + 1, &live[from..])
+            })?;
             live.truncate(from);
             live.push(Arc::new(merged));
         }
     }
     let numbers: Vec<u64> = live.iter().map(|r| r.number).collect();
-    snapshot::write(dir, &snapshot_name(n), &hot, view, &numbers)?;
+    snapshot::write(dir, keys, &snapshot_name(n), &hot, view, &numbers)?;
     let moved = cold
         .iter()
         .map(|(c, _)| (c.id.clone(), c.version))
@@ -513,10 +519,11 @@ fn write_checkpoint(
 /// Run `number` if it exists, else the one `write` writes.
 fn existing_or(
     dir: &Dir,
+    keys: &Arc<Keys>,
     number: u64,
     write: impl FnOnce() -> Result<Run, FileError>,
 ) -> Result<Run, FileError> {
-    match Run::open(dir, number) {
+    match Run::open(dir, number, keys) {
         Err(FileError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             write()
         }
@@ -564,6 +571,7 @@ impl FileStore {
         dir.remove(&tmp)?;
         let memory = MemoryStore::new();
         let mut report = OpenReport::default();
+        let keys = Arc::new(Keys::load(&dir)?);
 
         let snapshot = names
             .iter()
@@ -572,10 +580,10 @@ impl FileStore {
         let mut live = Vec::new();
         let mut feed_recorded = Some(0);
         if let Some(n) = snapshot {
-            let read = snapshot::read(&dir, &memory, &snapshot_name(n))?;
+            let read = snapshot::read(&dir, &keys, &memory, &snapshot_name(n))?;
             feed_recorded = read.feed;
             for number in read.runs {
-                let run = Run::open(&dir, number).map_err(|e| match e {
+                let run = Run::open(&dir, number, &keys).map_err(|e| match e {
                     FileError::Io { source, path, .. }
                         if source.kind() == std::io::ErrorKind::NotFound =>
                     {
@@ -690,7 +698,8 @@ impl FileStore {
             }
             for (k, r) in scan.frames.iter().enumerate() {
                 let offset = (r.start - frame::FRAME_OVERHEAD) as u64;
-                let frame = record::decode_frame(&data[r.clone()], version)
+                let payload = &data[r.clone()];
+                let frame = record::decode_frame(payload, version)
                     .map_err(|why| FileError::corrupt(&file, offset, why))?;
                 let records = match frame {
                     Frame::Records(records) => records,
@@ -704,10 +713,21 @@ impl FileStore {
                         ));
                     }
                 };
-                for record in records {
+                let sealed = record::is_sealed(payload);
+                for mut record in records {
+                    if sealed {
+                        record
+                            .open(&keys)
+                            .map_err(|why| FileError::corrupt(&file, offset, why))?;
+                    }
+                    // An erasure whose keys a crash kept from being shredded is finished here.
+                    let erases = record.erases().cloned();
                     apply(&memory, &live, record).map_err(|e| {
                         FileError::corrupt(&file, offset, format!("a record does not apply: {e}"))
                     })?;
+                    if let Some(id) = erases {
+                        keys.shred(&id);
+                    }
                     report.records += 1;
                     records_since += 1;
                 }
@@ -737,7 +757,8 @@ impl FileStore {
                 // a crash stopped it. Memory holds what it was writing (the state before that
                 // segment): finish it, keeping the runs it had written.
                 let view = memory.freeze();
-                let (runs, moved) = write_checkpoint(&dir, n + 1, &view, live, run)?;
+                keys.save(&dir)?;
+                let (runs, moved) = write_checkpoint(&dir, &keys, n + 1, &view, live, run)?;
                 memory.retain(|c| moved.get(&c.id) != Some(&c.version));
                 live = runs;
                 next_run = next_run.max(run + 2);
@@ -775,7 +796,7 @@ impl FileStore {
         if current.is_none() {
             // A store without a snapshot: an empty one names segment 1 (the state before it is
             // empty), so that a store that lost it is not taken for a new one.
-            snapshot::write(&dir, &snapshot_name(1), &[], &Frozen::default(), &[])?;
+            snapshot::write(&dir, &keys, &snapshot_name(1), &[], &Frozen::default(), &[])?;
         }
         let log = Log {
             file,
@@ -786,7 +807,14 @@ impl FileStore {
             since_snapshot,
             next_run,
         };
+        // An erasure replayed whose shredding a crash stopped is finished now; takings
+        // learnt from the log are written with the next keys made or the next checkpoint.
+        keys.replayed();
+        if keys.unsaved_shredding() {
+            keys.save(&dir)?;
+        }
         let shared = Arc::new(Shared {
+            keys,
             memory,
             feed_start: Position(feed_start),
             runs: RwLock::new(live),
@@ -957,7 +985,7 @@ impl FileStore {
     /// the durability) and applied, or refused. Dropped once the record is handed over, the
     /// future leaves it to be written all the same (its caller does not learn the answer).
     async fn submit(&self, record: Record) -> Result<Outcome, StoreError> {
-        let json = record.to_json();
+        let json = record.to_sealed_json(&self.shared.keys);
         let (reply, answer) = oneshot::channel();
         self.shared.push(Job::Record {
             record,
@@ -1170,7 +1198,13 @@ impl Shared {
 
         let mut log = self.lock_log();
         let started = std::time::Instant::now();
-        let written = self.write_frame(&mut log, &payload);
+        // Keys made for this group are durable before anything sealed with them is written.
+        let saved = if self.keys.unsaved_keys() {
+            self.keys.save(&self.dir)
+        } else {
+            Ok(())
+        };
+        let written = saved.and_then(|()| self.write_frame(&mut log, &payload));
         let took = started.elapsed();
         tracing::trace!(
             records = records.len(),
@@ -1183,7 +1217,10 @@ impl Shared {
         log.stats.frames += 1;
         log.stats.records += records.len() as u64;
         let mut failure = written.err();
+        let mut answers = Vec::with_capacity(records.len());
+        let mut erased = false;
         for (record, reply) in records {
+            let erases = record.erases().cloned();
             let result = match &failure {
                 None => apply(&self.memory, &self.runs(), record),
                 Some(e) => Err(FileError::Poisoned(e.to_string()).into()),
@@ -1194,6 +1231,22 @@ impl Shared {
                     FileError::Poisoned("a written record did not apply".into())
                 });
             }
+            if let (Some(id), Ok(_)) = (erases, &result) {
+                self.keys.shred(&id);
+                erased = true;
+            }
+            answers.push((result, reply));
+        }
+        // An erasure is answered once its keys are shredded durably; if that fails, reopening
+        // finishes it from the log (the erasure's record is durable).
+        if erased && failure.is_none() {
+            failure = self.keys.save(&self.dir).err();
+        }
+        for (result, reply) in answers {
+            let result = match (&failure, result) {
+                (Some(e), Ok(_)) if erased => Err(FileError::Poisoned(e.to_string()).into()),
+                (_, result) => result,
+            };
             // Durable and applied before it is answered; a caller gone does not learn it.
             let _ = reply.send(result);
         }
@@ -1358,8 +1411,14 @@ impl Shared {
     /// [`FileStore::finish_checkpoint`]'s work: the runs written, then put in place.
     fn write_and_swap_checkpoint(&self, p: Pending) -> Result<(), FileError> {
         let n = p.segment;
-        let (live, moved) =
-            write_checkpoint(&self.dir, n, &p.frozen, self.runs().clone(), p.next_run)?;
+        let (live, moved) = write_checkpoint(
+            &self.dir,
+            &self.keys,
+            n,
+            &p.frozen,
+            self.runs().clone(),
+            p.next_run,
+        )?;
         let numbers: Vec<u64> = live.iter().map(|r| r.number).collect();
         {
             let mut runs = self.runs.write().unwrap_or_else(|p| p.into_inner());
@@ -1426,7 +1485,7 @@ impl Store for FileStore {
         }
         let found = cold::find(&self.shared.runs(), id)?;
         Ok(found
-            .map(|(run, s)| run.history(&s))
+            .map(|(run, s)| run.history(id, &s))
             .transpose()?
             .unwrap_or_default())
     }
@@ -1451,7 +1510,7 @@ impl Store for FileStore {
         self.shared.memory.feed_from(after, limit, |id| {
             let found = cold::find(&self.shared.runs(), id)?;
             Ok(found
-                .map(|(run, s)| run.history(&s))
+                .map(|(run, s)| run.history(id, &s))
                 .transpose()?
                 .unwrap_or_default())
         })

@@ -479,10 +479,15 @@ impl Store for MemoryStore {
         };
         // Nothing has changed yet; from here on nothing can fail.
         let old_due = entry.as_ref().and_then(|e| e.state.next_due());
+        let erases = append.erases();
         let (state, new) = match entry {
             Some(entry) => {
                 append.apply_to(&mut entry.state);
-                Arc::make_mut(&mut entry.history).extend(append.events);
+                let history = Arc::make_mut(&mut entry.history);
+                history.extend(append.events);
+                if erases {
+                    plaint_core::PersonalData::erase_personal(history);
+                }
                 (Arc::clone(&entry.state), false)
             }
             None => {
@@ -511,10 +516,19 @@ impl Store for MemoryStore {
         }
         let new_due = state.next_due();
         let changes = old_due != new_due || !outbox.is_empty();
-        if new || changes {
+        if new || changes || erases {
             let mut index = write(&self.index);
             if new {
                 index.ids.insert(append.complaint.clone());
+            }
+            if erases {
+                // Notifications not yet delivered say nothing personal any more either.
+                let Index { outbox, dead, .. } = &mut *index;
+                outbox
+                    .values_mut()
+                    .chain(dead.iter_mut())
+                    .filter(|e| e.notification.complaint == append.complaint)
+                    .for_each(|e| plaint_core::PersonalData::erase_personal(&mut e.notification));
             }
             index.move_due(&append.complaint, old_due, new_due);
             for entry in outbox {

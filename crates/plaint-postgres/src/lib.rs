@@ -86,6 +86,7 @@
 //! [`PgStore::connect`] refuses a database at another version than this build's
 //! ([`PgError::NotMigrated`], [`PgError::SchemaTooNew`]).
 
+mod erase;
 mod schema;
 
 pub use schema::SCHEMA_VERSION;
@@ -715,6 +716,9 @@ impl Store for PgStore {
             .map_err(&fail)?;
         if recorded == 0 {
             return Err(StoreError::DuplicateCommand(append.command));
+        }
+        if append.erases() {
+            erase::erase(&tx, id).await.map_err(&fail)?;
         }
         for entry in append.outbox_entries() {
             tx.execute(

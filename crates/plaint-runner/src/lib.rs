@@ -13,6 +13,9 @@
 //! without that signal, or one that cannot tell how its outbox stands, it also wakes every
 //! [`Options::poll_interval`].
 //!
+//! With [`Options::retention`] it also erases, at that interval, the personal data whose
+//! retention the policy says has run out ([`Engine::enforce_retention`]), as the actor given.
+//!
 //! ```
 //! use plaint_core::{Engine, testing};
 //! use std::sync::Arc;
@@ -69,6 +72,20 @@ pub struct Options {
     pub backoff_min: Duration,
     /// The longest wait after failures. Default 60 s.
     pub backoff_max: Duration,
+    /// Whether, how often and as whom it enforces the policy's retention of personal data
+    /// ([`Engine::enforce_retention`]): first when it starts, then every `every`. Default
+    /// none.
+    pub retention: Option<RetentionDuty>,
+}
+
+/// The runner's retention duty ([`Options::retention`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetentionDuty {
+    /// Who erases: staff with a role whose `may` lists `erase_personal_data`.
+    pub actor: plaint_core::Actor,
+    /// How often (by the engine's clock).
+    pub every: Duration,
 }
 
 impl Default for Options {
@@ -79,6 +96,7 @@ impl Default for Options {
             relay_batch: 64,
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
+            retention: None,
         }
     }
 }
@@ -110,6 +128,16 @@ impl Options {
     pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
         self.backoff_min = min.max(Self::FLOOR);
         self.backoff_max = max.max(self.backoff_min);
+        self
+    }
+
+    /// Enforces retention as `actor` every `every` (at least a second): see
+    /// [`Options::retention`].
+    pub fn retention(mut self, actor: plaint_core::Actor, every: Duration) -> Self {
+        self.retention = Some(RetentionDuty {
+            actor,
+            every: every.max(Duration::from_secs(1)),
+        });
         self
     }
 
@@ -267,6 +295,8 @@ pub struct Summary {
     /// Steps that failed (store errors, an instant out of range), each followed by a
     /// back-off.
     pub errors: u64,
+    /// Complaints whose personal data retention erased ([`Options::retention`]).
+    pub erased: u64,
 }
 
 /// Why a runner could not start, or ended otherwise than asked.
@@ -329,14 +359,26 @@ where
     let mut summary = Summary::default();
     let mut failures = 0u32;
     let changes = engine.store().changes();
+    let mut next_retention = options.retention.as_ref().map(|_| engine.clock().now());
     loop {
         if control.stopping() {
             break;
         }
+        if let (Some(r), Some(at)) = (&options.retention, next_retention)
+            && at <= engine.clock().now()
+        {
+            retain(&engine, r, &mut summary).await;
+            let every = chrono::Duration::from_std(r.every).unwrap_or(chrono::Duration::MAX);
+            next_retention = engine.clock().now().checked_add_signed(every);
+        }
         // Read before looking: a change from here on ends the wait at once.
         let seen = changes.map_or(0, Changes::seen);
         let (wait, listen) = match step(&engine, &options, &control, &mut summary).await {
-            Ok(plan) => {
+            Ok(mut plan) => {
+                plan.until = match (plan.until, next_retention) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 let mut wait = sleep_for(&engine, &options, &plan);
                 if plan.stalled {
                     failures += 1;
@@ -366,6 +408,30 @@ where
     }
     tracing::info!(?summary, "runner stopped");
     summary
+}
+
+/// One retention pass; a failure is logged and counted, and the next pass tries again.
+async fn retain<S, N, C>(engine: &Engine<S, N, C>, r: &RetentionDuty, summary: &mut Summary)
+where
+    S: Store,
+    N: Notifier,
+    C: Clock,
+{
+    match engine.enforce_retention(&r.actor).await {
+        Ok(done) => {
+            summary.erased += done.erased.len() as u64;
+            if !done.erased.is_empty() {
+                tracing::info!(erased = done.erased.len(), "retention erased personal data");
+            }
+            for (id, e) in &done.failed {
+                tracing::warn!(complaint = %id, error = %e, "retention could not erase");
+            }
+        }
+        Err(e) => {
+            summary.errors += 1;
+            tracing::warn!(error = %e, code = e.code(), "retention failed");
+        }
+    }
 }
 
 /// Waits for a change past `seen`, or forever without a signal.

@@ -690,3 +690,51 @@ async fn a_complaint_a_tick_cannot_fire_does_not_hold_up_the_others() {
         .collect();
     assert_eq!(gaps, [1, 2, 4, 8, 16, 32, 60, 60]);
 }
+
+/// Issue 17: with a retention duty the runner erases a finished complaint's personal data
+/// once the policy's retention has run out, and not before, without a call.
+#[tokio::test(start_paused = true)]
+async fn retention_erases_expired_personal_data_on_schedule() {
+    let store = Arc::new(Wrapped::default());
+    let clock = TokioClock::new(testing::t(0));
+    let mut policy = testing::policy();
+    policy.privacy.keep_personal_data_after_close =
+        Some(plaint_core::sla::Span::from_seconds(10 * 86_400));
+    let e = Arc::new(
+        Engine::builder(Arc::clone(&store), policy)
+            .notifier(Arc::new(DiscardNotifier))
+            .clock(Arc::clone(&clock))
+            .build(),
+    );
+    receive(&e, "A").await;
+    e.execute(
+        cmd("A-withdraw"),
+        &cid("A"),
+        Command::Withdraw { reason: None },
+        &testing::agent(),
+    )
+    .await
+    .unwrap();
+    let options = Options::default().retention(testing::privacy_officer(), minutes(24 * 60));
+    let runner = Runner::new(Arc::clone(&e))
+        .options(options)
+        .spawn()
+        .unwrap();
+    let erased = async || {
+        e.get(&cid("A"))
+            .await
+            .unwrap()
+            .is_some_and(|c| c.erased_at.is_some())
+    };
+    tokio::time::sleep(minutes(9 * 24 * 60)).await;
+    assert!(!settle_until(erased).await, "kept for its ten days");
+    tokio::time::sleep(minutes(24 * 60 + 1)).await;
+    assert!(
+        settle_until(erased).await,
+        "erased on the first pass after ten days"
+    );
+    let c = e.get(&cid("A")).await.unwrap().unwrap();
+    assert_eq!(c.intake.complainant.name, ERASED);
+    let summary = stop(runner).await;
+    assert_eq!((summary.erased, summary.errors), (1, 0));
+}

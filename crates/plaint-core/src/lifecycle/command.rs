@@ -195,6 +195,15 @@ pub enum Command {
         /// Why (required; it is audited).
         reason: Text,
     },
+    /// Erase the complainant's personal data held in this complaint (a deletion request, or
+    /// the retention period ran out): every personal field of the state and the history
+    /// reads [`crate::privacy::ERASED`] afterwards, and stores shred the key that protected
+    /// their copies. Allowed in every stage, once; only roles whose `may` lists
+    /// `erase_personal_data` (none unless a policy says so).
+    ErasePersonalData {
+        /// Why (required; it is audited — the erasure records who, when and why, never what).
+        reason: Text,
+    },
 }
 
 /// A [`Command`] without its data: what a policy grants to roles, and the edges of the
@@ -247,11 +256,13 @@ pub enum CommandKind {
     Consult,
     ConvertToComplaint,
     AdjustPoints,
+    /// [`Command::ErasePersonalData`].
+    ErasePersonalData,
 }
 
 impl CommandKind {
     /// Every command kind, in declaration order.
-    pub const ALL: [CommandKind; 31] = [
+    pub const ALL: [CommandKind; 32] = [
         Self::Receive,
         Self::Acknowledge,
         Self::Triage,
@@ -283,6 +294,7 @@ impl CommandKind {
         Self::Consult,
         Self::ConvertToComplaint,
         Self::AdjustPoints,
+        Self::ErasePersonalData,
     ];
 
     /// Commands a complainant may give on their own complaint.
@@ -330,6 +342,7 @@ impl CommandKind {
             Self::Consult => "consult",
             Self::ConvertToComplaint => "convert_to_complaint",
             Self::AdjustPoints => "adjust_points",
+            Self::ErasePersonalData => "erase_personal_data",
         }
     }
 }
@@ -375,6 +388,7 @@ impl Command {
             Command::Consult { .. } => CommandKind::Consult,
             Command::ConvertToComplaint { .. } => CommandKind::ConvertToComplaint,
             Command::AdjustPoints { .. } => CommandKind::AdjustPoints,
+            Command::ErasePersonalData { .. } => CommandKind::ErasePersonalData,
         }
     }
 }

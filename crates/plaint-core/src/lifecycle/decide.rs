@@ -666,7 +666,22 @@ fn decide_open(
             non_empty("reason", &reason)?;
             vec![Event::PointsAdjusted { points, reason }]
         }
+        Command::ErasePersonalData { reason } => {
+            if c.erased_at.is_some() {
+                return invalid("complaint", "its personal data is already erased");
+            }
+            non_empty("reason", &reason)?;
+            vec![Event::PersonalDataErased { reason }]
+        }
     };
+    // Nothing personal is taken into a complaint whose personal data was erased: what a
+    // person asked to be forgotten does not come back one field at a time.
+    if c.erased_at.is_some() && events.iter().any(crate::privacy::holds_personal) {
+        return invalid(
+            "complaint",
+            "its personal data was erased; a command carrying personal data is refused",
+        );
+    }
     Ok(events)
 }
 

@@ -330,6 +330,12 @@ pub enum Event {
         /// Why.
         reason: Text,
     },
+    /// The complainant's personal data in this complaint was erased: the audit entry of an
+    /// erasure (who and when are the record's, why is here; never what).
+    PersonalDataErased {
+        /// Why.
+        reason: Text,
+    },
 }
 
 /// An [`Event`] without its data: what clock definitions start, stop and reset on.
@@ -391,6 +397,7 @@ pub enum EventKind {
     Consulted,
     ConvertedToComplaint,
     PointsAdjusted,
+    PersonalDataErased,
 }
 
 impl EventKind {
@@ -438,6 +445,7 @@ impl EventKind {
             Self::Consulted => "consulted",
             Self::ConvertedToComplaint => "converted_to_complaint",
             Self::PointsAdjusted => "points_adjusted",
+            Self::PersonalDataErased => "personal_data_erased",
         }
     }
 }
@@ -487,6 +495,7 @@ impl Event {
             Event::Consulted { .. } => EventKind::Consulted,
             Event::ConvertedToComplaint { .. } => EventKind::ConvertedToComplaint,
             Event::PointsAdjusted { .. } => EventKind::PointsAdjusted,
+            Event::PersonalDataErased { .. } => EventKind::PersonalDataErased,
         }
     }
 }
@@ -898,6 +907,9 @@ impl std::fmt::Display for EventLine<'_> {
             }
             Event::PointsAdjusted { points, reason } => {
                 write!(f, "points adjusted by {points:+} ({reason})")
+            }
+            Event::PersonalDataErased { reason } => {
+                write!(f, "personal data erased ({reason})")
             }
         }
     }

@@ -52,8 +52,10 @@ const FLOW: &[(S, C, &[S])] = &[
 ];
 
 /// Commands that apply in every stage but a consultation, closed ones included, and keep the
-/// stage (a case's points are adjusted when departments are assessed, often after closing).
-const IN_ANY_STAGE: &[C] = &[C::AdjustPoints];
+/// stage (a case's points are adjusted when departments are assessed, often after closing;
+/// personal data is erased on request or when its retention ends, mostly after closing —
+/// and in a consultation too: `targets` and `allows` say so).
+const IN_ANY_STAGE: &[C] = &[C::AdjustPoints, C::ErasePersonalData];
 
 /// Commands that apply in every open stage and lead to the same target from each.
 const FROM_ANY_OPEN: &[(C, S)] = &[(C::Withdraw, S::Withdrawn), (C::Merge, S::Merged)];
@@ -74,6 +76,10 @@ const IN_ANY_OPEN: &[C] = &[
 /// exist yet. The commands of "any open stage" (`IN_ANY_OPEN`, `FROM_ANY_OPEN`) apply where a complaint is being handled
 /// ([`S::is_handling`]): not in terminal stages, nor in a consultation.
 pub fn targets(from: S, command: C) -> Vec<S> {
+    if command == C::ErasePersonalData {
+        // A consultation holds personal data too.
+        return vec![from];
+    }
     if IN_ANY_STAGE.contains(&command) {
         return if from == S::Consultation {
             Vec::new()
@@ -102,6 +108,9 @@ pub fn targets(from: S, command: C) -> Vec<S> {
 
 /// Whether `command` is legal in stage `from` (as `targets` is non-empty, without allocating).
 pub fn allows(from: S, command: C) -> bool {
+    if command == C::ErasePersonalData {
+        return true;
+    }
     if IN_ANY_STAGE.contains(&command) {
         return from != S::Consultation;
     }
@@ -251,6 +260,7 @@ pub fn events_of(command: C, to: S) -> Vec<EventKind> {
         C::Consult => vec![E::Received, E::Consulted],
         C::ConvertToComplaint => vec![E::ConvertedToComplaint],
         C::AdjustPoints => vec![E::PointsAdjusted],
+        C::ErasePersonalData => vec![E::PersonalDataErased],
     }
 }
 
@@ -317,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn terminal_stages_have_no_exit_and_only_points_are_adjusted_there() {
+    fn terminal_stages_have_no_exit_and_only_points_are_adjusted_and_data_erased_there() {
         let g = TransitionGraph::new();
         for s in S::ALL.iter().filter(|s| s.is_terminal()) {
             let out: Vec<(S, C)> = g
@@ -325,19 +335,23 @@ mod tests {
                 .edges_directed(g.nodes[s], petgraph::Direction::Outgoing)
                 .map(|e| (g.graph[petgraph::visit::EdgeRef::target(&e)], *e.weight()))
                 .collect();
-            assert_eq!(out, vec![(*s, C::AdjustPoints)], "{s}");
+            let mut out = out;
+            out.sort_by_key(|(_, c)| c.name());
+            let mut expected: Vec<(S, C)> = IN_ANY_STAGE.iter().map(|c| (*s, *c)).collect();
+            expected.sort_by_key(|(_, c)| c.name());
+            assert_eq!(out, expected, "{s}");
         }
     }
 
     #[test]
-    fn a_consultation_only_converts() {
+    fn a_consultation_only_converts_or_is_erased() {
         let g = TransitionGraph::new();
         let out: Vec<C> = g
             .graph
             .edges_directed(g.nodes[&S::Consultation], petgraph::Direction::Outgoing)
             .map(|e| *e.weight())
             .collect();
-        assert_eq!(out, vec![C::ConvertToComplaint]);
+        assert_eq!(out, vec![C::ErasePersonalData, C::ConvertToComplaint]);
         assert!(!allows(S::Consultation, C::Withdraw));
         assert!(!allows(S::Consultation, C::Tick));
         assert!(!allows(S::Consultation, C::AdjustPoints));

@@ -33,6 +33,7 @@ const KNOWN: &[&str] = &[
     "clocks",
     "scoring",
     "reports",
+    "privacy",
     "notifications",
 ];
 
@@ -362,6 +363,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
     let clocks = p.items(&doc, "clocks", false);
     let scoring = p.optional(&doc, "scoring");
     let reports = p.optional(&doc, "reports");
+    let privacy = p.optional(&doc, "privacy");
     let notifications = p.items(&doc, "notifications", false);
     let (
         Some(id),
@@ -374,6 +376,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         Some(locale),
         Some(scoring),
         Some(reports),
+        Some(privacy),
     ) = (
         id,
         version,
@@ -385,6 +388,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         locale,
         scoring,
         reports,
+        privacy,
     )
     else {
         return Err(PolicyError::Invalid(p.0));
@@ -419,6 +423,7 @@ pub(super) fn load(doc: Value) -> Result<Policy, PolicyError> {
         clocks,
         scoring,
         reports,
+        privacy,
         notifications,
     };
     let read_problems = p.0.len();

@@ -84,6 +84,10 @@ pub struct Policy {
     /// What the monthly analysis counts as a repeat, and how many categories it ranks.
     #[serde(default)]
     pub reports: Reports,
+    /// How long finished complaints keep their complainant's personal data
+    /// ([`crate::Engine::enforce_retention`]).
+    #[serde(default)]
+    pub privacy: Privacy,
     /// Who is told what, when and how: rules from moments (a notification kind) to
     /// audiences, a channel and a text. Without any, the built-in recipients are told, with
     /// no text.
@@ -190,6 +194,22 @@ impl Scoring {
 
 fn hundred_percent() -> u32 {
     100
+}
+
+/// What the policy says about personal data.
+///
+/// ```toml
+/// [privacy]
+/// keep_personal_data_after_close = "1095d"   # three years
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Privacy {
+    /// How long a finished complaint (closed, withdrawn or merged) keeps its complainant's
+    /// personal data after it finished; [`crate::Engine::enforce_retention`] erases it once
+    /// this has passed. Absent (the default): kept until erased on request.
+    #[serde(default)]
+    pub keep_personal_data_after_close: Option<crate::sla::Span>,
 }
 
 /// Settings of the complaint analysis (reports).

@@ -1,0 +1,268 @@
+//! Personal data in a FileStore: sealed in every file, erased by shredding its keys, in all
+//! or nothing across a crash, and out of reach of a backup taken before.
+
+use plaint_core::blocking::{Engine, Wait as _};
+use plaint_core::{
+    ActorId, Command, CommandId, Complaint, ComplaintId, ERASED, ListQuery, ManualClock,
+    PersonalData, Store, testing,
+};
+use plaint_file::{FileStore, Options, SimFs, Tear};
+use std::path::Path;
+use std::sync::Arc;
+
+type Eng = Engine<FileStore, plaint_core::DiscardNotifier, Arc<ManualClock>>;
+
+const NAME: &str = "Zhang San";
+const PHONE: &str = "13812345678";
+const EMAIL: &str = "zhang.san@example.com";
+const OTHER: &str = "Li Si";
+
+fn engine_on(store: FileStore) -> Eng {
+    Engine::builder(store, testing::policy())
+        .clock(Arc::new(ManualClock::new(testing::t(1))))
+        .build()
+}
+
+fn id(s: &str) -> ComplaintId {
+    ComplaintId::new(s).expect("valid")
+}
+
+/// Two complaints of cust-1 (the sample intake: Zhang San) and one of cust-2 (Li Si).
+fn populate(engine: &Eng) {
+    for (c, who) in [("C-1", 1), ("C-2", 1), ("C-3", 2)] {
+        let mut intake = testing::intake(testing::t(0));
+        if who == 2 {
+            intake.complainant.id = ActorId::new("cust-2").expect("valid");
+            intake.complainant.name = OTHER.into();
+            intake.complainant.contacts = vec![plaint_core::Contact::Phone("13998765432".into())];
+        }
+        engine
+            .execute(
+                CommandId::new(format!("r-{c}")).expect("valid"),
+                &id(c),
+                Command::Receive(Arc::new(intake)),
+                &testing::agent(),
+            )
+            .expect("receives");
+    }
+}
+
+/// Every byte of every file in `dir`.
+fn all_bytes(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("dir") {
+        let p = e.expect("entry").path();
+        if p.is_file() {
+            out.extend(std::fs::read(&p).expect("read"));
+        }
+    }
+    out
+}
+
+fn holds(bytes: &[u8], s: &str) -> bool {
+    bytes.windows(s.len()).any(|w| w == s.as_bytes())
+}
+
+fn copy_dir(from: &Path, to: &Path, skip: &[&str]) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("dir") {
+        let p = e.expect("entry").path();
+        let name = p.file_name().expect("name").to_string_lossy().to_string();
+        if p.is_file() && name != "LOCK" && !skip.contains(&name.as_str()) {
+            std::fs::copy(&p, to.join(&name)).expect("copy");
+        }
+    }
+}
+
+fn name_of(store: &FileStore, c: &str) -> String {
+    store
+        .load(&id(c))
+        .wait()
+        .expect("load")
+        .expect("exists")
+        .intake
+        .complainant
+        .name
+        .clone()
+}
+
+#[test]
+fn no_file_holds_personal_data_and_erasure_shreds_every_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine_on(
+        FileStore::open(dir.path(), Options::new())
+            .expect("open")
+            .store,
+    );
+    populate(&engine);
+    engine.store().checkpoint().expect("checkpoint");
+    let before_list = engine.list(&ListQuery::new()).expect("list").items;
+    engine.into_store().close().expect("close");
+
+    // Sealed in every file: log, snapshot, runs; yet read back whole.
+    let bytes = all_bytes(dir.path());
+    for secret in [NAME, PHONE, EMAIL, OTHER] {
+        assert!(!holds(&bytes, secret), "{secret} is in clear on disk");
+    }
+    let backup_before = dir.path().with_extension("backup");
+    copy_dir(dir.path(), &backup_before, &["keys"]);
+    let store = FileStore::open(dir.path(), Options::new())
+        .expect("reopen")
+        .store;
+    assert_eq!(name_of(&store, "C-1"), NAME);
+
+    // Only a role granted `erase_personal_data` may erase.
+    let engine = engine_on(store);
+    let cust = ActorId::new("cust-1").expect("valid");
+    assert!(
+        engine
+            .erase_complainant(&cust, &testing::agent(), "asked")
+            .is_err()
+    );
+    let done = engine
+        .erase_complainant(&cust, &testing::privacy_officer(), "deletion request")
+        .expect("erases");
+    assert_eq!(done.erased, vec![id("C-1"), id("C-2")]);
+    let history = engine.history(&id("C-1")).expect("history");
+    let timeline: Vec<String> = history.iter().map(|r| r.event.to_string()).collect();
+    assert!(
+        timeline
+            .iter()
+            .any(|l| l.contains("personal data erased (deletion request)"))
+    );
+    assert!(
+        history
+            .iter()
+            .all(|r| r.personal_values().iter().all(|v| v == ERASED))
+    );
+    let again = engine
+        .erase_complainant(&cust, &testing::privacy_officer(), "again")
+        .expect("second erasure");
+    assert!(again.erased.is_empty() && again.already.len() == 2);
+    engine
+        .store()
+        .checkpoint()
+        .expect("checkpoint after erasure");
+    engine.into_store().close().expect("close");
+
+    // After reopening: erased where asked, the other complainant intact, everything that is
+    // not personal as before, and the histories replay.
+    let store = FileStore::open(dir.path(), Options::new())
+        .expect("reopen")
+        .store;
+    assert_eq!(name_of(&store, "C-1"), ERASED);
+    assert_eq!(name_of(&store, "C-2"), ERASED);
+    assert_eq!(name_of(&store, "C-3"), OTHER);
+    let after_list = store.list(&ListQuery::new()).wait().expect("list").items;
+    assert_eq!(before_list.len(), after_list.len());
+    for (b, a) in before_list.iter().zip(&after_list) {
+        assert_eq!((&b.id, &b.stage, &b.tier), (&a.id, &a.stage, &a.tier));
+        assert_eq!(b.intake.complainant.id, a.intake.complainant.id);
+        let history = store.history(&a.id).wait().expect("history");
+        assert_eq!(
+            Complaint::replay(a.id.clone(), &history).as_ref(),
+            Some(&**a)
+        );
+    }
+    store.close().expect("close");
+    let bytes = all_bytes(dir.path());
+    for secret in [NAME, PHONE, EMAIL, OTHER] {
+        assert!(!holds(&bytes, secret), "{secret} is in clear on disk");
+    }
+
+    // The backup taken before the erasure has no key file; with the store's key table it
+    // yields nothing of the erased person any more, and the other's data still.
+    std::fs::copy(dir.path().join("keys"), backup_before.join("keys")).expect("copy keys");
+    let backup = FileStore::open(&backup_before, Options::new())
+        .expect("open backup")
+        .store;
+    assert_eq!(name_of(&backup, "C-1"), ERASED);
+    assert_eq!(name_of(&backup, "C-3"), OTHER);
+    let history = backup.history(&id("C-1")).wait().expect("history");
+    assert!(
+        history
+            .iter()
+            .all(|r| r.personal_values().iter().all(|v| v == ERASED))
+    );
+    backup.close().expect("close");
+    std::fs::remove_dir_all(&backup_before).expect("cleanup");
+}
+
+#[test]
+fn a_key_table_that_is_missing_is_damage_not_erasure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine_on(
+        FileStore::open(dir.path(), Options::new())
+            .expect("open")
+            .store,
+    );
+    populate(&engine);
+    engine.into_store().close().expect("close");
+    std::fs::remove_file(dir.path().join("keys")).expect("remove keys");
+    let err = FileStore::open(dir.path(), Options::new()).expect_err("no keys");
+    assert!(
+        matches!(err, plaint_file::FileError::Corrupt { .. }),
+        "{err}"
+    );
+}
+
+/// A store on a simulated file system holding the three complaints, closed.
+fn populated() -> SimFs {
+    let fs = SimFs::new();
+    let options = Options::new().fs(Arc::new(fs.clone()));
+    let engine = engine_on(
+        FileStore::open(Path::new("/db"), options)
+            .expect("open")
+            .store,
+    );
+    populate(&engine);
+    engine.into_store().close().expect("close");
+    fs.after_crash(Tear::Lose)
+}
+
+#[test]
+fn a_crash_at_every_sync_of_an_erasure_leaves_all_or_none_of_it() {
+    let base = populated();
+    let cust = ActorId::new("cust-1").expect("valid");
+    for k in 1.. {
+        let fs = base.after_crash(Tear::Lose);
+        let options = Options::new().fs(Arc::new(fs.clone()));
+        let engine = engine_on(
+            FileStore::open(Path::new("/db"), options)
+                .expect("open")
+                .store,
+        );
+        fs.crash_at_sync(fs.syncs() + k);
+        let result = engine.erase_complainant(&cust, &testing::privacy_officer(), "request");
+        if !fs.has_crashed() {
+            result.expect("no crash: the erasure succeeds");
+            assert!(k > 2, "an erasure syncs the log and the key table");
+            return;
+        }
+        drop(engine);
+        for tear in [Tear::Lose, Tear::Keep(usize::MAX), Tear::Keep(20)] {
+            let image = Arc::new(fs.after_crash(tear));
+            for round in 0..2 {
+                let options = Options::new().fs(Arc::clone(&image) as _);
+                let store = FileStore::open(Path::new("/db"), options)
+                    .unwrap_or_else(|e| panic!("crash at sync {k}, {tear:?}: {e}"))
+                    .store;
+                for c in ["C-1", "C-2"] {
+                    let state = store.load(&id(c)).wait().expect("load").expect("exists");
+                    let history = store.history(&id(c)).wait().expect("history");
+                    let erased = state.erased_at.is_some();
+                    let want = if erased { ERASED } else { NAME };
+                    assert_eq!(state.intake.complainant.name, want, "{c} at {k}, {tear:?}");
+                    assert!(
+                        history
+                            .iter()
+                            .all(|r| r.personal_values().iter().all(|v| (v == ERASED) == erased)),
+                        "{c}'s history is all or nothing at {k}, {tear:?}, round {round}"
+                    );
+                }
+                assert_eq!(name_of(&store, "C-3"), OTHER);
+                store.close().expect("close");
+            }
+        }
+    }
+}

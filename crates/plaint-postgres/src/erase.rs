@@ -1,0 +1,54 @@
+//! Erasure in PostgreSQL: an append that erases a complaint's personal data overwrites it in
+//! the complaint's event rows and undelivered notifications, in the append's transaction.
+//!
+//! This is erasure in place, not crypto-shredding: PostgreSQL keeps the old row versions
+//! until `VACUUM` reclaims them, and its WAL archive and base backups keep them as long as
+//! they are kept. A deployment that must not keep them runs `VACUUM` on `plaint_events` and
+//! `plaint_outbox` after erasures and keeps archives and backups no longer than erasure
+//! requests allow.
+
+use plaint_core::{PersonalData, Recorded};
+use tokio_postgres::Transaction;
+use tokio_postgres::types::Json;
+
+/// Overwrites every personal field of complaint `id`'s stored events and undelivered
+/// notifications with [`plaint_core::ERASED`].
+pub(crate) async fn erase(tx: &Transaction<'_>, id: &str) -> Result<(), tokio_postgres::Error> {
+    let rows = tx
+        .query(
+            "SELECT version, recorded FROM plaint_events WHERE complaint = $1 FOR UPDATE",
+            &[&id],
+        )
+        .await?;
+    let update = tx
+        .prepare("UPDATE plaint_events SET recorded = $3 WHERE complaint = $1 AND version = $2")
+        .await?;
+    for row in rows {
+        let version: i64 = row.try_get(0)?;
+        let Json(mut recorded): Json<Recorded> = row.try_get(1)?;
+        if !plaint_core::privacy::holds_personal(&recorded) {
+            continue;
+        }
+        recorded.erase_personal();
+        tx.execute(&update, &[&id, &version, &Json(&recorded)])
+            .await?;
+    }
+    let rows = tx
+        .query(
+            "SELECT id, notification FROM plaint_outbox
+             WHERE notification->>'complaint' = $1 FOR UPDATE",
+            &[&id],
+        )
+        .await?;
+    for row in rows {
+        let key: String = row.try_get(0)?;
+        let Json(mut n): Json<plaint_core::Notification> = row.try_get(1)?;
+        n.erase_personal();
+        tx.execute(
+            "UPDATE plaint_outbox SET notification = $2 WHERE id = $1",
+            &[&key, &Json(&n)],
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! Personal data through the engine: export round-trips, erasure keeps reports, retention
+//! erases exactly what has expired on a manual clock, and old policies still load.
+
+use plaint::MemoryStore;
+use plaint::report::{Period, Report};
+use plaint_core::blocking::{Engine, Wait as _};
+use plaint_core::sla::Span;
+use plaint_core::*;
+use std::sync::Arc;
+
+type Eng = Engine<MemoryStore, DiscardNotifier, Arc<ManualClock>>;
+
+fn engine(policy: Policy) -> (Eng, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(testing::t(1)));
+    let engine = Engine::builder(MemoryStore::new(), policy)
+        .clock(Arc::clone(&clock))
+        .build();
+    (engine, clock)
+}
+
+fn cid(s: &str) -> ComplaintId {
+    ComplaintId::new(s).unwrap()
+}
+
+fn receive(engine: &Eng, id: &str, complainant: &str) {
+    let mut intake = testing::intake(testing::t(0));
+    intake.complainant.id = ActorId::new(complainant).unwrap();
+    engine
+        .execute(
+            CommandId::new(format!("r-{id}")).unwrap(),
+            &cid(id),
+            Command::Receive(Arc::new(intake)),
+            &testing::agent(),
+        )
+        .unwrap();
+}
+
+fn withdraw(engine: &Eng, id: &str) {
+    engine
+        .execute(
+            CommandId::new(format!("w-{id}")).unwrap(),
+            &cid(id),
+            Command::Withdraw {
+                reason: Some("Found the parcel, call me on 13812345678".into()),
+            },
+            &testing::agent(),
+        )
+        .unwrap();
+}
+
+#[test]
+fn an_export_holds_everything_about_one_complainant_and_round_trips() {
+    let (engine, _) = engine(testing::policy());
+    receive(&engine, "C-1", "cust-1");
+    receive(&engine, "C-2", "cust-1");
+    receive(&engine, "C-3", "cust-2");
+    withdraw(&engine, "C-2");
+    let cust = ActorId::new("cust-1").unwrap();
+    let export = engine
+        .export_complainant(&cust, &testing::privacy_officer())
+        .unwrap();
+    let ids: Vec<&str> = export
+        .complaints
+        .iter()
+        .map(|c| c.state.id.as_str())
+        .collect();
+    assert_eq!(ids, ["C-1", "C-2"]);
+    for c in &export.complaints {
+        assert_eq!(c.history, engine.history(&c.state.id).unwrap());
+        assert_eq!(c.state, *engine.get(&c.state.id).unwrap().unwrap());
+    }
+    let json = serde_json::to_string_pretty(&export).unwrap();
+    assert!(json.contains("Zhang San") && json.contains("13812345678"));
+    let back: Export = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, export);
+    // The complainant may take their own copy; nobody else without the erasing role.
+    assert!(
+        engine
+            .export_complainant(&cust, &testing::customer())
+            .is_ok()
+    );
+    for who in [testing::stranger(), testing::agent()] {
+        let err = engine.export_complainant(&cust, &who).unwrap_err();
+        assert_eq!(err.code(), "forbidden");
+    }
+}
+
+#[test]
+fn erasure_keeps_reports_and_timelines_say_erased() {
+    let (engine, _) = engine(testing::policy());
+    receive(&engine, "C-1", "cust-1");
+    receive(&engine, "C-2", "cust-2");
+    withdraw(&engine, "C-1");
+    let month = Period::month(2026, 11).unwrap();
+    let report = || {
+        Report::from_store(engine.store(), engine.current_policy(), month)
+            .wait()
+            .unwrap()
+    };
+    let before = report();
+    let cust = ActorId::new("cust-1").unwrap();
+    let err = engine
+        .erase_complainant(&cust, &testing::agent(), "asked")
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    engine
+        .erase_complainant(&cust, &testing::privacy_officer(), "deletion request")
+        .unwrap();
+    assert_eq!(report(), before, "the same figures after the erasure");
+    let history = engine.history(&cid("C-1")).unwrap();
+    let timeline: Vec<String> = history.iter().map(|r| r.event.to_string()).collect();
+    assert!(timeline.iter().any(|l| l.contains(ERASED)), "{timeline:#?}");
+    assert!(!format!("{timeline:?}").contains("13812345678"));
+    let view = engine
+        .view(&cid("C-1"), &testing::privacy_officer())
+        .unwrap();
+    assert_eq!(view.complaint.intake.complainant.name, ERASED);
+    // Nothing personal is taken in afterwards, and a second erasure is refused.
+    let again = engine.execute(
+        CommandId::new("e2").unwrap(),
+        &cid("C-1"),
+        Command::ErasePersonalData {
+            reason: "again".into(),
+        },
+        &testing::privacy_officer(),
+    );
+    assert_eq!(again.unwrap_err().code(), "invalid");
+}
+
+#[test]
+fn a_consultation_is_erased_too() {
+    let mut policy = testing::policy();
+    for role in policy
+        .roles
+        .iter_mut()
+        .filter(|r| r.key.as_str() == "agent")
+    {
+        role.may.insert(CommandKind::Consult);
+    }
+    let (engine, _) = engine(policy);
+    let mut intake = testing::intake(testing::t(0));
+    intake.complainant.id = ActorId::new("cust-7").unwrap();
+    engine
+        .execute(
+            CommandId::new("q1").unwrap(),
+            &cid("Q-1"),
+            Command::Consult {
+                intake: Arc::new(intake),
+                answer: "Parcels are held for seven days.".into(),
+            },
+            &testing::agent(),
+        )
+        .unwrap();
+    let cust = ActorId::new("cust-7").unwrap();
+    let done = engine
+        .erase_complainant(&cust, &testing::privacy_officer(), "deletion request")
+        .unwrap();
+    assert_eq!(done.erased, vec![cid("Q-1")]);
+    let c = engine.get(&cid("Q-1")).unwrap().unwrap();
+    assert_eq!(c.stage.kind(), StageKind::Consultation);
+    assert_eq!(c.intake.complainant.name, ERASED);
+}
+
+#[test]
+fn retention_erases_exactly_the_expired_complaints() {
+    let mut policy = testing::policy();
+    policy.privacy.keep_personal_data_after_close = Some(Span::from_seconds(30 * 86_400));
+    let (engine, clock) = engine(policy);
+    receive(&engine, "C-1", "cust-1");
+    receive(&engine, "C-2", "cust-2");
+    receive(&engine, "C-3", "cust-3");
+    withdraw(&engine, "C-1");
+    clock.advance(chrono::Duration::days(10));
+    withdraw(&engine, "C-2");
+    let officer = testing::privacy_officer();
+    let erased = |engine: &Eng| -> Vec<String> {
+        ["C-1", "C-2", "C-3"]
+            .into_iter()
+            .filter(|c| engine.get(&cid(c)).unwrap().unwrap().erased_at.is_some())
+            .map(String::from)
+            .collect()
+    };
+    // 29 days after C-1 closed: nothing has expired.
+    clock.advance(chrono::Duration::days(19));
+    assert!(
+        engine
+            .enforce_retention(&officer)
+            .unwrap()
+            .erased
+            .is_empty()
+    );
+    // 30 days after C-1 closed: C-1 only.
+    clock.advance(chrono::Duration::days(1));
+    let done = engine.enforce_retention(&officer).unwrap();
+    assert_eq!(done.erased, vec![cid("C-1")]);
+    assert_eq!(erased(&engine), ["C-1"]);
+    // Run again: nothing more. Ten days on: C-2; C-3, still open, keeps its data.
+    assert!(
+        engine
+            .enforce_retention(&officer)
+            .unwrap()
+            .erased
+            .is_empty()
+    );
+    clock.advance(chrono::Duration::days(10));
+    assert_eq!(
+        engine.enforce_retention(&officer).unwrap().erased,
+        vec![cid("C-2")]
+    );
+    clock.advance(chrono::Duration::days(1000));
+    assert!(
+        engine
+            .enforce_retention(&officer)
+            .unwrap()
+            .erased
+            .is_empty()
+    );
+    assert_eq!(erased(&engine), ["C-1", "C-2"]);
+    let last = engine.history(&cid("C-1")).unwrap().pop().unwrap();
+    assert_eq!(last.actor, officer.id);
+    assert!(last.event.to_string().contains("retention"));
+    // Someone without the role erases nothing and is told why.
+    let mut policy = testing::policy();
+    policy.privacy.keep_personal_data_after_close = Some(Span::from_seconds(0));
+    let (engine, _) = self::engine(policy);
+    receive(&engine, "C-9", "cust-9");
+    withdraw(&engine, "C-9");
+    let done = engine.enforce_retention(&testing::agent()).unwrap();
+    assert!(done.erased.is_empty());
+    assert_eq!(done.failed.len(), 1);
+}
+
+#[test]
+fn policies_without_a_privacy_section_keep_data_until_erased_and_the_section_loads() {
+    assert_eq!(testing::policy().privacy, Privacy::default());
+    let text = include_str!("../crates/plaint-core/src/testing/policy.toml");
+    let with = format!("{text}\n[privacy]\nkeep_personal_data_after_close = \"1095d\"\n");
+    let policy = Policy::from_toml_str(&with).unwrap();
+    assert_eq!(
+        policy.privacy.keep_personal_data_after_close,
+        Some(Span::from_seconds(1095 * 86_400))
+    );
+    let bad = format!("{text}\n[privacy]\nkeep_personal_data_after_close = \"3 years\"\n");
+    assert!(Policy::from_toml_str(&bad).is_err());
+}
