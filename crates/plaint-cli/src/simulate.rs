@@ -395,6 +395,11 @@ fn from_store(dir: &Path, start: Timestamp, end: Timestamp) -> Result<Vec<Step>,
     let tmp = tempfile::tempdir().map_err(|e| fail(&e))?;
     let copy = tmp.path().join("store");
     plaint::file::backup(dir, &copy).map_err(|e| fail(&e))?;
+    // The key table after the data, so it opens everything the copy holds.
+    let keys = dir.join("keys");
+    if keys.exists() {
+        plaint::file::install_keys(&keys, &copy).map_err(|e| fail(&e))?;
+    }
     let opened = crate::store::open(&copy)?;
     let store = opened.store;
     let mut steps = Vec::new();

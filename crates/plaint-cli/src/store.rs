@@ -31,7 +31,8 @@ pub(crate) enum StoreCmd {
     },
     /// Copies a store, in use or not, consistently into DEST (which must not exist or be
     /// empty), then verifies the copy. The copy holds every command acknowledged before the
-    /// backup started and a prefix, in commit order, of those written during it.
+    /// backup started and a prefix, in commit order, of those written during it. The store's
+    /// key table (`keys`) is never copied: keep it on its own terms, and give it to `restore`.
     Backup {
         /// The FileStore directory.
         store: PathBuf,
@@ -45,6 +46,11 @@ pub(crate) enum StoreCmd {
         backup: PathBuf,
         /// The store's directory (must not exist or be empty).
         store: PathBuf,
+        /// The key table to open the backup's sealed personal data with: the store's current
+        /// `keys` file (a complaint erased since the backup then reads `[erased]`), or a copy
+        /// of it kept on its own terms. A backup never holds one.
+        #[arg(long)]
+        keys: Option<PathBuf>,
     },
     /// Prints one complaint's or one complainant's whole record — each complaint's state and
     /// history — as one JSON document (what a data-access request needs).
@@ -139,8 +145,13 @@ pub(crate) fn run(command: StoreCmd) -> Result<ExitCode, CliError> {
             let copied = plaint::file::backup(&store, &dest).map_err(|e| backup_failed(&e))?;
             copied_to(&dest, &copied);
         }
-        StoreCmd::Restore { backup, store } => {
-            let copied = plaint::file::restore(&backup, &store).map_err(|e| backup_failed(&e))?;
+        StoreCmd::Restore {
+            backup,
+            store,
+            keys,
+        } => {
+            let copied = plaint::file::restore(&backup, &store, keys.as_deref())
+                .map_err(|e| backup_failed(&e))?;
             copied_to(&store, &copied);
         }
         StoreCmd::Export {

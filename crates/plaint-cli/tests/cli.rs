@@ -444,12 +444,24 @@ fn store_restore_refuses_to_overwrite_and_restores_a_backup() {
         .map(|f| std::fs::read(f).unwrap())
         .collect();
     assert_eq!(before, after);
+    // A backup holds no key table: without one, its sealed personal data cannot be restored.
     let restored = dir.path().join("restored");
     let (code, _, err) = plaint(&[
         "store",
         "restore",
         backup.to_str().unwrap(),
         restored.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("key table"), "{err}");
+    let keys = store.join("keys");
+    let (code, _, err) = plaint(&[
+        "store",
+        "restore",
+        backup.to_str().unwrap(),
+        restored.to_str().unwrap(),
+        "--keys",
+        keys.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     let (_, out, _) = plaint(&["store", "stats", restored.to_str().unwrap()]);
@@ -647,6 +659,9 @@ fn verify_and_backup_run_beside_the_stores_owner() {
     let (code, _, err) = plaint(&["store", "backup", path, copy.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     held.store.close().unwrap();
+    // The copy has no key table (erasure must reach backups); the store's opens it.
+    assert!(!copy.join("keys").exists());
+    plaint::file::install_keys(&store.join("keys"), &copy).unwrap();
     let (_, out, _) = plaint(&["store", "stats", copy.to_str().unwrap()]);
     assert!(out.contains("complaints: 4\n"), "{out}");
 }

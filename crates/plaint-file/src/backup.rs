@@ -3,6 +3,7 @@
 use crate::error::FileError;
 use crate::frame::{self, SEGMENT};
 use crate::run;
+use crate::seal::KEYS_FILE;
 use crate::snapshot;
 use crate::store::{names_next, numbered, segment_name, snapshot_name};
 use crate::verify::{Verified, verify};
@@ -31,6 +32,11 @@ pub enum BackupError {
         /// What verifying it found.
         verified: Box<Verified>,
     },
+    /// The backup holds sealed personal fields and no key table was given to open them.
+    #[error(
+        "{0} holds sealed personal data: restore it with the store's key table (its `keys` file)"
+    )]
+    NoKeys(PathBuf),
     /// Reading the source or writing the copy failed, or the source is damaged (found while
     /// copying); the destination is left as it was.
     #[error(transparent)]
@@ -96,12 +102,7 @@ pub fn backup(src: impl AsRef<Path>, dest: impl AsRef<Path>) -> Result<Copied, B
 }
 
 fn copy_into(src: &Path, dest: &Path) -> Result<Copied, BackupError> {
-    if dest.exists() {
-        let mut entries = std::fs::read_dir(dest).map_err(FileError::io("list", dest))?;
-        if entries.next().is_some() {
-            return Err(BackupError::NotEmpty(dest.to_owned()));
-        }
-    }
+    refuse_files_in(dest)?;
     std::fs::create_dir_all(dest).map_err(FileError::io("create directory", dest))?;
     for _ in 0..ATTEMPTS {
         let mut copy = Copy {
@@ -137,14 +138,26 @@ fn copy_into(src: &Path, dest: &Path) -> Result<Copied, BackupError> {
 }
 
 /// Restores the backup in `backup` into `store`, which must not exist or be empty: verifies
-/// the backup, refusing a damaged one, then copies it as [`backup`] does and verifies the
-/// copy.
+/// the backup, refusing a damaged one, then copies it as [`backup`] does, puts the key table
+/// `keys` in place ([`install_keys`]) and verifies the copy with it.
+///
+/// A backup holds no key table (so that erasing a complaint's keys makes its data in every
+/// backup unreadable): give the store's current `keys` file, or a copy of it kept on its own
+/// terms. With a table newer than the backup, a complaint erased in between reads
+/// `[erased]`. `keys` may be `None` only for a backup that holds nothing sealed (one written
+/// before personal fields were sealed).
 ///
 /// # Errors
-/// As [`backup`]; [`BackupError::Damaged`] for a backup that does not verify clean (nothing is
-/// written then).
-pub fn restore(backup: impl AsRef<Path>, store: impl AsRef<Path>) -> Result<Copied, BackupError> {
+/// As [`backup`]; [`BackupError::Damaged`] for a backup that does not verify clean, or a copy
+/// whose sealed fields do not open with `keys` (nothing is written in the first case);
+/// [`BackupError::NoKeys`] when the backup holds sealed fields and `keys` is `None`.
+pub fn restore(
+    backup: impl AsRef<Path>,
+    store: impl AsRef<Path>,
+    keys: Option<&Path>,
+) -> Result<Copied, BackupError> {
     let (from, to) = (backup.as_ref(), store.as_ref());
+    refuse_files_in(to)?;
     let verified = verify(from)?;
     if !verified.is_clean() {
         return Err(BackupError::Damaged {
@@ -152,7 +165,61 @@ pub fn restore(backup: impl AsRef<Path>, store: impl AsRef<Path>) -> Result<Copi
             verified: Box::new(verified),
         });
     }
-    self::backup(from, to)
+    if keys.is_none() && verified.unopened > 0 {
+        return Err(BackupError::NoKeys(from.to_owned()));
+    }
+    let mut copied = self::backup(from, to)?;
+    if let Some(keys) = keys {
+        copied.bytes += install_keys(keys, to)?;
+        copied.files.push(KEYS_FILE.to_owned());
+        copied.verified = verify(to)?;
+        if !copied.verified.is_clean() {
+            return Err(BackupError::Damaged {
+                dir: to.to_owned(),
+                verified: Box::new(copied.verified),
+            });
+        }
+    }
+    Ok(copied)
+}
+
+/// Copies the key table file `keys` (a store's `keys`, or a copy of it) into the store
+/// directory `store`, which must not have one, synced; returns its bytes. Take it after the
+/// data files it is to open: keys are only added, or shredded by an erasure, so a later
+/// table opens everything an earlier copy of the data holds, an erased complaint as
+/// `[erased]`.
+///
+/// # Errors
+/// [`BackupError::NotEmpty`] when `store` has a key table already; [`BackupError::File`] when
+/// reading or writing fails.
+pub fn install_keys(keys: &Path, store: &Path) -> Result<u64, BackupError> {
+    let to = store.join(KEYS_FILE);
+    if to.exists() {
+        return Err(BackupError::NotEmpty(to));
+    }
+    let data = std::fs::read(keys).map_err(FileError::io("read", keys))?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&to)
+        .map_err(FileError::io("create", &to))?;
+    f.write_all(&data).map_err(FileError::io("write", &to))?;
+    f.sync_all().map_err(FileError::io("sync", &to))?;
+    std::fs::File::open(store)
+        .and_then(|d| d.sync_all())
+        .map_err(FileError::io("sync", store))?;
+    Ok(data.len() as u64)
+}
+
+/// [`BackupError::NotEmpty`] when `dest` exists and holds files.
+fn refuse_files_in(dest: &Path) -> Result<(), BackupError> {
+    if dest.exists() {
+        let mut entries = std::fs::read_dir(dest).map_err(FileError::io("list", dest))?;
+        if entries.next().is_some() {
+            return Err(BackupError::NotEmpty(dest.to_owned()));
+        }
+    }
+    Ok(())
 }
 
 enum Retry {

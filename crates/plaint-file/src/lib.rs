@@ -204,9 +204,11 @@
 //! crash at any point leaves all of the erasure or none of it (`tests/privacy.rs` crashes at
 //! every sync). Memory holds the erased complaint with its fields overwritten.
 //!
-//! **Backups**: copy `keys` with the data files, on its own terms. The data files alone open
-//! nothing without it (every sealed value is then damage); with the `keys` of a later
-//! moment, a complaint erased in between reads `[erased]`. A backup of `keys` taken before
+//! **Backups**: [`backup`] copies the data files and never `keys`; keep `keys` on its own
+//! terms. The data files alone open nothing without it (every sealed value is then damage;
+//! [`verify`] checks their form and counts them unopened); [`restore`] takes the key table
+//! to put beside them, and with the `keys` of a later moment, a complaint erased in between
+//! reads `[erased]`. A backup of `keys` taken before
 //! an erasure still opens that person's data: keep such backups no longer than erasure
 //! requests allow.
 //!
@@ -252,7 +254,8 @@
 //! writing nothing and taking no lock. [`backup`] copies a store, in use or not, consistently
 //! (see [`backup()`] for the order it copies in) and only the files it names:
 //! the newest snapshot, the runs it lists and the segments after it; then verifies the copy.
-//! [`restore`] copies a verified backup into an empty directory.
+//! [`restore`] copies a verified backup into an empty directory, with the key table it is
+//! given ([`install_keys`]).
 
 mod backup;
 mod bloom;
@@ -271,7 +274,7 @@ mod snapshot;
 mod store;
 mod verify;
 
-pub use backup::{BackupError, Copied, backup, restore};
+pub use backup::{BackupError, Copied, backup, install_keys, restore};
 pub use error::FileError;
 #[cfg(feature = "testing")]
 pub use sim::{SimFs, Tear};

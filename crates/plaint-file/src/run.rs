@@ -344,7 +344,7 @@ impl Run {
         let mut n = 0;
         while let Some((id, summary)) = complaints.next_summary()? {
             let state = self.state(&summary)?;
-            self.history(&summary)?;
+            self.history(&id, &summary)?;
             if state.id != id {
                 return Err(self.corrupt(id.as_str(), "the state is another complaint's"));
             }

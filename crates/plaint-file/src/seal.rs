@@ -34,6 +34,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use plaint_core::{ComplaintId, ERASED, PersonalData};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// The payload encoding of JSON whose personal fields are sealed.
@@ -212,6 +213,9 @@ impl Ring {
 #[derive(Default)]
 pub(crate) struct Keys {
     ring: Mutex<Ring>,
+    /// `Some` for a table that opens nothing ([`Keys::leave_sealed`]): the sealed fields
+    /// met, left as they are.
+    left_sealed: Option<AtomicU64>,
 }
 
 fn aad(complaint: &ComplaintId) -> Vec<u8> {
@@ -237,16 +241,45 @@ impl Keys {
     /// personal fields were sealed). A last frame cut short is an append a crash
     /// interrupted, never followed by anything sealed with its keys: it is cut off.
     pub(crate) fn load(dir: &Dir) -> Result<Self, FileError> {
+        Ok(Self::parse(dir, true)?.unwrap_or_default())
+    }
+
+    /// Reads `keys` in `dir` without changing anything (a torn last frame is left out, not
+    /// cut); `None` when there is no key table.
+    pub(crate) fn read(dir: &Dir) -> Result<Option<Self>, FileError> {
+        Self::parse(dir, false)
+    }
+
+    /// A table that opens nothing: [`Keys::open`] leaves every sealed field as it is and
+    /// counts it ([`Keys::left_sealed`]), for checking the structure of a copy that has no
+    /// key table (a backup).
+    pub(crate) fn leave_sealed() -> Self {
+        Self {
+            left_sealed: Some(AtomicU64::new(0)),
+            ..Self::default()
+        }
+    }
+
+    /// How many sealed fields a [`Keys::leave_sealed`] table left sealed.
+    pub(crate) fn left_sealed(&self) -> u64 {
+        self.left_sealed
+            .as_ref()
+            .map_or(0, |n| n.load(Ordering::Relaxed))
+    }
+
+    fn parse(dir: &Dir, cut: bool) -> Result<Option<Self>, FileError> {
         let path = dir.file(KEYS_FILE);
         let mut data = match dir.fs.read(&path) {
             Ok(data) => data,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(FileError::io("read", &path)(e)),
         };
         if data.len() < frame::HEADER_LEN && frame::header_prefix(&data, &KEYS) {
             // Created, its header never durable: nothing was written to it.
-            dir.remove(&[KEYS_FILE.to_owned()])?;
-            return Ok(Self::default());
+            if cut {
+                dir.remove(&[KEYS_FILE.to_owned()])?;
+            }
+            return Ok(None);
         }
         frame::check_header(&data, &KEYS, &path)?;
         let scan = frame::scan(&data);
@@ -254,9 +287,11 @@ impl Keys {
             if !scan.torn_tail(&data) {
                 return Err(FileError::corrupt(&path, at as u64, why));
             }
-            dir.fs
-                .truncate(&path, at as u64)
-                .map_err(FileError::io("truncate", &path))?;
+            if cut {
+                dir.fs
+                    .truncate(&path, at as u64)
+                    .map_err(FileError::io("truncate", &path))?;
+            }
             data.truncate(at);
         }
         let mut ring = Ring::default();
@@ -272,9 +307,10 @@ impl Keys {
             .iter()
             .flat_map(|(id, ns)| ns.iter().map(move |n| (*n, id.clone())))
             .collect();
-        Ok(Self {
+        Ok(Some(Self {
             ring: Mutex::new(ring),
-        })
+            left_sealed: None,
+        }))
     }
 
     /// Makes the table's changes durable: keys made and taken since are appended in one frame
@@ -390,6 +426,12 @@ impl Keys {
         complaint: &ComplaintId,
         value: &mut T,
     ) -> Result<(), String> {
+        if let Some(left) = &self.left_sealed {
+            return value.try_map_personal(&mut |sealed| {
+                left.fetch_add(1, Ordering::Relaxed);
+                Ok(sealed.to_owned())
+            });
+        }
         // The lock is held to look a key up, not to decrypt: snapshots are read on every core.
         let aad = aad(complaint);
         let mut cipher: Option<(u64, XChaCha20Poly1305, bool)> = None;

@@ -9,7 +9,9 @@ use common::{command_id, engine, step};
 use plaint_core::Command;
 use plaint_core::blocking::Wait as _;
 use plaint_core::{Store, testing};
-use plaint_file::{BackupError, FileStore, Options, Severity, Verified, backup, restore, verify};
+use plaint_file::{
+    BackupError, FileStore, Options, Severity, Verified, backup, install_keys, restore, verify,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -235,6 +237,8 @@ fn a_backup_taken_while_appending_opens_clean_with_a_prefix_of_the_acknowledged(
     writer.join().unwrap();
     let written = acked.load(Ordering::SeqCst);
     for (dest, before) in copies {
+        // A backup holds no key table: the store's current one opens it.
+        install_keys(&path.join("keys"), &dest).unwrap();
         let store = FileStore::open(&dest, Options::new()).unwrap().store;
         let present: Vec<bool> = (0..written)
             .map(|i| store.command(&command_id(i)).wait().unwrap().is_some())
@@ -263,12 +267,15 @@ fn restore_refuses_to_write_over_files_and_copies_a_clean_backup() {
     let again = tmp.path().join("again");
     backup(&store, &again).unwrap();
     assert!(!again.join("keys.bin").exists());
+    // Nor does the store's own key table: erasing a key must reach every backup.
+    assert!(store.join("keys").exists());
+    assert!(!again.join("keys").exists());
 
     let target = tmp.path().join("target");
     std::fs::create_dir_all(&target).unwrap();
     std::fs::write(target.join("x"), b"mine").unwrap();
     assert!(matches!(
-        restore(&copy, &target),
+        restore(&copy, &target, Some(&store.join("keys"))),
         Err(BackupError::NotEmpty(p)) if p == target
     ));
     assert_eq!(std::fs::read(target.join("x")).unwrap(), b"mine");
@@ -278,7 +285,13 @@ fn restore_refuses_to_write_over_files_and_copies_a_clean_backup() {
     ));
 
     let restored = tmp.path().join("restored");
-    let done = restore(&copy, &restored).unwrap();
+    // The backup holds sealed personal data and no key table: restoring it needs one.
+    assert!(matches!(
+        restore(&copy, &restored, None),
+        Err(BackupError::NoKeys(p)) if p == copy
+    ));
+    assert!(!restored.exists() || std::fs::read_dir(&restored).unwrap().next().is_none());
+    let done = restore(&copy, &restored, Some(&store.join("keys"))).unwrap();
     assert!(done.verified.is_clean());
     let a = FileStore::open(&store, Options::new()).unwrap().store;
     let b = FileStore::open(&restored, Options::new()).unwrap().store;
@@ -297,7 +310,7 @@ fn restore_refuses_to_write_over_files_and_copies_a_clean_backup() {
     std::fs::write(&seg, &data).unwrap();
     let fresh = tmp.path().join("fresh");
     assert!(matches!(
-        restore(&copy, &fresh),
+        restore(&copy, &fresh, Some(&store.join("keys"))),
         Err(BackupError::Damaged { .. })
     ));
     assert!(!fresh.exists());
