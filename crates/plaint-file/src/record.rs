@@ -198,7 +198,6 @@ pub(crate) fn json_payload(value: &impl Serialize) -> Vec<u8> {
     out
 }
 
-/// Decodes a JSON payload: one written by [`json_payload`], or by [`Batch`] (as a `Vec`).
 /// Whether `payload` holds sealed personal fields ([`ENCODING_SEALED`]).
 pub(crate) fn is_sealed(payload: &[u8]) -> bool {
     payload.first() == Some(&ENCODING_SEALED)
