@@ -53,7 +53,8 @@ pub(crate) enum StoreCmd {
         keys: Option<PathBuf>,
     },
     /// Prints one complaint's or one complainant's whole record — each complaint's state and
-    /// history — as one JSON document (what a data-access request needs).
+    /// history — as one JSON document, the engine's personal-data export (what a
+    /// data-access request needs).
     Export {
         /// The FileStore directory.
         store: PathBuf,
@@ -251,50 +252,24 @@ impl std::fmt::Display for Subject {
     }
 }
 
-/// The whole record of a complaint or a complainant: each complaint's state and full history,
-/// as one JSON document; `None` when the store holds nothing of it. The one place the CLI
-/// builds an export, so it can become the engine's personal-data export when there is one.
+/// The whole record of `subject` in `store` as one JSON document: the engine's
+/// [`plaint::Export`] (each complaint's state and history), made now, read with the operator's
+/// own rights to the files; `None` when the store holds nothing of it.
 pub(crate) fn export<S: Store>(
     store: &S,
     subject: &Subject,
-) -> Result<Option<serde_json::Value>, Box<dyn std::error::Error>> {
-    let ids: Vec<plaint::ComplaintId> = match subject {
-        Subject::Complaint(id) => vec![plaint::ComplaintId::new(id.clone())?],
+) -> Result<Option<plaint::Export>, Box<dyn std::error::Error>> {
+    let now = plaint::chrono::Utc::now();
+    let export = match subject {
+        Subject::Complaint(id) => {
+            plaint::Export::of_complaint(store, &plaint::ComplaintId::new(id.clone())?, now)
+                .wait()?
+        }
         Subject::Complainant(who) => {
-            let mut query = ListQuery::new()
-                .complainant(plaint::ActorId::new(who.clone())?)
-                .limit(ListQuery::MAX_LIMIT);
-            let mut ids = Vec::new();
-            loop {
-                let page = store.list(&query).wait()?;
-                ids.extend(page.items.iter().map(|c| c.id.clone()));
-                match page.next {
-                    Some(next) => query.after = Some(next),
-                    None => break,
-                }
-            }
-            ids
+            Some(plaint::Export::of(store, &plaint::ActorId::new(who.clone())?, now).wait()?)
         }
     };
-    let mut complaints = Vec::new();
-    for id in ids {
-        let Some(state) = store.load(&id).wait()? else {
-            continue;
-        };
-        let history = store.history(&id).wait()?;
-        complaints.push(serde_json::json!({ "complaint": state, "history": history }));
-    }
-    if complaints.is_empty() {
-        return Ok(None);
-    }
-    let (kind, id) = match subject {
-        Subject::Complaint(id) => ("complaint", id),
-        Subject::Complainant(id) => ("complainant", id),
-    };
-    Ok(Some(serde_json::json!({
-        "subject": { "kind": kind, "id": id },
-        "complaints": complaints,
-    })))
+    Ok(export.filter(|e| !e.complaints.is_empty()))
 }
 
 /// How many files the directory holds, and their bytes.

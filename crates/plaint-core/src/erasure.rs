@@ -9,7 +9,7 @@ use crate::id::{ActorId, CommandId, ComplaintId};
 use crate::lifecycle::{Command, Recorded};
 use crate::model::{Text, Timestamp};
 use crate::notify::Notifier;
-use crate::store::{ListQuery, Store};
+use crate::store::{ListQuery, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -56,26 +56,78 @@ pub struct ExportedComplaint {
     pub history: Vec<Recorded>,
 }
 
-impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
-    /// Every complaint of `complainant` (by `intake.complainant.id`), in id order.
-    async fn complaints_of(
-        &self,
-        complainant: &ActorId,
-    ) -> Result<Vec<Arc<Complaint>>, EngineError> {
-        let mut out = Vec::new();
-        let mut query = ListQuery::new()
-            .complainant(complainant.clone())
-            .limit(ListQuery::MAX_LIMIT);
-        loop {
-            let page = self.list(&query).await?;
-            out.extend(page.items);
-            match page.next {
-                Some(next) => query = query.after(next),
-                None => return Ok(out),
-            }
+/// Every complaint of `complainant` (by `intake.complainant.id`) in `store`, in id order.
+async fn complaints_of<S: Store + ?Sized>(
+    store: &S,
+    complainant: &ActorId,
+) -> Result<Vec<Arc<Complaint>>, StoreError> {
+    let mut out = Vec::new();
+    let mut query = ListQuery::new()
+        .complainant(complainant.clone())
+        .limit(ListQuery::MAX_LIMIT);
+    loop {
+        let page = store.list(&query).await?;
+        out.extend(page.items);
+        match page.next {
+            Some(next) => query = query.after(next),
+            None => return Ok(out),
         }
     }
+}
 
+impl Export {
+    /// Everything `store` holds about `complainant`, made at `at`: the document
+    /// [`Engine::export_complainant`] gives once it has checked who asks, for a tool that
+    /// reads a store with the operator's own rights (the `plaint` command line).
+    ///
+    /// # Errors
+    /// A store error.
+    pub async fn of<S: Store + ?Sized>(
+        store: &S,
+        complainant: &ActorId,
+        at: Timestamp,
+    ) -> Result<Self, StoreError> {
+        let mut complaints = Vec::new();
+        for c in complaints_of(store, complainant).await? {
+            let history = store.history(&c.id).await?;
+            complaints.push(ExportedComplaint {
+                state: Arc::unwrap_or_clone(c),
+                history,
+            });
+        }
+        Ok(Self {
+            complainant: complainant.clone(),
+            exported_at: at,
+            complaints,
+        })
+    }
+
+    /// Complaint `id`'s whole record, as an export of its complainant holding only it;
+    /// `None` when `store` has no such complaint.
+    ///
+    /// # Errors
+    /// A store error.
+    pub async fn of_complaint<S: Store + ?Sized>(
+        store: &S,
+        id: &ComplaintId,
+        at: Timestamp,
+    ) -> Result<Option<Self>, StoreError> {
+        let Some(state) = store.load(id).await? else {
+            return Ok(None);
+        };
+        let history = store.history(id).await?;
+        Ok(Some(Self {
+            complainant: state.intake.complainant.id.clone(),
+            exported_at: at,
+            complaints: vec![ExportedComplaint {
+                state: Arc::unwrap_or_clone(state),
+                history,
+            }],
+        }))
+    }
+}
+
+impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// Erases the personal data of complainant `complainant` in every complaint of theirs
     /// ([`Command::ErasePersonalData`] on each, as `actor`, with `reason`): their name,
     /// contacts, own words and evidence references read [`crate::privacy::ERASED`] in states,
@@ -96,7 +148,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         reason: &str,
     ) -> Result<Erasure, EngineError> {
         let mut done = Erasure::default();
-        for c in self.complaints_of(complainant).await? {
+        for c in complaints_of(self.store(), complainant).await? {
             if c.erased_at.is_some() {
                 done.already.push(c.id.clone());
                 continue;
@@ -206,18 +258,6 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 reason: crate::ForbiddenReason::NoRole,
             }));
         }
-        let mut complaints = Vec::new();
-        for c in self.complaints_of(complainant).await? {
-            let history = self.history(&c.id).await?;
-            complaints.push(ExportedComplaint {
-                state: Arc::unwrap_or_clone(c),
-                history,
-            });
-        }
-        Ok(Export {
-            complainant: complainant.clone(),
-            exported_at: self.clock().now(),
-            complaints,
-        })
+        Ok(Export::of(self.store(), complainant, self.clock().now()).await?)
     }
 }
