@@ -669,3 +669,57 @@ fn a_stranger_complainant_learns_nothing_of_a_complaint_that_exists() {
     assert_eq!((there.code(), absent.code()), ("not_found", "not_found"));
     assert_eq!(e.history(&existing).unwrap().len(), 1, "nothing changed");
 }
+
+#[test]
+fn a_delivery_abandoned_mid_flight_is_taken_again_once_its_lease_runs_out() {
+    /// A notifier whose delivery never finishes: the relay holding its claim is dropped.
+    struct Hanging;
+    impl Notifier for Hanging {
+        async fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
+            std::future::pending().await
+        }
+    }
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(testing::t(1)));
+    let lease = chrono::Duration::seconds(90);
+    let dying = plaint::Engine::builder(Arc::clone(&store), testing::policy())
+        .clock(Arc::clone(&clock))
+        .notifier(Hanging)
+        .delivery_lease(lease)
+        .build();
+    let recorder = Arc::new(RecordingNotifier::new());
+    let live = Engine::builder(Arc::clone(&store), testing::policy())
+        .clock(Arc::clone(&clock))
+        .notifier(Arc::clone(&recorder))
+        .delivery_lease(lease)
+        .build();
+    let id = testing::complaint_id();
+    let receive = Command::Receive(Arc::new(testing::intake(testing::t(0))));
+    live.execute(cmd("c1"), &id, receive, &testing::agent())
+        .unwrap();
+    // The complainant is told of the acknowledgement.
+    live.execute(cmd("c2"), &id, Command::Acknowledge, &testing::agent())
+        .unwrap();
+    // The dying instance claims the notification and hangs in delivery; it is dropped there.
+    let mut relay = std::pin::pin!(dying.relay());
+    let waker = std::task::Waker::noop();
+    let polled = relay
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(waker));
+    assert!(polled.is_pending(), "the delivery hangs");
+    drop(relay);
+    assert_eq!(
+        live.relay().unwrap().delivered,
+        0,
+        "claimed, within its lease"
+    );
+    clock.advance(lease - chrono::Duration::seconds(1));
+    assert_eq!(live.relay().unwrap().delivered, 0, "still within its lease");
+    clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(
+        live.relay().unwrap().delivered,
+        1,
+        "taken again at the lease's end"
+    );
+    assert_eq!(recorder.delivered().len(), 1);
+}

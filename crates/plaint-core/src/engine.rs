@@ -243,6 +243,16 @@ impl<S, N, C, M> EngineBuilder<S, N, C, M> {
         self
     }
 
+    /// How long a relay's claim on a notification lasts (5 minutes by default): an instance
+    /// that dies, or a delivery abandoned, holding claims delays them by this much, after
+    /// which any relay takes them again. Longer than the slowest delivery the notifier makes,
+    /// or a notification still being delivered may be delivered twice (receivers drop
+    /// duplicates by id). At least one second.
+    pub fn delivery_lease(mut self, lease: chrono::Duration) -> Self {
+        self.engine.delivery.lease = lease.max(chrono::Duration::seconds(1));
+        self
+    }
+
     /// The relay's first back-off; later ones double up to `cap`.
     pub fn delivery_backoff(mut self, base: chrono::Duration, cap: chrono::Duration) -> Self {
         self.engine.delivery.base = base;
