@@ -701,7 +701,7 @@ fn a_delivery_abandoned_mid_flight_is_taken_again_once_its_lease_runs_out() {
     live.execute(cmd("c2"), &id, Command::Acknowledge, &testing::agent())
         .unwrap();
     // The dying instance claims the notification and hangs in delivery; it is dropped there.
-    let mut relay = std::pin::pin!(dying.relay());
+    let mut relay = Box::pin(dying.relay());
     let waker = std::task::Waker::noop();
     let polled = relay
         .as_mut()
