@@ -36,52 +36,17 @@ impl Clock for TokioClock {
     }
 }
 
-/// A `MemoryStore` that can hide its change signal and outbox stats (as a store that cannot
-/// tell would), and fail `next_due` a number of times, noting when it is asked.
+/// What the tests do to a `MemoryStore`: hide its change signal and outbox stats (as a store
+/// that cannot tell would), and fail `next_due` a number of times, noting when it is asked.
 #[derive(Default)]
-struct Wrapped {
-    inner: MemoryStore,
+struct Faults {
     hide_signal: bool,
     failures: AtomicU32,
     asked: Mutex<Vec<Instant>>,
 }
 
-impl Store for Wrapped {
-    fn append(
-        &self,
-        append: Append,
-    ) -> impl Future<Output = Result<Arc<Complaint>, StoreError>> + Send {
-        self.inner.append(append)
-    }
-    fn load(
-        &self,
-        id: &ComplaintId,
-    ) -> impl Future<Output = Result<Option<Arc<Complaint>>, StoreError>> + Send {
-        self.inner.load(id)
-    }
-    fn history(
-        &self,
-        id: &ComplaintId,
-    ) -> impl Future<Output = Result<Vec<Recorded>, StoreError>> + Send {
-        self.inner.history(id)
-    }
-    fn command(
-        &self,
-        id: &CommandId,
-    ) -> impl Future<Output = Result<Option<CommandRecord>, StoreError>> + Send {
-        self.inner.command(id)
-    }
-    fn list(&self, query: &ListQuery) -> impl Future<Output = Result<Page, StoreError>> + Send {
-        self.inner.list(query)
-    }
-    fn due(
-        &self,
-        upto: Timestamp,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<(Timestamp, ComplaintId)>, StoreError>> + Send {
-        self.inner.due(upto, limit)
-    }
-    async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+impl testing::Tap<MemoryStore> for Faults {
+    async fn next_due(&self, inner: &MemoryStore) -> Result<Option<Timestamp>, StoreError> {
         self.asked.lock().unwrap().push(Instant::now());
         let fail = self
             .failures
@@ -90,55 +55,25 @@ impl Store for Wrapped {
         if fail {
             return Err(StoreError::backend(StoreFailure::Unavailable, "down"));
         }
-        self.inner.next_due().await
+        inner.next_due().await
     }
-    fn claim_outbox(
-        &self,
-        now: Timestamp,
-        lease: chrono::Duration,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send {
-        self.inner.claim_outbox(now, lease, limit)
-    }
-    fn settle(
-        &self,
-        id: &NotificationId,
-        outcome: Settlement,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.inner.settle(id, outcome)
-    }
-    fn dead_letters(&self) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send {
-        self.inner.dead_letters()
-    }
-    fn requeue(
-        &self,
-        id: &NotificationId,
-        at: Timestamp,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.inner.requeue(id, at)
-    }
-    fn feed(
-        &self,
-        after: Position,
-        limit: usize,
-    ) -> impl Future<Output = Result<FeedPage, StoreError>> + Send {
-        self.inner.feed(after, limit)
-    }
-    fn changes(&self) -> Option<&Changes> {
+    fn changes<'a>(&self, inner: &'a MemoryStore) -> Option<&'a Changes> {
         if self.hide_signal {
             None
         } else {
-            self.inner.changes()
+            inner.changes()
         }
     }
-    async fn outbox_stats(&self) -> Result<Option<OutboxStats>, StoreError> {
+    async fn outbox_stats(&self, inner: &MemoryStore) -> Result<Option<OutboxStats>, StoreError> {
         if self.hide_signal {
             Ok(None)
         } else {
-            self.inner.outbox_stats().await
+            inner.outbox_stats().await
         }
     }
 }
+
+type Wrapped = testing::Tapped<MemoryStore, Faults>;
 
 type TestEngine<N, C> = Engine<Arc<Wrapped>, Arc<N>, Arc<C>>;
 
@@ -353,7 +288,7 @@ async fn outbox_work_is_relayed_promptly_after_a_command() {
 #[tokio::test(start_paused = true)]
 async fn failures_back_off_exponentially_and_it_recovers() {
     let store = Arc::new(Wrapped::default());
-    store.failures.store(6, Ordering::SeqCst);
+    store.tap.failures.store(6, Ordering::SeqCst);
     let clock = TokioClock::new(testing::t(0));
     let e = engine(&store, &Arc::new(DiscardNotifier), &clock);
     receive(&e, "A").await;
@@ -364,7 +299,7 @@ async fn failures_back_off_exponentially_and_it_recovers() {
         .unwrap();
     tokio::time::sleep(minutes(31)).await;
 
-    let asked = store.asked.lock().unwrap().clone();
+    let asked = store.tap.asked.lock().unwrap().clone();
     let gaps: Vec<u128> = asked
         .windows(2)
         .take(6)
@@ -447,10 +382,13 @@ async fn shutdown_finishes_the_batch_in_flight_and_starts_no_other() {
 
 #[tokio::test(start_paused = true)]
 async fn over_a_store_without_a_signal_it_polls() {
-    let store = Arc::new(Wrapped {
-        hide_signal: true,
-        ..Wrapped::default()
-    });
+    let store = Arc::new(Wrapped::new(
+        MemoryStore::new(),
+        Faults {
+            hide_signal: true,
+            ..Faults::default()
+        },
+    ));
     let clock = TokioClock::new(testing::t(0));
     let notifier = Arc::new(RecordingNotifier::new());
     let e = engine(&store, &notifier, &clock);
@@ -493,7 +431,8 @@ async fn a_wake_makes_it_look_again_after_a_manual_clock_moved() {
     let runner = Runner::new(Arc::clone(&e)).spawn().unwrap();
     let before = Instant::now();
     assert!(
-        settle_until(async || runner.is_finished() || store.asked.lock().unwrap().len() == 1).await
+        settle_until(async || runner.is_finished() || store.tap.asked.lock().unwrap().len() == 1)
+            .await
     );
     clock.advance(chrono::Duration::minutes(31));
     runner.wake();
@@ -579,7 +518,7 @@ fn it_reports_tick_lag_the_outbox_and_its_failures() {
     metrics::with_local_recorder(&recorder, || {
         rt.block_on(async {
             let store = Arc::new(Wrapped::default());
-            store.failures.store(1, Ordering::SeqCst);
+            store.tap.failures.store(1, Ordering::SeqCst);
             let clock = TokioClock::new(testing::t(0));
             let e = Arc::new(
                 Engine::builder(Arc::clone(&store), testing::sla_policy())
@@ -680,7 +619,7 @@ async fn a_complaint_a_tick_cannot_fire_does_not_hold_up_the_others() {
     // A was tried again after back-offs doubling from 1 s (then every `max_sleep`, 60 s),
     // not in a tight loop: the runner asked when something is next due at these instants.
     stop(runner).await;
-    let asked = store.asked.lock().unwrap().clone();
+    let asked = store.tap.asked.lock().unwrap().clone();
     let due_at = asked[0] + minutes(30);
     let gaps: Vec<u64> = asked
         .windows(2)

@@ -63,10 +63,29 @@ pub trait Tap<S: Store>: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Recorded>, StoreError>> + Send {
         inner.history(id)
     }
+    /// Instead of `inner.next_due()`.
+    fn next_due(
+        &self,
+        inner: &S,
+    ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send {
+        inner.next_due()
+    }
+    /// Instead of `inner.changes()`.
+    fn changes<'a>(&self, inner: &'a S) -> Option<&'a Changes> {
+        inner.changes()
+    }
+    /// Instead of `inner.outbox_stats()`.
+    fn outbox_stats(
+        &self,
+        inner: &S,
+    ) -> impl Future<Output = Result<Option<OutboxStats>, StoreError>> + Send {
+        inner.outbox_stats()
+    }
 }
 
-/// A store whose appends, lists and histories go through `tap`; every other call is the
-/// `inner` store's.
+/// A store whose appends, lists, histories, `next_due`, `changes` and `outbox_stats` go
+/// through `tap`; every other call is the `inner` store's.
+#[derive(Default)]
 pub struct Tapped<S, T> {
     /// The store the calls reach.
     pub inner: S,
@@ -120,7 +139,7 @@ impl<S: Store, T: Tap<S>> Store for Tapped<S, T> {
         self.inner.due(upto, limit)
     }
     fn next_due(&self) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send {
-        self.inner.next_due()
+        self.tap.next_due(&self.inner)
     }
     fn claim_outbox(
         &self,
@@ -155,9 +174,9 @@ impl<S: Store, T: Tap<S>> Store for Tapped<S, T> {
         self.inner.feed(after, limit)
     }
     fn changes(&self) -> Option<&Changes> {
-        self.inner.changes()
+        self.tap.changes(&self.inner)
     }
     fn outbox_stats(&self) -> impl Future<Output = Result<Option<OutboxStats>, StoreError>> + Send {
-        self.inner.outbox_stats()
+        self.tap.outbox_stats(&self.inner)
     }
 }
