@@ -396,7 +396,7 @@ fn from_store(dir: &Path, start: Timestamp, end: Timestamp) -> Result<Vec<Step>,
     let copy = tmp.path().join("store");
     plaint::file::backup(dir, &copy).map_err(|e| fail(&e))?;
     // The key table after the data, so it opens everything the copy holds.
-    let keys = dir.join("keys");
+    let keys = dir.join(plaint::file::KEYS_FILE);
     if keys.exists() {
         plaint::file::install_keys(&keys, &copy).map_err(|e| fail(&e))?;
     }

@@ -275,6 +275,7 @@ mod store;
 mod verify;
 
 pub use backup::{BackupError, Copied, backup, install_keys, restore};
+pub use seal::KEYS_FILE;
 pub use error::FileError;
 #[cfg(feature = "testing")]
 pub use sim::{SimFs, Tear};

@@ -40,8 +40,9 @@ use std::sync::{Mutex, MutexGuard};
 /// The payload encoding of JSON whose personal fields are sealed.
 pub(crate) const ENCODING_SEALED: u8 = 3;
 
-/// The name of the key table in a store's directory.
-pub(crate) const KEYS_FILE: &str = "keys";
+/// The name of the key table in a store's directory: the file [`crate::backup()`] never
+/// copies and [`crate::restore`] takes apart.
+pub const KEYS_FILE: &str = "keys";
 
 /// The key table file.
 pub(crate) const KEYS: frame::Kind = frame::Kind {
