@@ -243,12 +243,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ) -> Result<Export, EngineError> {
         let allowed = match &actor.kind {
             crate::ActorKind::Complainant => &actor.id == complainant,
-            crate::ActorKind::Staff { roles, .. } => roles.iter().any(|r| {
-                self.current_policy()
-                    .roles
+            crate::ActorKind::Staff { roles, .. } => {
+                let policy = self.current_policy();
+                roles
                     .iter()
-                    .any(|d| &d.key == r && d.may.contains(&crate::CommandKind::ErasePersonalData))
-            }),
+                    .filter_map(|r| policy.role(r))
+                    .any(|d| d.may.contains(&crate::CommandKind::ErasePersonalData))
+            }
             crate::ActorKind::System => false,
         };
         if !allowed {

@@ -47,8 +47,16 @@ pub trait PersonalData {
     }
 
     /// Overwrites every personal field with [`ERASED`].
-    fn erase_personal(&mut self) {
-        self.map_personal(&mut |_| ERASED.to_owned());
+    ///
+    /// Returns whether a field held anything but [`ERASED`] (so a store can skip rewriting
+    /// what an earlier erasure already reached).
+    fn erase_personal(&mut self) -> bool {
+        let mut held = false;
+        self.map_personal(&mut |s| {
+            held |= s != ERASED;
+            ERASED.to_owned()
+        });
+        held
     }
 
     /// The values of the personal fields, in the order [`PersonalData::try_map_personal`]

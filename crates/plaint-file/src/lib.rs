@@ -275,8 +275,8 @@ mod store;
 mod verify;
 
 pub use backup::{BackupError, Copied, backup, install_keys, restore};
-pub use seal::KEYS_FILE;
 pub use error::FileError;
+pub use seal::KEYS_FILE;
 #[cfg(feature = "testing")]
 pub use sim::{SimFs, Tear};
 pub use store::{Durability, FileStore, OpenReport, Opened, Options, Stats, TornTail};

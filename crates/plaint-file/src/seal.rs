@@ -166,9 +166,7 @@ impl Ring {
             }
         }
         let n = self.spare.pop_first().expect("just made");
-        self.owner.insert(n, id.clone());
-        self.owners.entry(id.clone()).or_default().push(n);
-        self.taken.insert(id.clone());
+        self.learn(id, n);
         let key = self.keys[&n].expect("a spare key is live");
         (n, key)
     }

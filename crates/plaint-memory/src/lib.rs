@@ -528,7 +528,9 @@ impl Store for MemoryStore {
                     .values_mut()
                     .chain(dead.iter_mut())
                     .filter(|e| e.notification.complaint == append.complaint)
-                    .for_each(|e| plaint_core::PersonalData::erase_personal(&mut e.notification));
+                    .for_each(|e| {
+                        plaint_core::PersonalData::erase_personal(&mut e.notification);
+                    });
             }
             index.move_due(&append.complaint, old_due, new_due);
             for entry in outbox {

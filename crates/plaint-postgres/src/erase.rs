@@ -26,10 +26,9 @@ pub(crate) async fn erase(tx: &Transaction<'_>, id: &str) -> Result<(), tokio_po
     for row in rows {
         let version: i64 = row.try_get(0)?;
         let Json(mut recorded): Json<Recorded> = row.try_get(1)?;
-        if !plaint_core::privacy::holds_personal(&recorded) {
-            continue;
+        if !recorded.erase_personal() {
+            continue; // erased before
         }
-        recorded.erase_personal();
         tx.execute(&update, &[&id, &version, &Json(&recorded)])
             .await?;
     }
@@ -40,15 +39,15 @@ pub(crate) async fn erase(tx: &Transaction<'_>, id: &str) -> Result<(), tokio_po
             &[&id],
         )
         .await?;
+    let update = tx
+        .prepare("UPDATE plaint_outbox SET notification = $2 WHERE id = $1")
+        .await?;
     for row in rows {
         let key: String = row.try_get(0)?;
         let Json(mut n): Json<plaint_core::Notification> = row.try_get(1)?;
-        n.erase_personal();
-        tx.execute(
-            "UPDATE plaint_outbox SET notification = $2 WHERE id = $1",
-            &[&key, &Json(&n)],
-        )
-        .await?;
+        if n.erase_personal() {
+            tx.execute(&update, &[&key, &Json(&n)]).await?;
+        }
     }
     Ok(())
 }
