@@ -136,7 +136,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     })?;
     let current = crate::load_policy(&args.policy)?;
     let changed = crate::load_policy(&args.changed)?;
-    let (start, end) = bounds(&current, period);
+    let (start, end) = period.instants(current.time_zone());
     let (steps, source) = match (&args.store, &args.synthetic) {
         (Some(dir), _) => (from_store(dir, start, end)?, dir.display().to_string()),
         (None, Some(file)) => {
@@ -181,20 +181,6 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         ),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The month's first instant and the first instant after it, in the policy's zone.
-fn bounds(policy: &Policy, period: Period) -> (Timestamp, Timestamp) {
-    let zone = policy.time_zone();
-    let at = |d: plaint::chrono::NaiveDate| {
-        let midnight = d.and_hms_opt(0, 0, 0).expect("midnight exists");
-        midnight.and_local_timezone(zone).earliest().map_or_else(
-            || midnight.and_utc(),
-            |t| t.with_timezone(&plaint::chrono::Utc),
-        )
-    };
-    let after = period.to.succ_opt().unwrap_or(period.to);
-    (at(period.from), at(after))
 }
 
 /// Runs `steps` through the engine under `policy`; returns what happened in `period`.

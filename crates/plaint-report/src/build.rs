@@ -7,7 +7,7 @@ use crate::report::{
     Compliance, ConsultationCounts, Day, DepartmentScore, LedgerEntry, Recurring, Repeats, Report,
     SatisfactionCounts, ValidityCounts,
 };
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use plaint_core::sla::ClockOutcome;
 use plaint_core::{
@@ -66,7 +66,7 @@ impl<'p> ReportBuilder<'p> {
     /// A builder for `period` under `policy` (its first calendar's time zone, UTC without one).
     pub fn new(policy: &'p Policy, period: Period) -> Self {
         let zone = policy.time_zone();
-        let end = local_midnight(zone, period.to);
+        let (_, end) = period.instants(zone);
         let daily = (0..period.days())
             .map(|d| (period.from + chrono::Days::new(d), (0, 0)))
             .collect();
@@ -476,18 +476,6 @@ impl<'p> ReportBuilder<'p> {
     }
 }
 
-/// The instant a local date begins: midnight, or the first instant after a DST gap that
-/// swallows midnight (some zones change clocks at 00:00).
-fn local_midnight(zone: Tz, date: NaiveDate) -> Timestamp {
-    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-    (0..=24)
-        .find_map(|h| {
-            zone.from_local_datetime(&(midnight + chrono::Duration::hours(h)))
-                .earliest()
-        })
-        .map_or_else(|| midnight.and_utc(), |t| t.to_utc())
-}
-
 /// What makes a later complaint a repeat of this one: its complainant, its order or waybill.
 fn repeat_keys(c: &Complaint) -> Vec<String> {
     let s = &c.intake.subject;
@@ -525,21 +513,5 @@ impl Report {
                 None => return Ok(b.finish()),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::local_midnight;
-    use chrono::NaiveDate;
-
-    #[test]
-    fn a_month_ends_at_local_midnight_even_across_a_gap_at_midnight() {
-        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-        let shanghai = local_midnight(chrono_tz::Asia::Shanghai, d(2026, 12, 1));
-        assert_eq!(shanghai.to_rfc3339(), "2026-11-30T16:00:00+00:00");
-        // Santiago moved its clocks from 00:00 to 01:00 on 2022-09-11: the day began at 01:00.
-        let santiago = local_midnight(chrono_tz::America::Santiago, d(2022, 9, 11));
-        assert_eq!(santiago.to_rfc3339(), "2022-09-11T04:00:00+00:00");
     }
 }

@@ -1,6 +1,6 @@
 //! Report periods: half-open ranges of local dates `[from, to)`, months most often.
 
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeZone as _, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The dates a report covers, `from` included and `to` excluded, in the policy's time zone.
@@ -23,6 +23,15 @@ impl Period {
     /// `[from, to)`; `None` unless `from < to`.
     pub fn new(from: NaiveDate, to: NaiveDate) -> Option<Self> {
         (from < to).then_some(Self { from, to })
+    }
+
+    /// The period's first instant and the first instant after it, in `zone`: local midnight
+    /// of `from` and of `to` (or the first instant after a DST gap that swallows midnight).
+    pub fn instants(&self, zone: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        (
+            local_midnight(zone, self.from),
+            local_midnight(zone, self.to),
+        )
     }
 
     /// A calendar month.
@@ -82,6 +91,18 @@ impl std::fmt::Display for Period {
     }
 }
 
+/// The instant a local date begins: midnight, or the first instant after a DST gap that
+/// swallows midnight (some zones change clocks at 00:00).
+fn local_midnight(zone: chrono_tz::Tz, date: NaiveDate) -> DateTime<Utc> {
+    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    (0..=24)
+        .find_map(|h| {
+            zone.from_local_datetime(&(midnight + chrono::Duration::hours(h)))
+                .earliest()
+        })
+        .map_or_else(|| midnight.and_utc(), |t| t.to_utc())
+}
+
 #[cfg(test)]
 mod tests {
     use super::Period;
@@ -100,5 +121,20 @@ mod tests {
         ] {
             assert_eq!(Period::parse_month(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_month_ends_at_local_midnight_even_across_a_gap_at_midnight() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let shanghai = super::local_midnight(chrono_tz::Asia::Shanghai, d(2026, 12, 1));
+        assert_eq!(shanghai.to_rfc3339(), "2026-11-30T16:00:00+00:00");
+        // Santiago moved its clocks from 00:00 to 01:00 on 2022-09-11: the day began at 01:00.
+        let santiago = super::local_midnight(chrono_tz::America::Santiago, d(2022, 9, 11));
+        assert_eq!(santiago.to_rfc3339(), "2022-09-11T04:00:00+00:00");
+        let (from, to) = Period::month(2026, 11)
+            .unwrap()
+            .instants(chrono_tz::Asia::Shanghai);
+        assert_eq!(from.to_rfc3339(), "2026-10-31T16:00:00+00:00");
+        assert_eq!(to, shanghai, "a month ends where the next begins");
     }
 }
