@@ -90,10 +90,14 @@ pub struct Copied {
 /// bad frame before the newest segment's end, a damaged snapshot) or an I/O failure;
 /// [`BackupError::Damaged`] when the copy does not verify clean.
 pub fn backup(src: impl AsRef<Path>, dest: impl AsRef<Path>) -> Result<Copied, BackupError> {
-    let (src, dest) = (src.as_ref(), dest.as_ref());
+    copy(src.as_ref(), dest.as_ref(), None)
+}
+
+/// [`backup`], with the key table `keys` copied in after the data files, before verifying.
+fn copy(src: &Path, dest: &Path, keys: Option<&Path>) -> Result<Copied, BackupError> {
     std::fs::read_dir(src).map_err(FileError::io("list", src))?;
     let created = !dest.exists();
-    let result = copy_into(src, dest);
+    let result = copy_into(src, dest, keys);
     if created && matches!(result, Err(BackupError::File(_) | BackupError::Busy(_))) {
         // Nothing of a failed copy stays behind (each attempt removes its files).
         let _ = std::fs::remove_dir(dest);
@@ -101,7 +105,7 @@ pub fn backup(src: impl AsRef<Path>, dest: impl AsRef<Path>) -> Result<Copied, B
     result
 }
 
-fn copy_into(src: &Path, dest: &Path) -> Result<Copied, BackupError> {
+fn copy_into(src: &Path, dest: &Path, keys: Option<&Path>) -> Result<Copied, BackupError> {
     refuse_files_in(dest)?;
     std::fs::create_dir_all(dest).map_err(FileError::io("create directory", dest))?;
     for _ in 0..ATTEMPTS {
@@ -113,6 +117,10 @@ fn copy_into(src: &Path, dest: &Path) -> Result<Copied, BackupError> {
         };
         match copy.take() {
             Ok(()) => {
+                if let Some(keys) = keys {
+                    let data = std::fs::read(keys).map_err(FileError::io("read", keys))?;
+                    copy.write(KEYS_FILE, &data)?;
+                }
                 sync_dir(dest)?;
                 let verified = verify(dest)?;
                 if !verified.is_clean() {
@@ -138,8 +146,8 @@ fn copy_into(src: &Path, dest: &Path) -> Result<Copied, BackupError> {
 }
 
 /// Restores the backup in `backup` into `store`, which must not exist or be empty: verifies
-/// the backup, refusing a damaged one, then copies it as [`backup`] does, puts the key table
-/// `keys` in place ([`install_keys`]) and verifies the copy with it.
+/// the backup, refusing a damaged one, then copies it as [`backup`] does with the key table
+/// `keys` beside the data files, and verifies the copy once, with it.
 ///
 /// A backup holds no key table (so that erasing a complaint's keys makes its data in every
 /// backup unreadable): give the store's current `keys` file, or a copy of it kept on its own
@@ -168,19 +176,7 @@ pub fn restore(
     if keys.is_none() && verified.unopened > 0 {
         return Err(BackupError::NoKeys(from.to_owned()));
     }
-    let mut copied = self::backup(from, to)?;
-    if let Some(keys) = keys {
-        copied.bytes += install_keys(keys, to)?;
-        copied.files.push(KEYS_FILE.to_owned());
-        copied.verified = verify(to)?;
-        if !copied.verified.is_clean() {
-            return Err(BackupError::Damaged {
-                dir: to.to_owned(),
-                verified: Box::new(copied.verified),
-            });
-        }
-    }
-    Ok(copied)
+    copy(from, to, keys)
 }
 
 /// Copies the key table file `keys` (a store's `keys`, or a copy of it) into the store
@@ -198,16 +194,8 @@ pub fn install_keys(keys: &Path, store: &Path) -> Result<u64, BackupError> {
         return Err(BackupError::NotEmpty(to));
     }
     let data = std::fs::read(keys).map_err(FileError::io("read", keys))?;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&to)
-        .map_err(FileError::io("create", &to))?;
-    f.write_all(&data).map_err(FileError::io("write", &to))?;
-    f.sync_all().map_err(FileError::io("sync", &to))?;
-    std::fs::File::open(store)
-        .and_then(|d| d.sync_all())
-        .map_err(FileError::io("sync", store))?;
+    write_new(&to, &data)?;
+    sync_dir(store)?;
     Ok(data.len() as u64)
 }
 
@@ -335,15 +323,8 @@ impl Copy<'_> {
     }
 
     fn write(&mut self, name: &str, data: &[u8]) -> Result<(), FileError> {
-        let path = self.dest.join(name);
         self.files.push(name.to_owned());
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(FileError::io("create", &path))?;
-        f.write_all(data).map_err(FileError::io("write", &path))?;
-        f.sync_all().map_err(FileError::io("sync", &path))?;
+        write_new(&self.dest.join(name), data)?;
         self.bytes += data.len() as u64;
         Ok(())
     }
@@ -370,6 +351,17 @@ fn first_damage(v: &Verified) -> String {
         .iter()
         .find(|f| f.severity == crate::Severity::Damage)
         .map_or_else(String::new, ToString::to_string)
+}
+
+/// Creates `path` (which must not exist) holding `data`, synced.
+fn write_new(path: &Path, data: &[u8]) -> Result<(), FileError> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(FileError::io("create", path))?;
+    f.write_all(data).map_err(FileError::io("write", path))?;
+    f.sync_all().map_err(FileError::io("sync", path))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), FileError> {
