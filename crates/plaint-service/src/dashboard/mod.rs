@@ -365,6 +365,16 @@ async fn queue_items(app: &App, actor: &Actor, f: &Filters) -> Result<Vec<Compla
     Ok(items)
 }
 
+/// The queue's table for `actor`, filtered by `f`: the page's live part.
+async fn queue_part(app: &App, actor: &Actor, lang: Lang, f: &Filters) -> Result<String, UiError> {
+    let items = queue_items(app, actor, f).await?;
+    Ok(page::queue_table(
+        &ctx(app, actor, lang),
+        &items,
+        "open_count",
+    ))
+}
+
 async fn queue_page(
     State(app): State<App>,
     Viewer(actor): Viewer,
@@ -372,14 +382,13 @@ async fn queue_page(
     Query(f): Query<Filters>,
 ) -> Result<Page, UiError> {
     let lang = lang(&app, &headers);
-    let items = queue_items(&app, &actor, &f).await?;
     let ctx = ctx(&app, &actor, lang);
     let staff = matches!(actor.kind, ActorKind::Staff { .. });
     let mut main = String::new();
     if staff {
         main.push_str(&page::filters(&ctx, &f));
     }
-    main.push_str(&page::queue_table(&ctx, &items, items.len(), "open_count"));
+    main.push_str(&queue_part(&app, &actor, lang, &f).await?);
     let title = lang.t(if staff { "queue" } else { "mine" });
     Ok(Page(
         StatusCode::OK,
@@ -393,13 +402,8 @@ async fn queue_fragment(
     headers: HeaderMap,
     Query(f): Query<Filters>,
 ) -> Result<Page, UiError> {
-    let lang = lang(&app, &headers);
-    let items = queue_items(&app, &actor, &f).await?;
-    let ctx = ctx(&app, &actor, lang);
-    Ok(Page(
-        StatusCode::OK,
-        page::queue_table(&ctx, &items, items.len(), "open_count"),
-    ))
+    let html = queue_part(&app, &actor, lang(&app, &headers), &f).await?;
+    Ok(Page(StatusCode::OK, html))
 }
 
 fn complaint_id(id: &str) -> Result<ComplaintId, UiError> {
@@ -535,7 +539,7 @@ async fn ledger(
             .cmp(&a.complaint.intake.received_at)
     });
     let ctx = ctx(&app, &actor, lang);
-    let main = page::queue_table(&ctx, &items, items.len(), "in_ledger");
+    let main = page::queue_table(&ctx, &items, "in_ledger");
     Ok(Page(
         StatusCode::OK,
         page::layout(&ctx, lang.t("ledger"), "/ui/ledger", &main),
@@ -560,17 +564,6 @@ async fn month_pick(State(app): State<App>, Query(pick): Query<MonthPick>) -> Re
                 .to_string()
         });
     Redirect::to(&format!("/ui/month/{m}"))
-}
-
-/// The month after (`+1`) or before (`-1`) `yyyy-mm`.
-fn shift_month(m: &str, by: i32) -> Option<String> {
-    let (y, mo) = m.split_once('-')?;
-    let total = y.parse::<i32>().ok()? * 12 + mo.parse::<i32>().ok()? - 1 + by;
-    Some(format!(
-        "{:04}-{:02}",
-        total.div_euclid(12),
-        total.rem_euclid(12) + 1
-    ))
 }
 
 async fn month(
@@ -600,10 +593,9 @@ async fn month(
         lang.t("show"),
         m = esc(&m),
     );
-    for (by, key) in [(-1, "previous"), (1, "next")] {
-        if let Some(other) = shift_month(&m, by) {
-            let _ = write!(main, "<a href=\"/ui/month/{other}\">{}</a> ", lang.t(key));
-        }
+    for (first, key) in [(period.previous().from, "previous"), (period.to, "next")] {
+        let other = first.format("%Y-%m");
+        let _ = write!(main, "<a href=\"/ui/month/{other}\">{}</a> ", lang.t(key));
     }
     let _ = write!(
         main,
@@ -809,14 +801,6 @@ async fn js() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn months_shift_across_years() {
-        assert_eq!(shift_month("2026-01", -1).as_deref(), Some("2025-12"));
-        assert_eq!(shift_month("2026-12", 1).as_deref(), Some("2027-01"));
-        assert_eq!(shift_month("2026-11", 1).as_deref(), Some("2026-12"));
-        assert_eq!(shift_month("nonsense", 1), None);
-    }
 
     #[test]
     fn cookies_by_name() {

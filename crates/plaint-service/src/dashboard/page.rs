@@ -6,8 +6,8 @@ use super::form::{self, EVIDENCE_KINDS, Field};
 use super::text::Lang;
 use plaint::chrono::{Duration, Utc};
 use plaint::{
-    Actor, ActorKind, Available, CommandKind, Complaint, ComplaintView, Contact, Event, Policy,
-    Recorded, Timestamp,
+    Actor, ActorKind, Available, CommandKind, Complaint, ComplaintView, Event, Policy, Recorded,
+    Timestamp,
 };
 use std::fmt::Write;
 
@@ -271,12 +271,7 @@ fn queue_clock(c: &Complaint) -> Option<&plaint::sla::ClockState> {
 }
 
 /// The queue's table: one row per complaint, in the order given (nearest deadline first).
-pub(crate) fn queue_table(
-    ctx: &Ctx<'_>,
-    items: &[ComplaintView],
-    total: usize,
-    count: &str,
-) -> String {
+pub(crate) fn queue_table(ctx: &Ctx<'_>, items: &[ComplaintView], count: &str) -> String {
     let lang = ctx.lang;
     if items.is_empty() {
         return format!(
@@ -299,8 +294,9 @@ pub(crate) fn queue_table(
         &["stage", "category", "received_at"]
     };
     let mut s = format!(
-        "<div id=\"queue\" data-live=\"queue\"><p class=\"count\">{total} {}</p>\
+        "<div id=\"queue\" data-live=\"queue\"><p class=\"count\">{} {}</p>\
 <div class=\"scroll\"><table><thead><tr><th scope=\"col\">{}</th>",
+        items.len(),
         lang.t(count),
         lang.t("id"),
     );
@@ -369,7 +365,7 @@ pub(crate) fn complaint_live(
         .complainant
         .contacts
         .iter()
-        .map(|k| esc(&contact(k)))
+        .map(|k| esc(k.expose())) // as the view gives it: masked unless the actor may see it
         .collect();
     let mut facts: Vec<(&str, String)> = vec![
         ("stage", lang.stage(c.stage.kind()).to_owned()),
@@ -420,14 +416,6 @@ pub(crate) fn complaint_live(
     s.push_str(&timeline(ctx, history));
     s.push_str("</div>");
     s
-}
-
-/// A contact as the view gives it (masked unless the actor may see it).
-fn contact(k: &Contact) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.get("value").and_then(|v| v.as_str().map(str::to_owned)))
-        .unwrap_or_default()
 }
 
 fn clocks(ctx: &Ctx<'_>, c: &Complaint) -> String {
