@@ -30,7 +30,7 @@
 
 use crate::CliError;
 use plaint::blocking::{Engine, Wait as _};
-use plaint::report::{Period, Report};
+use plaint::report::{Period, Report, ReportBuilder};
 use plaint::{
     Actor, ActorKind, Clock as _, ClockKey, Command, CommandId, ComplaintId, Event, ListQuery,
     ManualClock, MemoryStore, Policy, Recorded, Store, Timestamp,
@@ -221,11 +221,7 @@ pub(crate) fn simulate(
     }
     advance(&engine, &clock, end).map_err(|e| failed(&e))?;
     progress.finish_and_clear();
-    let store = engine.store();
-    tally(store, &mut out).map_err(|e| failed(&e))?;
-    let report = Report::from_store(store, policy, period)
-        .wait()
-        .map_err(|e| failed(&e))?;
+    let report = tally(engine.store(), policy, period, &mut out).map_err(|e| failed(&e))?;
     for entry in &report.ledger {
         let dept = entry.department.clone().unwrap_or_else(|| "-".into());
         *out.ledger.entry(dept).or_default() += 1;
@@ -252,8 +248,15 @@ fn advance(
     Ok(())
 }
 
-/// Counts the clock firings of every complaint in the store.
-fn tally(store: &MemoryStore, out: &mut Outcome) -> Result<(), plaint::StoreError> {
+/// Counts the clock firings of every complaint in the store, and makes the period's report
+/// in the same pass over complaints and histories.
+fn tally(
+    store: &MemoryStore,
+    policy: &Policy,
+    period: Period,
+    out: &mut Outcome,
+) -> Result<Report, plaint::StoreError> {
+    let mut report = ReportBuilder::new(policy, period);
     let mut query = ListQuery::new().limit(ListQuery::MAX_LIMIT);
     loop {
         let page = store.list(&query).wait()?;
@@ -263,7 +266,8 @@ fn tally(store: &MemoryStore, out: &mut Outcome) -> Result<(), plaint::StoreErro
                 .responsibility
                 .as_ref()
                 .map_or("-", |r| r.primary.as_str());
-            for r in store.history(&c.id).wait()? {
+            let history = store.history(&c.id).wait()?;
+            for r in &history {
                 match &r.event {
                     Event::ClockBreached { clock, .. } => out.breaches.add(clock, tier, dept),
                     Event::ClockWarned { clock, .. } => out.warnings.add(clock, tier, dept),
@@ -271,10 +275,11 @@ fn tally(store: &MemoryStore, out: &mut Outcome) -> Result<(), plaint::StoreErro
                     _ => {}
                 }
             }
+            report.add(c, &history);
         }
         match page.next {
             Some(next) => query.after = Some(next),
-            None => return Ok(()),
+            None => return Ok(report.finish()),
         }
     }
 }
