@@ -376,12 +376,7 @@ fn side_by_side(
 /// The commands of the complaints `dir` received in `[start, end)`, rebuilt from their
 /// histories, in time order. The store is copied first and the copy opened.
 fn from_store(dir: &Path, start: Timestamp, end: Timestamp) -> Result<Vec<Step>, CliError> {
-    if !dir.is_dir() {
-        return Err(CliError::Store(format!(
-            "{}: no store here (not a directory)",
-            dir.display()
-        )));
-    }
+    crate::store::existing_dir(dir)?;
     let fail = |e: &dyn std::fmt::Display| CliError::Store(format!("{}: {e}", dir.display()));
     let tmp = tempfile::tempdir().map_err(|e| fail(&e))?;
     let copy = tmp.path().join("store");

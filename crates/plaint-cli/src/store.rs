@@ -74,12 +74,7 @@ pub(crate) enum StoreCmd {
 /// Opens the FileStore in `dir`, which must exist: a mistyped path is an error, never a new,
 /// empty store.
 pub(crate) fn open(dir: &Path) -> Result<plaint::file::Opened, CliError> {
-    if !dir.is_dir() {
-        return Err(CliError::Store(format!(
-            "{}: no store here (not a directory)",
-            dir.display()
-        )));
-    }
+    existing_dir(dir)?;
     plaint::FileStore::open(dir, plaint::file::Options::new())
         .map_err(|e| CliError::Store(format!("{}: {e}", dir.display())))
 }
@@ -184,14 +179,20 @@ pub(crate) fn run(command: StoreCmd) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Refuses a path that is not a directory: no store there (opening would make a new one).
+pub(crate) fn existing_dir(dir: &Path) -> Result<(), CliError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    Err(CliError::Store(format!(
+        "{}: no store here (not a directory)",
+        dir.display()
+    )))
+}
+
 /// `plaint store verify`: every finding on its own line; exit 0 clean, 1 damage, 2 unreadable.
 fn verify(dir: &Path) -> Result<ExitCode, CliError> {
-    if !dir.is_dir() {
-        return Err(CliError::Store(format!(
-            "{}: no store here (not a directory)",
-            dir.display()
-        )));
-    }
+    existing_dir(dir)?;
     let v = plaint::file::verify(dir).map_err(|e| failed(dir)(&e))?;
     for f in &v.findings {
         outln!("{f}");
