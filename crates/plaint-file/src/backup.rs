@@ -276,7 +276,7 @@ impl Copy<'_> {
                 }
                 other => other?,
             };
-            if data.len() < frame::HEADER_LEN && frame::header_prefix(&data, &SEGMENT) {
+            if frame::header_cut_short(&data, &SEGMENT) {
                 // Created, never written (a rotation or a new store): the log ends before it.
                 return Ok(());
             }

@@ -58,6 +58,12 @@ pub(crate) fn header_prefix(data: &[u8], kind: &Kind) -> bool {
     data.len() <= HEADER_LEN && (1..=kind.version).any(|v| header_of(kind, v).starts_with(data))
 }
 
+/// Whether `data` is a header of `kind` cut short: a file created whose header never became
+/// durable, so nothing was written to it.
+pub(crate) fn header_cut_short(data: &[u8], kind: &Kind) -> bool {
+    data.len() < HEADER_LEN && header_prefix(data, kind)
+}
+
 /// Checks a file's header; returns its format version.
 pub(crate) fn check_header(data: &[u8], kind: &Kind, file: &Path) -> Result<u32, FileError> {
     if data.len() < HEADER_LEN || &data[..8] != kind.magic {

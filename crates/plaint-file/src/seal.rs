@@ -273,7 +273,7 @@ impl Keys {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(FileError::io("read", &path)(e)),
         };
-        if data.len() < frame::HEADER_LEN && frame::header_prefix(&data, &KEYS) {
+        if frame::header_cut_short(&data, &KEYS) {
             // Created, its header never durable: nothing was written to it.
             if cut {
                 dir.remove(&[KEYS_FILE.to_owned()])?;

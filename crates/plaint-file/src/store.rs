@@ -645,12 +645,7 @@ impl FileStore {
             let last = i + 1 == segments.len();
             let file = dir.file(&segment_name(n));
             let mut data = dir.fs.read(&file).map_err(FileError::io("read", &file))?;
-            if last
-                && snapshot.is_none()
-                && n == 1
-                && data.len() < HEADER_LEN
-                && frame::header_prefix(&data, &SEGMENT)
-            {
+            if last && snapshot.is_none() && n == 1 && frame::header_cut_short(&data, &SEGMENT) {
                 // A new store's first segment, whose header never became durable: nothing was
                 // written to it.
                 report.torn_tail = Some(TornTail {
