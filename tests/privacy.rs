@@ -243,3 +243,95 @@ fn policies_without_a_privacy_section_keep_data_until_erased_and_the_section_loa
     let bad = format!("{text}\n[privacy]\nkeep_personal_data_after_close = \"3 years\"\n");
     assert!(Policy::from_toml_str(&bad).is_err());
 }
+
+#[test]
+fn a_redaction_is_checked_against_the_history_audited_and_answered_once() {
+    let (engine, _) = engine(testing::policy());
+    receive(&engine, "C-1", "cust-1");
+    let id = cid("C-1");
+    let run = |cmd: &str, command: Command, actor: &Actor| {
+        engine.execute(CommandId::new(cmd).unwrap(), &id, command, actor)
+    };
+    run(
+        "t",
+        Command::Triage {
+            category: CategoryPath::parse("logistics/delay").unwrap(),
+            tier: Some(TierKey::new("major").unwrap()),
+            validity: Validity::Valid,
+        },
+        &testing::agent(),
+    )
+    .unwrap();
+    run(
+        "o",
+        Command::Route {
+            responsibility: Some(Responsibility {
+                primary: DepartmentKey::new("hub").unwrap(),
+                collaborating: vec![],
+                party: Party::Internal {
+                    unit: "outlet-1".into(),
+                },
+            }),
+        },
+        &testing::agent(),
+    )
+    .unwrap();
+    let found = run(
+        "f",
+        Command::RecordFindings {
+            findings: Findings {
+                summary: "Mis-sorted; the customer is on 13812345678".into(),
+                records: vec!["waybill trace 7731".into()],
+            },
+            root_cause: None,
+        },
+        &testing::agent(),
+    )
+    .unwrap();
+    let redact = |version: u64, field: &str| Command::RedactText {
+        version,
+        field: field.into(),
+        reason: "a phone number in staff text".into(),
+    };
+    let officer = testing::privacy_officer();
+    // Only a role granted `redact_text`; then only a text the event has.
+    let err = run("x1", redact(found.version, "summary"), &testing::agent()).unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    let err = run("x2", redact(found.version + 1, "summary"), &officer).unwrap_err();
+    assert_eq!(err.code(), "invalid");
+    let err = run("x3", redact(found.version, "note"), &officer).unwrap_err();
+    assert!(err.to_string().contains("has: summary, records.0"), "{err}");
+    assert_eq!(engine.get(&id).unwrap().unwrap().version, found.version);
+
+    let redacted = run("x4", redact(found.version, "summary"), &officer).unwrap();
+    assert_eq!(&*redacted.findings.as_ref().unwrap().summary, REDACTED);
+    let timeline: Vec<String> = engine
+        .history(&id)
+        .unwrap()
+        .iter()
+        .map(|r| r.event.to_string())
+        .collect();
+    assert!(!format!("{timeline:?}").contains("13812345678"));
+    assert!(
+        timeline.contains(&format!("findings: {REDACTED}")),
+        "{timeline:#?}"
+    );
+    assert_eq!(
+        timeline.last().unwrap(),
+        &format!(
+            "`summary` of event {} redacted (a phone number in staff text)",
+            found.version
+        )
+    );
+    // The same request again is answered with its result; a new one is refused.
+    let again = run("x4", redact(found.version, "summary"), &officer).unwrap();
+    assert_eq!(again, redacted);
+    let err = run("x5", redact(found.version, "summary"), &officer).unwrap_err();
+    assert!(err.to_string().contains("already redacted"), "{err}");
+    // The other record of the findings is still there to redact.
+    let last = run("x6", redact(found.version, "records.0"), &officer).unwrap();
+    assert_eq!(
+        last.findings.as_ref().unwrap().records,
+        vec![Text::from(REDACTED)]
+    );
+}

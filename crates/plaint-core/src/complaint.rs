@@ -394,6 +394,9 @@ impl Complaint {
                 self.erase_personal();
                 self.erased_at = Some(rec.at);
             }
+            // The redacted text is the history's: a store redacts its copy of the history
+            // and folds it again (`Append::redact`), so the state holds no copy of it either.
+            Event::TextRedacted { .. } => {}
         }
     }
 

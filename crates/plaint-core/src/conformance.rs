@@ -60,6 +60,7 @@ pub fn run_all_on<S: Store, E: Executor>(executor: &E, make: impl Fn() -> S) {
     feed_has_no_gaps_while_appends_race(&fresh());
     changes_and_outbox_stats_follow_what_falls_due(&fresh());
     erasure_reaches_state_and_history(&fresh());
+    redaction_reaches_state_and_history(&fresh());
 }
 
 /// A store whose every call is waited for on an executor, so the checks read as sync code.
@@ -1184,5 +1185,112 @@ fn erasure_reaches_state_and_history<S: Store, E: Executor>(store: &Waited<'_, S
             .iter()
             .any(|r| !r.personal_values().iter().all(|v| v == ERASED)),
         "and its history"
+    );
+}
+
+/// An append that redacts a staff text leaves it in neither the state nor the history,
+/// audits the redaction, keeps every other field (replay still gives the state), and a
+/// redaction naming a text the history does not have is refused and changes nothing.
+fn redaction_reaches_state_and_history<S: Store, E: Executor>(store: &Waited<'_, S, E>) {
+    use crate::privacy::REDACTED;
+    const PHONE: &str = "13800138000";
+    let id = cid("C-1");
+    receive(store, &id, "r1");
+    triage(store, &id, "t1", "major");
+    route(store, &id, "o1", "hub");
+    let findings = Command::RecordFindings {
+        findings: crate::model::Findings {
+            summary: format!("Mis-sorted at the hub; the customer is on {PHONE}").into(),
+            records: vec!["waybill trace 7731".into()],
+        },
+        root_cause: None,
+    };
+    store
+        .append(next_append(store, &id, "f1", findings))
+        .expect("findings append");
+    let before = store.load(&id).expect("load").expect("exists");
+    let version = before.version;
+    let holds_phone = |c: &Complaint, history: &[Recorded]| {
+        serde_json::to_string(c).expect("json").contains(PHONE)
+            || serde_json::to_string(history)
+                .expect("json")
+                .contains(PHONE)
+    };
+    assert!(holds_phone(&before, &store.history(&id).expect("history")));
+
+    // A text the event does not have: refused, nothing changes.
+    let wrong = Command::RedactText {
+        version,
+        field: "note".into(),
+        reason: "quoted a phone number".into(),
+    };
+    let officer = testing::privacy_officer();
+    let append = next_append_by(
+        &testing::policy(),
+        store,
+        &id,
+        "x0",
+        wrong,
+        testing::t(3),
+        &officer,
+    );
+    assert!(matches!(
+        store.append(append),
+        Err(StoreError::Malformed(_))
+    ));
+    assert_eq!(store.load(&id).expect("load").as_deref(), Some(&*before));
+    assert!(store.command(&cmd("x0")).expect("command").is_none());
+
+    let redact = Command::RedactText {
+        version,
+        field: "summary".into(),
+        reason: "quoted a phone number".into(),
+    };
+    let append = next_append_by(
+        &testing::policy(),
+        store,
+        &id,
+        "x1",
+        redact,
+        testing::t(3),
+        &officer,
+    );
+    assert!(append.redacts());
+    let returned = store.append(append).expect("the redaction appends");
+    let state = store.load(&id).expect("load").expect("exists");
+    assert_eq!(returned, state, "the state returned is the state stored");
+    let history = store.history(&id).expect("history");
+    assert!(
+        !holds_phone(&state, &history),
+        "the text is gone from state and history"
+    );
+    let findings = state.findings.as_ref().expect("findings stay");
+    assert_eq!(&*findings.summary, REDACTED);
+    assert_eq!(
+        findings.records,
+        vec![crate::Text::from("waybill trace 7731")]
+    );
+    assert_eq!(state.tier, before.tier, "what is not redacted stays");
+    assert_eq!(state.version, version + 1);
+    let last = history.last().expect("the redaction is recorded");
+    assert_eq!(last.actor, officer.id, "who redacted is audited");
+    assert!(matches!(
+        &last.event,
+        crate::Event::TextRedacted { version: v, field, reason }
+            if *v == version && field == "summary" && &**reason == "quoted a phone number"
+    ));
+    assert_eq!(
+        Complaint::replay(id.clone(), &history).as_ref(),
+        Some(&*state),
+        "the redacted history replays to the state"
+    );
+    assert_eq!(
+        store
+            .feed(Position::START, 100)
+            .expect("feed")
+            .entries
+            .len() as u64,
+        state.version,
+        "the feed still holds every event once"
     );
 }

@@ -901,6 +901,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         };
         let now = self.clock.now();
         let events = decide(state, policy, command.clone(), actor, now)?;
+        if let (Command::RedactText { version, field, .. }, Some(c)) = (command, state) {
+            self.check_redaction(c, *version, field).await?;
+        }
         let expected = state.map_or(0, |c| c.version);
         let recorded = Recorded::numbered(events, expected, now, actor, command_id);
         Ok((recorded, policy))
@@ -914,6 +917,23 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 complaint: c.id.clone(),
                 version: c.policy_version,
             })
+    }
+
+    /// A redaction needs the event to have that text, not redacted yet: the history's to
+    /// say, which `decide` does not see (asked only once `decide` has let the actor redact).
+    async fn check_redaction(
+        &self,
+        c: &Complaint,
+        version: u64,
+        field: &str,
+    ) -> Result<(), EngineError> {
+        let mut history = self.store.history(&c.id).await?;
+        crate::privacy::redact(&mut history, version, field).map_err(|e| {
+            EngineError::from(Rejection::Invalid {
+                field: "field",
+                reason: e.to_string(),
+            })
+        })
     }
 
     /// A merge needs its target to exist and be open: a lookup `decide` cannot make.

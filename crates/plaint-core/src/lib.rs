@@ -66,7 +66,7 @@ pub use policy::{
     PolicyError, Privacy, Problem, Reports, RouteRule, ScoreRule, Scoring, SeverityRule, StepRule,
     Steps,
 };
-pub use privacy::{ERASED, PersonalData};
+pub use privacy::{ERASED, PersonalData, REDACTED, StaffText};
 pub use store::{
     Append, Changes, CommandRecord, DynStore, FeedEntry, FeedPage, ListQuery, OutboxStats, Page,
     Position, Store, StoreError, StoreFailure,

@@ -17,6 +17,12 @@
 //! Ids (the complainant's actor id, the complaint id), categories, tiers, money, instants and
 //! staff-written records are not personal fields: reports and the audit trail are built on
 //! them, and they survive an erasure.
+//!
+//! Staff-written free text may still quote a person (a phone number in a progress note), so
+//! [`StaffText`] names every text field staff (or the engine) write in an event — the
+//! explanation, findings, proposals, notes, reasons, answers — and [`redact`] overwrites one
+//! of them with [`REDACTED`] (`Command::RedactText`, audited as `Event::TextRedacted`). The
+//! reasons of the privacy events themselves are not among them: they are the audit entry.
 
 use crate::complainant::{Complainant, Contact};
 use crate::complaint::Complaint;
@@ -28,6 +34,9 @@ use std::sync::Arc;
 
 /// What an erased personal field reads: timelines and views show it in its place.
 pub const ERASED: &str = "[erased]";
+
+/// What a redacted staff text reads ([`redact`]).
+pub const REDACTED: &str = "[redacted]";
 
 /// A value holding personal fields (see the [module](self) docs for which).
 pub trait PersonalData {
@@ -199,6 +208,174 @@ impl PersonalData for Complaint {
 impl PersonalData for Notification {
     fn try_map_personal<E>(&mut self, f: Visit<'_, E>) -> Result<(), E> {
         opt_text(&mut self.text, f)
+    }
+}
+
+/// A value holding free text staff wrote: the fields [`redact`] may overwrite, each with the
+/// name a redaction gives it (its field name in the event's JSON; `records.N` for the `N`th
+/// record of findings, from 0).
+pub trait StaffText {
+    /// Replaces every staff text with `f` of its name and value, in a fixed order; stops at
+    /// the first error.
+    ///
+    /// # Errors
+    /// The first error `f` returns.
+    fn try_map_staff_text<E>(
+        &mut self,
+        f: &mut dyn FnMut(&str, &str) -> Result<String, E>,
+    ) -> Result<(), E>;
+
+    /// Replaces every staff text with `f` of its name and value.
+    fn map_staff_text(&mut self, f: &mut dyn FnMut(&str, &str) -> String) {
+        let _ = self.try_map_staff_text::<Infallible>(&mut |n, s| Ok(f(n, s)));
+    }
+
+    /// The names and values of its staff texts, in the order they are visited.
+    fn staff_texts(&self) -> Vec<(String, String)>
+    where
+        Self: Clone,
+    {
+        let mut out = Vec::new();
+        self.clone().map_staff_text(&mut |n, s| {
+            out.push((n.to_owned(), s.to_owned()));
+            s.to_owned()
+        });
+        out
+    }
+}
+
+type Named<'a, E> = &'a mut dyn FnMut(&str, &str) -> Result<String, E>;
+
+fn named<E>(name: &str, t: &mut Text, f: Named<'_, E>) -> Result<(), E> {
+    *t = f(name, t)?.into();
+    Ok(())
+}
+
+fn opt_named<E>(name: &str, t: &mut Option<Text>, f: Named<'_, E>) -> Result<(), E> {
+    match t {
+        Some(t) => named(name, t, f),
+        None => Ok(()),
+    }
+}
+
+impl StaffText for Event {
+    fn try_map_staff_text<E>(&mut self, f: Named<'_, E>) -> Result<(), E> {
+        match self {
+            Event::Explained { text } | Event::FeedbackGiven { text } => named("text", text, f),
+            Event::Reassigned { reason, .. }
+            | Event::ApprovalDeclined { reason }
+            | Event::TierChanged { reason, .. }
+            | Event::ClockReprojected { reason, .. }
+            | Event::ConvertedToComplaint { reason }
+            | Event::PointsAdjusted { reason, .. } => named("reason", reason, f),
+            Event::FindingsRecorded { findings, .. } => {
+                named("summary", &mut findings.summary, f)?;
+                for (i, r) in findings.records.iter_mut().enumerate() {
+                    named(&format!("records.{i}"), r, f)?;
+                }
+                Ok(())
+            }
+            Event::RemedyProposed { description, .. }
+            | Event::ResolvedOnTheSpot { description, .. } => named("description", description, f),
+            Event::ApprovalGranted { note, .. } => opt_named("note", note, f),
+            Event::ProgressReported { note } => named("note", note, f),
+            Event::ExecutionRecorded {
+                action, reference, ..
+            } => {
+                named("action", action, f)?;
+                opt_named("reference", reference, f)
+            }
+            Event::ActionRecorded { note, document, .. } => {
+                opt_named("note", note, f)?;
+                match document {
+                    Some(d) => named("document", &mut d.reference, f),
+                    None => Ok(()),
+                }
+            }
+            Event::Consulted { answer } => named("answer", answer, f),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl StaffText for Recorded {
+    fn try_map_staff_text<E>(&mut self, f: Named<'_, E>) -> Result<(), E> {
+        self.event.try_map_staff_text(f)
+    }
+}
+
+impl<T: StaffText> StaffText for Vec<T> {
+    fn try_map_staff_text<E>(&mut self, f: Named<'_, E>) -> Result<(), E> {
+        self.iter_mut().try_for_each(|v| v.try_map_staff_text(f))
+    }
+}
+
+/// Why a staff text cannot be redacted ([`redact`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unredactable {
+    /// The history has no event of that version.
+    #[error("the complaint has no event {0}")]
+    NoEvent(u64),
+    /// The event has no staff text of that name.
+    #[error("event {version} ({kind}) has no staff text `{field}`; it has: {has}")]
+    NoField {
+        /// The event's version.
+        version: u64,
+        /// The event's kind.
+        kind: &'static str,
+        /// The name asked for.
+        field: String,
+        /// The names it has, comma-separated (none: `nothing`).
+        has: String,
+    },
+    /// The field reads [`REDACTED`] already.
+    #[error("`{field}` of event {version} is already redacted")]
+    Already {
+        /// The event's version.
+        version: u64,
+        /// The field.
+        field: String,
+    },
+}
+
+/// Overwrites staff text `field` of the event at `version` in `history` with [`REDACTED`].
+///
+/// # Errors
+/// [`Unredactable`] when there is no such event or field, or it is redacted already;
+/// `history` is then unchanged.
+pub fn redact(history: &mut [Recorded], version: u64, field: &str) -> Result<(), Unredactable> {
+    let event = history
+        .iter_mut()
+        .find(|r| r.version == version)
+        .ok_or(Unredactable::NoEvent(version))?;
+    let mut found = None;
+    event.map_staff_text(&mut |name, value| {
+        if name != field {
+            return value.to_owned();
+        }
+        found = Some(value == REDACTED);
+        REDACTED.to_owned()
+    });
+    match found {
+        Some(false) => Ok(()),
+        Some(true) => Err(Unredactable::Already {
+            version,
+            field: field.to_owned(),
+        }),
+        None => {
+            let names: Vec<String> = event.staff_texts().into_iter().map(|(n, _)| n).collect();
+            Err(Unredactable::NoField {
+                version,
+                kind: event.event.kind().name(),
+                field: field.to_owned(),
+                has: if names.is_empty() {
+                    "nothing".into()
+                } else {
+                    names.join(", ")
+                },
+            })
+        }
     }
 }
 

@@ -566,6 +566,41 @@ impl Append {
             .any(|r| matches!(r.event, crate::Event::PersonalDataErased { .. }))
     }
 
+    /// Whether this append redacts a staff text ([`crate::Event::TextRedacted`]): a store
+    /// then redacts its copy of the history with [`Append::redact`] and folds it again.
+    pub fn redacts(&self) -> bool {
+        self.events
+            .iter()
+            .any(|r| matches!(r.event, crate::Event::TextRedacted { .. }))
+    }
+
+    /// Redacts the texts this append's [`crate::Event::TextRedacted`] events name in
+    /// `history` (the complaint's events, this append's included) and returns the state that
+    /// history folds to; `None` when the append redacts nothing. The engine checked each
+    /// text before deciding; one already reading [`crate::privacy::REDACTED`] (a retry) is
+    /// left as it is.
+    ///
+    /// # Errors
+    /// [`StoreError::Malformed`] when a named event or text is not in `history`.
+    pub fn redact(&self, history: &mut [Recorded]) -> Result<Option<Complaint>, StoreError> {
+        use crate::privacy::{Unredactable, redact};
+        let mut any = false;
+        for r in &self.events {
+            if let crate::Event::TextRedacted { version, field, .. } = &r.event {
+                match redact(history, *version, field) {
+                    Ok(()) | Err(Unredactable::Already { .. }) => any = true,
+                    Err(e) => return Err(StoreError::Malformed(e.to_string())),
+                }
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        Complaint::replay(self.complaint.clone(), history.iter())
+            .map(Some)
+            .ok_or_else(|| StoreError::Malformed(format!("history of {} is empty", self.complaint)))
+    }
+
     /// Applies the events to an existing complaint's state, in place when nobody else holds
     /// it (it is copied first only if shared). Call after the version check.
     pub fn apply_to(&self, state: &mut Arc<Complaint>) {

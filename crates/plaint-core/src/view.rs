@@ -282,7 +282,8 @@ fn internal(e: &Event) -> bool {
         | Event::OnDutyAlerted { .. }
         | Event::AlertedAtOnce { .. }
         | Event::PointsAdjusted { .. }
-        | Event::PersonalDataErased { .. } => true,
+        | Event::PersonalDataErased { .. }
+        | Event::TextRedacted { .. } => true,
         // Proposals and evidence are decided one by one by the caller; a proposal offered
         // and evidence handed in are the complainant's.
         Event::RemedyProposed { .. } | Event::EvidenceAdded { .. } => true,

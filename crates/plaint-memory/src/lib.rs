@@ -477,16 +477,31 @@ impl Store for MemoryStore {
         let hash_map::Entry::Vacant(record) = commands.entry(append.command.clone()) else {
             return Err(StoreError::DuplicateCommand(append.command));
         };
+        // A redaction rewrites the history and folds it again: worked out on a copy, as it
+        // can fail (a text the history does not have).
+        let redacted = match &entry {
+            Some(entry) if append.redacts() => {
+                let mut history = entry.history.to_vec();
+                history.extend(append.events.iter().cloned());
+                let state = append.redact(&mut history)?;
+                state.map(|s| (Arc::new(s), Arc::new(history)))
+            }
+            _ => None,
+        };
         // Nothing has changed yet; from here on nothing can fail.
         let old_due = entry.as_ref().and_then(|e| e.state.next_due());
         let erases = append.erases();
         let (state, new) = match entry {
             Some(entry) => {
-                append.apply_to(&mut entry.state);
-                let history = Arc::make_mut(&mut entry.history);
-                history.extend(append.events);
+                match redacted {
+                    Some((state, history)) => (entry.state, entry.history) = (state, history),
+                    None => {
+                        append.apply_to(&mut entry.state);
+                        Arc::make_mut(&mut entry.history).extend(append.events);
+                    }
+                }
                 if erases {
-                    plaint_core::PersonalData::erase_personal(history);
+                    plaint_core::PersonalData::erase_personal(Arc::make_mut(&mut entry.history));
                 }
                 (Arc::clone(&entry.state), false)
             }

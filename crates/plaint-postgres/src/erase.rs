@@ -1,5 +1,7 @@
-//! Erasure in PostgreSQL: an append that erases a complaint's personal data overwrites it in
-//! the complaint's event rows and undelivered notifications, in the append's transaction.
+//! Erasure and redaction in PostgreSQL: an append that erases a complaint's personal data
+//! overwrites it in the complaint's event rows and undelivered notifications, and one that
+//! redacts a staff text overwrites it in its event row and stores the state the redacted
+//! history folds to, all in the append's transaction.
 //!
 //! This is erasure in place, not crypto-shredding: PostgreSQL keeps the old row versions
 //! until `VACUUM` reclaims them, and its WAL archive and base backups keep them as long as
@@ -7,9 +9,51 @@
 //! `plaint_outbox` after erasures and keeps archives and backups no longer than erasure
 //! requests allow.
 
-use plaint_core::{PersonalData, Recorded};
+use plaint_core::{Append, Complaint, PersonalData, Recorded, StoreError};
 use tokio_postgres::Transaction;
 use tokio_postgres::types::Json;
+
+/// Redacts the staff texts `append` names in complaint `id`'s stored events, in place, and
+/// returns the state the redacted history (with the append's events) folds to; `None` when
+/// the append redacts nothing.
+pub(crate) async fn redact(
+    tx: &Transaction<'_>,
+    id: &str,
+    append: &Append,
+    fail: &impl Fn(tokio_postgres::Error) -> StoreError,
+) -> Result<Option<Complaint>, StoreError> {
+    if !append.redacts() {
+        return Ok(None);
+    }
+    let rows = tx
+        .query(
+            "SELECT recorded FROM plaint_events WHERE complaint = $1 ORDER BY version FOR UPDATE",
+            &[&id],
+        )
+        .await
+        .map_err(fail)?;
+    let mut history = rows
+        .iter()
+        .map(|row| row.try_get::<_, Json<Recorded>>(0).map(|j| j.0))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?;
+    let before = history.clone();
+    history.extend(append.events.iter().cloned());
+    let state = append.redact(&mut history)?;
+    let update = tx
+        .prepare("UPDATE plaint_events SET recorded = $3 WHERE complaint = $1 AND version = $2")
+        .await
+        .map_err(fail)?;
+    for (old, new) in before.iter().zip(&history) {
+        if old != new {
+            let version = crate::version_i64(new.version)?;
+            tx.execute(&update, &[&id, &version, &Json(new)])
+                .await
+                .map_err(fail)?;
+        }
+    }
+    Ok(state)
+}
 
 /// Overwrites every personal field of complaint `id`'s stored events and undelivered
 /// notifications with [`plaint_core::ERASED`].

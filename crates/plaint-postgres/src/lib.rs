@@ -663,7 +663,10 @@ impl Store for PgStore {
             };
             let mut state = Arc::new(row.try_get::<_, Json<Complaint>>(1).map_err(&fail)?.0);
             let old_due = state.next_due();
-            append.apply_to(&mut state);
+            match erase::redact(&tx, id, &append, &fail).await? {
+                Some(redacted) => state = Arc::new(redacted),
+                None => append.apply_to(&mut state),
+            }
             changed |= state.next_due() != old_due;
             let update = "UPDATE plaint_complaints SET version = $2, state = $3, stage = $4,
                               tier = $5, department = $6, next_due = $7

@@ -204,6 +204,21 @@ pub enum Command {
         /// Why (required; it is audited — the erasure records who, when and why, never what).
         reason: Text,
     },
+    /// Redact one text staff wrote in an earlier event (a progress note quoting a phone
+    /// number): it reads [`crate::privacy::REDACTED`] in the history and the state afterwards,
+    /// and stores remove it from their copies. Allowed in every stage; only roles whose `may`
+    /// lists `redact_text` (none unless a policy says so). The engine checks that the event
+    /// has that text and that it is not redacted yet.
+    RedactText {
+        /// The version of the event (its number in the complaint's history, from 1).
+        version: u64,
+        /// Which of its texts ([`crate::privacy::StaffText`] names them: `note`, `reason`,
+        /// `text`, `summary`, …).
+        field: String,
+        /// Why (required; it is audited — the redaction records who, when, which field and
+        /// why, never what the text said).
+        reason: Text,
+    },
 }
 
 /// A [`Command`] without its data: what a policy grants to roles, and the edges of the
@@ -258,11 +273,13 @@ pub enum CommandKind {
     AdjustPoints,
     /// [`Command::ErasePersonalData`].
     ErasePersonalData,
+    /// [`Command::RedactText`].
+    RedactText,
 }
 
 impl CommandKind {
     /// Every command kind, in declaration order.
-    pub const ALL: [CommandKind; 32] = [
+    pub const ALL: [CommandKind; 33] = [
         Self::Receive,
         Self::Acknowledge,
         Self::Triage,
@@ -295,6 +312,7 @@ impl CommandKind {
         Self::ConvertToComplaint,
         Self::AdjustPoints,
         Self::ErasePersonalData,
+        Self::RedactText,
     ];
 
     /// Commands a complainant may give on their own complaint.
@@ -343,6 +361,7 @@ impl CommandKind {
             Self::ConvertToComplaint => "convert_to_complaint",
             Self::AdjustPoints => "adjust_points",
             Self::ErasePersonalData => "erase_personal_data",
+            Self::RedactText => "redact_text",
         }
     }
 }
@@ -389,6 +408,7 @@ impl Command {
             Command::ConvertToComplaint { .. } => CommandKind::ConvertToComplaint,
             Command::AdjustPoints { .. } => CommandKind::AdjustPoints,
             Command::ErasePersonalData { .. } => CommandKind::ErasePersonalData,
+            Command::RedactText { .. } => CommandKind::RedactText,
         }
     }
 }

@@ -673,6 +673,27 @@ fn decide_open(
             non_empty("reason", &reason)?;
             vec![Event::PersonalDataErased { reason }]
         }
+        Command::RedactText {
+            version,
+            field,
+            reason,
+        } => {
+            // Which texts the event has is the history's: the engine checks it
+            // (`crate::privacy::redact`); the state knows how many events there are.
+            if version == 0 || version > c.version {
+                return invalid(
+                    "version",
+                    format!("the complaint has events 1 to {}", c.version),
+                );
+            }
+            non_empty("field", &field)?;
+            non_empty("reason", &reason)?;
+            vec![Event::TextRedacted {
+                version,
+                field,
+                reason,
+            }]
+        }
     };
     // Nothing personal is taken into a complaint whose personal data was erased: what a
     // person asked to be forgotten does not come back one field at a time.

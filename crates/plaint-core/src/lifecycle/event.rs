@@ -336,6 +336,18 @@ pub enum Event {
         /// Why.
         reason: Text,
     },
+    /// A text staff wrote in an earlier event was redacted: it reads
+    /// [`crate::privacy::REDACTED`] in the history and the state from then on. The audit entry
+    /// of a redaction (who and when are the record's, which field and why are here; never
+    /// what it said).
+    TextRedacted {
+        /// The version of the event whose text was redacted.
+        version: u64,
+        /// Which of its texts ([`crate::privacy::StaffText`] names them).
+        field: String,
+        /// Why.
+        reason: Text,
+    },
 }
 
 /// An [`Event`] without its data: what clock definitions start, stop and reset on.
@@ -398,6 +410,7 @@ pub enum EventKind {
     ConvertedToComplaint,
     PointsAdjusted,
     PersonalDataErased,
+    TextRedacted,
 }
 
 impl EventKind {
@@ -446,6 +459,7 @@ impl EventKind {
             Self::ConvertedToComplaint => "converted_to_complaint",
             Self::PointsAdjusted => "points_adjusted",
             Self::PersonalDataErased => "personal_data_erased",
+            Self::TextRedacted => "text_redacted",
         }
     }
 }
@@ -496,6 +510,7 @@ impl Event {
             Event::ConvertedToComplaint { .. } => EventKind::ConvertedToComplaint,
             Event::PointsAdjusted { .. } => EventKind::PointsAdjusted,
             Event::PersonalDataErased { .. } => EventKind::PersonalDataErased,
+            Event::TextRedacted { .. } => EventKind::TextRedacted,
         }
     }
 }
@@ -911,6 +926,11 @@ impl std::fmt::Display for EventLine<'_> {
             Event::PersonalDataErased { reason } => {
                 write!(f, "personal data erased ({reason})")
             }
+            Event::TextRedacted {
+                version,
+                field,
+                reason,
+            } => write!(f, "`{field}` of event {version} redacted ({reason})"),
         }
     }
 }

@@ -55,7 +55,11 @@ const FLOW: &[(S, C, &[S])] = &[
 /// stage (a case's points are adjusted when departments are assessed, often after closing;
 /// personal data is erased on request or when its retention ends, mostly after closing —
 /// and in a consultation too: `targets` and `allows` say so).
-const IN_ANY_STAGE: &[C] = &[C::AdjustPoints, C::ErasePersonalData];
+const IN_ANY_STAGE: &[C] = &[C::AdjustPoints, C::ErasePersonalData, C::RedactText];
+
+/// Commands of [`IN_ANY_STAGE`] that apply in a consultation too: it holds personal data and
+/// staff text as well.
+const IN_CONSULTATION_TOO: &[C] = &[C::ErasePersonalData, C::RedactText];
 
 /// Commands that apply in every open stage and lead to the same target from each.
 const FROM_ANY_OPEN: &[(C, S)] = &[(C::Withdraw, S::Withdrawn), (C::Merge, S::Merged)];
@@ -76,8 +80,7 @@ const IN_ANY_OPEN: &[C] = &[
 /// exist yet. The commands of "any open stage" (`IN_ANY_OPEN`, `FROM_ANY_OPEN`) apply where a complaint is being handled
 /// ([`S::is_handling`]): not in terminal stages, nor in a consultation.
 pub fn targets(from: S, command: C) -> Vec<S> {
-    if command == C::ErasePersonalData {
-        // A consultation holds personal data too.
+    if IN_CONSULTATION_TOO.contains(&command) {
         return vec![from];
     }
     if IN_ANY_STAGE.contains(&command) {
@@ -108,7 +111,7 @@ pub fn targets(from: S, command: C) -> Vec<S> {
 
 /// Whether `command` is legal in stage `from` (as `targets` is non-empty, without allocating).
 pub fn allows(from: S, command: C) -> bool {
-    if command == C::ErasePersonalData {
+    if IN_CONSULTATION_TOO.contains(&command) {
         return true;
     }
     if IN_ANY_STAGE.contains(&command) {
@@ -261,6 +264,7 @@ pub fn events_of(command: C, to: S) -> Vec<EventKind> {
         C::ConvertToComplaint => vec![E::ConvertedToComplaint],
         C::AdjustPoints => vec![E::PointsAdjusted],
         C::ErasePersonalData => vec![E::PersonalDataErased],
+        C::RedactText => vec![E::TextRedacted],
     }
 }
 
