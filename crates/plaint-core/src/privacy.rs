@@ -310,6 +310,55 @@ impl<T: StaffText> StaffText for Vec<T> {
     }
 }
 
+/// The state's copies of staff texts (a store seals them like the history's). They carry
+/// no names: a redaction names the event's text, and the store folds the state again.
+impl StaffText for Complaint {
+    fn try_map_staff_text<E>(&mut self, f: Named<'_, E>) -> Result<(), E> {
+        let notes = self
+            .explanation
+            .iter_mut()
+            .chain(self.feedback.iter_mut())
+            .chain(self.consultation.iter_mut().flat_map(|c| {
+                std::iter::once(&mut c.answer).chain(c.converted.iter_mut())
+            }));
+        for n in notes {
+            named("", &mut n.text, f)?;
+        }
+        if let Some(findings) = &mut self.findings {
+            named("", &mut findings.summary, f)?;
+            for r in &mut findings.records {
+                named("", r, f)?;
+            }
+        }
+        for p in &mut self.proposals {
+            named("", &mut p.description, f)?;
+            for a in &mut p.approvals {
+                opt_named("", &mut a.note, f)?;
+            }
+        }
+        for e in &mut self.executions {
+            named("", &mut e.action, f)?;
+            opt_named("", &mut e.reference, f)?;
+        }
+        for a in &mut self.actions {
+            opt_named("", &mut a.note, f)?;
+            if let Some(d) = &mut a.document {
+                named("", &mut d.reference, f)?;
+            }
+        }
+        for a in &mut self.points_adjustments {
+            named("", &mut a.reason, f)?;
+        }
+        Ok(())
+    }
+}
+
+impl<T: StaffText + Clone> StaffText for Arc<T> {
+    fn try_map_staff_text<E>(&mut self, f: Named<'_, E>) -> Result<(), E> {
+        Arc::make_mut(self).try_map_staff_text(f)
+    }
+}
+
 /// Why a staff text cannot be redacted ([`redact`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -387,6 +436,108 @@ pub fn holds_personal<T: PersonalData + Clone>(value: &T) -> bool {
 #[cfg(all(test, feature = "testing"))]
 mod tests {
     use super::*;
+
+    /// Every staff text the events carry, each saying `MARK-n`, folded: the state's
+    /// visitor reaches every copy of them (redacting them all in the history folds to the
+    /// state with them all redacted, and no copy is left in either).
+    #[test]
+    fn the_state_s_staff_texts_are_the_history_s_and_all_of_them() {
+        use crate::lifecycle::Next;
+        use crate::model::Findings;
+        let mut n = 0;
+        let mut mark = || {
+            n += 1;
+            Text::from(format!("MARK-{n}"))
+        };
+        let remedy = crate::RemedyKey::new("refund").expect("key");
+        let events = vec![
+            Event::Received {
+                intake: Arc::new(crate::testing::intake(crate::model::EARLIEST)),
+                policy_version: 1,
+            },
+            Event::Explained { text: mark() },
+            Event::FindingsRecorded {
+                findings: Findings {
+                    summary: mark(),
+                    records: vec![mark(), mark()],
+                },
+                root_cause: None,
+            },
+            Event::RemedyProposed {
+                remedy: remedy.clone(),
+                description: mark(),
+                amount: None,
+                next: Next::Approval,
+            },
+            Event::ApprovalDeclined { reason: mark() },
+            Event::RemedyProposed {
+                remedy: remedy.clone(),
+                description: mark(),
+                amount: None,
+                next: Next::Approval,
+            },
+            Event::ApprovalGranted {
+                note: Some(mark()),
+                next: Next::Execution,
+            },
+            Event::ExecutionRecorded {
+                action: mark(),
+                reference: Some(mark()),
+                finished: true,
+            },
+            Event::FeedbackGiven { text: mark() },
+            Event::ProgressReported { note: mark() },
+            Event::ActionRecorded {
+                action: crate::ActionKey::new("callback").expect("key"),
+                label: "Callback".into(),
+                note: Some(mark()),
+                document: Some(DocumentRef {
+                    reference: mark(),
+                    content_hash: None,
+                }),
+            },
+            Event::PointsAdjusted {
+                points: 1,
+                reason: mark(),
+            },
+            Event::Consulted { answer: mark() },
+            Event::ConvertedToComplaint { reason: mark() },
+            Event::ResolvedOnTheSpot {
+                remedy,
+                description: mark(),
+            },
+        ];
+        let actor = crate::testing::agent();
+        let cmd = crate::CommandId::new("c").expect("id");
+        let history = Recorded::numbered(events, 0, crate::model::EARLIEST, &actor, &cmd);
+        let id = crate::ComplaintId::new("C-1").expect("id");
+        let state = Complaint::replay(id.clone(), &history).expect("folds");
+        let json = |v: &dyn erased::Json| v.json();
+        assert!(json(&state).contains("MARK-"), "the state copies staff text");
+        let redact_all = |_: &str, _: &str| REDACTED.to_owned();
+        let mut redacted_history = history.clone();
+        redacted_history.map_staff_text(&mut |_, v| redact_all(v, ""));
+        assert!(!json(&redacted_history).contains("MARK-"), "{}", json(&redacted_history));
+        let mut redacted_state = state.clone();
+        redacted_state.map_staff_text(&mut |_, v| redact_all(v, ""));
+        assert!(!json(&redacted_state).contains("MARK-"), "{}", json(&redacted_state));
+        // Folding the redacted history gives the redacted state (a text the fold derives
+        // from a redacted one, `refund: [redacted]`, is itself a staff text of the state).
+        let mut folded = Complaint::replay(id, &redacted_history).expect("folds");
+        folded.map_staff_text(&mut |_, v| redact_all(v, ""));
+        assert_eq!(folded, redacted_state);
+    }
+
+    mod erased {
+        pub trait Json {
+            fn json(&self) -> String;
+        }
+        impl<T: serde::Serialize> Json for T {
+            fn json(&self) -> String {
+                serde_json::to_string(self).expect("json")
+            }
+        }
+    }
 
     #[test]
     fn erasing_an_intake_leaves_no_contact_and_keeps_ids() {
