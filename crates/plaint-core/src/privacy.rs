@@ -318,9 +318,11 @@ impl StaffText for Complaint {
             .explanation
             .iter_mut()
             .chain(self.feedback.iter_mut())
-            .chain(self.consultation.iter_mut().flat_map(|c| {
-                std::iter::once(&mut c.answer).chain(c.converted.iter_mut())
-            }));
+            .chain(
+                self.consultation
+                    .iter_mut()
+                    .flat_map(|c| std::iter::once(&mut c.answer).chain(c.converted.iter_mut())),
+            );
         for n in notes {
             named("", &mut n.text, f)?;
         }
@@ -513,14 +515,25 @@ mod tests {
         let id = crate::ComplaintId::new("C-1").expect("id");
         let state = Complaint::replay(id.clone(), &history).expect("folds");
         let json = |v: &dyn erased::Json| v.json();
-        assert!(json(&state).contains("MARK-"), "the state copies staff text");
+        assert!(
+            json(&state).contains("MARK-"),
+            "the state copies staff text"
+        );
         let redact_all = |_: &str, _: &str| REDACTED.to_owned();
         let mut redacted_history = history.clone();
         redacted_history.map_staff_text(&mut |_, v| redact_all(v, ""));
-        assert!(!json(&redacted_history).contains("MARK-"), "{}", json(&redacted_history));
+        assert!(
+            !json(&redacted_history).contains("MARK-"),
+            "{}",
+            json(&redacted_history)
+        );
         let mut redacted_state = state.clone();
         redacted_state.map_staff_text(&mut |_, v| redact_all(v, ""));
-        assert!(!json(&redacted_state).contains("MARK-"), "{}", json(&redacted_state));
+        assert!(
+            !json(&redacted_state).contains("MARK-"),
+            "{}",
+            json(&redacted_state)
+        );
         // Folding the redacted history gives the redacted state (a text the fold derives
         // from a redacted one, `refund: [redacted]`, is itself a staff text of the state).
         let mut folded = Complaint::replay(id, &redacted_history).expect("folds");

@@ -23,21 +23,22 @@ pub(crate) struct Kind {
 
 /// A log segment. Version 2 ends every segment that has a successor with a frame naming it
 /// (see `record::Next`); version 1 (plaint 0.1.0) has no such frame. Version 3 seals personal
-/// fields (`seal`; its frames' encoding byte is 3).
+/// fields (`seal`; its frames' encoding byte is 3), version 4 staff texts too (encoding 4, and
+/// records may carry a redaction's rewrite).
 pub(crate) const SEGMENT: Kind = Kind {
     magic: b"PLAINTLG",
-    version: 3,
+    version: 4,
 };
-/// A snapshot. Version 2 seals personal fields.
+/// A snapshot. Version 2 seals personal fields, version 3 staff texts too.
 pub(crate) const SNAPSHOT: Kind = Kind {
     magic: b"PLAINTSN",
-    version: 2,
+    version: 3,
 };
-/// A run. Version 2 seals personal fields (a merged run may hold states and histories
-/// copied from version 1 in clear: each frame's encoding byte says which).
+/// A run. Version 2 seals personal fields, version 3 staff texts too (a merged run may hold
+/// states and histories copied from older versions: each frame's encoding byte says which).
 pub(crate) const RUN: Kind = Kind {
     magic: b"PLAINTRN",
-    version: 2,
+    version: 3,
 };
 
 /// The header of a new file of `kind` (its newest version).
@@ -275,7 +276,7 @@ mod tests {
     #[test]
     fn headers_are_checked() {
         let p = Path::new("x");
-        assert_eq!(check_header(&header(&SEGMENT), &SEGMENT, p).unwrap(), 3);
+        assert_eq!(check_header(&header(&SEGMENT), &SEGMENT, p).unwrap(), 4);
         assert_eq!(
             check_header(&header_of(&SEGMENT, 2), &SEGMENT, p).unwrap(),
             2
@@ -288,19 +289,19 @@ mod tests {
             check_header(&header(&SNAPSHOT), &SEGMENT, p),
             Err(FileError::Corrupt { offset: 0, .. })
         ));
-        for version in [0, 4, 9] {
+        for version in [0, 5, 9] {
             let h = header_of(&SEGMENT, version);
             assert!(matches!(
                 check_header(&h, &SEGMENT, p),
-                Err(FileError::UnsupportedFormat { found, supported: 3, .. }) if found == version
+                Err(FileError::UnsupportedFormat { found, supported: 4, .. }) if found == version
             ));
         }
-        let h = header_of(&RUN, 3);
+        let h = header_of(&RUN, 4);
         assert!(matches!(
             check_header(&h, &RUN, p),
             Err(FileError::UnsupportedFormat {
-                found: 3,
-                supported: 2,
+                found: 4,
+                supported: 3,
                 ..
             })
         ));

@@ -1,9 +1,11 @@
 //! What a log frame carries: the records of one group commit, as a versioned payload
-//! (`[encoding: u8 = 3][JSON array of records, personal fields sealed]`; 1 in clear, as
-//! older versions wrote it), or, as the last frame of a segment (format
-//! 2), the number of the segment that follows (`[encoding: u8 = 1][{"next": …}]`).
+//! (`[encoding: u8 = 4][JSON array of records, personal fields and staff texts sealed]`; 3
+//! with staff texts in clear and 1 with everything in clear, as older versions wrote it), or,
+//! as the last frame of a segment (format 2), the number of the segment that follows
+//! (`[encoding: u8 = 1][{"next": …}]`).
 
-use crate::seal::{ENCODING_SEALED, Keys};
+use crate::error::FileError;
+use crate::seal::{ENCODING_SEALED, ENCODING_SEALED_ALL, Keys, Sealing};
 use plaint_core::{
     Append, CommandId, ComplaintId, Notification, NotificationId, Recorded, Settlement, Timestamp,
 };
@@ -24,6 +26,9 @@ pub(crate) enum Record {
         events: Vec<Recorded>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         outbox: Vec<Notification>,
+        /// For an append that redacts a staff text: the complaint's history anew.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rewrite: Option<Rewrite>,
     },
     /// [`plaint_core::Store::settle`].
     Settle {
@@ -32,6 +37,20 @@ pub(crate) enum Record {
     },
     /// [`plaint_core::Store::requeue`].
     Requeue { id: NotificationId, at: Timestamp },
+}
+
+/// A redaction's rewrite of its complaint: the whole history after the append (the
+/// redacted text reading [`plaint_core::REDACTED`]), sealed under a new staff key. Once it
+/// is durable the staff keys it replaces are shredded, so every older copy of the
+/// complaint's staff texts stops opening, and replay takes the history from here.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Rewrite {
+    /// The complaint's history, this append's events included.
+    pub(crate) history: Vec<Recorded>,
+    /// The staff key it is sealed with (from the append's first version on).
+    pub(crate) key: u64,
+    /// The staff keys it replaces.
+    pub(crate) replaces: Vec<u64>,
 }
 
 impl Record {
@@ -43,63 +62,107 @@ impl Record {
             command: a.command,
             events: a.events,
             outbox: a.outbox,
+            rewrite: None,
         }
     }
 
-    /// The record as JSON, to go into a batch, its personal fields sealed with `keys` (the
-    /// record itself stays as it is, in clear, to be applied).
-    pub(crate) fn to_sealed_json(&self, keys: &Keys) -> Vec<u8> {
-        match self {
+    /// The record as JSON, to go into a batch, its personal fields and staff texts sealed
+    /// with `keys` (the record itself stays as it is, in clear, to be applied). A rewrite
+    /// takes its new staff key here.
+    ///
+    /// # Errors
+    /// [`FileError::Random`]: nothing can be sealed.
+    pub(crate) fn to_sealed_json(&mut self, keys: &Keys) -> Result<Vec<u8>, FileError> {
+        let json = match self {
             Record::Append {
                 complaint,
                 expected_version,
                 command,
                 events,
                 outbox,
+                rewrite,
             } => {
+                let at = *expected_version + events.len() as u64;
+                let rewrite = match rewrite {
+                    Some(rw) => {
+                        (rw.key, rw.replaces) = keys.rotate(complaint, *expected_version + 1)?;
+                        let mut history = rw.history.clone();
+                        keys.seal(complaint, at, &mut history)?;
+                        Some(Rewrite {
+                            history,
+                            key: rw.key,
+                            replaces: rw.replaces.clone(),
+                        })
+                    }
+                    None => None,
+                };
                 let (mut events, mut outbox) = (events.clone(), outbox.clone());
-                keys.seal(complaint, &mut events);
-                keys.seal(complaint, &mut outbox);
+                keys.seal(complaint, at, &mut events)?;
+                for n in &mut outbox {
+                    keys.seal_personal(complaint, n.id.version, n)?;
+                }
                 serde_json::to_vec(&Record::Append {
                     complaint: complaint.clone(),
                     expected_version: *expected_version,
                     command: command.clone(),
                     events,
                     outbox,
+                    rewrite,
                 })
             }
             other => serde_json::to_vec(other),
-        }
-        .expect("records serialise")
+        };
+        Ok(json.expect("records serialise"))
     }
 
-    /// Opens the personal fields of a record read from a sealed payload.
-    pub(crate) fn open(&mut self, keys: &Keys) -> Result<(), String> {
+    /// Opens the sealed fields of a record read from a payload holding `sealing`.
+    pub(crate) fn open(&mut self, keys: &Keys, sealing: Sealing) -> Result<(), String> {
         match self {
             Record::Append {
                 complaint,
+                expected_version,
                 events,
                 outbox,
+                rewrite,
                 ..
             } => {
-                keys.open(complaint, events)?;
-                keys.open(complaint, outbox)
+                let from = *expected_version + 1;
+                if let Some(rw) = rewrite {
+                    // Its key seals from the append on: learnt before its values are opened.
+                    keys.rotated(complaint, rw.key, from, &[]);
+                    keys.open(complaint, from, sealing, &mut rw.history)?;
+                }
+                keys.open(complaint, from, sealing, events)?;
+                keys.open_personal(complaint, sealing, outbox)
             }
             Record::Settle { .. } | Record::Requeue { .. } => Ok(()),
         }
     }
 
-    /// The complaint whose personal data this record erases, if it does.
-    pub(crate) fn erases(&self) -> Option<&ComplaintId> {
+    /// The complaint whose personal data this record erases, if it does, and the version
+    /// of the erasure.
+    pub(crate) fn erases(&self) -> Option<(&ComplaintId, u64)> {
         match self {
             Record::Append {
                 complaint, events, ..
-            } if events
+            } => events
                 .iter()
-                .any(|r| matches!(r.event, plaint_core::Event::PersonalDataErased { .. })) =>
-            {
-                Some(complaint)
-            }
+                .find(|r| matches!(r.event, plaint_core::Event::PersonalDataErased { .. }))
+                .map(|r| (complaint, r.version)),
+            _ => None,
+        }
+    }
+
+    /// The complaint this record rewrites, its new staff key, the version it seals from and
+    /// the keys it replaces: to shred once the record is durable.
+    pub(crate) fn rewrites(&self) -> Option<(&ComplaintId, u64, u64, &[u64])> {
+        match self {
+            Record::Append {
+                complaint,
+                expected_version,
+                rewrite: Some(rw),
+                ..
+            } => Some((complaint, rw.key, expected_version + 1, &rw.replaces)),
             _ => None,
         }
     }
@@ -167,7 +230,7 @@ pub(crate) struct Batch {
 impl Batch {
     pub(crate) fn push(&mut self, record_json: &[u8]) {
         self.payload.extend_from_slice(if self.payload.is_empty() {
-            &[ENCODING_SEALED, b'[']
+            &[ENCODING_SEALED_ALL, b'[']
         } else {
             b","
         });
@@ -198,23 +261,18 @@ pub(crate) fn json_payload(value: &impl Serialize) -> Vec<u8> {
     out
 }
 
-/// Whether `payload` holds sealed personal fields ([`ENCODING_SEALED`]).
-pub(crate) fn is_sealed(payload: &[u8]) -> bool {
-    payload.first() == Some(&ENCODING_SEALED)
-}
-
-/// A payload carrying `value` with sealed personal fields (`[encoding 3][JSON]`).
+/// A payload carrying `value` with sealed fields (`[encoding 4][JSON]`).
 pub(crate) fn sealed_payload(value: &impl Serialize) -> Vec<u8> {
-    let mut out = vec![ENCODING_SEALED];
+    let mut out = vec![ENCODING_SEALED_ALL];
     serde_json::to_writer(&mut out, value).expect("stored values serialise");
     out
 }
 
 /// Decodes a JSON payload: one written by [`json_payload`], [`sealed_payload`] (its sealed
-/// fields still sealed: see [`is_sealed`]) or [`Batch`] (as a `Vec`).
+/// fields still sealed: see [`Sealing::of`]) or [`Batch`] (as a `Vec`).
 pub(crate) fn decode<T: for<'de> Deserialize<'de>>(payload: &[u8]) -> Result<T, String> {
     match payload.split_first() {
-        Some((&(ENCODING_JSON | ENCODING_SEALED), json)) => {
+        Some((&(ENCODING_JSON | ENCODING_SEALED | ENCODING_SEALED_ALL), json)) => {
             serde_json::from_slice(json).map_err(|e| e.to_string())
         }
         Some((other, _)) => Err(format!("unknown payload encoding {other}")),

@@ -20,10 +20,10 @@ use crate::error::FileError;
 use crate::frame::{self, HEADER_LEN, RUN, Writer};
 use crate::fs::{Dir, ReadFile};
 use crate::record::{self, sealed_payload};
-use crate::seal::Keys;
+use crate::seal::{Keys, Sealing};
 use plaint_core::{
     CommandId, CommandRecord, Complaint, ComplaintId, DepartmentKey, PersonalData, Recorded,
-    StageKind, TierKey,
+    StaffText, StageKind, TierKey,
 };
 use plaint_memory::Whole;
 use serde::de::DeserializeOwned;
@@ -286,7 +286,7 @@ impl Run {
 
     /// Decodes the frame at `at`, its personal fields opened (they are sealed under
     /// complaint `id`, or under the state's own id when `id` is `None`).
-    fn frame<T: DeserializeOwned + PersonalData>(
+    fn frame<T: DeserializeOwned + PersonalData + StaffText>(
         &self,
         at: u64,
         len: u32,
@@ -295,10 +295,10 @@ impl Run {
         let payload = FrameRef { offset: at, len }.read(&*self.file, &self.path)?;
         let corrupt = |why| FileError::corrupt(&self.path, at, why);
         let mut value: T = record::decode(&payload).map_err(corrupt)?;
-        if record::is_sealed(&payload) {
-            let id = id(&value);
-            self.keys.open(&id, &mut value).map_err(corrupt)?;
-        }
+        let id = id(&value);
+        self.keys
+            .open(&id, 0, Sealing::of(&payload), &mut value)
+            .map_err(corrupt)?;
         Ok(value)
     }
 
@@ -404,8 +404,8 @@ impl Run {
                 }
                 bloom.insert(COMPLAINT, state.id.as_str().as_bytes());
                 let (mut sealed_state, mut sealed_history) = ((**state).clone(), history.to_vec());
-                keys.seal(&state.id, &mut sealed_state);
-                keys.seal(&state.id, &mut sealed_history);
+                keys.seal(&state.id, state.version, &mut sealed_state)?;
+                keys.seal(&state.id, state.version, &mut sealed_history)?;
                 let (blob, state_len) = w.frame(&sealed_payload(&sealed_state))?;
                 let (_, history_len) = w.frame(&sealed_payload(&sealed_history))?;
                 let entry = Summary::of(state, blob, state_len, history_len);

@@ -6,7 +6,7 @@ use crate::error::FileError;
 use crate::frame::{self, HEADER_LEN, SNAPSHOT};
 use crate::fs::Dir;
 use crate::record;
-use crate::seal::Keys;
+use crate::seal::{Keys, Sealing};
 use plaint_core::{Complaint, OutboxEntry, Recorded};
 use plaint_memory::{Frozen, MemoryStore, Whole};
 use serde::{Deserialize, Serialize};
@@ -88,19 +88,19 @@ pub(crate) fn write(
         };
         for (state, history) in complaints {
             let (mut state, mut history) = ((**state).clone(), history.to_vec());
-            let id = state.id.clone();
-            keys.seal(&id, &mut state);
-            keys.seal(&id, &mut history);
+            let (id, at) = (state.id.clone(), state.version);
+            keys.seal(&id, at, &mut state)?;
+            keys.seal(&id, at, &mut history)?;
             w.push(&ItemRef::Complaint {
                 state: &state,
                 history: &history,
             })?;
         }
         for e in &frozen.outbox {
-            w.push(&ItemRef::Outbox(&sealed_entry(keys, e)))?;
+            w.push(&ItemRef::Outbox(&sealed_entry(keys, e)?))?;
         }
         for e in &frozen.dead {
-            w.push(&ItemRef::Dead(&sealed_entry(keys, e)))?;
+            w.push(&ItemRef::Dead(&sealed_entry(keys, e)?))?;
         }
         w.push(&ItemRef::End(Counts {
             complaints: complaints.len() as u64,
@@ -115,23 +115,24 @@ pub(crate) fn write(
 }
 
 /// A copy of outbox entry `e` with its notification's personal fields sealed.
-fn sealed_entry(keys: &Keys, e: &OutboxEntry) -> OutboxEntry {
+fn sealed_entry(keys: &Keys, e: &OutboxEntry) -> Result<OutboxEntry, FileError> {
     let mut e = e.clone();
-    keys.seal(&e.notification.complaint.clone(), &mut e.notification);
-    e
+    let (id, at) = (e.notification.complaint.clone(), e.notification.id.version);
+    keys.seal_personal(&id, at, &mut e.notification)?;
+    Ok(e)
 }
 
-/// Opens the personal fields of a snapshot's item.
-fn open_item(keys: &Keys, item: &mut Owned) -> Result<(), String> {
+/// Opens the sealed fields of a snapshot's item, from a payload holding `sealing`.
+fn open_item(keys: &Keys, sealing: Sealing, item: &mut Owned) -> Result<(), String> {
     match item {
         Owned::Complaint { state, history } => {
             let id = state.id.clone();
-            keys.open(&id, Arc::make_mut(state))?;
-            keys.open(&id, history)
+            keys.open(&id, 0, sealing, Arc::make_mut(state))?;
+            keys.open(&id, 0, sealing, history)
         }
         Owned::Outbox(e) | Owned::Dead(e) => {
             let id = e.notification.complaint.clone();
-            keys.open(&id, &mut e.notification)
+            keys.open_personal(&id, sealing, &mut e.notification)
         }
         Owned::End(_) => Ok(()),
     }
@@ -201,10 +202,9 @@ pub(crate) fn read(
                             )
                         };
                         let mut got = record::decode::<Vec<Owned>>(payload).map_err(corrupt)?;
-                        if record::is_sealed(payload) {
-                            for item in &mut got {
-                                open_item(keys, item).map_err(corrupt)?;
-                            }
+                        let sealing = Sealing::of(payload);
+                        for item in &mut got {
+                            open_item(keys, sealing, item).map_err(corrupt)?;
                         }
                         items.extend(got);
                     }

@@ -5,9 +5,9 @@ use crate::cold::{self, Runs};
 use crate::error::FileError;
 use crate::frame::{self, HEADER_LEN, SEGMENT};
 use crate::fs::{Dir, Fs, OsFs, WriteFile};
-use crate::record::{self, Batch, Frame, Next, Record};
+use crate::record::{self, Batch, Frame, Next, Record, Rewrite};
 use crate::run::Run;
-use crate::seal::Keys;
+use crate::seal::{Keys, Sealing};
 use crate::snapshot;
 use futures_channel::oneshot;
 use plaint_core::{
@@ -351,6 +351,7 @@ fn apply(memory: &MemoryStore, runs: &Runs, record: Record) -> Result<Outcome, S
             command,
             events,
             outbox,
+            rewrite,
         } => {
             if expected_version > 0
                 && plaint_core::blocking::block_on(memory.load(&complaint))?.is_none()
@@ -358,9 +359,15 @@ fn apply(memory: &MemoryStore, runs: &Runs, record: Record) -> Result<Outcome, S
             {
                 memory.restore(state, history)?;
             }
-            Outcome::Appended(plaint_core::blocking::block_on(memory.append(
+            let appended = plaint_core::blocking::block_on(memory.append(
                 Append::new(complaint, command, expected_version, events).with_outbox(outbox),
-            ))?)
+            ))?;
+            match rewrite {
+                // Memory redacted its own copy; on replay that copy's staff texts may no
+                // longer open (their keys shredded): the rewrite's history is the one.
+                Some(rw) => Outcome::Appended(memory.rewrite(&appended.id, rw.history)?),
+                None => Outcome::Appended(appended),
+            }
         }
         Record::Settle { id, outcome } => {
             plaint_core::blocking::block_on(memory.settle(&id, outcome))?;
@@ -708,21 +715,18 @@ impl FileStore {
                         ));
                     }
                 };
-                let sealed = record::is_sealed(payload);
+                let sealing = Sealing::of(payload);
                 for mut record in records {
-                    if sealed {
-                        record
-                            .open(&keys)
-                            .map_err(|why| FileError::corrupt(&file, offset, why))?;
-                    }
-                    // An erasure whose keys a crash kept from being shredded is finished here.
-                    let erases = record.erases().cloned();
+                    record
+                        .open(&keys, sealing)
+                        .map_err(|why| FileError::corrupt(&file, offset, why))?;
+                    // An erasure or a redaction whose keys a crash kept from being shredded
+                    // is finished here.
+                    let shreds = Shreds::of(&record);
                     apply(&memory, &live, record).map_err(|e| {
                         FileError::corrupt(&file, offset, format!("a record does not apply: {e}"))
                     })?;
-                    if let Some(id) = erases {
-                        keys.shred(&id);
-                    }
+                    shreds.apply(&keys);
                     report.records += 1;
                     records_since += 1;
                 }
@@ -979,8 +983,8 @@ impl FileStore {
     /// Hands `record` to the writer thread and waits for its answer: written, synced (per
     /// the durability) and applied, or refused. Dropped once the record is handed over, the
     /// future leaves it to be written all the same (its caller does not learn the answer).
-    async fn submit(&self, record: Record) -> Result<Outcome, StoreError> {
-        let json = record.to_sealed_json(&self.shared.keys);
+    async fn submit(&self, mut record: Record) -> Result<Outcome, StoreError> {
+        let json = record.to_sealed_json(&self.shared.keys)?;
         let (reply, answer) = oneshot::channel();
         self.shared.push(Job::Record {
             record,
@@ -1215,7 +1219,7 @@ impl Shared {
         let mut answers = Vec::with_capacity(records.len());
         let mut erased = false;
         for (record, reply) in records {
-            let erases = record.erases().cloned();
+            let shreds = Shreds::of(&record);
             let result = match &failure {
                 None => apply(&self.memory, &self.runs(), record),
                 Some(e) => Err(FileError::Poisoned(e.to_string()).into()),
@@ -1226,14 +1230,14 @@ impl Shared {
                     FileError::Poisoned("a written record did not apply".into())
                 });
             }
-            if let (Some(id), Ok(_)) = (erases, &result) {
-                self.keys.shred(&id);
+            if result.is_ok() && !shreds.is_empty() {
+                shreds.apply(&self.keys);
                 erased = true;
             }
             answers.push((result, reply));
         }
-        // An erasure is answered once its keys are shredded durably; if that fails, reopening
-        // finishes it from the log (the erasure's record is durable).
+        // An erasure or a redaction is answered once its keys are shredded durably; if that
+        // fails, reopening finishes it from the log (its record is durable).
         if erased && failure.is_none() {
             failure = self.keys.save(&self.dir).err();
         }
@@ -1454,10 +1458,73 @@ impl Shared {
     }
 }
 
+impl FileStore {
+    /// The rewrite a redacting append carries: the complaint's history at the version the
+    /// append expects, its events added, the texts redacted (refused here, before anything is
+    /// written, when the history lacks one). The writer's version check makes sure the
+    /// history read is still the complaint's when the record is written.
+    async fn rewrite(&self, append: &Append) -> Result<Rewrite, StoreError> {
+        let mut history = self.history(&append.complaint).await?;
+        let actual = history.len() as u64;
+        if actual != append.expected_version {
+            return Err(StoreError::Conflict {
+                expected: append.expected_version,
+                actual,
+            });
+        }
+        history.extend(append.events.iter().cloned());
+        append.redact(&mut history)?;
+        Ok(Rewrite {
+            history,
+            key: 0,
+            replaces: Vec::new(),
+        })
+    }
+}
+
+/// The keys a record shreds once it is durable: an erasure's personal keys, a rewrite's
+/// older staff keys.
+struct Shreds {
+    erases: Option<(ComplaintId, u64)>,
+    rewrites: Option<(ComplaintId, u64, u64, Vec<u64>)>,
+}
+
+impl Shreds {
+    fn of(record: &Record) -> Self {
+        Self {
+            erases: record.erases().map(|(id, at)| (id.clone(), at)),
+            rewrites: record
+                .rewrites()
+                .map(|(id, key, from, old)| (id.clone(), key, from, old.to_vec())),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.erases.is_none() && self.rewrites.is_none()
+    }
+
+    fn apply(&self, keys: &Keys) {
+        if let Some((id, at)) = &self.erases {
+            keys.shred(id, *at);
+        }
+        if let Some((id, key, from, old)) = &self.rewrites {
+            keys.rotated(id, *key, *from, old);
+        }
+    }
+}
+
 impl Store for FileStore {
     async fn append(&self, append: Append) -> Result<Arc<Complaint>, StoreError> {
         append.check()?;
-        match self.submit(Record::append(append)).await? {
+        let rewrite = match append.redacts() {
+            true => Some(self.rewrite(&append).await?),
+            false => None,
+        };
+        let mut record = Record::append(append);
+        if let Record::Append { rewrite: r, .. } = &mut record {
+            *r = rewrite;
+        }
+        match self.submit(record).await? {
             Outcome::Appended(state) => Ok(state),
             _ => unreachable!("an append's outcome"),
         }

@@ -6,7 +6,7 @@ use crate::frame::{self, HEADER_LEN, RUN, SEGMENT};
 use crate::fs::{Dir, OsFs};
 use crate::record::{self, Frame};
 use crate::run::{self, Run};
-use crate::seal::{KEYS_FILE, Keys};
+use crate::seal::{KEYS_FILE, Keys, Sealing};
 use crate::snapshot;
 use crate::store::{names_next, numbered, segment_name, snapshot_name};
 use std::path::{Path, PathBuf};
@@ -307,8 +307,12 @@ pub fn verify(dir: impl AsRef<Path>) -> Result<Verified, FileError> {
             let payload = &data[r.clone()];
             match record::decode_frame(payload, version) {
                 Err(why) => out.damage(&path, offset, why),
-                Ok(Frame::Records(mut records)) if record::is_sealed(payload) => {
-                    if let Some(why) = records.iter_mut().find_map(|r| r.open(&keys).err()) {
+                Ok(Frame::Records(mut records)) => {
+                    let sealing = Sealing::of(payload);
+                    if let Some(why) = records
+                        .iter_mut()
+                        .find_map(|r| r.open(&keys, sealing).err())
+                    {
                         out.damage(&path, offset, why);
                     }
                 }

@@ -1,10 +1,12 @@
 //! Personal data in a FileStore: sealed in every file, erased by shredding its keys, in all
-//! or nothing across a crash, and out of reach of a backup taken before.
+//! or nothing across a crash, and out of reach of a backup taken before; staff texts sealed
+//! too, and a redacted one out of reach the same way while the others survive.
 
 use plaint_core::blocking::{Engine, Wait as _};
 use plaint_core::{
-    ActorId, Command, CommandId, Complaint, ComplaintId, ERASED, ListQuery, ManualClock,
-    PersonalData, Store, testing,
+    ActorId, CategoryPath, Command, CommandId, Complaint, ComplaintId, DepartmentKey, ERASED,
+    Findings, ListQuery, ManualClock, Party, PersonalData, REDACTED, Responsibility, Store,
+    TierKey, Validity, testing,
 };
 use plaint_file::{FileStore, Options, SimFs, Tear};
 use std::path::Path;
@@ -261,6 +263,214 @@ fn a_crash_at_every_sync_of_an_erasure_leaves_all_or_none_of_it() {
                     );
                 }
                 assert_eq!(name_of(&store, "C-3"), OTHER);
+                store.close().expect("close");
+            }
+        }
+    }
+}
+
+/// A staff text that quotes a phone number, and one next to it that does not.
+const QUOTED: &str = "Mis-sorted; the customer is on 13700001111";
+const TRACE: &str = "waybill trace 7731";
+
+/// C-1 triaged, routed, and its findings recorded with [`QUOTED`] and [`TRACE`]: returns the
+/// findings' version.
+fn investigate(engine: &Eng) -> u64 {
+    let c = id("C-1");
+    let run = |cmd: &str, command: Command| {
+        engine
+            .execute(
+                CommandId::new(cmd).expect("valid"),
+                &c,
+                command,
+                &testing::agent(),
+            )
+            .expect("applies")
+    };
+    run(
+        "t",
+        Command::Triage {
+            category: CategoryPath::parse("logistics/delay").expect("valid"),
+            tier: Some(TierKey::new("major").expect("valid")),
+            validity: Validity::Valid,
+        },
+    );
+    run(
+        "o",
+        Command::Route {
+            responsibility: Some(Responsibility {
+                primary: DepartmentKey::new("hub").expect("valid"),
+                collaborating: vec![],
+                party: Party::Internal {
+                    unit: "outlet-1".into(),
+                },
+            }),
+        },
+    );
+    run(
+        "f",
+        Command::RecordFindings {
+            findings: Findings {
+                summary: QUOTED.into(),
+                records: vec![TRACE.into()],
+            },
+            root_cause: None,
+        },
+    )
+    .version
+}
+
+fn redact(
+    engine: &Eng,
+    version: u64,
+) -> Result<std::sync::Arc<Complaint>, plaint_core::EngineError> {
+    engine.execute(
+        CommandId::new("x").expect("valid"),
+        &id("C-1"),
+        Command::RedactText {
+            version,
+            field: "summary".into(),
+            reason: "a phone number in staff text".into(),
+        },
+        &testing::privacy_officer(),
+    )
+}
+
+/// C-1's findings as the store reads them: (summary, first record).
+fn findings_of(store: &FileStore) -> (String, String) {
+    let c = store
+        .load(&id("C-1"))
+        .wait()
+        .expect("load")
+        .expect("exists");
+    let history = store.history(&id("C-1")).wait().expect("history");
+    assert_eq!(
+        Complaint::replay(id("C-1"), &history).as_ref(),
+        Some(&*c),
+        "the state is the fold of the history"
+    );
+    let f = c.findings.as_ref().expect("findings");
+    (f.summary.to_string(), f.records[0].to_string())
+}
+
+#[test]
+fn a_redacted_staff_text_is_out_of_every_copy_and_the_others_survive() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine_on(
+        FileStore::open(dir.path(), Options::new())
+            .expect("open")
+            .store,
+    );
+    populate(&engine);
+    let version = investigate(&engine);
+    engine.store().checkpoint().expect("checkpoint");
+    engine.into_store().close().expect("close");
+    // Staff text is sealed like personal data: no file holds it in clear.
+    let bytes = all_bytes(dir.path());
+    for secret in [QUOTED, TRACE, "13700001111"] {
+        assert!(!holds(&bytes, secret), "{secret} is in clear on disk");
+    }
+    let backup_before = dir.path().with_extension("backup");
+    copy_dir(dir.path(), &backup_before, &["keys"]);
+
+    let engine = engine_on(
+        FileStore::open(dir.path(), Options::new())
+            .expect("reopen")
+            .store,
+    );
+    assert_eq!(findings_of(engine.store()), (QUOTED.into(), TRACE.into()));
+    let redacted = redact(&engine, version).expect("redacts");
+    assert_eq!(
+        &*redacted.findings.as_ref().expect("findings").summary,
+        REDACTED
+    );
+    engine.into_store().close().expect("close");
+
+    // Reopened from the log (the rewrite is after the snapshot), then from a checkpoint.
+    for checkpoint in [false, true] {
+        let store = FileStore::open(dir.path(), Options::new())
+            .expect("reopen")
+            .store;
+        assert_eq!(findings_of(&store), (REDACTED.into(), TRACE.into()));
+        assert_eq!(name_of(&store, "C-1"), NAME, "personal data is not touched");
+        if checkpoint {
+            store.checkpoint().expect("checkpoint");
+        }
+        store.close().expect("close");
+    }
+    let bytes = all_bytes(dir.path());
+    for secret in [QUOTED, TRACE, NAME] {
+        assert!(!holds(&bytes, secret), "{secret} is in clear on disk");
+    }
+
+    // The backup taken before the redaction, with the key table of after: the redacted
+    // text does not open in it, nor do the complaint's other staff texts of then (their key
+    // is shredded too; the store itself carries them in its rewrite).
+    std::fs::copy(dir.path().join("keys"), backup_before.join("keys")).expect("copy keys");
+    let backup = FileStore::open(&backup_before, Options::new())
+        .expect("open backup")
+        .store;
+    assert_eq!(findings_of(&backup), (REDACTED.into(), REDACTED.into()));
+    assert_eq!(name_of(&backup, "C-1"), NAME);
+    backup.close().expect("close");
+    std::fs::remove_dir_all(&backup_before).expect("cleanup");
+}
+
+#[test]
+fn a_crash_at_every_sync_of_a_redaction_leaves_all_or_none_of_it() {
+    let base = populated();
+    let version = {
+        let options = Options::new().fs(Arc::new(base.clone()));
+        let engine = engine_on(
+            FileStore::open(Path::new("/db"), options)
+                .expect("open")
+                .store,
+        );
+        let v = investigate(&engine);
+        engine.into_store().close().expect("close");
+        v
+    };
+    let base = base.after_crash(Tear::Lose);
+    for k in 1.. {
+        let fs = base.after_crash(Tear::Lose);
+        let options = Options::new().fs(Arc::new(fs.clone()));
+        let engine = engine_on(
+            FileStore::open(Path::new("/db"), options)
+                .expect("open")
+                .store,
+        );
+        fs.crash_at_sync(fs.syncs() + k);
+        let result = redact(&engine, version);
+        if !fs.has_crashed() {
+            result.expect("no crash: the redaction succeeds");
+            assert!(k > 2, "a redaction syncs the log and the key table");
+            return;
+        }
+        drop(engine);
+        for tear in [Tear::Lose, Tear::Keep(usize::MAX), Tear::Keep(20)] {
+            let image = Arc::new(fs.after_crash(tear));
+            for round in 0..2 {
+                let options = Options::new().fs(Arc::clone(&image) as _);
+                let store = FileStore::open(Path::new("/db"), options)
+                    .unwrap_or_else(|e| panic!("crash at sync {k}, {tear:?}: {e}"))
+                    .store;
+                let (summary, trace) = findings_of(&store);
+                assert!(
+                    summary == QUOTED || summary == REDACTED,
+                    "{summary} at {k}, {tear:?}, round {round}"
+                );
+                assert_eq!(trace, TRACE, "the other text survives at {k}, {tear:?}");
+                let redacted = store
+                    .history(&id("C-1"))
+                    .wait()
+                    .expect("history")
+                    .iter()
+                    .any(|r| matches!(r.event, plaint_core::Event::TextRedacted { .. }));
+                assert_eq!(
+                    redacted,
+                    summary == REDACTED,
+                    "all or nothing at {k}, {tear:?}"
+                );
                 store.close().expect("close");
             }
         }

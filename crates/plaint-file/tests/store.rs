@@ -527,8 +527,8 @@ fn a_newer_format_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     drop(open(dir.path()));
     for (file, newer, supported) in [
-        (segments(dir.path()).pop().unwrap(), 4, 3),
-        (files(dir.path(), "snap").pop().unwrap(), 3, 2),
+        (segments(dir.path()).pop().unwrap(), 5, 4),
+        (files(dir.path(), "snap").pop().unwrap(), 4, 3),
     ] {
         let data = std::fs::read(&file).unwrap();
         let mut changed = data.clone();

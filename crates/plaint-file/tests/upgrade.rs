@@ -67,7 +67,7 @@ fn a_0_1_0_store_opens_is_checkpointed_and_then_names_its_segments() {
     let segments = files(dir.path(), "log");
     assert_eq!(segments.len(), 1);
     assert!(segments[0].ends_with("segment-00000000000000000009.log"));
-    assert_eq!(version(&segments[0]), 3);
+    assert_eq!(version(&segments[0]), 4);
     let before = contents(&opened.store);
     assert!(before.contains("EXP-101"));
     drop(opened);

@@ -302,6 +302,39 @@ impl MemoryStore {
         Ok(())
     }
 
+    /// Replaces complaint `id`'s history with `history` — the same events, numbered and
+    /// recorded alike, with texts a redaction rewrote — and its state with their fold (a
+    /// durable store's replay of a redaction, whose earlier copies of the texts it can no
+    /// longer read). Returns the new state.
+    ///
+    /// # Errors
+    /// [`StoreError::Malformed`] when the complaint is not here or `history` is not its
+    /// events (their number, versions or commands differ).
+    pub fn rewrite(
+        &self,
+        id: &ComplaintId,
+        history: Vec<Recorded>,
+    ) -> Result<Arc<Complaint>, StoreError> {
+        let bad = |why: &str| StoreError::Malformed(format!("rewriting {id}: {why}"));
+        let mut shard = write(self.shard(id));
+        let entry = shard
+            .complaints
+            .get_mut(id)
+            .ok_or_else(|| bad("it is not here"))?;
+        let same = entry.history.len() == history.len()
+            && entry.history.iter().zip(&history).all(|(a, b)| {
+                a.version == b.version && a.command == b.command && a.event.kind() == b.event.kind()
+            });
+        if !same {
+            return Err(bad("the history given is not its events"));
+        }
+        let state = Complaint::replay(id.clone(), &history).ok_or_else(|| bad("no history"))?;
+        // The same events: the same clocks, stage, tier and department, so no index moves.
+        entry.state = Arc::new(state);
+        entry.history = Arc::new(history);
+        Ok(Arc::clone(&entry.state))
+    }
+
     /// Puts an outbox entry back (`dead`: as a dead letter, after those already there).
     pub fn restore_outbox(&self, entry: OutboxEntry, dead: bool) {
         let mut index = write(&self.index);
