@@ -6,7 +6,7 @@ use crate::clock::Clock;
 use crate::complaint::Complaint;
 use crate::engine::{Engine, EngineError};
 use crate::id::{ActorId, CommandId, ComplaintId};
-use crate::lifecycle::{Command, Recorded};
+use crate::lifecycle::{Command, Recorded, Stage};
 use crate::model::{Text, Timestamp};
 use crate::notify::Notifier;
 use crate::store::{ListQuery, Store, StoreError};
@@ -54,6 +54,20 @@ pub struct ExportedComplaint {
     pub state: Complaint,
     /// Every event recorded for it, in order.
     pub history: Vec<Recorded>,
+}
+
+/// When `c` finished, for retention, and how (as a retention reason words it): closed,
+/// withdrawn or merged at `closed_at`; still a consultation, when it was answered (a
+/// converted one is a complaint and has not finished until it closes). `None` while it is
+/// being handled.
+fn finished(c: &Complaint) -> Option<(Timestamp, &'static str)> {
+    if let Some(closed) = c.closed_at {
+        return Some((closed, "closing"));
+    }
+    match (&c.stage, &c.consultation) {
+        (Stage::Consultation, Some(q)) if q.converted.is_none() => Some((q.answer.at, "answering")),
+        _ => None,
+    }
 }
 
 /// Every complaint of `complainant` (by `intake.complainant.id`) in `store`, in id order.
@@ -183,8 +197,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
 
     /// Erases the personal data of every finished complaint whose policy's
     /// `[privacy] keep_personal_data_after_close` has passed since it finished (at the
-    /// engine's clock), as `actor` (a role with `erase_personal_data`), and says which. A
-    /// complaint under a policy without the setting, or still being handled, keeps its data.
+    /// engine's clock), as `actor` (a role with `erase_personal_data`), and says which.
+    /// A complaint finishes when it is closed, withdrawn or merged (`closed_at`); a contact
+    /// that stayed a consultation, when it was answered (the `Consulted` event's instant,
+    /// `consultation.answer.at`: nothing is recorded of it after that). A consultation
+    /// converted into a complaint is a complaint from then on and finishes when that
+    /// complaint does. A complaint under a policy without the setting, or still being
+    /// handled, keeps its data.
     /// Maintenance: run it daily (it reads every complaint's summary).
     ///
     /// # Errors
@@ -197,7 +216,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         loop {
             let page = self.list(&query).await?;
             for c in &page.items {
-                let (Some(closed), None) = (c.closed_at, c.erased_at) else {
+                let (Some((finished, how)), None) = (finished(c), c.erased_at) else {
                     continue;
                 };
                 let keep = match self.policy(c) {
@@ -210,13 +229,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 let Some(keep) = keep else {
                     continue;
                 };
-                let until = closed
+                let until = finished
                     .checked_add_signed(chrono::Duration::seconds(keep.seconds()))
                     .unwrap_or(crate::model::LATEST);
                 if until > now {
                     continue;
                 }
-                let reason = format!("retention: personal data kept {keep} after closing");
+                let reason = format!("retention: personal data kept {keep} after {how}");
                 match self.erase_one(c, actor, &reason).await {
                     Ok(()) => done.erased.push(c.id.clone()),
                     Err(EngineError::Store(e)) => return Err(e.into()),
