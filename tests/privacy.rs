@@ -104,6 +104,21 @@ fn erasure_keeps_reports_and_timelines_say_erased() {
         .erase_complainant(&cust, &testing::agent(), "asked")
         .unwrap_err();
     assert_eq!(err.code(), "forbidden");
+    // Who asks and why are checked first: a complainant held nowhere is answered alike,
+    // and only someone who may erase learns there was nothing to erase.
+    let nobody = ActorId::new("cust-none").unwrap();
+    let err = engine
+        .erase_complainant(&nobody, &testing::agent(), "asked")
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    let err = engine
+        .erase_complainant(&nobody, &testing::privacy_officer(), " ")
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid");
+    let done = engine
+        .erase_complainant(&nobody, &testing::privacy_officer(), "asked")
+        .unwrap();
+    assert_eq!(done, Erasure::default());
     engine
         .erase_complainant(&cust, &testing::privacy_officer(), "deletion request")
         .unwrap();

@@ -13,8 +13,9 @@ use crate::store::{ListQuery, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// What [`Engine::erase_complainant`] did.
-#[derive(Debug, Default)]
+/// What [`Engine::erase_complainant`] did; serializes as
+/// `{"erased": ["C-1"], "already": ["C-2"]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Erasure {
     /// The complaints whose personal data it erased now.
@@ -151,9 +152,14 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// stay, so reports give the same figures; each erasure is an event of the audit trail
     /// (who, when, why — not what). Complaints already erased are left as they are.
     ///
+    /// `actor` and `reason` are checked before anything is looked up, so a complainant with
+    /// no complaints (nothing to erase: both lists empty) is answered as one with many.
+    ///
     /// # Errors
     /// [`EngineError::Rejected`] with `Forbidden` when `actor` may not erase (only roles whose
-    /// `may` lists `erase_personal_data`); complaints erased before the error stay erased.
+    /// `may` lists `erase_personal_data`: none of the actor's roles under the current policy,
+    /// or, under a complaint's own policy version, none that reaches it); complaints erased
+    /// before the error stay erased. `Invalid` (field `reason`) when `reason` is blank.
     /// A store error.
     pub async fn erase_complainant(
         &self,
@@ -161,6 +167,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         actor: &Actor,
         reason: &str,
     ) -> Result<Erasure, EngineError> {
+        self.may_erase(actor)?;
+        if reason.trim().is_empty() {
+            return Err(EngineError::Rejected(crate::Rejection::Invalid {
+                field: "reason",
+                reason: "must not be empty".to_owned(),
+            }));
+        }
         let mut done = Erasure::default();
         for c in complaints_of(self.store(), complainant).await? {
             if c.erased_at.is_some() {
@@ -260,24 +273,40 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         complainant: &ActorId,
         actor: &Actor,
     ) -> Result<Export, EngineError> {
-        let allowed = match &actor.kind {
-            crate::ActorKind::Complainant => &actor.id == complainant,
+        let themselves =
+            matches!(actor.kind, crate::ActorKind::Complainant) && &actor.id == complainant;
+        if !themselves {
+            self.may_erase(actor)?;
+        }
+        Ok(Export::of(self.store(), complainant, self.clock().now()).await?)
+    }
+
+    /// Whether `actor` holds a role that may erase personal data under the current policy
+    /// (its `may` lists `erase_personal_data`).
+    ///
+    /// # Errors
+    /// [`EngineError::Rejected`] with `Forbidden` for anyone else: `not_for_complainants` for
+    /// a complainant, `no_role` for staff and the system.
+    fn may_erase(&self, actor: &Actor) -> Result<(), EngineError> {
+        let reason = match &actor.kind {
             crate::ActorKind::Staff { roles, .. } => {
                 let policy = self.current_policy();
-                roles
+                if roles
                     .iter()
                     .filter_map(|r| policy.role(r))
                     .any(|d| d.may.contains(&crate::CommandKind::ErasePersonalData))
+                {
+                    return Ok(());
+                }
+                crate::ForbiddenReason::NoRole
             }
-            crate::ActorKind::System => false,
+            crate::ActorKind::Complainant => crate::ForbiddenReason::NotForComplainants,
+            crate::ActorKind::System => crate::ForbiddenReason::NoRole,
         };
-        if !allowed {
-            return Err(EngineError::Rejected(crate::Rejection::Forbidden {
-                actor: actor.id.clone(),
-                command: crate::CommandKind::ErasePersonalData,
-                reason: crate::ForbiddenReason::NoRole,
-            }));
-        }
-        Ok(Export::of(self.store(), complainant, self.clock().now()).await?)
+        Err(EngineError::Rejected(crate::Rejection::Forbidden {
+            actor: actor.id.clone(),
+            command: crate::CommandKind::ErasePersonalData,
+            reason,
+        }))
     }
 }
