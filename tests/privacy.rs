@@ -1,5 +1,6 @@
 //! Personal data through the engine: export round-trips, erasure keeps reports, retention
-//! erases exactly what has expired on a manual clock, and old policies still load.
+//! erases exactly what has expired on a manual clock (consultations counted from their
+//! answer), and old policies still load.
 
 use plaint::MemoryStore;
 use plaint::report::{Period, Report};
@@ -103,6 +104,21 @@ fn erasure_keeps_reports_and_timelines_say_erased() {
         .erase_complainant(&cust, &testing::agent(), "asked")
         .unwrap_err();
     assert_eq!(err.code(), "forbidden");
+    // Who asks and why are checked first: a complainant held nowhere is answered alike,
+    // and only someone who may erase learns there was nothing to erase.
+    let nobody = ActorId::new("cust-none").unwrap();
+    let err = engine
+        .erase_complainant(&nobody, &testing::agent(), "asked")
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    let err = engine
+        .erase_complainant(&nobody, &testing::privacy_officer(), " ")
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid");
+    let done = engine
+        .erase_complainant(&nobody, &testing::privacy_officer(), "asked")
+        .unwrap();
+    assert_eq!(done, Erasure::default());
     engine
         .erase_complainant(&cust, &testing::privacy_officer(), "deletion request")
         .unwrap();
@@ -127,8 +143,8 @@ fn erasure_keeps_reports_and_timelines_say_erased() {
     assert_eq!(again.unwrap_err().code(), "invalid");
 }
 
-#[test]
-fn a_consultation_is_erased_too() {
+/// The sample policy, with agents answering consultations and converting them.
+fn consulting_policy() -> Policy {
     let mut policy = testing::policy();
     for role in policy
         .roles
@@ -136,14 +152,19 @@ fn a_consultation_is_erased_too() {
         .filter(|r| r.key.as_str() == "agent")
     {
         role.may.insert(CommandKind::Consult);
+        role.may.insert(CommandKind::ConvertToComplaint);
     }
-    let (engine, _) = engine(policy);
+    policy
+}
+
+/// Contact `id` of `complainant`, answered as a consultation at the engine's clock.
+fn consult(engine: &Eng, id: &str, complainant: &str) {
     let mut intake = testing::intake(testing::t(0));
-    intake.complainant.id = ActorId::new("cust-7").unwrap();
+    intake.complainant.id = ActorId::new(complainant).unwrap();
     engine
         .execute(
-            CommandId::new("q1").unwrap(),
-            &cid("Q-1"),
+            CommandId::new(format!("q-{id}")).unwrap(),
+            &cid(id),
             Command::Consult {
                 intake: Arc::new(intake),
                 answer: "Parcels are held for seven days.".into(),
@@ -151,6 +172,12 @@ fn a_consultation_is_erased_too() {
             &testing::agent(),
         )
         .unwrap();
+}
+
+#[test]
+fn a_consultation_is_erased_too() {
+    let (engine, _) = engine(consulting_policy());
+    consult(&engine, "Q-1", "cust-7");
     let cust = ActorId::new("cust-7").unwrap();
     let done = engine
         .erase_complainant(&cust, &testing::privacy_officer(), "deletion request")
@@ -228,6 +255,59 @@ fn retention_erases_exactly_the_expired_complaints() {
     let done = engine.enforce_retention(&testing::agent()).unwrap();
     assert!(done.erased.is_empty());
     assert_eq!(done.failed.len(), 1);
+}
+
+#[test]
+fn retention_counts_a_consultation_from_its_answer_and_a_converted_one_as_a_complaint() {
+    let mut policy = consulting_policy();
+    policy.privacy.keep_personal_data_after_close = Some(Span::from_seconds(30 * 86_400));
+    let (engine, clock) = engine(policy);
+    consult(&engine, "Q-1", "cust-1");
+    consult(&engine, "Q-3", "cust-3");
+    clock.advance(chrono::Duration::days(20));
+    consult(&engine, "Q-2", "cust-2");
+    // Q-3's customer disputed the answer: it is a complaint now, still being handled.
+    engine
+        .execute(
+            CommandId::new("convert-Q-3").unwrap(),
+            &cid("Q-3"),
+            Command::ConvertToComplaint {
+                reason: "The parcel was returned after three days.".into(),
+            },
+            &testing::agent(),
+        )
+        .unwrap();
+    let officer = testing::privacy_officer();
+    // 29 days after Q-1 was answered: nothing has expired.
+    clock.advance(chrono::Duration::days(9));
+    assert!(
+        engine
+            .enforce_retention(&officer)
+            .unwrap()
+            .erased
+            .is_empty()
+    );
+    // 30 days after Q-1 was answered: Q-1 only; Q-2 was answered ten days ago.
+    clock.advance(chrono::Duration::days(1));
+    let done = engine.enforce_retention(&officer).unwrap();
+    assert_eq!(done.erased, vec![cid("Q-1")], "{:?}", done.failed);
+    let q1 = engine.get(&cid("Q-1")).unwrap().unwrap();
+    assert_eq!(q1.stage.kind(), StageKind::Consultation);
+    assert_eq!(q1.intake.complainant.name, ERASED);
+    let last = engine.history(&cid("Q-1")).unwrap().pop().unwrap();
+    assert!(
+        last.event.to_string().contains("after answering"),
+        "{}",
+        last.event
+    );
+    // Twenty days on, Q-2's time is up too; Q-3, a complaint being handled, keeps its data.
+    clock.advance(chrono::Duration::days(20));
+    assert_eq!(
+        engine.enforce_retention(&officer).unwrap().erased,
+        vec![cid("Q-2")]
+    );
+    let q3 = engine.get(&cid("Q-3")).unwrap().unwrap();
+    assert_eq!((q3.erased_at, q3.stage.kind()), (None, StageKind::Received));
 }
 
 #[test]

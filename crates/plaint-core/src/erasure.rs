@@ -6,15 +6,16 @@ use crate::clock::Clock;
 use crate::complaint::Complaint;
 use crate::engine::{Engine, EngineError};
 use crate::id::{ActorId, CommandId, ComplaintId};
-use crate::lifecycle::{Command, Recorded};
+use crate::lifecycle::{Command, Recorded, Stage};
 use crate::model::{Text, Timestamp};
 use crate::notify::Notifier;
 use crate::store::{ListQuery, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// What [`Engine::erase_complainant`] did.
-#[derive(Debug, Default)]
+/// What [`Engine::erase_complainant`] did; serializes as
+/// `{"erased": ["C-1"], "already": ["C-2"]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Erasure {
     /// The complaints whose personal data it erased now.
@@ -54,6 +55,20 @@ pub struct ExportedComplaint {
     pub state: Complaint,
     /// Every event recorded for it, in order.
     pub history: Vec<Recorded>,
+}
+
+/// When `c` finished, for retention, and how (as a retention reason words it): closed,
+/// withdrawn or merged at `closed_at`; still a consultation, when it was answered (a
+/// converted one is a complaint and has not finished until it closes). `None` while it is
+/// being handled.
+fn finished(c: &Complaint) -> Option<(Timestamp, &'static str)> {
+    if let Some(closed) = c.closed_at {
+        return Some((closed, "closing"));
+    }
+    match (&c.stage, &c.consultation) {
+        (Stage::Consultation, Some(q)) if q.converted.is_none() => Some((q.answer.at, "answering")),
+        _ => None,
+    }
 }
 
 /// Every complaint of `complainant` (by `intake.complainant.id`) in `store`, in id order.
@@ -137,9 +152,14 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// stay, so reports give the same figures; each erasure is an event of the audit trail
     /// (who, when, why — not what). Complaints already erased are left as they are.
     ///
+    /// `actor` and `reason` are checked before anything is looked up, so a complainant with
+    /// no complaints (nothing to erase: both lists empty) is answered as one with many.
+    ///
     /// # Errors
     /// [`EngineError::Rejected`] with `Forbidden` when `actor` may not erase (only roles whose
-    /// `may` lists `erase_personal_data`); complaints erased before the error stay erased.
+    /// `may` lists `erase_personal_data`: none of the actor's roles under the current policy,
+    /// or, under a complaint's own policy version, none that reaches it); complaints erased
+    /// before the error stay erased. `Invalid` (field `reason`) when `reason` is blank.
     /// A store error.
     pub async fn erase_complainant(
         &self,
@@ -147,6 +167,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         actor: &Actor,
         reason: &str,
     ) -> Result<Erasure, EngineError> {
+        self.may_erase(actor)?;
+        if reason.trim().is_empty() {
+            return Err(EngineError::Rejected(crate::Rejection::Invalid {
+                field: "reason",
+                reason: "must not be empty".to_owned(),
+            }));
+        }
         let mut done = Erasure::default();
         for c in complaints_of(self.store(), complainant).await? {
             if c.erased_at.is_some() {
@@ -183,8 +210,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
 
     /// Erases the personal data of every finished complaint whose policy's
     /// `[privacy] keep_personal_data_after_close` has passed since it finished (at the
-    /// engine's clock), as `actor` (a role with `erase_personal_data`), and says which. A
-    /// complaint under a policy without the setting, or still being handled, keeps its data.
+    /// engine's clock), as `actor` (a role with `erase_personal_data`), and says which.
+    /// A complaint finishes when it is closed, withdrawn or merged (`closed_at`); a contact
+    /// that stayed a consultation, when it was answered (the `Consulted` event's instant,
+    /// `consultation.answer.at`: nothing is recorded of it after that). A consultation
+    /// converted into a complaint is a complaint from then on and finishes when that
+    /// complaint does. A complaint under a policy without the setting, or still being
+    /// handled, keeps its data.
     /// Maintenance: run it daily (it reads every complaint's summary).
     ///
     /// # Errors
@@ -197,7 +229,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         loop {
             let page = self.list(&query).await?;
             for c in &page.items {
-                let (Some(closed), None) = (c.closed_at, c.erased_at) else {
+                let (Some((finished, how)), None) = (finished(c), c.erased_at) else {
                     continue;
                 };
                 let keep = match self.policy(c) {
@@ -210,13 +242,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 let Some(keep) = keep else {
                     continue;
                 };
-                let until = closed
+                let until = finished
                     .checked_add_signed(chrono::Duration::seconds(keep.seconds()))
                     .unwrap_or(crate::model::LATEST);
                 if until > now {
                     continue;
                 }
-                let reason = format!("retention: personal data kept {keep} after closing");
+                let reason = format!("retention: personal data kept {keep} after {how}");
                 match self.erase_one(c, actor, &reason).await {
                     Ok(()) => done.erased.push(c.id.clone()),
                     Err(EngineError::Store(e)) => return Err(e.into()),
@@ -241,24 +273,40 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         complainant: &ActorId,
         actor: &Actor,
     ) -> Result<Export, EngineError> {
-        let allowed = match &actor.kind {
-            crate::ActorKind::Complainant => &actor.id == complainant,
+        let themselves =
+            matches!(actor.kind, crate::ActorKind::Complainant) && &actor.id == complainant;
+        if !themselves {
+            self.may_erase(actor)?;
+        }
+        Ok(Export::of(self.store(), complainant, self.clock().now()).await?)
+    }
+
+    /// Whether `actor` holds a role that may erase personal data under the current policy
+    /// (its `may` lists `erase_personal_data`).
+    ///
+    /// # Errors
+    /// [`EngineError::Rejected`] with `Forbidden` for anyone else: `not_for_complainants` for
+    /// a complainant, `no_role` for staff and the system.
+    fn may_erase(&self, actor: &Actor) -> Result<(), EngineError> {
+        let reason = match &actor.kind {
             crate::ActorKind::Staff { roles, .. } => {
                 let policy = self.current_policy();
-                roles
+                if roles
                     .iter()
                     .filter_map(|r| policy.role(r))
                     .any(|d| d.may.contains(&crate::CommandKind::ErasePersonalData))
+                {
+                    return Ok(());
+                }
+                crate::ForbiddenReason::NoRole
             }
-            crate::ActorKind::System => false,
+            crate::ActorKind::Complainant => crate::ForbiddenReason::NotForComplainants,
+            crate::ActorKind::System => crate::ForbiddenReason::NoRole,
         };
-        if !allowed {
-            return Err(EngineError::Rejected(crate::Rejection::Forbidden {
-                actor: actor.id.clone(),
-                command: crate::CommandKind::ErasePersonalData,
-                reason: crate::ForbiddenReason::NoRole,
-            }));
-        }
-        Ok(Export::of(self.store(), complainant, self.clock().now()).await?)
+        Err(EngineError::Rejected(crate::Rejection::Forbidden {
+            actor: actor.id.clone(),
+            command: crate::CommandKind::ErasePersonalData,
+            reason,
+        }))
     }
 }

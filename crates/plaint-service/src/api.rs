@@ -1,8 +1,18 @@
 //! The HTTP API: routes, the actor of each request, and errors as [`ErrorBody`] with a status.
 //!
 //! Every answer a person gets is a view for the request's actor ([`plaint::Engine::view`],
-//! [`plaint::Engine::history_for`], [`plaint::Engine::list_for`]); every error is an
-//! [`ErrorBody`] whose status follows its code ([`status_of`]).
+//! [`plaint::Engine::history_for`], [`plaint::Engine::list_for`]), but one: a complainant's
+//! export ([`plaint::Engine::export_complainant`]), everything held about them, which the
+//! engine gives only to the complainant themselves and to roles that may erase. Every error
+//! is an [`ErrorBody`] whose status follows its code ([`status_of`]).
+//!
+//! A complainant's personal data (PIPL, GDPR): `POST /complainants/{id}/erase` with
+//! `{"reason": "…"}` erases it in every complaint of theirs
+//! ([`plaint::Engine::erase_complainant`]) and answers with a [`plaint::Erasure`] — the
+//! complaints erased now and those erased before; a complainant the store holds nothing
+//! about is answered `200` with both lists empty (there is nothing to erase), so the
+//! answer to someone who may not erase (403) is the same whether or not they exist.
+//! `GET /complainants/{id}/export` answers with the [`plaint::Export`] document.
 
 use crate::{Identify, IdentifyError, ServiceEngine};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -14,8 +24,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use plaint::report::{Chart, Period, Report};
 use plaint::{
-    Actor, ActorKind, Channel, Command, CommandId, ComplaintId, EngineError, ErrorBody, ListQuery,
-    NotificationKind, OutboxEntry, Recipient,
+    Actor, ActorId, ActorKind, Channel, Command, CommandId, ComplaintId, EngineError, ErrorBody,
+    ListQuery, NotificationKind, OutboxEntry, Recipient,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -36,6 +46,8 @@ pub(crate) fn router(app: App) -> Router {
         .route("/complaints/{id}", get(view))
         .route("/complaints/{id}/history", get(history))
         .route("/complaints/{id}/commands", post(command))
+        .route("/complainants/{id}/erase", post(erase))
+        .route("/complainants/{id}/export", get(export))
         .route("/dead-letters", get(dead_letters))
         .route("/dead-letters/{id}/retry", post(retry_dead_letter))
         .route("/reports/{month}", get(report))
@@ -167,6 +179,43 @@ impl<T: serde::de::DeserializeOwned> FromRequestParts<App> for QueryOf<T> {
 
 fn complaint_id(id: &str) -> Result<ComplaintId, ApiError> {
     ComplaintId::new(id).map_err(|e| ApiError::bad_request(format!("complaint id: {e}")))
+}
+
+fn complainant_id(id: &str) -> Result<ActorId, ApiError> {
+    ActorId::new(id).map_err(|e| ApiError::bad_request(format!("complainant id: {e}")))
+}
+
+/// What `POST /complainants/{id}/erase` reads.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EraseRequest {
+    /// Why, for the audit trail (a deletion request and its ticket, …); must not be blank.
+    reason: String,
+}
+
+async fn erase(
+    State(app): State<App>,
+    Acting(actor): Acting,
+    Path(id): Path<String>,
+    Body(request): Body<EraseRequest>,
+) -> Answer<plaint::Erasure> {
+    let id = complainant_id(&id)?;
+    let erased = app
+        .engine
+        .erase_complainant(&id, &actor, &request.reason)
+        .await;
+    // Complaints erased before an error stay erased: the dashboard is told either way.
+    app.live.poke();
+    Ok(Json(erased?))
+}
+
+async fn export(
+    State(app): State<App>,
+    Acting(actor): Acting,
+    Path(id): Path<String>,
+) -> Answer<plaint::Export> {
+    let id = complainant_id(&id)?;
+    Ok(Json(app.engine.export_complainant(&id, &actor).await?))
 }
 
 async fn command(

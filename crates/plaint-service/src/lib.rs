@@ -9,6 +9,11 @@
 //!   [`DevelopmentHeaders`], trusts `X-Actor-*` headers and is for development only.
 //! - **Commands** are `POST /complaints/{id}/commands` with the command id in the
 //!   `Idempotency-Key` header; the answer is the complaint as the actor sees it.
+//! - **Personal data** (PIPL, GDPR): `POST /complainants/{id}/erase` with `{"reason": "…"}`
+//!   ([`plaint::Engine::erase_complainant`], for roles that may erase; a complainant held
+//!   nowhere is answered with nothing erased) and `GET /complainants/{id}/export`
+//!   ([`plaint::Engine::export_complainant`], for them too, unmasked: the one answer that is
+//!   not a view).
 //! - **The dashboard** for people is under `/ui`: the work queue, a complaint with the
 //!   commands the engine would accept from the viewer, the ledger and the month, live over
 //!   Server-Sent Events (see the `dashboard` module's docs; `/ui/sign-in` for development).

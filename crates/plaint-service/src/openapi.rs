@@ -1,6 +1,7 @@
 //! The service's OpenAPI 3.1 document, assembled from plaint's wire schemas
 //! ([`plaint::wire::schemas`]): nothing in it describes a payload by hand but the few the
-//! service adds (a listing's total, a dead letter, a retry's answer).
+//! service adds (a listing's total, a dead letter, a retry's answer, an erasure's answer) or
+//! composes from them (a complainant's export: states and histories).
 //!
 //! Each wire schema's `$defs` move to `components/schemas`: a definition the schemas share
 //! and describe alike appears once; one a request schema describes otherwise than the
@@ -183,6 +184,41 @@ fn components() -> Map<String, Value> {
             }
         }),
     );
+    out.insert(
+        "Erasure".to_owned(),
+        json!({
+            "description": "What an erasure did (plaint::Erasure). Both lists are empty for a \
+                complainant the store holds nothing about.",
+            "type": "object",
+            "required": ["erased", "already"],
+            "properties": {
+                "erased": { "type": "array", "items": { "type": "string" },
+                    "description": "The complaints whose personal data was erased now." },
+                "already": { "type": "array", "items": { "type": "string" },
+                    "description": "The complaints of theirs erased before, left as they were." }
+            }
+        }),
+    );
+    out.insert(
+        "Export".to_owned(),
+        json!({
+            "description": "Everything held about one complainant (plaint::Export), unmasked: \
+                the copy PIPL art. 45 and GDPR art. 20 give them.",
+            "type": "object",
+            "required": ["complainant", "exported_at", "complaints"],
+            "properties": {
+                "complainant": { "$ref": "#/components/schemas/ActorId" },
+                "exported_at": { "type": "string", "format": "date-time",
+                    "description": "When it was made (the service's clock)." },
+                "complaints": { "type": "array", "description": "Each of their complaints, in id order.",
+                    "items": { "type": "object", "required": ["state", "history"],
+                        "properties": {
+                            "state": { "$ref": "#/components/schemas/Complaint" },
+                            "history": { "$ref": "#/components/schemas/History" }
+                        } } }
+            }
+        }),
+    );
     out
 }
 
@@ -237,6 +273,9 @@ fn parameters() -> Value {
     json!({
         "ComplaintId": { "name": "id", "in": "path", "required": true,
             "schema": { "type": "string" }, "description": "The complaint's id." },
+        "ComplainantId": { "name": "id", "in": "path", "required": true,
+            "schema": { "type": "string" },
+            "description": "The complainant's actor id (a complaint's `intake.complainant.id`)." },
         "IdempotencyKey": { "name": "Idempotency-Key", "in": "header", "required": true,
             "schema": { "type": "string", "minLength": 1, "maxLength": 128 },
             "description": "The command id: a retry of the same request under it gets the first answer \
@@ -260,6 +299,7 @@ fn with_actor(mut params: Vec<Value>) -> Value {
 fn build() -> Value {
     let schemas = components();
     let id = json!({ "$ref": "#/components/parameters/ComplaintId" });
+    let complainant = json!({ "$ref": "#/components/parameters/ComplainantId" });
     let list_params: Vec<Value> = schemas["ListQuery"]["properties"]
         .as_object()
         .map(|props| {
@@ -314,6 +354,31 @@ fn build() -> Value {
                 "parameters": with_actor(list_params),
                 "responses": json_response("A page and the total.", reference("Listing"),
                     &[400, 401, 500, 503]),
+            } },
+            "/complainants/{id}/erase": { "post": {
+                "summary": "Erase a complainant's personal data in every complaint of theirs \
+                    (roles whose `may` lists `erase_personal_data`).",
+                "description": "Each complaint gets an audited `erase_personal_data` command with \
+                    the reason; complaints erased before are left as they are, so a retry changes \
+                    nothing. A complainant the store holds nothing about is answered 200 with both \
+                    lists empty.",
+                "operationId": "eraseComplainant",
+                "parameters": with_actor(vec![complainant.clone()]),
+                "requestBody": { "required": true, "content": { "application/json": {
+                    "schema": { "type": "object", "required": ["reason"],
+                        "additionalProperties": false,
+                        "properties": { "reason": { "type": "string", "minLength": 1,
+                            "description": "Why, for the audit trail; must not be blank (422 `invalid`)." } } } } } },
+                "responses": json_response("The complaints erased now and those erased before.",
+                    reference("Erasure"), &[400, 401, 403, 409, 422, 500, 503]),
+            } },
+            "/complainants/{id}/export": { "get": {
+                "summary": "Everything held about a complainant (the complainant themselves, or \
+                    roles whose `may` lists `erase_personal_data`).",
+                "operationId": "exportComplainant",
+                "parameters": with_actor(vec![complainant]),
+                "responses": json_response("The export: each complaint's state and whole history.",
+                    reference("Export"), &[400, 401, 403, 500, 503]),
             } },
             "/dead-letters": { "get": {
                 "summary": "Notifications given up on (staff only).",

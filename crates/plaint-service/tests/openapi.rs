@@ -89,3 +89,34 @@ fn the_wire_schemas_are_its_payloads() {
         assert!(names.contains(&field), "{field} in {names:?}");
     }
 }
+
+#[test]
+fn the_personal_data_routes_are_described() {
+    let doc: Value = serde_json::from_str(plaint_service::openapi_document()).unwrap();
+    let answer =
+        |op: &Value| op["responses"]["200"]["content"]["application/json"]["schema"].clone();
+    let erase = &doc["paths"]["/complainants/{id}/erase"]["post"];
+    assert_eq!(answer(erase)["$ref"], "#/components/schemas/Erasure");
+    assert_eq!(
+        erase["requestBody"]["content"]["application/json"]["schema"]["required"],
+        serde_json::json!(["reason"])
+    );
+    let export = &doc["paths"]["/complainants/{id}/export"]["get"];
+    assert_eq!(answer(export)["$ref"], "#/components/schemas/Export");
+    // The export is made of the complaint and history payloads the other routes answer with.
+    let item = &doc["components"]["schemas"]["Export"]["properties"]["complaints"]["items"];
+    assert_eq!(
+        item["properties"]["state"]["$ref"],
+        "#/components/schemas/Complaint"
+    );
+    assert_eq!(
+        item["properties"]["history"]["$ref"],
+        "#/components/schemas/History"
+    );
+    for op in [erase, export] {
+        assert_eq!(
+            op["responses"]["403"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ErrorBody"
+        );
+    }
+}

@@ -206,8 +206,10 @@ fn hundred_percent() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct Privacy {
     /// How long a finished complaint (closed, withdrawn or merged) keeps its complainant's
-    /// personal data after it finished; [`crate::Engine::enforce_retention`] erases it once
-    /// this has passed. Absent (the default): kept until erased on request.
+    /// personal data after it finished, and a consultation after it was answered (one
+    /// converted into a complaint counts as that complaint);
+    /// [`crate::Engine::enforce_retention`] erases it once this has passed. Absent (the
+    /// default): kept until erased on request.
     #[serde(default)]
     pub keep_personal_data_after_close: Option<crate::sla::Span>,
 }
