@@ -125,9 +125,15 @@ fn a_store_of_the_previous_version_opens_replays_the_same_and_is_sealed_anew() {
             bytes.windows(s.len()).any(|w| w == s.as_bytes())
         })
     };
-    assert!(holds(clear_staff_text), "the previous version kept staff text in clear");
+    assert!(
+        holds(clear_staff_text),
+        "the previous version kept staff text in clear"
+    );
     let opened = FileStore::open(dir.path(), Options::new()).unwrap();
-    assert!(opened.report.checkpoint.is_some(), "its first open checkpoints it");
+    assert!(
+        opened.report.checkpoint.is_some(),
+        "its first open checkpoints it"
+    );
     let want = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-sealed.timeline.txt"),
     )

@@ -781,12 +781,14 @@ fn every_transition_in_the_table_has_a_fixture_that_takes_it() {
         .collect();
     assert!(edges.contains(&(S::Proposing, CommandKind::Propose, S::AwaitingApproval)));
     assert!(edges.contains(&(S::Confirmed, CommandKind::FollowUp, S::Investigating)));
-    // Nothing leaves a terminal stage; only a case's points are still adjusted there, and
-    // personal data erased.
+    // Nothing leaves a terminal stage; only a case's points are still adjusted there,
+    // personal data erased and staff text redacted.
     assert!(!edges.iter().any(|(from, c, to)| from.is_terminal()
         && (to != from
             || !matches!(
                 c,
-                CommandKind::AdjustPoints | CommandKind::ErasePersonalData
+                CommandKind::AdjustPoints
+                    | CommandKind::ErasePersonalData
+                    | CommandKind::RedactText
             ))));
 }

@@ -1222,6 +1222,17 @@ fn command(
         CommandKind::ErasePersonalData => Command::ErasePersonalData {
             reason: nonempty(r.texts[0]),
         },
+        CommandKind::RedactText => Command::RedactText {
+            version: if legal {
+                u64::from(r.picks[0] % 12) + 1
+            } else {
+                r.money.1.unsigned_abs()
+            },
+            field: ["note", "reason", "text", "summary", "records.0", "nope", ""]
+                [usize::from(r.picks[1]) % 7]
+                .into(),
+            reason: nonempty(r.texts[0]),
+        },
         other => panic!("no generator for {other}"),
     }
 }

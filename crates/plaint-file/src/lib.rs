@@ -165,28 +165,38 @@
 //! 8. Checkpoint ([`OpenReport::checkpoint`]) if the log replayed since the last snapshot has
 //!    reached [`Options::checkpoint_after`], rather than leave it to the first append (a
 //!    process killed during every checkpoint then makes progress whether it appends or not),
-//!    or if the newest segment is of format 1, which cannot name a next segment: the
-//!    checkpoint's snapshot names the segment it starts, and every segment after that is
-//!    named by the one before.
+//!    or if the newest segment is of an older format: format 1 cannot name a next segment
+//!    (the checkpoint's snapshot names the segment it starts, and every segment after that is
+//!    named by the one before), and formats before 4 hold staff texts in clear (the
+//!    checkpoint seals them anew).
 //!
-//! # Personal data
+//! # Personal data and staff texts
 //!
 //! Every personal field ([`plaint_core::privacy`]: the complainant's name and contacts, their
-//! own words, their evidence references, notification texts) of every record, snapshot item,
-//! state and history this version writes is sealed: XChaCha20-Poly1305 (RustCrypto's
-//! `chacha20poly1305`) under a 256-bit key of its complaint, a random 24-byte nonce per value,
-//! the complaint id as associated data, written as the base64 of `[key number: u64
-//! LE][nonce][ciphertext and tag]`. Keys and nonces come from the operating system's
-//! generator (`getrandom`), never from the deterministic core. The keys live in `keys`, not
-//! in the log, snapshots or runs: `[header PLAINTKY, version 1]` and frames of binary
-//! fields (encoding `2`: each key's number and its 32 bytes, or a mark that it is shredded;
-//! each complaint's key numbers), later frames updating earlier ones. Keys are made 64 at a time and appended (one frame, one sync)
+//! own words, their evidence references, notification texts) and every staff-written text
+//! ([`plaint_core::StaffText`]: explanations, findings, proposals, notes, reasons, answers) of
+//! every record, snapshot item, state and history this version writes is sealed:
+//! XChaCha20-Poly1305 (RustCrypto's `chacha20poly1305`) under a 256-bit key of its
+//! complaint, a random 24-byte nonce per value, the complaint id as associated data, written
+//! as the base64 of `[key number: u64 LE][nonce][ciphertext and tag]`. A complaint has
+//! personal keys (for its personal fields) and staff keys (for its staff texts, each from a
+//! version on). Keys and nonces come from the operating system's generator (`getrandom`;
+//! its failure is [`FileError::Random`], and nothing is written), never from the
+//! deterministic core. The keys live in `keys`, not in the log, snapshots or runs: `[header
+//! PLAINTKY, version 2]` and frames of binary fields (encoding `3`: each key's number and its
+//! 32 bytes, or a mark that it is shredded; each complaint's personal key numbers; each
+//! complaint's staff keys with the version each seals from), later frames updating earlier
+//! ones; a table of version 1 (no staff keys) is read and rewritten whole at the next save.
+//! Keys are made 64 at a time and appended (one frame, one sync)
 //! before anything sealed with them is written; a complaint takes a spare one when it first
 //! needs it, and which complaint took which key is written with the next keys made or
 //! before a checkpoint writes anything sealed with it (until then replay learns it from the
 //! log's sealed values). A torn last frame of `keys` is cut on open like a torn log tail;
 //! any other damage, a value whose key is missing, or a value that does not open, is
-//! [`FileError::Corrupt`].
+//! [`FileError::Corrupt`]. A copy of a complaint is sealed with the keys of the version it is
+//! at: a checkpoint that writes a copy older than an erasure or a redaction which has since
+//! shredded its keys writes values that read erased or redacted, never the old data under a
+//! fresh key.
 //!
 //! The key table is read whole when the store opens and kept in memory: opening costs about
 //! 0.5 ms per 1,000 complaints the store ever held (5.4 ms for 10,000 closed complaints,
@@ -204,6 +214,18 @@
 //! crash at any point leaves all of the erasure or none of it (`tests/privacy.rs` crashes at
 //! every sync). Memory holds the erased complaint with its fields overwritten.
 //!
+//! **Redaction** (`Command::RedactText`, `Event::TextRedacted`): the redaction's record
+//! carries the complaint's whole history after it, the redacted text reading
+//! [`plaint_core::REDACTED`], sealed under a new staff key that seals from the redaction's
+//! version on; once the record is synced, the complaint's older staff keys are shredded and
+//! `keys` rewritten whole, and only then is the redaction acknowledged. Every older copy of
+//! every staff text of the complaint — in a segment, a snapshot, a run, a backup — then
+//! stops opening (it reads [`plaint_core::REDACTED`]), and replay takes the complaint's
+//! history from the rewrite, which holds the texts not redacted. A crash at any point leaves
+//! all of it or none (`tests/privacy.rs` crashes at every sync). A backup taken before a
+//! redaction and restored with the `keys` of after reads every staff text the complaint had
+//! then as redacted.
+//!
 //! **Backups**: [`backup`] copies the data files and never `keys`; keep `keys` on its own
 //! terms. The data files alone open nothing without it (every sealed value is then damage;
 //! [`verify`] checks their form and counts them unopened); [`restore`] takes the key table
@@ -213,13 +235,15 @@
 //! requests allow.
 //!
 //! **What it cannot reach**: copies outside the directory that the embedding made (its logs,
-//! exports, delivered notifications, its own databases); blocks the file system or the disk
-//! keeps of an overwritten `keys` (a copy-on-write file system, an SSD's remapping); and
-//! values written in clear before this version. A store written by an older version is
-//! checkpointed on its first open (its newest segment is of format 1 or 2), which seals its
-//! segments' and snapshot's data anew and removes them; runs it wrote keep their clear copies
-//! until a merge of runs drops them (an erasure writes the erased complaint into a new run;
-//! the clear copy in the old run stays until then).
+//! exports, delivered notifications, its own databases); a notification text rendered before
+//! a redaction that quoted the redacted text (notification texts are personal, erased with
+//! the complainant); blocks the file system or the disk keeps of an overwritten `keys` (a
+//! copy-on-write file system, an SSD's remapping); and values written in clear by an older
+//! version (staff texts before this one, everything before personal fields were sealed). A store written by an older
+//! version is checkpointed on its first open (its newest segment is of an older format),
+//! which seals its segments' and snapshot's data anew and removes them; runs it wrote keep
+//! their clear copies until a merge of runs drops them (an erasure or a redaction writes the
+//! complaint into a new run; the clear copy in the old run stays until then).
 //!
 //! ## What opening cannot tell
 //!

@@ -49,7 +49,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use plaint_core::{ComplaintId, ERASED, PersonalData, REDACTED, StaffText};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -202,8 +202,8 @@ struct Ring {
     owners: BTreeMap<ComplaintId, Vec<u64>>,
     /// The staff keys each complaint took, oldest first, each with the version it seals from.
     staff: BTreeMap<ComplaintId, Vec<(u64, u64)>>,
-    /// Which complaint took each key.
-    owner: BTreeMap<u64, ComplaintId>,
+    /// The keys some complaint took (the tables above say which).
+    owned: HashSet<u64>,
     /// The version of each complaint's erasure this handle applied: a copy of an older
     /// version is sealed as erased.
     erased: HashMap<ComplaintId, u64>,
@@ -295,9 +295,8 @@ impl Ring {
     /// Records that complaint `id` holds personal data sealed with key `n` (learnt on
     /// reading it).
     fn learn(&mut self, id: &ComplaintId, n: u64) {
-        if !self.owner.contains_key(&n) {
+        if self.owned.insert(n) {
             self.spare.remove(&n);
-            self.owner.insert(n, id.clone());
             self.owners.entry(id.clone()).or_default().push(n);
             self.taken.insert(id.clone());
         }
@@ -305,9 +304,8 @@ impl Ring {
 
     /// Records that complaint `id` seals staff texts with key `n` from version `from` on.
     fn learn_staff(&mut self, id: &ComplaintId, n: u64, from: u64) {
-        if !self.owner.contains_key(&n) {
+        if self.owned.insert(n) {
             self.spare.remove(&n);
-            self.owner.insert(n, id.clone());
             let ks = self.staff.entry(id.clone()).or_default();
             ks.push((from, n));
             ks.sort_unstable();
@@ -333,7 +331,7 @@ impl Ring {
                 keys: self
                     .keys
                     .iter()
-                    .filter(|(n, _)| self.owner.contains_key(n) || self.spare.contains(n))
+                    .filter(|(n, _)| self.owned.contains(n) || self.spare.contains(n))
                     .map(|(n, k)| (*n, *k))
                     .collect(),
                 owners: self.owners.clone(),
@@ -479,15 +477,12 @@ impl Keys {
         // A table of an older version is written whole under the new header at the next save
         // (the version that reads its frames must be the one its header names).
         ring.shredded = version < KEYS.version;
-        ring.owner = ring
+        ring.owned = ring
             .owners
-            .iter()
-            .flat_map(|(id, ns)| ns.iter().map(move |n| (*n, id.clone())))
-            .chain(
-                ring.staff
-                    .iter()
-                    .flat_map(|(id, ks)| ks.iter().map(move |(_, n)| (*n, id.clone()))),
-            )
+            .values()
+            .flatten()
+            .copied()
+            .chain(ring.staff.values().flatten().map(|(_, n)| *n))
             .collect();
         Ok(Some(Self {
             ring: Mutex::new(ring),
@@ -541,7 +536,7 @@ impl Keys {
         let spare: BTreeSet<u64> = ring
             .keys
             .iter()
-            .filter(|(n, k)| k.is_some() && !ring.owner.contains_key(n))
+            .filter(|(n, k)| k.is_some() && !ring.owned.contains(n))
             .map(|(n, _)| *n)
             .collect();
         ring.spare = spare;
@@ -748,7 +743,7 @@ impl<'a> Opener<'a> {
                 .keys
                 .get(&number)
                 .ok_or_else(|| format!("no key {number} for {complaint} in the key table"))?;
-            let known = ring.owner.contains_key(&number);
+            let known = ring.owned.contains(&number);
             drop(ring);
             let cipher = key.map(|k| XChaCha20Poly1305::new(&k.into()));
             self.cipher = Some((number, cipher, known));

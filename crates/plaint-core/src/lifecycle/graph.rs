@@ -348,14 +348,17 @@ mod tests {
     }
 
     #[test]
-    fn a_consultation_only_converts_or_is_erased() {
+    fn a_consultation_only_converts_or_is_erased_or_redacted() {
         let g = TransitionGraph::new();
         let out: Vec<C> = g
             .graph
             .edges_directed(g.nodes[&S::Consultation], petgraph::Direction::Outgoing)
             .map(|e| *e.weight())
             .collect();
-        assert_eq!(out, vec![C::ErasePersonalData, C::ConvertToComplaint]);
+        assert_eq!(
+            out,
+            vec![C::RedactText, C::ErasePersonalData, C::ConvertToComplaint]
+        );
         assert!(!allows(S::Consultation, C::Withdraw));
         assert!(!allows(S::Consultation, C::Tick));
         assert!(!allows(S::Consultation, C::AdjustPoints));

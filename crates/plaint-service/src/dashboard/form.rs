@@ -72,7 +72,9 @@ pub(crate) fn fields(kind: CommandKind) -> &'static [Field] {
         C::RecordFindings => &[F::Text("summary", true), F::Category("root_cause", false)],
         C::Propose => &[F::Remedy, F::Text("description", true), F::Amount],
         C::Approve => &[F::Text("note", false)],
-        C::DeclineApproval | C::ConvertToComplaint => &[F::Text("reason", true)],
+        C::DeclineApproval | C::ConvertToComplaint | C::ErasePersonalData => {
+            &[F::Text("reason", true)]
+        }
         C::RecordExecution => &[
             F::Text("action", true),
             F::Text("reference", false),
@@ -92,6 +94,11 @@ pub(crate) fn fields(kind: CommandKind) -> &'static [Field] {
         C::RecordAction => &[F::Action, F::Text("note", false)],
         C::AgreeDeadline => &[F::Clock, F::When("deadline")],
         C::AdjustPoints => &[F::Number("points"), F::Text("reason", true)],
+        C::RedactText => &[
+            F::Number("version"),
+            F::Text("field", true),
+            F::Text("reason", true),
+        ],
         _ => &[],
     }
 }
@@ -314,6 +321,25 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&c).unwrap()["validity"],
             json!({ "is": "invalid", "reason": "misunderstanding" })
+        );
+        let c = command(
+            CommandKind::RedactText,
+            &form(&[
+                ("version", "7"),
+                ("field", "note"),
+                ("reason", "a phone number"),
+            ]),
+            &policy,
+            Lang::En,
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            Command::RedactText {
+                version: 7,
+                field: "note".into(),
+                reason: "a phone number".into(),
+            }
         );
         // Shanghai is eight hours ahead: 18:00 there is 10:00 UTC.
         let c = command(

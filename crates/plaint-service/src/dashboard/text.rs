@@ -106,6 +106,8 @@ impl Lang {
             C::Consult => ("Consult", "咨询"),
             C::ConvertToComplaint => ("Convert to a complaint", "转为投诉"),
             C::AdjustPoints => ("Adjust points", "调整扣分"),
+            C::ErasePersonalData => ("Erase personal data", "删除个人信息"),
+            C::RedactText => ("Redact a staff text", "遮盖员工文字"),
             _ => return k.name(),
         };
         self.pick(en, zh)
@@ -156,6 +158,8 @@ impl Lang {
             E::Consulted => ("Consulted", "咨询答复"),
             E::ConvertedToComplaint => ("Converted to a complaint", "转为投诉"),
             E::PointsAdjusted => ("Points adjusted", "扣分调整"),
+            E::PersonalDataErased => ("Personal data erased", "个人信息已删除"),
+            E::TextRedacted => ("Text redacted", "文字已遮盖"),
             _ => return k.name(),
         };
         self.pick(en, zh)
@@ -266,6 +270,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("into", "Into complaint", "并入投诉"),
     ("evidence_kind", "Kind", "类型"),
     ("points", "Points", "分值"),
+    ("version", "Event number", "事件序号"),
+    (
+        "field",
+        "Text field (note, reason, summary…)",
+        "文字字段（note、reason、summary…）",
+    ),
     ("policy_default", "Policy default", "按政策默认"),
     ("in_ledger", "complaint(s) in the ledger", "件已入台账"),
     ("report_for", "Analysis for", "分析月份"),
