@@ -129,11 +129,17 @@ fn a_store_of_the_previous_version_opens_replays_the_same_and_is_sealed_anew() {
         holds(clear_staff_text),
         "the previous version kept staff text in clear"
     );
+    let keys_version = || {
+        let data = std::fs::read(dir.path().join("keys")).unwrap();
+        u32::from_le_bytes(data[8..12].try_into().unwrap())
+    };
+    assert_eq!(keys_version(), 1);
     let opened = FileStore::open(dir.path(), Options::new()).unwrap();
     assert!(
         opened.report.checkpoint.is_some(),
         "its first open checkpoints it"
     );
+    assert_eq!(keys_version(), 2, "and writes its key table anew");
     let want = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-sealed.timeline.txt"),
     )

@@ -525,6 +525,13 @@ impl Append {
         let Some(first) = self.events.first() else {
             return bad("an append needs at least one event".into());
         };
+        if self
+            .expected_version
+            .checked_add(self.events.len() as u64)
+            .is_none()
+        {
+            return bad(format!("version {} is out of range", self.expected_version));
+        }
         for (i, e) in self.events.iter().enumerate() {
             let want = self.expected_version + 1 + i as u64;
             if e.version != want {

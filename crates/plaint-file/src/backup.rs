@@ -152,7 +152,9 @@ fn copy_into(src: &Path, dest: &Path, keys: Option<&Path>) -> Result<Copied, Bac
 /// A backup holds no key table (so that erasing a complaint's keys makes its data in every
 /// backup unreadable): give the store's current `keys` file, or a copy of it kept on its own
 /// terms. With a table newer than the backup, a complaint erased in between reads
-/// `[erased]`. `keys` may be `None` only for a backup that holds nothing sealed (one written
+/// `[erased]`, and every staff text of a complaint redacted in between reads `[redacted]`
+/// (the texts it kept live on in the store's rewrite, which the backup predates). `keys` may
+/// be `None` only for a backup that holds nothing sealed (one written
 /// before personal fields were sealed).
 ///
 /// # Errors
@@ -181,9 +183,10 @@ pub fn restore(
 
 /// Copies the key table file `keys` (a store's `keys`, or a copy of it) into the store
 /// directory `store`, which must not have one, synced; returns its bytes. Take it after the
-/// data files it is to open: keys are only added, or shredded by an erasure, so a later
-/// table opens everything an earlier copy of the data holds, an erased complaint as
-/// `[erased]`.
+/// data files it is to open: keys are only added, or shredded by an erasure or a redaction,
+/// so a later table opens everything an earlier copy of the data holds, an erased
+/// complaint's personal data as `[erased]` and a redacted complaint's staff texts of before
+/// the redaction as `[redacted]`.
 ///
 /// # Errors
 /// [`BackupError::NotEmpty`] when `store` has a key table already; [`BackupError::File`] when

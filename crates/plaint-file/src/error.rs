@@ -38,10 +38,11 @@ pub enum FileError {
     /// reads what is really on disk, can tell what is durable).
     #[error("the store refuses writes after an earlier failure ({0}); reopen it")]
     Poisoned(String),
-    /// The operating system's random generator failed: no key or nonce can be made to seal
-    /// with, so nothing was written.
-    #[error("the operating system's random generator failed: {0}")]
-    Random(String),
+    /// Nothing could be sealed, so nothing was written: the operating system's random
+    /// generator failed (no key or nonce can be made), or the key table has no key numbers
+    /// left.
+    #[error("sealing failed: {0}")]
+    Sealing(String),
     /// An operation on the directory or a file failed.
     #[error("{op} {path}: {source}")]
     Io {
@@ -81,7 +82,7 @@ impl From<FileError> for plaint_core::StoreError {
             FileError::Corrupt { .. } => StoreFailure::Corrupt,
             FileError::UnsupportedFormat { .. } => StoreFailure::UnsupportedFormat,
             FileError::Poisoned(_) => StoreFailure::Poisoned,
-            FileError::Io { .. } | FileError::Random(_) => StoreFailure::Unavailable,
+            FileError::Io { .. } | FileError::Sealing(_) => StoreFailure::Unavailable,
         };
         plaint_core::StoreError::backend(kind, e)
     }

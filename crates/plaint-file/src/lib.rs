@@ -181,7 +181,7 @@
 //! as the base64 of `[key number: u64 LE][nonce][ciphertext and tag]`. A complaint has
 //! personal keys (for its personal fields) and staff keys (for its staff texts, each from a
 //! version on). Keys and nonces come from the operating system's generator (`getrandom`;
-//! its failure is [`FileError::Random`], and nothing is written), never from the
+//! its failure is [`FileError::Sealing`], and nothing is written), never from the
 //! deterministic core. The keys live in `keys`, not in the log, snapshots or runs: `[header
 //! PLAINTKY, version 2]` and frames of binary fields (encoding `3`: each key's number and its
 //! 32 bytes, or a mark that it is shredded; each complaint's personal key numbers; each

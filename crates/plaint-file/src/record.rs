@@ -71,7 +71,7 @@ impl Record {
     /// takes its new staff key here.
     ///
     /// # Errors
-    /// [`FileError::Random`]: nothing can be sealed.
+    /// [`FileError::Sealing`]: nothing can be sealed.
     pub(crate) fn to_sealed_json(&mut self, keys: &Keys) -> Result<Vec<u8>, FileError> {
         let json = match self {
             Record::Append {
@@ -82,10 +82,11 @@ impl Record {
                 outbox,
                 rewrite,
             } => {
-                let at = *expected_version + events.len() as u64;
+                let at = expected_version.saturating_add(events.len() as u64);
                 let rewrite = match rewrite {
                     Some(rw) => {
-                        (rw.key, rw.replaces) = keys.rotate(complaint, *expected_version + 1)?;
+                        (rw.key, rw.replaces) =
+                            keys.rotate(complaint, expected_version.saturating_add(1))?;
                         let mut history = rw.history.clone();
                         keys.seal(complaint, at, &mut history)?;
                         Some(Rewrite {
@@ -126,7 +127,7 @@ impl Record {
                 rewrite,
                 ..
             } => {
-                let from = *expected_version + 1;
+                let from = expected_version.saturating_add(1);
                 if let Some(rw) = rewrite {
                     // Its key seals from the append on: learnt before its values are opened.
                     keys.rotated(complaint, rw.key, from, &[]);
@@ -162,7 +163,12 @@ impl Record {
                 expected_version,
                 rewrite: Some(rw),
                 ..
-            } => Some((complaint, rw.key, expected_version + 1, &rw.replaces)),
+            } => Some((
+                complaint,
+                rw.key,
+                expected_version.saturating_add(1),
+                &rw.replaces,
+            )),
             _ => None,
         }
     }

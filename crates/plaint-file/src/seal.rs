@@ -224,20 +224,25 @@ struct Ring {
 
 /// Random bytes from the operating system.
 fn random(out: &mut [u8]) -> Result<(), FileError> {
-    getrandom::fill(out).map_err(|e| FileError::Random(e.to_string()))
+    getrandom::fill(out)
+        .map_err(|e| FileError::Sealing(format!("the operating system's random generator: {e}")))
 }
 
 impl Ring {
-    fn next_number(&self) -> u64 {
-        self.keys.last_key_value().map_or(1, |(n, _)| n + 1)
-    }
-
     /// A spare key, taken out of the spares (making more when none is left).
     fn spare(&mut self) -> Result<u64, FileError> {
         if self.spare.is_empty() {
-            let first = self.next_number();
+            let first = self
+                .keys
+                .last_key_value()
+                .map_or(Some(1), |(n, _)| n.checked_add(1));
+            let Some((first, end)) = first.and_then(|f| Some((f, f.checked_add(POOL)?))) else {
+                return Err(FileError::Sealing(
+                    "the key table has no key numbers left".into(),
+                ));
+            };
             let mut made = Vec::new();
-            for n in first..first + POOL {
+            for n in first..end {
                 let mut key = [0u8; 32];
                 random(&mut key)?;
                 made.push((n, key));
@@ -258,16 +263,23 @@ impl Ring {
         }
     }
 
-    /// The personal key complaint `id` seals a copy at version `at` with: its newest, unless
-    /// shredded; shredded, for a copy older than the erasure that shredded it; else a spare.
+    /// The personal key complaint `id` seals a copy at version `at` with: for a copy older
+    /// than an erasure this handle applied, one the erasure shredded (whatever key the
+    /// complaint took since); else its newest, unless shredded; else a spare.
     fn personal(&mut self, id: &ComplaintId, at: u64) -> Result<Use, FileError> {
-        let newest = self.owners.get(id).and_then(|o| o.last()).copied();
-        if let Some(n) = newest {
-            let live = self.live(n);
-            let before_erasure = self.erased.get(id).is_some_and(|w| at < *w);
-            if matches!(live, Use::Seal(..)) || before_erasure {
-                return Ok(live);
-            }
+        let owned = self.owners.get(id).map(Vec::as_slice).unwrap_or_default();
+        if self.erased.get(id).is_some_and(|w| at < *w)
+            && let Some(&n) = owned
+                .iter()
+                .rev()
+                .find(|n| !matches!(self.keys.get(n), Some(Some(_))))
+        {
+            return Ok(Use::Shredded(n));
+        }
+        if let Some(&n) = owned.last()
+            && let live @ Use::Seal(..) = self.live(n)
+        {
+            return Ok(live);
         }
         let n = self.spare()?;
         self.learn(id, n);
@@ -325,13 +337,13 @@ impl Ring {
     /// The frame of everything changed since the last write, or of the whole table.
     fn table(&self, whole: bool) -> Table {
         if whole {
-            // Keys nobody took and this handle will not hand out were never used (replay
-            // has learnt every taking): they are left out.
+            // Shredded keys nobody took are left out; live ones stay (during replay a key may
+            // be taken by a record not replayed yet).
             return Table {
                 keys: self
                     .keys
                     .iter()
-                    .filter(|(n, _)| self.owned.contains(n) || self.spare.contains(n))
+                    .filter(|(n, k)| k.is_some() || self.owned.contains(n))
                     .map(|(n, k)| (*n, *k))
                     .collect(),
                 owners: self.owners.clone(),
@@ -395,7 +407,7 @@ fn seal_one(
                         aad,
                     },
                 )
-                .map_err(|_| FileError::Random("sealing failed".into()))?;
+                .map_err(|_| FileError::Sealing("the cipher refused".into()))?;
             (*n, sealed)
         }
         (Use::Shredded(n), _) | (Use::Seal(n, _), None) => (*n, Vec::new()),
@@ -600,7 +612,7 @@ impl Keys {
     /// [`Keys::unsaved_keys`]).
     ///
     /// # Errors
-    /// [`FileError::Random`] when the operating system's random generator fails.
+    /// [`FileError::Sealing`] when the operating system's random generator fails.
     pub(crate) fn seal<T: PersonalData + StaffText>(
         &self,
         complaint: &ComplaintId,
@@ -629,7 +641,7 @@ impl Keys {
     /// Seals every personal field of `value` (a notification of `complaint`'s version `at`).
     ///
     /// # Errors
-    /// [`FileError::Random`] when the operating system's random generator fails.
+    /// [`FileError::Sealing`] when the operating system's random generator fails.
     pub(crate) fn seal_personal<T: PersonalData>(
         &self,
         complaint: &ComplaintId,
@@ -838,6 +850,12 @@ mod tests {
         keys.open_personal(&id("C-1"), Sealing::All, &mut again)
             .unwrap();
         assert_eq!(again, person());
+        // Once it has a new key, a copy older than the erasure still reads erased.
+        let mut late = person();
+        keys.seal_personal(&id("C-1"), 4, &mut late).unwrap();
+        keys.open_personal(&id("C-1"), Sealing::All, &mut late)
+            .unwrap();
+        assert_eq!(late.name, ERASED);
     }
 
     #[test]

@@ -365,7 +365,13 @@ fn apply(memory: &MemoryStore, runs: &Runs, record: Record) -> Result<Outcome, S
             match rewrite {
                 // Memory redacted its own copy; on replay that copy's staff texts may no
                 // longer open (their keys shredded): the rewrite's history is the one.
-                Some(rw) => Outcome::Appended(memory.rewrite(&appended.id, rw.history)?),
+                // Written and appended: a rewrite that does not fit is disk and memory
+                // disagreeing, which only a reopen sorts out.
+                Some(rw) => {
+                    Outcome::Appended(memory.rewrite(&appended.id, rw.history).map_err(|e| {
+                        FileError::Poisoned(format!("a redaction's rewrite did not apply: {e}"))
+                    })?)
+                }
                 None => Outcome::Appended(appended),
             }
         }
@@ -1237,9 +1243,21 @@ impl Shared {
             answers.push((result, reply));
         }
         // An erasure or a redaction is answered once its keys are shredded durably; if that
-        // fails, reopening finishes it from the log (its record is durable).
+        // fails, reopening finishes it from the log. Its record is synced first, whatever the
+        // durability: shredding keys whose replacement a crash could still take back would
+        // lose what the rewrite carries (and the erasure's own audit entry).
         if erased && failure.is_none() {
-            failure = self.keys.save(&self.dir).err();
+            if self.options.durability != Durability::Full {
+                let path = self.dir.file(&segment_name(log.segment));
+                failure = log
+                    .file
+                    .sync_data()
+                    .map_err(FileError::io("sync", path))
+                    .err();
+            }
+            if failure.is_none() {
+                failure = self.keys.save(&self.dir).err();
+            }
         }
         for (result, reply) in answers {
             let result = match (&failure, result) {

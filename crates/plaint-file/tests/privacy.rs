@@ -8,6 +8,7 @@ use plaint_core::{
     Findings, ListQuery, ManualClock, Party, PersonalData, REDACTED, Responsibility, Store,
     TierKey, Validity, testing,
 };
+use plaint_file::fs::Fs as _;
 use plaint_file::{FileStore, Options, SimFs, Tear};
 use std::path::Path;
 use std::sync::Arc;
@@ -473,6 +474,60 @@ fn a_crash_at_every_sync_of_a_redaction_leaves_all_or_none_of_it() {
                 );
                 store.close().expect("close");
             }
+            // The old staff key is shredded exactly when the redaction stands: the store
+            // before the redaction, with the key table the crash left, reads its texts only
+            // if the redaction did not happen.
+            let recovered = {
+                let options = Options::new().fs(Arc::clone(&image) as _);
+                let store = FileStore::open(Path::new("/db"), options)
+                    .expect("open")
+                    .store;
+                let (summary, _) = findings_of(&store);
+                store.close().expect("close");
+                summary == REDACTED
+            };
+            let keys = image.read(Path::new("/db/keys")).expect("keys");
+            let before = base.after_crash(Tear::Lose);
+            before.remove(Path::new("/db/keys")).expect("remove");
+            let mut f = before.create(Path::new("/db/keys")).expect("create");
+            f.write_all(&keys).expect("write");
+            f.sync_data().expect("sync");
+            drop(f);
+            let options = Options::new().fs(Arc::new(before));
+            let store = FileStore::open(Path::new("/db"), options)
+                .expect("open")
+                .store;
+            let want = if recovered {
+                (REDACTED.to_owned(), REDACTED.to_owned())
+            } else {
+                (QUOTED.to_owned(), TRACE.to_owned())
+            };
+            assert_eq!(findings_of(&store), want, "old copies at {k}, {tear:?}");
+            store.close().expect("close");
         }
     }
+}
+
+#[test]
+fn a_power_cut_after_a_buffered_redaction_loses_no_text_it_kept() {
+    let fs = populated();
+    let options = Options::new()
+        .fs(Arc::new(fs.clone()))
+        .durability(plaint_file::Durability::Buffered);
+    let engine = engine_on(
+        FileStore::open(Path::new("/db"), options)
+            .expect("open")
+            .store,
+    );
+    let version = investigate(&engine);
+    engine.store().sync().expect("sync");
+    redact(&engine, version).expect("redacts");
+    drop(engine);
+    // Nothing synced the log after the redaction but the redaction itself: its keys were
+    // shredded only once its record was on disk.
+    let image = fs.after_crash(Tear::Lose);
+    let store = FileStore::open(Path::new("/db"), Options::new().fs(Arc::new(image)))
+        .expect("reopen")
+        .store;
+    assert_eq!(findings_of(&store), (REDACTED.into(), TRACE.into()));
 }
