@@ -97,12 +97,21 @@ const POOL: u64 = 64;
 
 type Key = [u8; 32];
 
-/// A frame of the key table: new or changed keys, personal owners and staff keys.
-#[derive(Default)]
+/// A frame of the key table: new or changed keys, and the keys of the complaints whose
+/// keys changed (in a list: decoding builds no map, the ring's is built once).
+#[derive(Default, Debug, PartialEq)]
 struct Table {
-    keys: BTreeMap<u64, Option<Key>>,
-    owners: BTreeMap<ComplaintId, Vec<u64>>,
-    staff: BTreeMap<ComplaintId, Vec<(u64, u64)>>,
+    keys: Vec<(u64, Option<Key>)>,
+    held: Vec<(ComplaintId, Held)>,
+}
+
+/// The keys one complaint took.
+#[derive(Default, Debug, Clone, PartialEq)]
+struct Held {
+    /// Its personal keys, oldest first.
+    personal: Vec<u64>,
+    /// Its staff keys, oldest first, each with the version it seals from.
+    staff: Vec<(u64, u64)>,
 }
 
 /// The encoding of a key table frame of the previous version: keys and personal owners.
@@ -124,17 +133,17 @@ impl Table {
                 None => out.push(0),
             }
         }
-        codec::put_u64(&mut out, self.owners.len() as u64);
-        for (id, ns) in &self.owners {
+        codec::put_u64(&mut out, self.held.len() as u64);
+        for (id, h) in &self.held {
             codec::put_bytes(&mut out, id.as_str().as_bytes());
-            codec::put_u64(&mut out, ns.len() as u64);
-            ns.iter().for_each(|n| codec::put_u64(&mut out, *n));
+            codec::put_u64(&mut out, h.personal.len() as u64);
+            h.personal.iter().for_each(|n| codec::put_u64(&mut out, *n));
         }
-        codec::put_u64(&mut out, self.staff.len() as u64);
-        for (id, ks) in &self.staff {
+        codec::put_u64(&mut out, self.held.len() as u64);
+        for (id, h) in &self.held {
             codec::put_bytes(&mut out, id.as_str().as_bytes());
-            codec::put_u64(&mut out, ks.len() as u64);
-            for (from, n) in ks {
+            codec::put_u64(&mut out, h.staff.len() as u64);
+            for (from, n) in &h.staff {
                 codec::put_u64(&mut out, *from);
                 codec::put_u64(&mut out, *n);
             }
@@ -157,27 +166,49 @@ impl Table {
                 1 => Some(Key::try_from(t.raw(32)?).map_err(|_| "a short key")?),
                 _ => return Err("a key has a bad flag".into()),
             };
-            table.keys.insert(n, key);
+            table.keys.push((n, key));
         }
         let id = |t: &mut codec::Take<'_>| -> Result<ComplaintId, String> {
             ComplaintId::new(t.str()?).map_err(|e| e.to_string())
         };
         for _ in 0..t.u64()? {
             let id = id(&mut t)?;
-            let mut ns = Vec::new();
+            let mut personal = Vec::new();
             for _ in 0..t.u64()? {
-                ns.push(t.u64()?);
+                personal.push(t.u64()?);
             }
-            table.owners.insert(id, ns);
+            table.held.push((
+                id,
+                Held {
+                    personal,
+                    staff: Vec::new(),
+                },
+            ));
         }
         if staff {
-            for _ in 0..t.u64()? {
+            // The staff part names the same complaints in the same order (as `encode` writes
+            // it); a table written otherwise is read all the same.
+            for i in 0..t.u64()? {
                 let id = id(&mut t)?;
                 let mut ks = Vec::new();
                 for _ in 0..t.u64()? {
                     ks.push((t.u64()?, t.u64()?));
                 }
-                table.staff.insert(id, ks);
+                let i = usize::try_from(i).unwrap_or(usize::MAX);
+                let at = match table.held.get(i) {
+                    Some((same, _)) if *same == id => Some(i),
+                    _ => table.held.iter().position(|(same, _)| *same == id),
+                };
+                match at {
+                    Some(at) => table.held[at].1.staff = ks,
+                    None => table.held.push((
+                        id,
+                        Held {
+                            personal: Vec::new(),
+                            staff: ks,
+                        },
+                    )),
+                }
             }
         }
         if !t.0.is_empty() {
@@ -198,11 +229,9 @@ enum Use {
 struct Ring {
     /// Every key by number; `None` once shredded.
     keys: BTreeMap<u64, Option<Key>>,
-    /// The personal keys each complaint took, oldest first.
-    owners: BTreeMap<ComplaintId, Vec<u64>>,
-    /// The staff keys each complaint took, oldest first, each with the version it seals from.
-    staff: BTreeMap<ComplaintId, Vec<(u64, u64)>>,
-    /// The keys some complaint took (the tables above say which).
+    /// The keys each complaint took.
+    held: HashMap<ComplaintId, Held>,
+    /// The keys some complaint took (`held` says which).
     owned: HashSet<u64>,
     /// The version of each complaint's erasure this handle applied: a copy of an older
     /// version is sealed as erased.
@@ -267,7 +296,11 @@ impl Ring {
     /// than an erasure this handle applied, one the erasure shredded (whatever key the
     /// complaint took since); else its newest, unless shredded; else a spare.
     fn personal(&mut self, id: &ComplaintId, at: u64) -> Result<Use, FileError> {
-        let owned = self.owners.get(id).map(Vec::as_slice).unwrap_or_default();
+        let owned = self
+            .held
+            .get(id)
+            .map(|h| h.personal.as_slice())
+            .unwrap_or_default();
         if self.erased.get(id).is_some_and(|w| at < *w)
             && let Some(&n) = owned
                 .iter()
@@ -290,7 +323,12 @@ impl Ring {
     /// from `at` or earlier (shredded if a redaction replaced it); its first, taken now, if
     /// it has none.
     fn staff(&mut self, id: &ComplaintId, at: u64) -> Result<Use, FileError> {
-        if let Some(ks) = self.staff.get(id).filter(|ks| !ks.is_empty()) {
+        if let Some(ks) = self
+            .held
+            .get(id)
+            .map(|h| &h.staff)
+            .filter(|ks| !ks.is_empty())
+        {
             let n = ks
                 .iter()
                 .rev()
@@ -309,7 +347,7 @@ impl Ring {
     fn learn(&mut self, id: &ComplaintId, n: u64) {
         if self.owned.insert(n) {
             self.spare.remove(&n);
-            self.owners.entry(id.clone()).or_default().push(n);
+            self.held.entry(id.clone()).or_default().personal.push(n);
             self.taken.insert(id.clone());
         }
     }
@@ -318,7 +356,7 @@ impl Ring {
     fn learn_staff(&mut self, id: &ComplaintId, n: u64, from: u64) {
         if self.owned.insert(n) {
             self.spare.remove(&n);
-            let ks = self.staff.entry(id.clone()).or_default();
+            let ks = &mut self.held.entry(id.clone()).or_default().staff;
             ks.push((from, n));
             ks.sort_unstable();
             self.taken.insert(id.clone());
@@ -336,30 +374,30 @@ impl Ring {
 
     /// The frame of everything changed since the last write, or of the whole table.
     fn table(&self, whole: bool) -> Table {
-        if whole {
-            // Shredded keys nobody took are left out; live ones stay (during replay a key may
-            // be taken by a record not replayed yet).
-            return Table {
-                keys: self
-                    .keys
-                    .iter()
-                    .filter(|(n, k)| k.is_some() || self.owned.contains(n))
-                    .map(|(n, k)| (*n, *k))
-                    .collect(),
-                owners: self.owners.clone(),
-                staff: self.staff.clone(),
-            };
-        }
-        let of = |id: &ComplaintId| self.owners.get(id).cloned().unwrap_or_default();
-        Table {
-            keys: self.made.iter().map(|n| (*n, self.keys[n])).collect(),
-            owners: self.taken.iter().map(|id| (id.clone(), of(id))).collect(),
-            staff: self
-                .taken
+        let mut held: Vec<(ComplaintId, Held)> = if whole {
+            self.held
                 .iter()
-                .map(|id| (id.clone(), self.staff.get(id).cloned().unwrap_or_default()))
-                .collect(),
-        }
+                .map(|(id, h)| (id.clone(), h.clone()))
+                .collect()
+        } else {
+            self.taken
+                .iter()
+                .map(|id| (id.clone(), self.held.get(id).cloned().unwrap_or_default()))
+                .collect()
+        };
+        held.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let keys = if whole {
+            // Shredded keys nobody took are left out; live ones stay (during replay a key
+            // may be taken by a record not replayed yet).
+            self.keys
+                .iter()
+                .filter(|(n, k)| k.is_some() || self.owned.contains(n))
+                .map(|(n, k)| (*n, *k))
+                .collect()
+        } else {
+            self.made.iter().map(|n| (*n, self.keys[n])).collect()
+        };
+        Table { keys, held }
     }
 }
 
@@ -385,6 +423,15 @@ fn frame_of(table: &Table) -> Vec<u8> {
     let mut bytes = Vec::new();
     frame::encode(&table.encode(), &mut bytes);
     bytes
+}
+
+/// Key `k` with its cipher (none for a shredded key), made once per value sealed.
+fn with_cipher(k: Use) -> (Use, Option<XChaCha20Poly1305>) {
+    let cipher = match &k {
+        Use::Seal(_, key) => Some(XChaCha20Poly1305::new(&(*key).into())),
+        Use::Shredded(_) => None,
+    };
+    (k, cipher)
 }
 
 /// Seals `clear` under key `k` (or, for a shredded key, writes a value naming it that opens
@@ -483,18 +530,16 @@ impl Keys {
             let table = Table::decode(&data[r.clone()])
                 .map_err(|why| FileError::corrupt(&path, at, why))?;
             ring.keys.extend(table.keys);
-            ring.owners.extend(table.owners);
-            ring.staff.extend(table.staff);
+            ring.held.extend(table.held);
         }
         // A table of an older version is written whole under the new header at the next save
         // (the version that reads its frames must be the one its header names).
         ring.shredded = version < KEYS.version;
         ring.owned = ring
-            .owners
+            .held
             .values()
-            .flatten()
+            .flat_map(|h| h.personal.iter().chain(h.staff.iter().map(|(_, n)| n)))
             .copied()
-            .chain(ring.staff.values().flatten().map(|(_, n)| *n))
             .collect();
         Ok(Some(Self {
             ring: Mutex::new(ring),
@@ -571,7 +616,8 @@ impl Keys {
     pub(crate) fn shred(&self, complaint: &ComplaintId, at: u64) {
         let mut ring = self.ring();
         ring.erased.insert(complaint.clone(), at);
-        for n in ring.owners.get(complaint).cloned().unwrap_or_default() {
+        let personal = ring.held.get(complaint).map(|h| h.personal.clone());
+        for n in personal.unwrap_or_default() {
             ring.shred_key(n);
         }
     }
@@ -586,9 +632,9 @@ impl Keys {
     ) -> Result<(u64, Vec<u64>), FileError> {
         let mut ring = self.ring();
         let old = ring
-            .staff
+            .held
             .get(complaint)
-            .map(|ks| ks.iter().map(|(_, n)| *n).collect())
+            .map(|h| h.staff.iter().map(|(_, n)| *n).collect())
             .unwrap_or_default();
         let n = ring.spare()?;
         ring.learn_staff(complaint, n, from);
@@ -625,14 +671,7 @@ impl Keys {
         value.try_map_staff_text(&mut |_, clear| {
             let (k, cipher) = match &mut key {
                 Some(k) => k,
-                None => {
-                    let k = self.ring().staff(complaint, at)?;
-                    let cipher = match &k {
-                        Use::Seal(_, key) => Some(XChaCha20Poly1305::new(&(*key).into())),
-                        Use::Shredded(_) => None,
-                    };
-                    key.insert((k, cipher))
-                }
+                None => key.insert(with_cipher(self.ring().staff(complaint, at)?)),
             };
             seal_one(k, cipher, &aad, clear)
         })
@@ -654,14 +693,7 @@ impl Keys {
         value.try_map_personal(&mut |clear| {
             let (k, cipher) = match &mut key {
                 Some(k) => k,
-                None => {
-                    let k = self.ring().personal(complaint, at)?;
-                    let cipher = match &k {
-                        Use::Seal(_, key) => Some(XChaCha20Poly1305::new(&(*key).into())),
-                        Use::Shredded(_) => None,
-                    };
-                    key.insert((k, cipher))
-                }
+                None => key.insert(with_cipher(self.ring().personal(complaint, at)?)),
             };
             seal_one(k, cipher, &aad, clear)
         })
@@ -906,15 +938,25 @@ mod tests {
     #[test]
     fn the_key_table_reads_back_what_it_wrote() {
         let mut table = Table::default();
-        table.keys.insert(1, Some([7; 32]));
-        table.keys.insert(2, None);
-        table.keys.insert(3, Some([8; 32]));
-        table.owners.insert(id("C-1"), vec![1, 2]);
-        table.staff.insert(id("C-1"), vec![(0, 3)]);
+        table.keys = vec![(1, Some([7; 32])), (2, None), (3, Some([8; 32]))];
+        table.held = vec![
+            (
+                id("C-1"),
+                Held {
+                    personal: vec![1, 2],
+                    staff: vec![(0, 3)],
+                },
+            ),
+            (
+                id("C-2"),
+                Held {
+                    personal: vec![],
+                    staff: vec![],
+                },
+            ),
+        ];
         let back = Table::decode(&table.encode()).unwrap();
-        assert_eq!(back.keys, table.keys);
-        assert_eq!(back.owners, table.owners);
-        assert_eq!(back.staff, table.staff);
+        assert_eq!(back, table);
         let bytes = table.encode();
         for cut in 0..bytes.len() {
             assert!(Table::decode(&bytes[..cut]).is_err(), "cut at {cut}");

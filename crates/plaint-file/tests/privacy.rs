@@ -223,10 +223,15 @@ fn populated() -> SimFs {
     fs.after_crash(Tear::Lose)
 }
 
-#[test]
-fn a_crash_at_every_sync_of_an_erasure_leaves_all_or_none_of_it() {
-    let base = populated();
-    let cust = ActorId::new("cust-1").expect("valid");
+/// Runs `act` on an engine over a copy of `base`, crashing at its first, second, … sync
+/// until it runs through (it syncs the log and the key table, so more than twice); after each
+/// crash, hands `check` the image each kind of tear leaves, opened twice, with the sync it
+/// crashed at (the image stays for more).
+fn at_every_sync<T>(
+    base: &SimFs,
+    act: impl Fn(&Eng) -> Result<T, plaint_core::EngineError>,
+    check: impl Fn(&FileStore, &Arc<SimFs>, String),
+) {
     for k in 1.. {
         let fs = base.after_crash(Tear::Lose);
         let options = Options::new().fs(Arc::new(fs.clone()));
@@ -236,38 +241,51 @@ fn a_crash_at_every_sync_of_an_erasure_leaves_all_or_none_of_it() {
                 .store,
         );
         fs.crash_at_sync(fs.syncs() + k);
-        let result = engine.erase_complainant(&cust, &testing::privacy_officer(), "request");
+        let result = act(&engine);
         if !fs.has_crashed() {
-            result.expect("no crash: the erasure succeeds");
-            assert!(k > 2, "an erasure syncs the log and the key table");
+            assert!(result.is_ok(), "no crash: it succeeds");
+            assert!(k > 2, "it syncs the log and the key table");
             return;
         }
         drop(engine);
         for tear in [Tear::Lose, Tear::Keep(usize::MAX), Tear::Keep(20)] {
             let image = Arc::new(fs.after_crash(tear));
             for round in 0..2 {
+                let at = format!("crash at sync {k}, {tear:?}, round {round}");
                 let options = Options::new().fs(Arc::clone(&image) as _);
                 let store = FileStore::open(Path::new("/db"), options)
-                    .unwrap_or_else(|e| panic!("crash at sync {k}, {tear:?}: {e}"))
+                    .unwrap_or_else(|e| panic!("{at}: {e}"))
                     .store;
-                for c in ["C-1", "C-2"] {
-                    let state = store.load(&id(c)).wait().expect("load").expect("exists");
-                    let history = store.history(&id(c)).wait().expect("history");
-                    let erased = state.erased_at.is_some();
-                    let want = if erased { ERASED } else { NAME };
-                    assert_eq!(state.intake.complainant.name, want, "{c} at {k}, {tear:?}");
-                    assert!(
-                        history
-                            .iter()
-                            .all(|r| r.personal_values().iter().all(|v| (v == ERASED) == erased)),
-                        "{c}'s history is all or nothing at {k}, {tear:?}, round {round}"
-                    );
-                }
-                assert_eq!(name_of(&store, "C-3"), OTHER);
+                check(&store, &image, at);
                 store.close().expect("close");
             }
         }
     }
+}
+
+#[test]
+fn a_crash_at_every_sync_of_an_erasure_leaves_all_or_none_of_it() {
+    let cust = ActorId::new("cust-1").expect("valid");
+    at_every_sync(
+        &populated(),
+        |engine| engine.erase_complainant(&cust, &testing::privacy_officer(), "request"),
+        |store, _, at| {
+            for c in ["C-1", "C-2"] {
+                let state = store.load(&id(c)).wait().expect("load").expect("exists");
+                let history = store.history(&id(c)).wait().expect("history");
+                let erased = state.erased_at.is_some();
+                let want = if erased { ERASED } else { NAME };
+                assert_eq!(state.intake.complainant.name, want, "{c}: {at}");
+                assert!(
+                    history
+                        .iter()
+                        .all(|r| r.personal_values().iter().all(|v| (v == ERASED) == erased)),
+                    "{c}'s history is all or nothing: {at}"
+                );
+            }
+            assert_eq!(name_of(store, "C-3"), OTHER);
+        },
+    );
 }
 
 /// A staff text that quotes a phone number, and one next to it that does not.
@@ -432,60 +450,23 @@ fn a_crash_at_every_sync_of_a_redaction_leaves_all_or_none_of_it() {
         v
     };
     let base = base.after_crash(Tear::Lose);
-    for k in 1.. {
-        let fs = base.after_crash(Tear::Lose);
-        let options = Options::new().fs(Arc::new(fs.clone()));
-        let engine = engine_on(
-            FileStore::open(Path::new("/db"), options)
-                .expect("open")
-                .store,
-        );
-        fs.crash_at_sync(fs.syncs() + k);
-        let result = redact(&engine, version);
-        if !fs.has_crashed() {
-            result.expect("no crash: the redaction succeeds");
-            assert!(k > 2, "a redaction syncs the log and the key table");
-            return;
-        }
-        drop(engine);
-        for tear in [Tear::Lose, Tear::Keep(usize::MAX), Tear::Keep(20)] {
-            let image = Arc::new(fs.after_crash(tear));
-            for round in 0..2 {
-                let options = Options::new().fs(Arc::clone(&image) as _);
-                let store = FileStore::open(Path::new("/db"), options)
-                    .unwrap_or_else(|e| panic!("crash at sync {k}, {tear:?}: {e}"))
-                    .store;
-                let (summary, trace) = findings_of(&store);
-                assert!(
-                    summary == QUOTED || summary == REDACTED,
-                    "{summary} at {k}, {tear:?}, round {round}"
-                );
-                assert_eq!(trace, TRACE, "the other text survives at {k}, {tear:?}");
-                let redacted = store
-                    .history(&id("C-1"))
-                    .wait()
-                    .expect("history")
-                    .iter()
-                    .any(|r| matches!(r.event, plaint_core::Event::TextRedacted { .. }));
-                assert_eq!(
-                    redacted,
-                    summary == REDACTED,
-                    "all or nothing at {k}, {tear:?}"
-                );
-                store.close().expect("close");
-            }
+    at_every_sync(
+        &base,
+        |engine| redact(engine, version),
+        |store, image, at| {
+            let (summary, trace) = findings_of(store);
+            assert!(summary == QUOTED || summary == REDACTED, "{summary}: {at}");
+            assert_eq!(trace, TRACE, "the other text survives: {at}");
+            let redacted = store
+                .history(&id("C-1"))
+                .wait()
+                .expect("history")
+                .iter()
+                .any(|r| matches!(r.event, plaint_core::Event::TextRedacted { .. }));
+            assert_eq!(redacted, summary == REDACTED, "all or nothing: {at}");
             // The old staff key is shredded exactly when the redaction stands: the store
             // before the redaction, with the key table the crash left, reads its texts only
             // if the redaction did not happen.
-            let recovered = {
-                let options = Options::new().fs(Arc::clone(&image) as _);
-                let store = FileStore::open(Path::new("/db"), options)
-                    .expect("open")
-                    .store;
-                let (summary, _) = findings_of(&store);
-                store.close().expect("close");
-                summary == REDACTED
-            };
             let keys = image.read(Path::new("/db/keys")).expect("keys");
             let before = base.after_crash(Tear::Lose);
             before.remove(Path::new("/db/keys")).expect("remove");
@@ -494,18 +475,18 @@ fn a_crash_at_every_sync_of_a_redaction_leaves_all_or_none_of_it() {
             f.sync_data().expect("sync");
             drop(f);
             let options = Options::new().fs(Arc::new(before));
-            let store = FileStore::open(Path::new("/db"), options)
+            let old = FileStore::open(Path::new("/db"), options)
                 .expect("open")
                 .store;
-            let want = if recovered {
+            let want = if redacted {
                 (REDACTED.to_owned(), REDACTED.to_owned())
             } else {
                 (QUOTED.to_owned(), TRACE.to_owned())
             };
-            assert_eq!(findings_of(&store), want, "old copies at {k}, {tear:?}");
-            store.close().expect("close");
-        }
-    }
+            assert_eq!(findings_of(&old), want, "old copies: {at}");
+            old.close().expect("close");
+        },
+    );
 }
 
 #[test]
