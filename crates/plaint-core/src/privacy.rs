@@ -542,7 +542,7 @@ mod tests {
     }
 
     mod erased {
-        pub trait Json {
+        pub(super) trait Json {
             fn json(&self) -> String;
         }
         impl<T: serde::Serialize> Json for T {

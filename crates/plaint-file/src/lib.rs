@@ -198,11 +198,12 @@
 //! shredded its keys writes values that read erased or redacted, never the old data under a
 //! fresh key.
 //!
-//! The key table is read whole when the store opens and kept in memory: opening costs about
-//! 0.5 ms per 1,000 complaints the store ever held (5.4 ms for 10,000 closed complaints,
-//! against 0.6 ms before keys; `benches/store.rs`, `open/10000+0`), which grows with the
-//! history where the rest of opening does not. Reading the table on demand, by ranges of
-//! key numbers, would take that cost out of opening.
+//! The key table is read whole when the store opens and kept in memory (two keys per
+//! complaint: personal and staff): opening costs about 2 ms per 1,000 complaints the store
+//! ever held (22–27 ms for 10,000 closed complaints, against 0.3–0.4 ms before keys, on a
+//! loaded 2-core machine; `benches/store.rs`, `open/10000+0`), which grows with the history
+//! where the rest of opening does not. Reading the table on demand, by an index of key
+//! numbers and of each complaint's keys, would take that cost out of opening.
 //!
 //! **Erasure** ([`plaint_core::Engine::erase_complainant`], `Event::PersonalDataErased`): the
 //! erasure's record is written and synced like any append; then the complaint's keys are
@@ -239,8 +240,9 @@
 //! a redaction that quoted the redacted text (notification texts are personal, erased with
 //! the complainant); blocks the file system or the disk keeps of an overwritten `keys` (a
 //! copy-on-write file system, an SSD's remapping); and values written in clear by an older
-//! version (staff texts before this one, everything before personal fields were sealed). A store written by an older
-//! version is checkpointed on its first open (its newest segment is of an older format),
+//! version (staff texts before this one, everything before personal fields were sealed). A
+//! store written by an older version is checkpointed on its first open (its newest segment
+//! is of an older format),
 //! which seals its segments' and snapshot's data anew and removes them; runs it wrote keep
 //! their clear copies until a merge of runs drops them (an erasure or a redaction writes the
 //! complaint into a new run; the clear copy in the old run stays until then).

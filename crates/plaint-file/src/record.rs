@@ -72,7 +72,7 @@ impl Record {
     ///
     /// # Errors
     /// [`FileError::Sealing`]: nothing can be sealed.
-    pub(crate) fn to_sealed_json(&mut self, keys: &Keys) -> Result<Vec<u8>, FileError> {
+    pub(crate) fn seal_to_json(&mut self, keys: &Keys) -> Result<Vec<u8>, FileError> {
         let json = match self {
             Record::Append {
                 complaint,

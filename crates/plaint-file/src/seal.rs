@@ -937,24 +937,25 @@ mod tests {
 
     #[test]
     fn the_key_table_reads_back_what_it_wrote() {
-        let mut table = Table::default();
-        table.keys = vec![(1, Some([7; 32])), (2, None), (3, Some([8; 32]))];
-        table.held = vec![
-            (
-                id("C-1"),
-                Held {
-                    personal: vec![1, 2],
-                    staff: vec![(0, 3)],
-                },
-            ),
-            (
-                id("C-2"),
-                Held {
-                    personal: vec![],
-                    staff: vec![],
-                },
-            ),
-        ];
+        let table = Table {
+            keys: vec![(1, Some([7; 32])), (2, None), (3, Some([8; 32]))],
+            held: vec![
+                (
+                    id("C-1"),
+                    Held {
+                        personal: vec![1, 2],
+                        staff: vec![(0, 3)],
+                    },
+                ),
+                (
+                    id("C-2"),
+                    Held {
+                        personal: vec![],
+                        staff: vec![],
+                    },
+                ),
+            ],
+        };
         let back = Table::decode(&table.encode()).unwrap();
         assert_eq!(back, table);
         let bytes = table.encode();

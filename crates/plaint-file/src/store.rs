@@ -990,7 +990,7 @@ impl FileStore {
     /// the durability) and applied, or refused. Dropped once the record is handed over, the
     /// future leaves it to be written all the same (its caller does not learn the answer).
     async fn submit(&self, mut record: Record) -> Result<Outcome, StoreError> {
-        let json = record.to_sealed_json(&self.shared.keys)?;
+        let json = record.seal_to_json(&self.shared.keys)?;
         let (reply, answer) = oneshot::channel();
         self.shared.push(Job::Record {
             record,
