@@ -54,15 +54,15 @@ pub(crate) struct Rewrite {
 }
 
 impl Record {
-    /// The record of an append (moving its parts).
-    pub(crate) fn append(a: Append) -> Self {
+    /// The record of an append (moving its parts), with a redaction's rewrite.
+    pub(crate) fn append(a: Append, rewrite: Option<Rewrite>) -> Self {
         Self::Append {
             complaint: a.complaint,
             expected_version: a.expected_version,
             command: a.command,
             events: a.events,
             outbox: a.outbox,
-            rewrite: None,
+            rewrite,
         }
     }
 

@@ -1538,11 +1538,7 @@ impl Store for FileStore {
             true => Some(self.rewrite(&append).await?),
             false => None,
         };
-        let mut record = Record::append(append);
-        if let Record::Append { rewrite: r, .. } = &mut record {
-            *r = rewrite;
-        }
-        match self.submit(record).await? {
+        match self.submit(Record::append(append, rewrite)).await? {
             Outcome::Appended(state) => Ok(state),
             _ => unreachable!("an append's outcome"),
         }

@@ -30,6 +30,11 @@ fn id(s: &str) -> ComplaintId {
     ComplaintId::new(s).expect("valid")
 }
 
+/// An engine over the store in `dir`.
+fn engine_in(dir: &Path) -> Eng {
+    engine_on(FileStore::open(dir, Options::new()).expect("open").store)
+}
+
 /// Two complaints of cust-1 (the sample intake: Zhang San) and one of cust-2 (Li Si).
 fn populate(engine: &Eng) {
     for (c, who) in [("C-1", 1), ("C-2", 1), ("C-3", 2)] {
@@ -92,11 +97,7 @@ fn name_of(store: &FileStore, c: &str) -> String {
 #[test]
 fn no_file_holds_personal_data_and_erasure_shreds_every_copy() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine_on(
-        FileStore::open(dir.path(), Options::new())
-            .expect("open")
-            .store,
-    );
+    let engine = engine_in(dir.path());
     populate(&engine);
     engine.store().checkpoint().expect("checkpoint");
     let before_list = engine.list(&ListQuery::new()).expect("list").items;
@@ -194,11 +195,7 @@ fn no_file_holds_personal_data_and_erasure_shreds_every_copy() {
 #[test]
 fn a_key_table_that_is_missing_is_damage_not_erasure() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine_on(
-        FileStore::open(dir.path(), Options::new())
-            .expect("open")
-            .store,
-    );
+    let engine = engine_in(dir.path());
     populate(&engine);
     engine.into_store().close().expect("close");
     std::fs::remove_file(dir.path().join("keys")).expect("remove keys");
@@ -375,11 +372,7 @@ fn findings_of(store: &FileStore) -> (String, String) {
 #[test]
 fn a_redacted_staff_text_is_out_of_every_copy_and_the_others_survive() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine_on(
-        FileStore::open(dir.path(), Options::new())
-            .expect("open")
-            .store,
-    );
+    let engine = engine_in(dir.path());
     populate(&engine);
     let version = investigate(&engine);
     engine.store().checkpoint().expect("checkpoint");
@@ -392,11 +385,7 @@ fn a_redacted_staff_text_is_out_of_every_copy_and_the_others_survive() {
     let backup_before = dir.path().with_extension("backup");
     copy_dir(dir.path(), &backup_before, &["keys"]);
 
-    let engine = engine_on(
-        FileStore::open(dir.path(), Options::new())
-            .expect("reopen")
-            .store,
-    );
+    let engine = engine_in(dir.path());
     assert_eq!(findings_of(engine.store()), (QUOTED.into(), TRACE.into()));
     let redacted = redact(&engine, version).expect("redacts");
     assert_eq!(

@@ -25,6 +25,40 @@ pub(crate) async fn redact(
     if !append.redacts() {
         return Ok(None);
     }
+    rewrite_events(tx, id, &append.events, |h| append.redact(h), fail).await
+}
+
+/// Overwrites every personal field of complaint `id`'s stored events and undelivered
+/// notifications with [`plaint_core::ERASED`].
+pub(crate) async fn erase(
+    tx: &Transaction<'_>,
+    id: &str,
+    fail: &impl Fn(tokio_postgres::Error) -> StoreError,
+) -> Result<(), StoreError> {
+    rewrite_events(
+        tx,
+        id,
+        &[],
+        |h| {
+            h.erase_personal();
+            Ok(())
+        },
+        fail,
+    )
+    .await?;
+    erase_outbox(tx, id).await.map_err(fail)
+}
+
+/// Reads complaint `id`'s stored events under their row locks, hands them to `change` with
+/// `after` (the append's events, not stored yet) added, and writes back the stored rows it
+/// changed; returns what `change` returns.
+async fn rewrite_events<T>(
+    tx: &Transaction<'_>,
+    id: &str,
+    after: &[Recorded],
+    change: impl FnOnce(&mut Vec<Recorded>) -> Result<T, StoreError>,
+    fail: &impl Fn(tokio_postgres::Error) -> StoreError,
+) -> Result<T, StoreError> {
     let rows = tx
         .query(
             "SELECT recorded FROM plaint_events WHERE complaint = $1 ORDER BY version FOR UPDATE",
@@ -32,19 +66,19 @@ pub(crate) async fn redact(
         )
         .await
         .map_err(fail)?;
-    let mut history = rows
+    let stored = rows
         .iter()
         .map(|row| row.try_get::<_, Json<Recorded>>(0).map(|j| j.0))
         .collect::<Result<Vec<_>, _>>()
         .map_err(fail)?;
-    let before = history.clone();
-    history.extend(append.events.iter().cloned());
-    let state = append.redact(&mut history)?;
+    let mut history = stored.clone();
+    history.extend(after.iter().cloned());
+    let out = change(&mut history)?;
     let update = tx
         .prepare("UPDATE plaint_events SET recorded = $3 WHERE complaint = $1 AND version = $2")
         .await
         .map_err(fail)?;
-    for (old, new) in before.iter().zip(&history) {
+    for (old, new) in stored.iter().zip(&history) {
         if old != new {
             let version = crate::version_i64(new.version)?;
             tx.execute(&update, &[&id, &version, &Json(new)])
@@ -52,30 +86,11 @@ pub(crate) async fn redact(
                 .map_err(fail)?;
         }
     }
-    Ok(state)
+    Ok(out)
 }
 
-/// Overwrites every personal field of complaint `id`'s stored events and undelivered
-/// notifications with [`plaint_core::ERASED`].
-pub(crate) async fn erase(tx: &Transaction<'_>, id: &str) -> Result<(), tokio_postgres::Error> {
-    let rows = tx
-        .query(
-            "SELECT version, recorded FROM plaint_events WHERE complaint = $1 FOR UPDATE",
-            &[&id],
-        )
-        .await?;
-    let update = tx
-        .prepare("UPDATE plaint_events SET recorded = $3 WHERE complaint = $1 AND version = $2")
-        .await?;
-    for row in rows {
-        let version: i64 = row.try_get(0)?;
-        let Json(mut recorded): Json<Recorded> = row.try_get(1)?;
-        if !recorded.erase_personal() {
-            continue; // erased before
-        }
-        tx.execute(&update, &[&id, &version, &Json(&recorded)])
-            .await?;
-    }
+/// Overwrites the personal fields of complaint `id`'s undelivered notifications.
+async fn erase_outbox(tx: &Transaction<'_>, id: &str) -> Result<(), tokio_postgres::Error> {
     let rows = tx
         .query(
             "SELECT id, notification FROM plaint_outbox

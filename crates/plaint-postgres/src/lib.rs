@@ -721,7 +721,7 @@ impl Store for PgStore {
             return Err(StoreError::DuplicateCommand(append.command));
         }
         if append.erases() {
-            erase::erase(&tx, id).await.map_err(&fail)?;
+            erase::erase(&tx, id, &fail).await?;
         }
         for entry in append.outbox_entries() {
             tx.execute(
